@@ -1,0 +1,39 @@
+package core
+
+// Task says what a dataset's targets are.
+type Task uint8
+
+// The tasks a dataset can pose.
+const (
+	// Classification: Y holds one class index (0..Classes-1) per sample, as
+	// an n×1 tensor.
+	Classification Task = iota + 1
+	// Regression: Y holds the real-valued targets, one row per sample.
+	Regression
+)
+
+// String returns the task's name.
+func (t Task) String() string {
+	switch t {
+	case Classification:
+		return "classification"
+	case Regression:
+		return "regression"
+	}
+	return "task(?)"
+}
+
+// A Dataset is a set of samples: X has one row of features per sample and Y
+// one row of targets. Trainers only read a Dataset, so concurrent trials
+// may share one.
+type Dataset struct {
+	X       *Tensor
+	Y       *Tensor
+	Task    Task
+	Classes int // number of classes of a classification task; 0 otherwise
+	// Features names X's columns when the source named them (CSV headers).
+	Features []string
+}
+
+// Len returns the number of samples.
+func (d *Dataset) Len() int { return d.X.Rows }
