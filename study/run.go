@@ -1,0 +1,568 @@
+package study
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/search"
+	"github.com/dltune/dltune/trial"
+)
+
+// An Objective trains one trial job; trial.Run on the core is the real one.
+// It is called from several goroutines at once, one job each.
+type Objective func(ctx context.Context, job *trial.Job) (trial.Result, error)
+
+// Config is what Run needs to drive a study that is already stored.
+type Config struct {
+	// Strategy decides what to run; Pruner, if not nil, may stop running
+	// trials after any epoch.
+	Strategy search.Strategy
+	Pruner   search.Pruner
+	// Parallel is the number of trials trained at once (at least 1).
+	Parallel int
+	// Budget is the number of trials the study runs in all.
+	Budget int
+	// MaxEpochs is a trial's full training length: a trial that reaches it
+	// is complete, one that stops short at its budget is paused.
+	MaxEpochs int
+	// Seed is the study seed; each trial's seed derives from it and the
+	// trial's number.
+	Seed uint64
+	// Retry lists failed trials to run again, as new trials with the same
+	// parameters, before the strategy is asked for anything.
+	Retry []int
+	// Progress, if not nil, is called from Run's goroutine after every
+	// change: a trial started, reported an epoch or ended.
+	Progress func(Status)
+}
+
+// Status is a study's progress, for display.
+type Status struct {
+	Budget   int // trials the study runs in all
+	Finished int // trials complete, pruned or failed
+	Failed   int
+	Running  int
+	// Best and BestTrial are the lowest validation loss so far and its
+	// trial; Best is +Inf before any epoch finished.
+	Best      float64
+	BestTrial int
+	// Elapsed is the time since Run started; Left estimates the time to the
+	// end from this run's pace (0 when unknown).
+	Elapsed, Left time.Duration
+	// Last describes the latest event, e.g. "trial 7 complete: val_loss 0.231".
+	Last string
+}
+
+// Summary is what a finished or interrupted Run did.
+type Summary struct {
+	Status
+	// Interrupted is true when the run stopped because its context was
+	// cancelled; the study can be resumed.
+	Interrupted bool
+}
+
+// ErrStrategy wraps errors of a strategy that cannot go on (for example
+// one that waits while nothing runs).
+var ErrStrategy = errors.New("strategy error")
+
+// Run drives the stored study name until its strategy is done or ctx is
+// cancelled. It first turns trials left Running by a process that died into
+// Interrupted ones and continues them from their checkpoints, then asks the
+// strategy what to do whenever a worker is free, training up to
+// cfg.Parallel trials at once. Every state change is written to st before it
+// is acted upon, so that a process killed at any moment loses at most the
+// epochs since each running trial's last checkpoint.
+//
+// When ctx is cancelled, running trials save a checkpoint of where they
+// stopped (possibly mid-epoch) and become Interrupted; Run then returns the
+// summary with Interrupted set and an error wrapping ctx.Err().
+func Run(ctx context.Context, st Store, name string, cfg Config, obj Objective) (*Summary, error) {
+	if cfg.Parallel < 1 {
+		cfg.Parallel = 1
+	}
+	if cfg.MaxEpochs < 1 {
+		return nil, fmt.Errorf("run %s: max epochs %d < 1", name, cfg.MaxEpochs)
+	}
+	trials, err := st.Trials(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", name, err)
+	}
+	r := &runner{
+		st:      st,
+		name:    name,
+		cfg:     cfg,
+		obj:     obj,
+		trials:  trials,
+		start:   time.Now(),
+		wake:    make(chan struct{}, 1),
+		started: len(trials),
+	}
+	for _, t := range trials {
+		if t.State.Finished() {
+			r.finishedBefore++
+		}
+	}
+	return r.run(ctx)
+}
+
+// runner is the state of one Run. mu guards trials, running and fatal;
+// the strategy and pruner are only called with mu held.
+type runner struct {
+	st   Store
+	name string
+	cfg  Config
+	obj  Objective
+
+	mu             sync.Mutex
+	trials         []*dltune.Trial // by number; trials[i].Number == i is not assumed
+	running        int
+	fatal          error // a store failure: the study cannot go on
+	last           string
+	started        int
+	finishedBefore int
+
+	start time.Time
+	wake  chan struct{}
+}
+
+// signal wakes the loop without blocking.
+func (r *runner) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *runner) run(ctx context.Context) (*Summary, error) {
+	// Writes that record how the run ended must happen even when ctx is
+	// cancelled.
+	bg := context.WithoutCancel(ctx)
+	// stop cancels the workers when the loop fails; they then record
+	// themselves as interrupted, to be continued by the next run.
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	g, gctx := errgroup.WithContext(wctx)
+
+	if err := r.markInterrupted(bg); err != nil {
+		return nil, err
+	}
+	queue := r.resumable()
+	retry := append([]int(nil), r.cfg.Retry...)
+
+	loopErr := func() error {
+		for {
+			r.mu.Lock()
+			r.progress()
+			if r.fatal != nil {
+				r.mu.Unlock()
+				return r.fatal
+			}
+			if gctx.Err() != nil {
+				r.mu.Unlock()
+				return nil
+			}
+			var j *work
+			done := false
+			var err error
+			if r.running < r.cfg.Parallel {
+				switch {
+				case len(queue) > 0:
+					j, err = r.resume(bg, queue[0])
+					queue = queue[1:]
+				case len(retry) > 0:
+					j, err = r.retry(bg, retry[0])
+					retry = retry[1:]
+				default:
+					j, done, err = r.decide(bg)
+				}
+			}
+			if err == nil && j != nil {
+				r.running++
+			}
+			running := r.running
+			r.mu.Unlock()
+			if err != nil {
+				return err
+			}
+			if j != nil {
+				g.Go(func() error { r.work(gctx, bg, j); return nil })
+				continue
+			}
+			if done && running == 0 {
+				return nil
+			}
+			select {
+			case <-r.wake:
+			case <-gctx.Done():
+			}
+		}
+	}()
+	if loopErr != nil {
+		stop()
+	}
+	_ = g.Wait()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if loopErr == nil && r.fatal != nil {
+		loopErr = r.fatal
+	}
+	sum := &Summary{Status: r.status()}
+	switch {
+	case loopErr != nil:
+		return sum, fmt.Errorf("run %s: %w", r.name, loopErr)
+	case ctx.Err() != nil:
+		sum.Interrupted = true
+		return sum, fmt.Errorf("run %s: interrupted: %w", r.name, ctx.Err())
+	}
+	// The strategy is done: trials still paused will not be promoted.
+	for _, t := range r.trials {
+		if t.State == dltune.Paused {
+			if err := r.end(bg, t, dltune.Pruned, "not promoted: the study ended"); err != nil {
+				return sum, fmt.Errorf("run %s: %w", r.name, err)
+			}
+		}
+	}
+	sum.Status = r.status()
+	return sum, nil
+}
+
+// work is one job handed to a worker.
+type work struct {
+	t   *dltune.Trial // the runner's copy; read and written under mu
+	job trial.Job
+}
+
+// markInterrupted turns trials left Running by a process that died into
+// Interrupted ones.
+func (r *runner) markInterrupted(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, t := range r.trials {
+		if t.State != dltune.Running {
+			continue
+		}
+		t.State = dltune.Interrupted
+		t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: "interrupted: its process stopped while it ran"})
+		if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
+			return fmt.Errorf("mark trial %d interrupted: %w", t.Number, err)
+		}
+	}
+	return nil
+}
+
+// resumable returns the interrupted trials, by number.
+func (r *runner) resumable() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var q []int
+	for _, t := range r.trials {
+		if t.State == dltune.Interrupted {
+			q = append(q, t.Number)
+		}
+	}
+	sort.Ints(q)
+	return q
+}
+
+func (r *runner) find(number int) *dltune.Trial {
+	i := sort.Search(len(r.trials), func(i int) bool { return r.trials[i].Number >= number })
+	if i < len(r.trials) && r.trials[i].Number == number {
+		return r.trials[i]
+	}
+	return nil
+}
+
+// resume continues an interrupted trial from its checkpoint, or restarts it
+// when it has none. Called with mu held.
+func (r *runner) resume(ctx context.Context, number int) (*work, error) {
+	t := r.find(number)
+	if t == nil || t.State != dltune.Interrupted {
+		return nil, nil
+	}
+	ckpt, err := r.st.Checkpoint(ctx, r.name, number)
+	what := fmt.Sprintf("resumed from its checkpoint after epoch %d", t.Epochs())
+	switch {
+	case errors.Is(err, dltune.ErrNotFound):
+		ckpt = nil
+		if t.Epochs() > 0 {
+			what = fmt.Sprintf("restarted: no checkpoint after %d epochs", t.Epochs())
+		} else {
+			what = "restarted: it had no checkpoint"
+		}
+		t.Curve = nil
+	case err != nil:
+		return nil, fmt.Errorf("resume trial %d: %w", number, err)
+	}
+	return r.launch(ctx, t, ckpt, t.Budget, what)
+}
+
+// retry starts a new trial with the parameters of failed trial number.
+// Called with mu held.
+func (r *runner) retry(ctx context.Context, number int) (*work, error) {
+	old := r.find(number)
+	if old == nil {
+		return nil, fmt.Errorf("retry trial %d: %w", number, dltune.ErrNotFound)
+	}
+	if old.State != dltune.Failed {
+		return nil, fmt.Errorf("retry trial %d: it is %s, not failed", number, old.State)
+	}
+	t := &dltune.Trial{Params: old.Params.Clone(), Budget: old.Budget, Bracket: old.Bracket, RetryOf: number}
+	return r.create(ctx, t, fmt.Sprintf("created to retry failed trial %d", number))
+}
+
+// decide asks the strategy what to do. It returns a job to run, or done when
+// the strategy has finished (the loop still waits for running trials).
+// Called with mu held.
+func (r *runner) decide(ctx context.Context) (*work, bool, error) {
+	for {
+		h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
+		d, err := r.cfg.Strategy.Next(h)
+		if err != nil {
+			return nil, false, fmt.Errorf("%w: %w", ErrStrategy, err)
+		}
+		switch d.Action {
+		case search.Start:
+			if r.started >= r.cfg.Budget {
+				return nil, true, nil
+			}
+			epochs := d.Epochs
+			if epochs <= 0 || epochs > r.cfg.MaxEpochs {
+				epochs = r.cfg.MaxEpochs
+			}
+			t := &dltune.Trial{Params: d.Params, Budget: epochs, Bracket: d.Bracket, RetryOf: -1}
+			j, err := r.create(ctx, t, "created")
+			return j, false, err
+		case search.Continue:
+			t := r.find(d.Trial)
+			if t == nil || t.State != dltune.Paused {
+				return nil, false, fmt.Errorf("%w: continue trial %d, which is not paused", ErrStrategy, d.Trial)
+			}
+			if d.Epochs <= t.Epochs() || d.Epochs > r.cfg.MaxEpochs {
+				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, t.Epochs(), d.Epochs, r.cfg.MaxEpochs)
+			}
+			ckpt, err := r.st.Checkpoint(ctx, r.name, t.Number)
+			if err != nil && !errors.Is(err, dltune.ErrNotFound) {
+				return nil, false, fmt.Errorf("promote trial %d: %w", t.Number, err)
+			}
+			what := fmt.Sprintf("promoted from %d to %d epochs", t.Epochs(), d.Epochs)
+			if ckpt == nil {
+				t.Curve = nil
+				what += " (no checkpoint: restarted)"
+			}
+			j, err := r.launch(ctx, t, ckpt, d.Epochs, what)
+			return j, false, err
+		case search.Stop:
+			t := r.find(d.Trial)
+			if t == nil || t.State != dltune.Paused {
+				return nil, false, fmt.Errorf("%w: stop trial %d, which is not paused", ErrStrategy, d.Trial)
+			}
+			if err := r.end(ctx, t, dltune.Pruned, fmt.Sprintf("pruned at epoch %d: not promoted", t.Epochs())); err != nil {
+				return nil, false, err
+			}
+			continue
+		case search.Wait:
+			if r.running == 0 {
+				return nil, false, fmt.Errorf("%w: strategy waits but no trial is running", ErrStrategy)
+			}
+			return nil, false, nil
+		case search.Done:
+			return nil, true, nil
+		default:
+			return nil, false, fmt.Errorf("%w: unknown action %d", ErrStrategy, d.Action)
+		}
+	}
+}
+
+func (r *runner) nextNumber() int {
+	if len(r.trials) == 0 {
+		return 0
+	}
+	return r.trials[len(r.trials)-1].Number + 1
+}
+
+// create stores a new trial and launches it. Called with mu held.
+func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*work, error) {
+	now := time.Now()
+	t.State = dltune.Running
+	t.Created, t.Started = now, now
+	t.Events = append(t.Events, dltune.Event{Time: now, What: what})
+	if err := r.st.CreateTrial(ctx, r.name, t); err != nil {
+		return nil, fmt.Errorf("create trial: %w", err)
+	}
+	if n := r.nextNumber(); t.Number < n {
+		return nil, fmt.Errorf("create trial: store gave number %d, want at least %d", t.Number, n)
+	}
+	r.trials = append(r.trials, t)
+	r.started++
+	r.last = fmt.Sprintf("trial %d started", t.Number)
+	return r.job(t, nil), nil
+}
+
+// launch marks a stored trial running toward budget epochs and returns its
+// job. Called with mu held.
+func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budget int, what string) (*work, error) {
+	t.State = dltune.Running
+	t.Budget = budget
+	if t.Started.IsZero() {
+		t.Started = time.Now()
+	}
+	t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: what})
+	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
+		return nil, fmt.Errorf("start trial %d: %w", t.Number, err)
+	}
+	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
+	return r.job(t, ckpt), nil
+}
+
+func (r *runner) job(t *dltune.Trial, ckpt []byte) *work {
+	w := &work{t: t}
+	w.job = trial.Job{
+		Number:     t.Number,
+		Params:     t.Params.Clone(),
+		Seed:       TrialSeed(r.cfg.Seed, t.Number),
+		Done:       t.Epochs(),
+		Checkpoint: ckpt,
+		Until:      t.Budget,
+	}
+	return w
+}
+
+// TrialSeed derives trial number's seed from the study seed (SplitMix64 of
+// their combination), so that trials differ and a resumed study gives each
+// trial the seed it had.
+func TrialSeed(seed uint64, number int) uint64 {
+	z := seed + 0x9e3779b97f4a7c15*uint64(number+1)
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// work trains one job and records how it ended. ctx stops training; bg is
+// used for the store writes that must happen even after ctx is cancelled.
+func (r *runner) work(ctx, bg context.Context, w *work) {
+	defer r.signal()
+	w.job.Report = func(e dltune.Epoch, ckpt []byte) (bool, error) {
+		r.mu.Lock()
+		t := w.t
+		e.Epoch = t.Epochs() + 1
+		t.Curve = append(t.Curve, e)
+		stop := false
+		if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
+			h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
+			stop = r.cfg.Pruner.Prune(h, t)
+		}
+		snap := t.Clone()
+		r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
+		r.mu.Unlock()
+		r.signal()
+		if err := r.st.SaveCheckpoint(bg, r.name, snap, ckpt); err != nil {
+			err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
+			r.setFatal(err)
+			return false, err
+		}
+		return stop, nil
+	}
+	res, err := r.obj(ctx, &w.job)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running--
+	t := w.t
+	var state dltune.State
+	var what string
+	switch {
+	case r.fatal != nil:
+		// The store failed: leave the trial as stored (Running); the next
+		// run continues it from its last checkpoint.
+		return
+	case err != nil && ctx.Err() != nil:
+		state, what = dltune.Interrupted, fmt.Sprintf("interrupted after epoch %d", t.Epochs())
+		if res.Checkpoint != nil {
+			t.State = state
+			t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: what})
+			if serr := r.st.SaveCheckpoint(bg, r.name, t, res.Checkpoint); serr != nil {
+				r.fatal = fmt.Errorf("save interrupted trial %d: %w", t.Number, serr)
+			}
+			r.last = fmt.Sprintf("trial %d %s", t.Number, what)
+			return
+		}
+	case err != nil:
+		state, what = dltune.Failed, "failed: "+err.Error()
+		t.Error = err.Error()
+	case res.Pruned:
+		state, what = dltune.Pruned, fmt.Sprintf("pruned after epoch %d", t.Epochs())
+	case res.EarlyStopped:
+		state, what = dltune.Complete, fmt.Sprintf("complete: early stopping after epoch %d", t.Epochs())
+	case t.Epochs() >= r.cfg.MaxEpochs:
+		state, what = dltune.Complete, fmt.Sprintf("complete after %d epochs", t.Epochs())
+	default:
+		state, what = dltune.Paused, fmt.Sprintf("paused at its budget of %d epochs", t.Epochs())
+	}
+	if eerr := r.end(bg, t, state, what); eerr != nil {
+		r.fatal = eerr
+	}
+}
+
+// end records a trial's new state. Called with mu held.
+func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
+	t.State = state
+	now := time.Now()
+	if state.Finished() {
+		t.Finished = now
+	}
+	t.Events = append(t.Events, dltune.Event{Time: now, Epoch: t.Epochs(), What: what})
+	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
+		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
+	}
+	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
+	if state.Finished() && !math.IsInf(t.Loss(), 1) {
+		r.last += fmt.Sprintf(" (val_loss %.4g)", t.Loss())
+	}
+	return nil
+}
+
+func (r *runner) setFatal(err error) {
+	r.mu.Lock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.mu.Unlock()
+	r.signal()
+}
+
+// status summarizes the study. Called with mu held.
+func (r *runner) status() Status {
+	s := Status{Budget: r.cfg.Budget, Running: r.running, Best: math.Inf(1), BestTrial: -1, Last: r.last}
+	for _, t := range r.trials {
+		if t.State.Finished() {
+			s.Finished++
+		}
+		if t.State == dltune.Failed {
+			s.Failed++
+		}
+		if l := t.Loss(); l < s.Best {
+			s.Best, s.BestTrial = l, t.Number
+		}
+	}
+	s.Elapsed = time.Since(r.start)
+	if done := s.Finished - r.finishedBefore; done > 0 && s.Budget > s.Finished {
+		s.Left = time.Duration(float64(s.Elapsed) / float64(done) * float64(s.Budget-s.Finished))
+	}
+	return s
+}
+
+// progress reports the status. Called with mu held, from the loop only.
+func (r *runner) progress() {
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(r.status())
+	}
+}

@@ -1,0 +1,491 @@
+package study
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/search"
+	"github.com/dltune/dltune/trial"
+)
+
+// memStore is an in-memory Store for tests of the loop.
+type memStore struct {
+	mu      sync.Mutex
+	studies map[string]*dltune.Study
+	trials  map[string][]*dltune.Trial
+	ckpts   map[string]map[int][]byte
+	fail    func(op string, t *dltune.Trial) error
+}
+
+func newMemStore() *memStore {
+	return &memStore{studies: map[string]*dltune.Study{}, trials: map[string][]*dltune.Trial{}, ckpts: map[string]map[int][]byte{}}
+}
+
+func (m *memStore) check(op string, t *dltune.Trial) error {
+	if m.fail != nil {
+		return m.fail(op, t)
+	}
+	return nil
+}
+
+func (m *memStore) CreateStudy(_ context.Context, s *dltune.Study) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.studies[s.Name]; ok {
+		return dltune.ErrExists
+	}
+	c := *s
+	m.studies[s.Name] = &c
+	m.ckpts[s.Name] = map[int][]byte{}
+	return nil
+}
+
+func (m *memStore) UpdateStudy(_ context.Context, s *dltune.Study) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := *s
+	m.studies[s.Name] = &c
+	return nil
+}
+
+func (m *memStore) Study(_ context.Context, name string) (*dltune.Study, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.studies[name]
+	if !ok {
+		return nil, dltune.ErrNotFound
+	}
+	c := *s
+	return &c, nil
+}
+
+func (m *memStore) CreateTrial(_ context.Context, study string, t *dltune.Trial) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("create", t); err != nil {
+		return err
+	}
+	t.Number = len(m.trials[study])
+	m.trials[study] = append(m.trials[study], t.Clone())
+	return nil
+}
+
+func (m *memStore) UpdateTrial(_ context.Context, study string, t *dltune.Trial) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("update", t); err != nil {
+		return err
+	}
+	m.trials[study][t.Number] = t.Clone()
+	if t.State.Finished() {
+		delete(m.ckpts[study], t.Number)
+	}
+	return nil
+}
+
+func (m *memStore) SaveCheckpoint(_ context.Context, study string, t *dltune.Trial, ckpt []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check("checkpoint", t); err != nil {
+		return err
+	}
+	m.trials[study][t.Number] = t.Clone()
+	if m.ckpts[study] == nil {
+		m.ckpts[study] = map[int][]byte{}
+	}
+	m.ckpts[study][t.Number] = append([]byte(nil), ckpt...)
+	return nil
+}
+
+func (m *memStore) Checkpoint(_ context.Context, study string, number int) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.ckpts[study][number]
+	if !ok {
+		return nil, dltune.ErrNotFound
+	}
+	return append([]byte(nil), c...), nil
+}
+
+func (m *memStore) Trials(_ context.Context, study string) ([]*dltune.Trial, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ts []*dltune.Trial
+	for _, t := range m.trials[study] {
+		ts = append(ts, t.Clone())
+	}
+	return ts, nil
+}
+
+// sequence starts trials with x = 0, 1, 2, ... until the budget is used.
+type sequence struct{ epochs int }
+
+func (s sequence) Next(h *search.History) (search.Decision, error) {
+	if h.Started() >= h.Budget {
+		return search.Decision{Action: search.Done}, nil
+	}
+	return search.Decision{Action: search.Start, Params: dltune.Params{"x": dltune.Int(h.Next)}, Epochs: s.epochs}, nil
+}
+
+// curveObjective trains a fake trial: epoch e of a trial with x has
+// validation loss x+1/e. The checkpoint is the epoch count. It fails trials
+// whose x is in failX, and calls hook after each epoch.
+type curveObjective struct {
+	failX   map[int]bool
+	hook    func(job *trial.Job, epoch int)
+	resumed atomic.Int64 // jobs that started from a checkpoint
+	epochs  atomic.Int64 // epochs trained in all
+}
+
+func (o *curveObjective) run(ctx context.Context, job *trial.Job) (trial.Result, error) {
+	x := job.Params["x"].Int()
+	e := job.Done
+	if job.Checkpoint != nil {
+		o.resumed.Add(1)
+		if got := int(binary.BigEndian.Uint64(job.Checkpoint)); got != job.Done {
+			return trial.Result{}, fmt.Errorf("checkpoint at epoch %d, job says %d", got, job.Done)
+		}
+	} else if job.Done != 0 {
+		return trial.Result{}, fmt.Errorf("no checkpoint but %d epochs done", job.Done)
+	}
+	for e < job.Until {
+		if err := ctx.Err(); err != nil {
+			return trial.Result{Epochs: e, Checkpoint: binary.BigEndian.AppendUint64(nil, uint64(e))}, err
+		}
+		if o.failX[x] && e == 1 {
+			return trial.Result{Epochs: e}, errors.New("diverged at epoch 2, batch 3: NaN in loss")
+		}
+		e++
+		o.epochs.Add(1)
+		ck := binary.BigEndian.AppendUint64(nil, uint64(e))
+		stop, err := job.Report(dltune.Epoch{ValLoss: float64(x) + 1/float64(e), TrainLoss: float64(x)}, ck)
+		if err != nil {
+			return trial.Result{Epochs: e}, err
+		}
+		if o.hook != nil {
+			o.hook(job, e)
+		}
+		if stop {
+			return trial.Result{Epochs: e, Pruned: true}, nil
+		}
+	}
+	return trial.Result{Epochs: e}, nil
+}
+
+func checkStudy(t *testing.T, st *memStore, name string, budget, maxEpochs int) []*dltune.Trial {
+	t.Helper()
+	trials, _ := st.Trials(context.Background(), name)
+	if len(trials) != budget {
+		t.Fatalf("%d trials, want %d", len(trials), budget)
+	}
+	for i, tr := range trials {
+		if tr.Number != i {
+			t.Errorf("trial %d has number %d", i, tr.Number)
+		}
+		if !tr.State.Finished() {
+			t.Errorf("trial %d is %s, want finished", i, tr.State)
+		}
+		for k, e := range tr.Curve {
+			if e.Epoch != k+1 {
+				t.Errorf("trial %d: curve entry %d is epoch %d", i, k, e.Epoch)
+			}
+		}
+		if tr.State == dltune.Complete && tr.Epochs() != maxEpochs {
+			t.Errorf("trial %d complete after %d epochs, want %d", i, tr.Epochs(), maxEpochs)
+		}
+	}
+	return trials
+}
+
+func TestRunBudgetAndStates(t *testing.T) {
+	for _, parallel := range []int{1, 3} {
+		t.Run(fmt.Sprint("parallel", parallel), func(t *testing.T) {
+			st := newMemStore()
+			obj := &curveObjective{failX: map[int]bool{3: true}}
+			var last Status
+			cfg := Config{Strategy: sequence{epochs: 4}, Parallel: parallel, Budget: 10, MaxEpochs: 4, Seed: 1,
+				Progress: func(s Status) { last = s }}
+			sum, err := Run(context.Background(), st, "s", cfg, obj.run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trials := checkStudy(t, st, "s", 10, 4)
+			for _, tr := range trials {
+				want := dltune.Complete
+				if tr.Number == 3 {
+					want = dltune.Failed
+				}
+				if tr.State != want {
+					t.Errorf("trial %d is %s, want %s", tr.Number, tr.State, want)
+				}
+			}
+			if trials[3].Error == "" {
+				t.Error("failed trial has no error")
+			}
+			if sum.Finished != 10 || sum.Failed != 1 || sum.BestTrial != 0 || sum.Best != 0.25 {
+				t.Errorf("summary %+v, want 10 finished, 1 failed, best trial 0 at 0.25", sum.Status)
+			}
+			if last.Finished != 10 {
+				t.Errorf("last progress %+v, want 10 finished", last)
+			}
+			if n := len(st.ckpts["s"]); n != 0 {
+				t.Errorf("%d checkpoints left after the study finished", n)
+			}
+		})
+	}
+}
+
+func TestRunInterruptAndResume(t *testing.T) {
+	st := newMemStore()
+	ctx, cancel := context.WithCancel(context.Background())
+	obj := &curveObjective{}
+	var epochs atomic.Int64
+	obj.hook = func(job *trial.Job, e int) {
+		if epochs.Add(1) == 7 {
+			cancel()
+		}
+	}
+	cfg := Config{Strategy: sequence{epochs: 5}, Parallel: 2, Budget: 6, MaxEpochs: 5, Seed: 1}
+	sum, err := Run(ctx, st, "s", cfg, obj.run)
+	if !errors.Is(err, context.Canceled) || sum == nil || !sum.Interrupted {
+		t.Fatalf("Run = %+v, %v; want interrupted", sum, err)
+	}
+	trials, _ := st.Trials(context.Background(), "s")
+	var interrupted int
+	finished := map[int]*dltune.Trial{}
+	for _, tr := range trials {
+		switch {
+		case tr.State == dltune.Interrupted:
+			interrupted++
+			if _, err := st.Checkpoint(context.Background(), "s", tr.Number); err != nil {
+				t.Errorf("interrupted trial %d has no checkpoint: %v", tr.Number, err)
+			}
+		case tr.State.Finished():
+			finished[tr.Number] = tr
+		default:
+			t.Errorf("trial %d is %s after interruption", tr.Number, tr.State)
+		}
+	}
+	if interrupted == 0 {
+		t.Fatal("no trial was interrupted")
+	}
+
+	obj.hook = nil
+	sum, err = Run(context.Background(), st, "s", cfg, obj.run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := checkStudy(t, st, "s", 6, 5)
+	for n, before := range finished {
+		if after[n].Loss() != before.Loss() || after[n].Epochs() != before.Epochs() {
+			t.Errorf("finished trial %d changed on resume", n)
+		}
+	}
+	if got := obj.resumed.Load(); got != int64(interrupted) {
+		t.Errorf("%d jobs resumed from a checkpoint, want %d", got, interrupted)
+	}
+	// No epoch was trained twice: the checkpoints were taken after every epoch.
+	if got := obj.epochs.Load(); got != 6*5 {
+		t.Errorf("trained %d epochs in all, want %d", got, 6*5)
+	}
+	if sum.Finished != 6 {
+		t.Errorf("summary %+v", sum.Status)
+	}
+}
+
+// crashLeftovers simulates a process killed while trials ran: their stored
+// state is still Running.
+func TestRunContinuesTrialsOfADeadProcess(t *testing.T) {
+	st := newMemStore()
+	ctx := context.Background()
+	st.CreateStudy(ctx, &dltune.Study{Name: "s"})
+	withCkpt := &dltune.Trial{Params: dltune.Params{"x": dltune.Int(0)}, State: dltune.Running, Budget: 3, RetryOf: -1,
+		Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 1}}}
+	st.CreateTrial(ctx, "s", withCkpt)
+	st.SaveCheckpoint(ctx, "s", withCkpt, binary.BigEndian.AppendUint64(nil, 1))
+	noCkpt := &dltune.Trial{Params: dltune.Params{"x": dltune.Int(1)}, State: dltune.Running, Budget: 3, RetryOf: -1}
+	st.CreateTrial(ctx, "s", noCkpt)
+
+	obj := &curveObjective{}
+	cfg := Config{Strategy: sequence{epochs: 3}, Parallel: 2, Budget: 3, MaxEpochs: 3}
+	if _, err := Run(ctx, st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	trials := checkStudy(t, st, "s", 3, 3)
+	if obj.resumed.Load() != 1 {
+		t.Errorf("%d trials resumed from a checkpoint, want 1", obj.resumed.Load())
+	}
+	if got := obj.epochs.Load(); got != 2+3+3 {
+		t.Errorf("trained %d epochs, want 8", got)
+	}
+	var sawInterrupted bool
+	for _, e := range trials[0].Events {
+		if e.What == "interrupted: its process stopped while it ran" {
+			sawInterrupted = true
+		}
+	}
+	if !sawInterrupted {
+		t.Errorf("trial 0's history does not tell it was interrupted: %+v", trials[0].Events)
+	}
+}
+
+// halver starts every trial with one epoch, then promotes the best paused
+// trial to the full budget once all are paused.
+type halver struct{ n, max int }
+
+func (s halver) Next(h *search.History) (search.Decision, error) {
+	if h.Started() < s.n {
+		return search.Decision{Action: search.Start, Params: dltune.Params{"x": dltune.Int(s.n - h.Next)}, Epochs: 1}, nil
+	}
+	var paused []*dltune.Trial
+	for _, t := range h.Trials {
+		switch t.State {
+		case dltune.Running, dltune.Interrupted:
+			return search.Decision{Action: search.Wait}, nil
+		case dltune.Paused:
+			paused = append(paused, t)
+		}
+	}
+	if len(paused) == s.n {
+		sort.Slice(paused, func(i, j int) bool { return paused[i].Loss() < paused[j].Loss() })
+		return search.Decision{Action: search.Continue, Trial: paused[0].Number, Epochs: s.max}, nil
+	}
+	if len(paused) > 0 {
+		return search.Decision{Action: search.Stop, Trial: paused[0].Number}, nil
+	}
+	return search.Decision{Action: search.Done}, nil
+}
+
+func TestRunPromotesAndPrunes(t *testing.T) {
+	st := newMemStore()
+	obj := &curveObjective{}
+	cfg := Config{Strategy: halver{n: 4, max: 3}, Parallel: 2, Budget: 4, MaxEpochs: 3}
+	if _, err := Run(context.Background(), st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	trials := checkStudy(t, st, "s", 4, 3)
+	for _, tr := range trials {
+		x := tr.Params["x"].Int()
+		if x == 1 {
+			if tr.State != dltune.Complete || tr.Epochs() != 3 {
+				t.Errorf("best trial %d: %s after %d epochs, want complete after 3", tr.Number, tr.State, tr.Epochs())
+			}
+			continue
+		}
+		if tr.State != dltune.Pruned || tr.Epochs() != 1 {
+			t.Errorf("trial %d: %s after %d epochs, want pruned after 1", tr.Number, tr.State, tr.Epochs())
+		}
+	}
+	if got := obj.epochs.Load(); got != 4+2 {
+		t.Errorf("trained %d epochs, want 6 (the promotion trains only the extra two)", got)
+	}
+}
+
+// worseThan prunes trials whose loss is above a limit.
+type worseThan float64
+
+func (w worseThan) Prune(_ *search.History, t *dltune.Trial) bool { return t.Loss() > float64(w) }
+
+func TestRunPruner(t *testing.T) {
+	st := newMemStore()
+	cfg := Config{Strategy: sequence{epochs: 5}, Pruner: worseThan(2), Parallel: 2, Budget: 5, MaxEpochs: 5}
+	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range checkStudy(t, st, "s", 5, 5) {
+		x := tr.Params["x"].Int()
+		// Trial x reaches x+1/e: at most 2 for x <= 1, and x=2 falls to 2.x after 1 epoch.
+		want, epochs := dltune.Complete, 5
+		if x >= 2 {
+			want, epochs = dltune.Pruned, 1
+		}
+		if tr.State != want || tr.Epochs() != epochs {
+			t.Errorf("trial x=%d: %s after %d epochs, want %s after %d", x, tr.State, tr.Epochs(), want, epochs)
+		}
+	}
+}
+
+func TestRunRetry(t *testing.T) {
+	st := newMemStore()
+	obj := &curveObjective{failX: map[int]bool{1: true}}
+	cfg := Config{Strategy: sequence{epochs: 2}, Parallel: 1, Budget: 3, MaxEpochs: 2}
+	if _, err := Run(context.Background(), st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	obj.failX = nil
+	cfg.Budget, cfg.Retry = 4, []int{1}
+	if _, err := Run(context.Background(), st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	trials := checkStudy(t, st, "s", 4, 2)
+	if r := trials[3]; r.RetryOf != 1 || !r.Params.Equal(trials[1].Params) || r.State != dltune.Complete {
+		t.Errorf("retry trial = %+v, want a complete copy of trial 1", r)
+	}
+	if trials[1].State != dltune.Failed {
+		t.Errorf("retried trial is %s, want it kept failed", trials[1].State)
+	}
+}
+
+func TestRunStoreFailureStopsTheStudy(t *testing.T) {
+	st := newMemStore()
+	boom := errors.New("disk full")
+	st.fail = func(op string, tr *dltune.Trial) error {
+		if op == "checkpoint" && tr.Number == 2 {
+			return boom
+		}
+		return nil
+	}
+	cfg := Config{Strategy: sequence{epochs: 3}, Parallel: 2, Budget: 8, MaxEpochs: 3}
+	_, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run)
+	if !errors.Is(err, boom) {
+		t.Fatalf("Run error = %v, want the store's", err)
+	}
+	trials, _ := st.Trials(context.Background(), "s")
+	if len(trials) >= 8 {
+		t.Errorf("study went on after the store failed: %d trials", len(trials))
+	}
+	// Nothing finished was lost; trial 2 is left to be continued.
+	st.fail = nil
+	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
+		t.Fatal(err)
+	}
+	checkStudy(t, st, "s", 8, 3)
+}
+
+func TestRunStrategyThatWaitsForNothing(t *testing.T) {
+	st := newMemStore()
+	cfg := Config{Strategy: waiter{}, Budget: 1, MaxEpochs: 1}
+	_, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run)
+	if !errors.Is(err, ErrStrategy) {
+		t.Fatalf("err = %v, want ErrStrategy", err)
+	}
+}
+
+type waiter struct{}
+
+func (waiter) Next(*search.History) (search.Decision, error) {
+	return search.Decision{Action: search.Wait}, nil
+}
+
+func TestTrialSeed(t *testing.T) {
+	seen := map[uint64]bool{}
+	for n := 0; n < 1000; n++ {
+		s := TrialSeed(7, n)
+		if seen[s] {
+			t.Fatalf("seed of trial %d repeats", n)
+		}
+		seen[s] = true
+	}
+	if TrialSeed(7, 3) == TrialSeed(8, 3) {
+		t.Error("study seed does not change trial seeds")
+	}
+	_ = math.Inf
+}
