@@ -1,0 +1,90 @@
+package study
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/dltune/dltune"
+)
+
+// A Row is one trial's line on a leaderboard.
+type Row struct {
+	Rank  int          `json:"rank"`
+	Trial int          `json:"trial"`
+	State dltune.State `json:"state"`
+	// ValLoss is the trial's lowest validation loss; nil when it trained no
+	// epoch (a trial that failed at once).
+	ValLoss *float64 `json:"val_loss"`
+	// ValAccuracy is the validation accuracy at that epoch, for classifiers.
+	ValAccuracy *float64 `json:"val_accuracy,omitempty"`
+	// BestEpoch is the epoch of ValLoss; Epochs the epochs trained in all.
+	BestEpoch int `json:"best_epoch"`
+	Epochs    int `json:"epochs"`
+	// FullBudget is true when the trial trained its whole budget (or
+	// stopped early by its own early-stopping rule): its loss is comparable
+	// with the other full-budget trials'. Trials pruned or paused at fewer
+	// epochs rank after all full-budget ones.
+	FullBudget bool          `json:"full_budget"`
+	Params     dltune.Params `json:"params"`
+	Seconds    float64       `json:"seconds"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// Leaderboard ranks trials, best first: trials that trained their full
+// budget by lowest validation loss, then trials stopped short (pruned,
+// paused) by the epochs they reached, most first, and by loss, then trials
+// that trained no epoch. Ties go to the lower trial number. Unless all is
+// set, only finished trials (complete, pruned, failed) are ranked.
+func Leaderboard(trials []*dltune.Trial, maxEpochs int, all bool) []Row {
+	var rows []Row
+	for _, t := range trials {
+		if !all && !t.State.Finished() {
+			continue
+		}
+		r := Row{Trial: t.Number, State: t.State, Epochs: t.Epochs(), Params: t.Params, Error: t.Error}
+		r.FullBudget = t.State == dltune.Complete || t.Epochs() >= maxEpochs
+		best := math.Inf(1)
+		for _, e := range t.Curve {
+			if e.ValLoss < best {
+				best = e.ValLoss
+				r.BestEpoch = e.Epoch
+				v := e.ValLoss
+				r.ValLoss = &v
+				r.ValAccuracy = nil
+				if e.HasAccuracy {
+					a := e.ValAccuracy
+					r.ValAccuracy = &a
+				}
+			}
+			r.Seconds += e.Seconds
+		}
+		if r.Seconds == 0 && !t.Finished.IsZero() && !t.Started.IsZero() {
+			r.Seconds = t.Finished.Sub(t.Started).Round(time.Millisecond).Seconds()
+		}
+		rows = append(rows, r)
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := &rows[i], &rows[j]
+		if (a.ValLoss == nil) != (b.ValLoss == nil) {
+			return b.ValLoss == nil
+		}
+		if a.ValLoss == nil {
+			return a.Trial < b.Trial
+		}
+		if a.FullBudget != b.FullBudget {
+			return a.FullBudget
+		}
+		if !a.FullBudget && a.Epochs != b.Epochs {
+			return a.Epochs > b.Epochs
+		}
+		if *a.ValLoss != *b.ValLoss {
+			return *a.ValLoss < *b.ValLoss
+		}
+		return a.Trial < b.Trial
+	})
+	for i := range rows {
+		rows[i].Rank = i + 1
+	}
+	return rows
+}
