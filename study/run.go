@@ -57,8 +57,12 @@ type Status struct {
 	// Elapsed is the time since Run started; Left estimates the time to the
 	// end from this run's pace (0 when unknown).
 	Elapsed, Left time.Duration
-	// Last describes the latest event, e.g. "trial 7 complete: val_loss 0.231".
+	// Last describes the latest event, e.g. "trial 7 complete after 10
+	// epochs (val_loss 0.231)".
 	Last string
+	// Ended holds copies of the trials that ended (finished, paused or
+	// interrupted) since the previous call of Config.Progress, in order.
+	Ended []*dltune.Trial
 }
 
 // Summary is what a finished or interrupted Run did.
@@ -126,6 +130,7 @@ type runner struct {
 	running        int
 	fatal          error // a store failure: the study cannot go on
 	last           string
+	ended          []*dltune.Trial // since the last progress call
 	started        int
 	finishedBefore int
 
@@ -212,6 +217,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer r.progress()
 	if loopErr == nil && r.fatal != nil {
 		loopErr = r.fatal
 	}
@@ -493,6 +499,7 @@ func (r *runner) work(ctx, bg context.Context, w *work) {
 				r.fatal = fmt.Errorf("save interrupted trial %d: %w", t.Number, serr)
 			}
 			r.last = fmt.Sprintf("trial %d %s", t.Number, what)
+			r.ended = append(r.ended, t.Clone())
 			return
 		}
 	case err != nil:
@@ -527,6 +534,7 @@ func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, w
 	if state.Finished() && !math.IsInf(t.Loss(), 1) {
 		r.last += fmt.Sprintf(" (val_loss %.4g)", t.Loss())
 	}
+	r.ended = append(r.ended, t.Clone())
 	return nil
 }
 
@@ -563,6 +571,8 @@ func (r *runner) status() Status {
 // progress reports the status. Called with mu held, from the loop only.
 func (r *runner) progress() {
 	if r.cfg.Progress != nil {
-		r.cfg.Progress(r.status())
+		s := r.status()
+		s.Ended, r.ended = r.ended, nil
+		r.cfg.Progress(s)
 	}
 }

@@ -211,8 +211,14 @@ func TestRunBudgetAndStates(t *testing.T) {
 			st := newMemStore()
 			obj := &curveObjective{failX: map[int]bool{3: true}}
 			var last Status
+			ended := map[int]int{}
 			cfg := Config{Strategy: sequence{epochs: 4}, Parallel: parallel, Budget: 10, MaxEpochs: 4, Seed: 1,
-				Progress: func(s Status) { last = s }}
+				Progress: func(s Status) {
+					last = s
+					for _, t := range s.Ended {
+						ended[t.Number]++
+					}
+				}}
 			sum, err := Run(context.Background(), st, "s", cfg, obj.run)
 			if err != nil {
 				t.Fatal(err)
@@ -235,6 +241,11 @@ func TestRunBudgetAndStates(t *testing.T) {
 			}
 			if last.Finished != 10 {
 				t.Errorf("last progress %+v, want 10 finished", last)
+			}
+			for n := 0; n < 10; n++ {
+				if ended[n] != 1 {
+					t.Errorf("progress told trial %d ended %d times, want once", n, ended[n])
+				}
 			}
 			if n := len(st.ckpts["s"]); n != 0 {
 				t.Errorf("%d checkpoints left after the study finished", n)
