@@ -80,7 +80,7 @@ func (a *ASHA) promotion(ms []*dltune.Trial) (*dltune.Trial, int) {
 	rungs := a.l.rungs
 	for k := len(rungs) - 2; k >= 0; k-- {
 		r := rungs[k]
-		rs := rankAt(ms, r)
+		rs := rankAt(ms, r, resultAt)
 		for _, x := range rs[:len(rs)/a.l.eta] {
 			if promotable(x.t, r) {
 				return x.t, rungs[k+1]

@@ -115,7 +115,7 @@ func (l *ladder) advance(ms []*dltune.Trial, first int) (Decision, bool) {
 		r := l.rungs[i]
 		ready := true
 		for _, t := range cur {
-			if _, ok := resultAt(t, r); ok {
+			if _, ok := memberResult(t, r); ok {
 				continue
 			}
 			ready = false
@@ -126,7 +126,7 @@ func (l *ladder) advance(ms []*dltune.Trial, first int) (Decision, bool) {
 		if !ready || i == len(l.rungs)-1 {
 			break
 		}
-		rs := rankAt(cur, r)
+		rs := rankAt(cur, r, memberResult)
 		keep := max(1, len(rs)/l.eta)
 		for _, x := range rs[keep:] {
 			if x.t.State == dltune.Paused {

@@ -125,6 +125,21 @@ func resultAt(t *dltune.Trial, r int) (float64, bool) {
 	return math.Inf(1), true
 }
 
+// memberResult is resultAt for a trial known to belong to rung r of a
+// synchronous bracket (it won at every rung below): a trial that finished
+// before r without a budget reaching r (its early stopping fired exactly at
+// a rung, or it failed or was pruned right at one) keeps its final loss
+// (Complete) or +Inf (Failed, Pruned) at every higher rung.
+func memberResult(t *dltune.Trial, r int) (float64, bool) {
+	if l, ok := resultAt(t, r); ok || !t.State.Finished() {
+		return l, ok
+	}
+	if t.State == dltune.Complete {
+		return t.Loss(), true
+	}
+	return math.Inf(1), true
+}
+
 // inFlight reports whether t is being trained: Running, or Interrupted and
 // about to be continued.
 func inFlight(t *dltune.Trial) bool {
@@ -142,12 +157,12 @@ type ranked struct {
 	loss float64
 }
 
-// rankAt returns the trials of ts that have a result at rung r, best first:
-// by loss, ties by trial number.
-func rankAt(ts []*dltune.Trial, r int) []ranked {
+// rankAt returns the trials of ts that have a result at rung r by res
+// (resultAt or memberResult), best first: by loss, ties by trial number.
+func rankAt(ts []*dltune.Trial, r int, res func(*dltune.Trial, int) (float64, bool)) []ranked {
 	var rs []ranked
 	for _, t := range ts {
-		if l, ok := resultAt(t, r); ok {
+		if l, ok := res(t, r); ok {
 			rs = append(rs, ranked{t, l})
 		}
 	}
