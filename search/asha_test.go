@@ -1,0 +1,179 @@
+package search
+
+import (
+	"cmp"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/dltune/dltune"
+)
+
+func TestASHAHandComputed(t *testing.T) {
+	// With one worker (and with two in lockstep) ASHA on tableB, budget 9,
+	// rungs 1, 3, 9:
+	//   0 .80, 1 .70, 2 .90 at rung 1 → best of 3 is 1 → 1 to 3 (.65);
+	//   3 .40 → best of 4 is 3 → 3 to 3 (.38);
+	//   4 .60, 5 .50 → best 2 of 6 are 3, 5 → 5 to 3 (.45);
+	//   rung 3 has 1, 3, 5 → best of 3 is 3 → 3 to 9 (.37);
+	//   6 .95, 7 .45 → best 2 of 8 are 3, 7 → 7 to 3 (.35);
+	//   rung 3 has 1, 3, 5, 7 → best is 7 → 7 to 9 (.33);
+	//   8 .85 → best 3 of 9 are 3, 7, 5, all promoted: done.
+	// Trial 1 was promoted on early evidence that synchronous halving
+	// would not have had (it keeps 3, 7, 5 at rung 1).
+	want := []Decision{cont(1, 3), cont(3, 3), cont(5, 3), cont(3, 9), cont(7, 3), cont(7, 9)}
+	wantFinals := map[int]final{
+		0: pruned(1), 1: pruned(3), 2: pruned(1), 3: complete(9), 4: pruned(1),
+		5: pruned(3), 6: pruned(1), 7: complete(9), 8: pruned(1),
+	}
+	for _, workers := range []int{1, 2} {
+		a, err := NewASHA(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := newSim(t, a, 9, 9, workers, nil, tableOutcome(tableB, nil, nil))
+		sim.record = true
+		sim.run(1000)
+		if got := continues(sim.steps); !reflect.DeepEqual(got, want) {
+			t.Errorf("%d workers: continues = %v, want %v", workers, got, want)
+		}
+		if got := stops(sim.steps); len(got) != 0 {
+			t.Errorf("%d workers: stops = %v, want none", workers, got)
+		}
+		if got := finals(&sim.h); !reflect.DeepEqual(got, wantFinals) {
+			t.Errorf("%d workers: finals = %v, want %v", workers, got, wantFinals)
+		}
+	}
+}
+
+// ashaCandidate is ASHA's promotion rule written out plainly, for checking:
+// it returns a trial that is Paused at a rung, not yet promoted, and among
+// the best ⌊n/eta⌋ of the n results at that rung.
+func ashaCandidate(h *History, rungs []int, eta int) (int, bool) {
+	for k := range len(rungs) - 1 {
+		r := rungs[k]
+		type res struct {
+			t    *dltune.Trial
+			loss float64
+		}
+		var rs []res
+		for _, t := range h.Trials {
+			switch {
+			case len(t.Curve) >= r:
+				rs = append(rs, res{t, t.LossAt(r)})
+			case t.Budget >= r && t.State == dltune.Complete:
+				rs = append(rs, res{t, t.Loss()})
+			case t.Budget >= r && (t.State == dltune.Failed || t.State == dltune.Pruned):
+				rs = append(rs, res{t, math.Inf(1)})
+			}
+		}
+		slices.SortFunc(rs, func(a, b res) int {
+			if c := cmp.Compare(a.loss, b.loss); c != 0 {
+				return c
+			}
+			return a.t.Number - b.t.Number
+		})
+		for _, x := range rs[:len(rs)/eta] {
+			if x.t.State == dltune.Paused && x.t.Budget == r {
+				return x.t.Number, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// TestASHAParallel runs ASHA on four workers whose epochs take random
+// times, so trials finish out of order, and checks at every decision that
+// no worker idles while there is work, that no trial is promoted twice
+// from a rung, and at the end that no trial is lost or retrained.
+func TestASHAParallel(t *testing.T) {
+	for seed := range uint64(40) {
+		r := rand.New(rand.NewPCG(seed, 3))
+		opt := randomLadder(r)
+		opt.Sampler = &idSampler{}
+		budget := 1 + r.IntN(80)
+		outcome := randomOutcomes(seed, opt.MaxEpochs, 0.05, 0.1)
+		a, err := NewASHA(&idSpace, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rungs := a.Rungs()
+		promoted := make(map[[2]int]bool)
+		sim := newSim(t, a, budget, opt.MaxEpochs, 4, rand.New(rand.NewPCG(seed, 4)), outcome)
+		sim.check = func(h *History, d Decision) {
+			switch d.Action {
+			case Wait, Done:
+				if h.Started() < h.Budget {
+					t.Fatalf("seed %d: %s with %d of %d trials started", seed, decisionString(d), h.Started(), h.Budget)
+				}
+				if n, ok := ashaCandidate(h, rungs, opt.Eta); ok {
+					t.Fatalf("seed %d: %s while trial %d can be promoted", seed, decisionString(d), n)
+				}
+			case Stop:
+				t.Fatalf("seed %d: ASHA stopped trial %d", seed, d.Trial)
+			case Continue:
+				tr := sim.trial(d.Trial)
+				key := [2]int{d.Trial, tr.Budget}
+				if promoted[key] {
+					t.Fatalf("seed %d: trial %d promoted twice from rung %d", seed, d.Trial, tr.Budget)
+				}
+				promoted[key] = true
+				i := slices.Index(rungs, tr.Budget)
+				if i < 0 || i+1 >= len(rungs) || d.Epochs != rungs[i+1] || len(tr.Curve) != tr.Budget {
+					t.Fatalf("seed %d: %s of a trial at %d epochs, budget %d; rungs %v", seed, decisionString(d), len(tr.Curve), tr.Budget, rungs)
+				}
+			case Start:
+				if d.Epochs != rungs[0] || d.Bracket != 0 {
+					t.Fatalf("seed %d: %s, want %d epochs in bracket 0", seed, decisionString(d), rungs[0])
+				}
+			}
+		}
+		sim.run(100000)
+		if sim.h.Started() != budget {
+			t.Errorf("seed %d: started %d trials, budget %d", seed, sim.h.Started(), budget)
+		}
+		checkNoRetraining(t, &sim.h, rungs, outcome)
+	}
+}
+
+// TestASHAPromotesEachTrialOnce hands ASHA a history in which the best
+// trial at rung 1 already runs toward rung 3: it must promote the next
+// candidate instead, and nobody once the best ⌊n/eta⌋ are promoted.
+func TestASHAPromotesEachTrialOnce(t *testing.T) {
+	a, err := NewASHA(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := func(n int, s dltune.State, budget int, losses ...float64) *dltune.Trial {
+		x := &dltune.Trial{Number: n, State: s, Budget: budget, RetryOf: -1, Params: dltune.Params{"id": dltune.Int(n)}}
+		for i, l := range losses {
+			x.Curve = append(x.Curve, dltune.Epoch{Epoch: i + 1, ValLoss: l})
+		}
+		return x
+	}
+	h := &History{Budget: 6, Next: 6, Trials: []*dltune.Trial{
+		tr(0, dltune.Running, 3, 0.1), // promoted: its budget exceeds rung 1
+		tr(1, dltune.Paused, 1, 0.2),
+		tr(2, dltune.Paused, 1, 0.3),
+		tr(3, dltune.Paused, 1, 0.4),
+		tr(4, dltune.Paused, 1, 0.5),
+		tr(5, dltune.Paused, 1, 0.6),
+	}}
+	d, err := a.Next(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameDecision(d, cont(1, 3)) {
+		t.Fatalf("Next = %s, want continue(1 to 3)", decisionString(d))
+	}
+	h.Trials[1].State, h.Trials[1].Budget = dltune.Running, 3
+	d, err = a.Next(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Action != Wait {
+		t.Fatalf("Next = %s, want wait: the best 2 of 6 are promoted", decisionString(d))
+	}
+}
