@@ -38,7 +38,9 @@ func pruned(epochs int) final   { return final{dltune.Pruned, epochs} }
 func complete(epochs int) final { return final{dltune.Complete, epochs} }
 func failed(epochs int) final   { return final{dltune.Failed, epochs} }
 
-func cont(trial, epochs int) Decision { return Decision{Action: Continue, Trial: trial, Epochs: epochs} }
+func cont(trial, epochs int) Decision {
+	return Decision{Action: Continue, Trial: trial, Epochs: epochs}
+}
 
 // orders are the ways the simulated workers may run: one worker, four in
 // lockstep, and four with random epoch times.
