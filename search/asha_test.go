@@ -138,42 +138,63 @@ func TestASHAParallel(t *testing.T) {
 	}
 }
 
-// TestASHAPromotesEachTrialOnce hands ASHA a history in which the best
-// trial at rung 1 already runs toward rung 3: it must promote the next
-// candidate instead, and nobody once the best ⌊n/eta⌋ are promoted.
-func TestASHAPromotesEachTrialOnce(t *testing.T) {
-	a, err := NewASHA(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestASHANext asks ASHA about hand-made histories (rungs 1, 3, 9).
+func TestASHANext(t *testing.T) {
 	tr := func(n int, s dltune.State, budget int, losses ...float64) *dltune.Trial {
-		x := &dltune.Trial{Number: n, State: s, Budget: budget, RetryOf: -1, Params: dltune.Params{"id": dltune.Int(n)}}
-		for i, l := range losses {
-			x.Curve = append(x.Curve, dltune.Epoch{Epoch: i + 1, ValLoss: l})
-		}
+		x := curveTrial(n, s, losses...)
+		x.Budget = budget
+		x.Params = dltune.Params{"id": dltune.Int(n)}
 		return x
 	}
-	h := &History{Budget: 6, Next: 6, Trials: []*dltune.Trial{
-		tr(0, dltune.Running, 3, 0.1), // promoted: its budget exceeds rung 1
-		tr(1, dltune.Paused, 1, 0.2),
-		tr(2, dltune.Paused, 1, 0.3),
-		tr(3, dltune.Paused, 1, 0.4),
-		tr(4, dltune.Paused, 1, 0.5),
-		tr(5, dltune.Paused, 1, 0.6),
+	P, R, C := dltune.Paused, dltune.Running, dltune.Complete
+	tests := []struct {
+		name   string
+		budget int
+		trials []*dltune.Trial
+		want   Decision
+	}{{
+		// Rung 1's best 2 of 6 are 0 (promoted: budget 3) and 1.
+		name: "skip the promoted", budget: 6,
+		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, P, 1, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		want:   cont(1, 3),
+	}, {
+		name: "all candidates promoted", budget: 6,
+		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		want:   Decision{Action: Wait},
+	}, {
+		name: "start while budget remains", budget: 7,
+		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		want:   Decision{Action: Start, Params: dltune.Params{"id": dltune.Int(6)}, Epochs: 1},
+	}, {
+		// Rung 3 (0 .25, 1 .35, 2 .45) may promote 0 to 9, and rung 1 (3
+		// .05 best of 6) may promote 3 to 3: the higher rung goes first.
+		name: "highest rung first", budget: 6,
+		trials: []*dltune.Trial{tr(0, P, 3, .2, .3, .25), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45), tr(3, P, 1, .05), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		want:   cont(0, 9),
+	}, {
+		// 0 stopped early with budget 3: it holds rung 3's best place but
+		// cannot be promoted, and nobody else is in the best ⌊3/3⌋.
+		name: "early-stopped trial is not promoted", budget: 3,
+		trials: []*dltune.Trial{tr(0, C, 3, .2, .1), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45)},
+		want:   Decision{Action: Done},
+	}, {
+		name: "interrupted counts as in flight", budget: 1,
+		trials: []*dltune.Trial{tr(0, dltune.Interrupted, 1)},
+		want:   Decision{Action: Wait},
 	}}
-	d, err := a.Next(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !sameDecision(d, cont(1, 3)) {
-		t.Fatalf("Next = %s, want continue(1 to 3)", decisionString(d))
-	}
-	h.Trials[1].State, h.Trials[1].Budget = dltune.Running, 3
-	d, err = a.Next(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d.Action != Wait {
-		t.Fatalf("Next = %s, want wait: the best 2 of 6 are promoted", decisionString(d))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := NewASHA(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := a.Next(&History{Trials: tt.trials, Next: len(tt.trials), Budget: tt.budget})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameDecision(d, tt.want) {
+				t.Errorf("Next = %s, want %s", decisionString(d), decisionString(tt.want))
+			}
+		})
 	}
 }
