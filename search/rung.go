@@ -47,14 +47,17 @@ type HalvingOptions struct {
 	// trials that reached it and trains them about Eta times longer.
 	// 0 means 3; otherwise it must be at least 2.
 	Eta int
-	// Sampler proposes the parameters of new configurations. It is
-	// required; see HalvingOptions for the observations it is given.
-	//
-	// In the style of BOHB, the sampler is fitted on the highest rung that
-	// has at least MinObservations results (each trial's loss at that
-	// rung), or on the bottom rung's results when no rung has that many.
-	// Trials not yet finished and without a result at that rung are passed
-	// as pending.
+	// Sampler proposes the parameters of new configurations; it is
+	// required. In the style of BOHB it is fitted on one rung: the highest
+	// that has at least MinObservations results, or the bottom rung when
+	// none has that many. Its observations are every trial's result at
+	// that rung (best validation loss over the rung's epochs; +Inf for a
+	// trial that failed or was pruned before reaching it; the final loss
+	// of one whose early stopping fired first), its pending parameters are
+	// those of the unfinished trials without a result there, and it is
+	// asked for trial number History.Next. Observations and pending
+	// parameters share the trials' Params maps: the sampler must not
+	// modify them.
 	Sampler Sampler
 	// MinObservations is the number of results a rung needs before the
 	// sampler is fitted on it. 0 means the number of parameters in the
