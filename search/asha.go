@@ -58,7 +58,7 @@ func (a *ASHA) Rungs() []int { return append([]int(nil), a.l.rungs...) }
 // earned one, else the Start of a new configuration while the budget
 // lasts, else Wait while trials run, else Done. It never returns Stop.
 func (a *ASHA) Next(h *History) (Decision, error) {
-	if t, to := a.promotion(members(h, 0, retried(h))); t != nil {
+	if t, to := a.promotion(bracketMembers(h, 0, retriedTrials(h))); t != nil {
 		return Decision{Action: Continue, Trial: t.Number, Epochs: to}, nil
 	}
 	if h.Started() < h.Budget {
@@ -68,7 +68,7 @@ func (a *ASHA) Next(h *History) (Decision, error) {
 		}
 		return Decision{Action: Start, Params: p, Epochs: a.l.rungs[0]}, nil
 	}
-	if anyInFlight(h) {
+	if anyTrialInFlight(h) {
 		return Decision{Action: Wait}, nil
 	}
 	return Decision{Action: Done}, nil

@@ -23,10 +23,10 @@ func TestASHAHandComputed(t *testing.T) {
 	//   8 .85 → best 3 of 9 are 3, 7, 5, all promoted: done.
 	// Trial 1 was promoted on early evidence that synchronous halving
 	// would not have had (it keeps 3, 7, 5 at rung 1).
-	want := []Decision{cont(1, 3), cont(3, 3), cont(5, 3), cont(3, 9), cont(7, 3), cont(7, 9)}
-	wantFinals := map[int]final{
-		0: pruned(1), 1: pruned(3), 2: pruned(1), 3: complete(9), 4: pruned(1),
-		5: pruned(3), 6: pruned(1), 7: complete(9), 8: pruned(1),
+	want := []Decision{promo(1, 3), promo(3, 3), promo(5, 3), promo(3, 9), promo(7, 3), promo(7, 9)}
+	wantFinals := map[int]simFinal{
+		0: endPruned(1), 1: endPruned(3), 2: endPruned(1), 3: endComplete(9), 4: endPruned(1),
+		5: endPruned(3), 6: endPruned(1), 7: endComplete(9), 8: endPruned(1),
 	}
 	for _, workers := range []int{1, 2} {
 		a, err := NewASHA(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
@@ -42,7 +42,7 @@ func TestASHAHandComputed(t *testing.T) {
 		if got := stops(sim.steps); len(got) != 0 {
 			t.Errorf("%d workers: stops = %v, want none", workers, got)
 		}
-		if got := finals(&sim.h); !reflect.DeepEqual(got, wantFinals) {
+		if got := simFinals(&sim.h); !reflect.DeepEqual(got, wantFinals) {
 			t.Errorf("%d workers: finals = %v, want %v", workers, got, wantFinals)
 		}
 	}
@@ -141,7 +141,7 @@ func TestASHAParallel(t *testing.T) {
 // TestASHANext asks ASHA about hand-made histories (rungs 1, 3, 9).
 func TestASHANext(t *testing.T) {
 	tr := func(n int, s dltune.State, budget int, losses ...float64) *dltune.Trial {
-		x := curveTrial(n, s, losses...)
+		x := lossTrial(n, s, losses...)
 		x.Budget = budget
 		x.Params = dltune.Params{"id": dltune.Int(n)}
 		return x
@@ -156,7 +156,7 @@ func TestASHANext(t *testing.T) {
 		// Rung 1's best 2 of 6 are 0 (promoted: budget 3) and 1.
 		name: "skip the promoted", budget: 6,
 		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, P, 1, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
-		want:   cont(1, 3),
+		want:   promo(1, 3),
 	}, {
 		name: "all candidates promoted", budget: 6,
 		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
@@ -170,7 +170,7 @@ func TestASHANext(t *testing.T) {
 		// .05 best of 6) may promote 3 to 3: the higher rung goes first.
 		name: "highest rung first", budget: 6,
 		trials: []*dltune.Trial{tr(0, P, 3, .2, .3, .25), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45), tr(3, P, 1, .05), tr(4, P, 1, .5), tr(5, P, 1, .6)},
-		want:   cont(0, 9),
+		want:   promo(0, 9),
 	}, {
 		// 0 stopped early with budget 3: it holds rung 3's best place but
 		// cannot be promoted, and nobody else is in the best ⌊3/3⌋.
@@ -192,7 +192,7 @@ func TestASHANext(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !sameDecision(d, tt.want) {
+			if !simSameDecision(d, tt.want) {
 				t.Errorf("Next = %s, want %s", decisionString(d), decisionString(tt.want))
 			}
 		})

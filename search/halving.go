@@ -61,10 +61,10 @@ func (s *SuccessiveHalving) Next(h *History) (Decision, error) {
 		}
 		return Decision{Action: Start, Params: p, Epochs: s.l.rungs[0]}, nil
 	}
-	if d, ok := s.l.advance(members(h, 0, retried(h)), 0); ok {
+	if d, ok := s.l.advance(bracketMembers(h, 0, retriedTrials(h)), 0); ok {
 		return d, nil
 	}
-	if anyInFlight(h) {
+	if anyTrialInFlight(h) {
 		return Decision{Action: Wait}, nil
 	}
 	return Decision{Action: Done}, nil

@@ -8,10 +8,10 @@ import (
 	"github.com/dltune/dltune"
 )
 
-// nopSampler is idSampler without the record, for benchmarks.
-type nopSampler struct{}
+// benchIDSampler is idSampler without the record, for benchmarks.
+type benchIDSampler struct{}
 
-func (nopSampler) Sample(_ []Observation, _ []dltune.Params, number int) (dltune.Params, error) {
+func (benchIDSampler) Sample(_ []Observation, _ []dltune.Params, number int) (dltune.Params, error) {
 	return dltune.Params{"id": dltune.Int(number)}, nil
 }
 
@@ -39,7 +39,7 @@ func benchHistory(b *testing.B, s Strategy, n int) *History {
 // BenchmarkNext measures one decision on a study of 100 and 1000 trials
 // (rungs 1, 3, 9, 27), and reports it per trial of the history.
 func BenchmarkNext(b *testing.B) {
-	opt := HalvingOptions{MinEpochs: 1, MaxEpochs: 27, Sampler: nopSampler{}}
+	opt := HalvingOptions{MinEpochs: 1, MaxEpochs: 27, Sampler: benchIDSampler{}}
 	for _, st := range halvingStrategies {
 		for _, n := range []int{100, 1000} {
 			b.Run(fmt.Sprintf("%s/trials=%d", st.name, n), func(b *testing.B) {
@@ -69,7 +69,7 @@ func BenchmarkMedianPrune(b *testing.B) {
 		for i := range losses {
 			losses[i] = r.Float64()
 		}
-		h.Trials = append(h.Trials, curveTrial(n, dltune.Complete, losses...))
+		h.Trials = append(h.Trials, lossTrial(n, dltune.Complete, losses...))
 	}
 	p := NewMedianPruner(0, 1)
 	b.ReportAllocs()

@@ -7,15 +7,15 @@ import (
 	"github.com/dltune/dltune/search"
 )
 
-// fixedSampler proposes the same learning rate for every trial; a real
+// halvingFixedSampler proposes the same learning rate for every trial; a real
 // study uses a random, TPE or GP sampler.
-type fixedSampler struct{}
+type halvingFixedSampler struct{}
 
-func (fixedSampler) Sample([]search.Observation, []dltune.Params, int) (dltune.Params, error) {
+func (halvingFixedSampler) Sample([]search.Observation, []dltune.Params, int) (dltune.Params, error) {
 	return dltune.Params{"lr": dltune.Float(0.01)}, nil
 }
 
-var space = &search.Space{Params: []search.Param{{Name: "lr", Type: search.FloatRange, Low: 1e-4, High: 1, Log: true}}}
+var halvingSpace = &search.Space{Params: []search.Param{{Name: "lr", Type: search.FloatRange, Low: 1e-4, High: 1, Log: true}}}
 
 func ExampleRungs() {
 	fmt.Println(search.Rungs(1, 9, 3))
@@ -28,7 +28,7 @@ func ExampleRungs() {
 }
 
 func ExampleHyperband_Plan() {
-	hb, err := search.NewHyperband(space, search.HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Eta: 3, Sampler: fixedSampler{}})
+	hb, err := search.NewHyperband(halvingSpace, search.HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Eta: 3, Sampler: halvingFixedSampler{}})
 	if err != nil {
 		panic(err)
 	}
@@ -42,7 +42,7 @@ func ExampleHyperband_Plan() {
 }
 
 func ExampleASHA_Next() {
-	a, err := search.NewASHA(space, search.HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: fixedSampler{}})
+	a, err := search.NewASHA(halvingSpace, search.HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: halvingFixedSampler{}})
 	if err != nil {
 		panic(err)
 	}

@@ -19,7 +19,7 @@ var halvingStrategies = []struct {
 	{"hyperband", func(o HalvingOptions) (Strategy, error) { return NewHyperband(&idSpace, o) }},
 }
 
-func mustStrategy(t *testing.T, build func(HalvingOptions) (Strategy, error), opt HalvingOptions) Strategy {
+func mustHalving(t *testing.T, build func(HalvingOptions) (Strategy, error), opt HalvingOptions) Strategy {
 	t.Helper()
 	opt.Sampler = &idSampler{}
 	s, err := build(opt)
@@ -41,13 +41,13 @@ func TestHalvingResumeDecisions(t *testing.T) {
 				opt := randomLadder(r)
 				budget := 1 + r.IntN(50)
 				outcome := randomOutcomes(seed, opt.MaxEpochs, 0.1, 0.2)
-				sim := newSim(t, mustStrategy(t, st.new, opt), budget, opt.MaxEpochs, 1+r.IntN(4), rand.New(rand.NewPCG(seed, 8)), outcome)
+				sim := newSim(t, mustHalving(t, st.new, opt), budget, opt.MaxEpochs, 1+r.IntN(4), rand.New(rand.NewPCG(seed, 8)), outcome)
 				sim.record = true
 				sim.run(100000)
 				for range 25 {
 					step := sim.steps[r.IntN(len(sim.steps))]
 					for _, interrupted := range []bool{false, true} {
-						h := cloneHistory(&step.h)
+						h := simCloneHistory(&step.h)
 						if interrupted {
 							for _, tr := range h.Trials {
 								if tr.State == dltune.Running {
@@ -55,11 +55,11 @@ func TestHalvingResumeDecisions(t *testing.T) {
 								}
 							}
 						}
-						d, err := mustStrategy(t, st.new, opt).Next(&h)
+						d, err := mustHalving(t, st.new, opt).Next(&h)
 						if err != nil {
 							t.Fatal(err)
 						}
-						if !sameDecision(d, step.d) {
+						if !simSameDecision(d, step.d) {
 							t.Fatalf("seed %d, interrupted %v: resumed strategy says %s, original said %s", seed, interrupted, decisionString(d), decisionString(step.d))
 						}
 					}
@@ -81,20 +81,20 @@ func TestHalvingKillResume(t *testing.T) {
 				budget := 1 + r.IntN(50)
 				workers := 1 + r.IntN(4)
 				outcome := randomOutcomes(seed, opt.MaxEpochs, 0.1, 0.2)
-				whole := newSim(t, mustStrategy(t, st.new, opt), budget, opt.MaxEpochs, workers, rand.New(rand.NewPCG(seed, 10)), outcome)
+				whole := newSim(t, mustHalving(t, st.new, opt), budget, opt.MaxEpochs, workers, rand.New(rand.NewPCG(seed, 10)), outcome)
 				whole.record = true
 				whole.run(100000)
 				events := 0
 				for _, tr := range whole.h.Trials {
 					events += len(tr.Curve) + 1
 				}
-				killed := newSim(t, mustStrategy(t, st.new, opt), budget, opt.MaxEpochs, workers, rand.New(rand.NewPCG(seed, 10)), outcome)
+				killed := newSim(t, mustHalving(t, st.new, opt), budget, opt.MaxEpochs, workers, rand.New(rand.NewPCG(seed, 10)), outcome)
 				killed.killAt = 1 + r.IntN(events)
-				killed.fresh = func() Strategy { return mustStrategy(t, st.new, opt) }
+				killed.fresh = func() Strategy { return mustHalving(t, st.new, opt) }
 				killed.run(100000)
 				if !reflect.DeepEqual(killed.h.Trials, whole.h.Trials) {
 					t.Fatalf("seed %d, killed at event %d: trials differ from the run never killed:\n got %v\nwant %v",
-						seed, killed.killAt, finals(&killed.h), finals(&whole.h))
+						seed, killed.killAt, simFinals(&killed.h), simFinals(&whole.h))
 				}
 			}
 		})

@@ -93,7 +93,7 @@ func (s *simLoop) trial(n int) *dltune.Trial {
 	return nil
 }
 
-func (s *simLoop) inFlight() int { return len(s.due) }
+func (s *simLoop) trialInFlight() int { return len(s.due) }
 
 func (s *simLoop) duration() float64 {
 	if s.rng == nil {
@@ -120,19 +120,19 @@ func (s *simLoop) run(limit int) {
 // ask calls Next while a worker is free and applies the decisions.
 func (s *simLoop) ask() {
 	s.t.Helper()
-	for !s.done && s.inFlight() < s.workers {
+	for !s.done && s.trialInFlight() < s.workers {
 		d, err := s.strat.Next(&s.h)
 		if err != nil {
 			s.t.Fatalf("Next: %v", err)
 		}
 		if s.record {
-			s.steps = append(s.steps, simStep{cloneHistory(&s.h), d})
+			s.steps = append(s.steps, simStep{simCloneHistory(&s.h), d})
 		}
 		if s.check != nil {
 			s.check(&s.h, d)
 		}
 		if d.Action == Wait {
-			if s.inFlight() == 0 {
+			if s.trialInFlight() == 0 {
 				s.t.Fatalf("Wait with no trial in flight")
 			}
 			return
@@ -175,8 +175,8 @@ func (s *simLoop) apply(d Decision) {
 		}
 		t.State = dltune.Pruned
 	case Done:
-		if s.inFlight() != 0 {
-			s.t.Fatalf("Done with %d trials in flight", s.inFlight())
+		if s.trialInFlight() != 0 {
+			s.t.Fatalf("Done with %d trials in flight", s.trialInFlight())
 		}
 		for _, t := range s.h.Trials {
 			if t.State == dltune.Paused {
@@ -233,7 +233,7 @@ func (s *simLoop) kill(fresh Strategy) {
 			t.State = dltune.Interrupted
 		}
 	}
-	s.h = cloneHistory(&s.h)
+	s.h = simCloneHistory(&s.h)
 	s.strat = fresh
 	for _, t := range s.h.Trials {
 		if t.State == dltune.Interrupted {
@@ -242,7 +242,7 @@ func (s *simLoop) kill(fresh Strategy) {
 	}
 }
 
-func cloneHistory(h *History) History {
+func simCloneHistory(h *History) History {
 	c := *h
 	c.Trials = make([]*dltune.Trial, len(h.Trials))
 	for i, t := range h.Trials {
@@ -251,8 +251,8 @@ func cloneHistory(h *History) History {
 	return c
 }
 
-// sameDecision reports whether a and b ask for the same thing.
-func sameDecision(a, b Decision) bool {
+// simSameDecision reports whether a and b ask for the same thing.
+func simSameDecision(a, b Decision) bool {
 	return a.Action == b.Action && a.Trial == b.Trial && a.Epochs == b.Epochs &&
 		a.Bracket == b.Bracket && a.Params.Equal(b.Params)
 }
@@ -310,16 +310,16 @@ func randomOutcomes(seed uint64, maxEpochs int, failP, stopP float64) func(int) 
 	}
 }
 
-// final is a trial's state and epochs at the end of a study.
-type final struct {
+// simFinal is a trial's state and epochs at the end of a study.
+type simFinal struct {
 	state  dltune.State
 	epochs int
 }
 
-func finals(h *History) map[int]final {
-	m := make(map[int]final, len(h.Trials))
+func simFinals(h *History) map[int]simFinal {
+	m := make(map[int]simFinal, len(h.Trials))
 	for _, t := range h.Trials {
-		m[t.Number] = final{t.State, len(t.Curve)}
+		m[t.Number] = simFinal{t.State, len(t.Curve)}
 	}
 	return m
 }

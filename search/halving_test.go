@@ -34,17 +34,17 @@ func tableOutcome(table [][3]float64, fail, stop map[int]int) func(int) simOutco
 	}
 }
 
-func pruned(epochs int) final   { return final{dltune.Pruned, epochs} }
-func complete(epochs int) final { return final{dltune.Complete, epochs} }
-func failed(epochs int) final   { return final{dltune.Failed, epochs} }
+func endPruned(epochs int) simFinal   { return simFinal{dltune.Pruned, epochs} }
+func endComplete(epochs int) simFinal { return simFinal{dltune.Complete, epochs} }
+func endFailed(epochs int) simFinal   { return simFinal{dltune.Failed, epochs} }
 
-func cont(trial, epochs int) Decision {
+func promo(trial, epochs int) Decision {
 	return Decision{Action: Continue, Trial: trial, Epochs: epochs}
 }
 
-// orders are the ways the simulated workers may run: one worker, four in
+// simOrders are the ways the simulated workers may run: one worker, four in
 // lockstep, and four with random epoch times.
-var orders = []struct {
+var simOrders = []struct {
 	name    string
 	workers int
 	seed    uint64 // 0: lockstep
@@ -56,7 +56,7 @@ var orders = []struct {
 	{"3 workers random 3", 3, 3},
 }
 
-func orderRNG(seed uint64) *rand.Rand {
+func simOrderRNG(seed uint64) *rand.Rand {
 	if seed == 0 {
 		return nil
 	}
@@ -69,15 +69,15 @@ func TestSuccessiveHalvingHandComputed(t *testing.T) {
 		fail, stop map[int]int
 		continues  []Decision
 		stops      []int
-		finals     map[int]final
+		simFinals  map[int]simFinal
 	}{{
 		// Rung 1 keeps 3 of 9: 3, 7, 5. Rung 3 (3 .38, 7 .35, 5 .45) keeps 7.
 		name:      "plain",
-		continues: []Decision{cont(3, 3), cont(7, 3), cont(5, 3), cont(7, 9)},
+		continues: []Decision{promo(3, 3), promo(7, 3), promo(5, 3), promo(7, 9)},
 		stops:     []int{4, 1, 0, 8, 2, 6, 3, 5},
-		finals: map[int]final{
-			0: pruned(1), 1: pruned(1), 2: pruned(1), 3: pruned(3), 4: pruned(1),
-			5: pruned(3), 6: pruned(1), 7: complete(9), 8: pruned(1),
+		simFinals: map[int]simFinal{
+			0: endPruned(1), 1: endPruned(1), 2: endPruned(1), 3: endPruned(3), 4: endPruned(1),
+			5: endPruned(3), 6: endPruned(1), 7: endComplete(9), 8: endPruned(1),
 		},
 	}, {
 		// 3 fails in its first epoch (+Inf), so rung 1 keeps 7, 5, 4; rung
@@ -86,11 +86,11 @@ func TestSuccessiveHalvingHandComputed(t *testing.T) {
 		name:      "failure and early stop",
 		fail:      map[int]int{3: 1},
 		stop:      map[int]int{4: 6},
-		continues: []Decision{cont(7, 3), cont(5, 3), cont(4, 3), cont(4, 9)},
+		continues: []Decision{promo(7, 3), promo(5, 3), promo(4, 3), promo(4, 9)},
 		stops:     []int{1, 0, 8, 2, 6, 7, 5},
-		finals: map[int]final{
-			0: pruned(1), 1: pruned(1), 2: pruned(1), 3: failed(0), 4: complete(6),
-			5: pruned(3), 6: pruned(1), 7: pruned(3), 8: pruned(1),
+		simFinals: map[int]simFinal{
+			0: endPruned(1), 1: endPruned(1), 2: endPruned(1), 3: endFailed(0), 4: endComplete(6),
+			5: endPruned(3), 6: endPruned(1), 7: endPruned(3), 8: endPruned(1),
 		},
 	}, {
 		// As above, but 4's early stopping fires right at rung 3: it wins
@@ -99,32 +99,32 @@ func TestSuccessiveHalvingHandComputed(t *testing.T) {
 		name:      "winner stops early at a rung",
 		fail:      map[int]int{3: 1},
 		stop:      map[int]int{4: 3},
-		continues: []Decision{cont(7, 3), cont(5, 3), cont(4, 3)},
+		continues: []Decision{promo(7, 3), promo(5, 3), promo(4, 3)},
 		stops:     []int{1, 0, 8, 2, 6, 7, 5},
-		finals: map[int]final{
-			0: pruned(1), 1: pruned(1), 2: pruned(1), 3: failed(0), 4: complete(3),
-			5: pruned(3), 6: pruned(1), 7: pruned(3), 8: pruned(1),
+		simFinals: map[int]simFinal{
+			0: endPruned(1), 1: endPruned(1), 2: endPruned(1), 3: endFailed(0), 4: endComplete(3),
+			5: endPruned(3), 6: endPruned(1), 7: endPruned(3), 8: endPruned(1),
 		},
 	}, {
 		// A winner fails after passing rung 3: the rung stays decided on
 		// its rung-3 loss, and nothing replaces it.
 		name:      "winner fails at the top rung",
 		fail:      map[int]int{7: 5},
-		continues: []Decision{cont(3, 3), cont(7, 3), cont(5, 3), cont(7, 9)},
+		continues: []Decision{promo(3, 3), promo(7, 3), promo(5, 3), promo(7, 9)},
 		stops:     []int{4, 1, 0, 8, 2, 6, 3, 5},
-		finals: map[int]final{
-			0: pruned(1), 1: pruned(1), 2: pruned(1), 3: pruned(3), 4: pruned(1),
-			5: pruned(3), 6: pruned(1), 7: failed(4), 8: pruned(1),
+		simFinals: map[int]simFinal{
+			0: endPruned(1), 1: endPruned(1), 2: endPruned(1), 3: endPruned(3), 4: endPruned(1),
+			5: endPruned(3), 6: endPruned(1), 7: endFailed(4), 8: endPruned(1),
 		},
 	}}
 	for _, tt := range tests {
-		for _, o := range orders {
+		for _, o := range simOrders {
 			t.Run(tt.name+"/"+o.name, func(t *testing.T) {
 				sh, err := NewSuccessiveHalving(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				sim := newSim(t, sh, 9, 9, o.workers, orderRNG(o.seed), tableOutcome(tableB, tt.fail, tt.stop))
+				sim := newSim(t, sh, 9, 9, o.workers, simOrderRNG(o.seed), tableOutcome(tableB, tt.fail, tt.stop))
 				sim.record = true
 				sim.run(1000)
 				if got := continues(sim.steps); !reflect.DeepEqual(got, tt.continues) {
@@ -133,8 +133,8 @@ func TestSuccessiveHalvingHandComputed(t *testing.T) {
 				if got := stops(sim.steps); !slices.Equal(got, tt.stops) {
 					t.Errorf("stops = %v, want %v", got, tt.stops)
 				}
-				if got := finals(&sim.h); !reflect.DeepEqual(got, tt.finals) {
-					t.Errorf("finals = %v, want %v", got, tt.finals)
+				if got := simFinals(&sim.h); !reflect.DeepEqual(got, tt.simFinals) {
+					t.Errorf("finals = %v, want %v", got, tt.simFinals)
 				}
 				for _, s := range sim.steps {
 					if s.d.Action == Start && (s.d.Epochs != 1 || s.d.Bracket != 0) {
@@ -165,7 +165,7 @@ func refLoss(o simOutcome, r int) float64 {
 // refBracket replays synchronous successive halving from the outcomes
 // alone, without the simulator: ids start at rungs[0], and each rung keeps
 // the best max(1, ⌊n/eta⌋). It returns each id's expected end.
-func refBracket(ids, rungs []int, eta, maxEpochs int, outcome func(int) simOutcome) map[int]final {
+func refBracket(ids, rungs []int, eta, maxEpochs int, outcome func(int) simOutcome) map[int]simFinal {
 	reached := make(map[int]int)
 	cur := slices.Clone(ids)
 	for i, r := range rungs {
@@ -187,17 +187,17 @@ func refBracket(ids, rungs []int, eta, maxEpochs int, outcome func(int) simOutco
 		})
 		cur = cur[:max(1, len(cur)/eta)]
 	}
-	out := make(map[int]final)
+	out := make(map[int]simFinal)
 	for id, r := range reached {
 		o := outcome(id)
-		out[id] = pruned(r)
+		out[id] = endPruned(r)
 		for e := 1; e <= r; e++ {
 			if e == o.failAt {
-				out[id] = failed(e - 1)
+				out[id] = endFailed(e - 1)
 				break
 			}
 			if e == o.stopAt || e == maxEpochs {
-				out[id] = complete(e)
+				out[id] = endComplete(e)
 				break
 			}
 		}
@@ -235,7 +235,7 @@ func TestSuccessiveHalvingMatchesReference(t *testing.T) {
 			ids[i] = i
 		}
 		want := refBracket(ids, sh.Rungs(), opt.Eta, opt.MaxEpochs, outcome)
-		if got := finals(&sim.h); !reflect.DeepEqual(got, want) {
+		if got := simFinals(&sim.h); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d (%+v, budget %d, %d workers): finals\n got %v\nwant %v", seed, opt, budget, workers, got, want)
 		}
 		checkNoRetraining(t, &sim.h, sh.Rungs(), outcome)

@@ -105,10 +105,10 @@ func (hb *Hyperband) sizes(budget int) []int {
 func (hb *Hyperband) Next(h *History) (Decision, error) {
 	smax := len(hb.l.rungs) - 1
 	sizes := hb.sizes(max(h.Budget, 0))
-	skip := retried(h)
+	skip := retriedTrials(h)
 	groups := make([][]*dltune.Trial, smax+1)
 	for s := range groups {
-		groups[s] = members(h, s, skip)
+		groups[s] = bracketMembers(h, s, skip)
 	}
 	full := func(s int) bool { return len(groups[s]) >= sizes[s] || h.Started() >= h.Budget }
 
@@ -141,7 +141,7 @@ func (hb *Hyperband) Next(h *History) (Decision, error) {
 		}
 		return Decision{Action: Start, Params: p, Epochs: hb.l.rungs[smax-s], Bracket: s}, nil
 	}
-	if anyInFlight(h) {
+	if anyTrialInFlight(h) {
 		return Decision{Action: Wait}, nil
 	}
 	return Decision{Action: Done}, nil

@@ -94,11 +94,11 @@ func TestHyperbandHandComputed(t *testing.T) {
 	// Budget 17: bracket 2 is trials 0..8 from 1 epoch (as successive
 	// halving on tableB: 3, 7, 5 to 3 epochs, 7 to 9), bracket 1 is trials
 	// 9..13 from 3 epochs (10 to 9) and bracket 0 is trials 14..16 at 9.
-	wantFinals := map[int]final{
-		0: pruned(1), 1: pruned(1), 2: pruned(1), 3: pruned(3), 4: pruned(1),
-		5: pruned(3), 6: pruned(1), 7: complete(9), 8: pruned(1),
-		9: pruned(3), 10: complete(9), 11: pruned(3), 12: pruned(3), 13: pruned(3),
-		14: complete(9), 15: complete(9), 16: complete(9),
+	wantFinals := map[int]simFinal{
+		0: endPruned(1), 1: endPruned(1), 2: endPruned(1), 3: endPruned(3), 4: endPruned(1),
+		5: endPruned(3), 6: endPruned(1), 7: endComplete(9), 8: endPruned(1),
+		9: endPruned(3), 10: endComplete(9), 11: endPruned(3), 12: endPruned(3), 13: endPruned(3),
+		14: endComplete(9), 15: endComplete(9), 16: endComplete(9),
 	}
 	wantBracket := func(n int) (bracket, epochs int) {
 		switch {
@@ -109,16 +109,16 @@ func TestHyperbandHandComputed(t *testing.T) {
 		}
 		return 0, 9
 	}
-	for _, o := range orders {
+	for _, o := range simOrders {
 		t.Run(o.name, func(t *testing.T) {
 			hb, err := NewHyperband(&idSpace, HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: &idSampler{}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			sim := newSim(t, hb, 17, 9, o.workers, orderRNG(o.seed), tableOutcome(tableHB, nil, nil))
+			sim := newSim(t, hb, 17, 9, o.workers, simOrderRNG(o.seed), tableOutcome(tableHB, nil, nil))
 			sim.record = true
 			sim.run(1000)
-			if got := finals(&sim.h); !reflect.DeepEqual(got, wantFinals) {
+			if got := simFinals(&sim.h); !reflect.DeepEqual(got, wantFinals) {
 				t.Errorf("finals = %v, want %v", got, wantFinals)
 			}
 			var gotCont []Decision
@@ -127,7 +127,7 @@ func TestHyperbandHandComputed(t *testing.T) {
 					gotCont = append(gotCont, d)
 				}
 			}
-			if want := []Decision{cont(3, 3), cont(7, 3), cont(5, 3), cont(7, 9)}; !reflect.DeepEqual(gotCont, want) {
+			if want := []Decision{promo(3, 3), promo(7, 3), promo(5, 3), promo(7, 9)}; !reflect.DeepEqual(gotCont, want) {
 				t.Errorf("bracket 2 continues = %v, want %v", gotCont, want)
 			}
 			for _, s := range sim.steps {
@@ -148,7 +148,7 @@ func TestHyperbandHandComputed(t *testing.T) {
 		sim := newSim(t, hb, 17, 9, 1, nil, tableOutcome(tableHB, nil, nil))
 		sim.record = true
 		sim.run(1000)
-		if got, want := continues(sim.steps), []Decision{cont(3, 3), cont(7, 3), cont(5, 3), cont(7, 9), cont(10, 9)}; !reflect.DeepEqual(got, want) {
+		if got, want := continues(sim.steps), []Decision{promo(3, 3), promo(7, 3), promo(5, 3), promo(7, 9), promo(10, 9)}; !reflect.DeepEqual(got, want) {
 			t.Errorf("continues = %v, want %v", got, want)
 		}
 		if got, want := stops(sim.steps), []int{4, 1, 0, 8, 2, 6, 3, 5, 13, 11, 9, 12}; !slices.Equal(got, want) {
@@ -173,7 +173,7 @@ func TestHyperbandMatchesReference(t *testing.T) {
 		}
 		sim := newSim(t, hb, budget, opt.MaxEpochs, workers, rand.New(rand.NewPCG(seed, 6)), outcome)
 		sim.run(100000)
-		want := make(map[int]final)
+		want := make(map[int]simFinal)
 		next := 0
 		for _, b := range hb.Plan(budget) {
 			ids := make([]int, b.Sizes[0])
@@ -185,7 +185,7 @@ func TestHyperbandMatchesReference(t *testing.T) {
 				want[id] = f
 			}
 		}
-		if got := finals(&sim.h); !reflect.DeepEqual(got, want) {
+		if got := simFinals(&sim.h); !reflect.DeepEqual(got, want) {
 			t.Fatalf("seed %d (%+v, budget %d, %d workers): finals\n got %v\nwant %v", seed, opt, budget, workers, got, want)
 		}
 		checkNoRetraining(t, &sim.h, hb.Rungs(), outcome)

@@ -56,11 +56,11 @@ func (p *MedianPruner) Prune(h *History, t *dltune.Trial) bool {
 	if len(vals) < p.minTrials {
 		return false
 	}
-	return t.LossAt(k) > median(vals)
+	return t.LossAt(k) > pruneMedian(vals)
 }
 
-// median returns the median of vals, which it sorts; vals must not be empty.
-func median(vals []float64) float64 {
+// pruneMedian returns the median of vals, which it sorts; vals must not be empty.
+func pruneMedian(vals []float64) float64 {
 	slices.Sort(vals)
 	n := len(vals)
 	if n%2 == 1 {

@@ -8,8 +8,8 @@ import (
 	"github.com/dltune/dltune"
 )
 
-// curveTrial returns trial n in state s with the given validation losses.
-func curveTrial(n int, s dltune.State, losses ...float64) *dltune.Trial {
+// lossTrial returns trial n in state s with the given validation losses.
+func lossTrial(n int, s dltune.State, losses ...float64) *dltune.Trial {
 	t := &dltune.Trial{Number: n, State: s, Budget: len(losses), RetryOf: -1}
 	for i, l := range losses {
 		t.Curve = append(t.Curve, dltune.Epoch{Epoch: i + 1, ValLoss: l})
@@ -19,10 +19,10 @@ func curveTrial(n int, s dltune.State, losses ...float64) *dltune.Trial {
 
 func TestMedianPrunerDecisions(t *testing.T) {
 	others := []*dltune.Trial{
-		curveTrial(0, dltune.Complete, 1.0, 0.8, 0.6),
-		curveTrial(1, dltune.Pruned, 0.9, 0.7, 0.5),
-		curveTrial(2, dltune.Running, 1.2, 1.0, 0.9),
-		curveTrial(3, dltune.Failed, 0.5),
+		lossTrial(0, dltune.Complete, 1.0, 0.8, 0.6),
+		lossTrial(1, dltune.Pruned, 0.9, 0.7, 0.5),
+		lossTrial(2, dltune.Running, 1.2, 1.0, 0.9),
+		lossTrial(3, dltune.Failed, 0.5),
 	}
 	nan := math.NaN()
 	tests := []struct {
@@ -50,7 +50,7 @@ func TestMedianPrunerDecisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tr := curveTrial(9, dltune.Running, tt.curve...)
+			tr := lossTrial(9, dltune.Running, tt.curve...)
 			h := &History{Trials: append(slices.Clone(others), tr), Next: 10, Budget: 10}
 			if got := NewMedianPruner(tt.warmup, tt.minTrials).Prune(h, tr); got != tt.want {
 				t.Errorf("Prune = %v, want %v", got, tt.want)
@@ -91,9 +91,9 @@ func TestMedianPrunerStudy(t *testing.T) {
 			tr.State = dltune.Complete
 		}
 	}
-	want := map[int]final{0: complete(4), 1: complete(4), 2: pruned(2), 3: complete(4), 4: pruned(3)}
+	want := map[int]simFinal{0: endComplete(4), 1: endComplete(4), 2: endPruned(2), 3: endComplete(4), 4: endPruned(3)}
 	for n, w := range want {
-		if got := (final{h.Trials[n].State, len(h.Trials[n].Curve)}); got != w {
+		if got := (simFinal{h.Trials[n].State, len(h.Trials[n].Curve)}); got != w {
 			t.Errorf("trial %d: %v after %d epochs, want %v after %d", n, got.state, got.epochs, w.state, w.epochs)
 		}
 	}
@@ -102,7 +102,7 @@ func TestMedianPrunerStudy(t *testing.T) {
 func TestMedianPrunerAllocs(t *testing.T) {
 	var trials []*dltune.Trial
 	for n := range 50 {
-		trials = append(trials, curveTrial(n, dltune.Complete, 1, 0.9, 0.8, float64(n)/50))
+		trials = append(trials, lossTrial(n, dltune.Complete, 1, 0.9, 0.8, float64(n)/50))
 	}
 	h := &History{Trials: trials, Next: 50, Budget: 100}
 	p := NewMedianPruner(0, 1)

@@ -143,33 +143,33 @@ func memberResult(t *dltune.Trial, r int) (float64, bool) {
 	return math.Inf(1), true
 }
 
-// inFlight reports whether t is being trained: Running, or Interrupted and
+// trialInFlight reports whether t is being trained: Running, or Interrupted and
 // about to be continued.
-func inFlight(t *dltune.Trial) bool {
+func trialInFlight(t *dltune.Trial) bool {
 	return t.State == dltune.Running || t.State == dltune.Interrupted
 }
 
-// anyInFlight reports whether some trial of h is being trained.
-func anyInFlight(h *History) bool {
-	return slices.ContainsFunc(h.Trials, inFlight)
+// anyTrialInFlight reports whether some trial of h is being trained.
+func anyTrialInFlight(h *History) bool {
+	return slices.ContainsFunc(h.Trials, trialInFlight)
 }
 
-// ranked is a trial and its loss at a rung.
-type ranked struct {
+// rungRank is a trial and its loss at a rung.
+type rungRank struct {
 	t    *dltune.Trial
 	loss float64
 }
 
 // rankAt returns the trials of ts that have a result at rung r by res
 // (resultAt or memberResult), best first: by loss, ties by trial number.
-func rankAt(ts []*dltune.Trial, r int, res func(*dltune.Trial, int) (float64, bool)) []ranked {
-	var rs []ranked
+func rankAt(ts []*dltune.Trial, r int, res func(*dltune.Trial, int) (float64, bool)) []rungRank {
+	var rs []rungRank
 	for _, t := range ts {
 		if l, ok := res(t, r); ok {
-			rs = append(rs, ranked{t, l})
+			rs = append(rs, rungRank{t, l})
 		}
 	}
-	slices.SortFunc(rs, func(a, b ranked) int {
+	slices.SortFunc(rs, func(a, b rungRank) int {
 		if c := cmp.Compare(a.loss, b.loss); c != 0 {
 			return c
 		}
@@ -178,10 +178,10 @@ func rankAt(ts []*dltune.Trial, r int, res func(*dltune.Trial, int) (float64, bo
 	return rs
 }
 
-// retried returns the numbers of the Failed trials of h that a later trial
+// retriedTrials returns the numbers of the Failed trials of h that a later trial
 // retries (same parameters, RetryOf naming it). The retry takes the failed
 // trial's place in its bracket.
-func retried(h *History) map[int]bool {
+func retriedTrials(h *History) map[int]bool {
 	var byNum map[int]*dltune.Trial
 	var out map[int]bool
 	for _, t := range h.Trials {
@@ -202,9 +202,9 @@ func retried(h *History) map[int]bool {
 	return out
 }
 
-// members returns the trials of h in bracket b, by number, leaving out
+// bracketMembers returns the trials of h in bracket b, by number, leaving out
 // failed trials that were retried.
-func members(h *History, b int, skip map[int]bool) []*dltune.Trial {
+func bracketMembers(h *History, b int, skip map[int]bool) []*dltune.Trial {
 	var ts []*dltune.Trial
 	for _, t := range h.Trials {
 		if t.Bracket == b && !skip[t.Number] {
@@ -219,7 +219,7 @@ func members(h *History, b int, skip map[int]bool) []*dltune.Trial {
 // minObs results (or at the bottom rung when none has that many), and the
 // pending parameters are those of unfinished trials without such a result.
 func (l *ladder) sample(h *History) (dltune.Params, error) {
-	skip := retried(h)
+	skip := retriedTrials(h)
 	r := l.fitRung(h, skip)
 	var obs []Observation
 	var pending []dltune.Params

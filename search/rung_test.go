@@ -91,7 +91,7 @@ func TestHalvingOptionsErrors(t *testing.T) {
 // pending.
 func TestSamplerObservations(t *testing.T) {
 	tr := func(n int, s dltune.State, budget int, losses ...float64) *dltune.Trial {
-		x := curveTrial(n, s, losses...)
+		x := lossTrial(n, s, losses...)
 		x.Budget = budget
 		x.Params = dltune.Params{"id": dltune.Int(n)}
 		return x
@@ -167,22 +167,22 @@ func mapsEqual(a, b map[int]float64) bool {
 	return true
 }
 
-type failingSampler struct{}
+type halvingErrSampler struct{}
 
-var errNoIdea = errors.New("no idea")
+var errHalvingSampler = errors.New("no idea")
 
-func (failingSampler) Sample([]Observation, []dltune.Params, int) (dltune.Params, error) {
-	return nil, errNoIdea
+func (halvingErrSampler) Sample([]Observation, []dltune.Params, int) (dltune.Params, error) {
+	return nil, errHalvingSampler
 }
 
 func TestSamplerErrorWrapped(t *testing.T) {
 	for _, st := range halvingStrategies {
-		s, err := st.new(HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: failingSampler{}})
+		s, err := st.new(HalvingOptions{MinEpochs: 1, MaxEpochs: 9, Sampler: halvingErrSampler{}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = s.Next(&History{Budget: 5, Next: 3})
-		if !errors.Is(err, errNoIdea) || !strings.Contains(err.Error(), "trial 3") || !strings.HasPrefix(err.Error(), st.name) {
+		if !errors.Is(err, errHalvingSampler) || !strings.Contains(err.Error(), "trial 3") || !strings.HasPrefix(err.Error(), st.name) {
 			t.Errorf("%s: error %v, want it to wrap the sampler's and name trial 3", st.name, err)
 		}
 	}
@@ -217,7 +217,7 @@ func TestRetriedTrialReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameDecision(d, cont(3, 3)) {
+	if !simSameDecision(d, promo(3, 3)) {
 		t.Fatalf("Next = %s, want continue(3 to 3)", decisionString(d))
 	}
 }
