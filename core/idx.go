@@ -155,6 +155,9 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 // allows 255; real files have 1 to 4.
 const idxMaxDims = 16
 
+// idxMaxBytes bounds the data size an IDX header may declare (32 GiB).
+const idxMaxBytes = 1 << 35
+
 // idxChunk is the first buffer size when the data's size is not known in
 // advance; the buffer doubles from there up to the announced size.
 const idxChunk = 1 << 20
@@ -174,7 +177,9 @@ func readIDX(r io.Reader, noun string) (*IDX, error) {
 	}
 
 	var head [4]byte
-	if _, err := io.ReadFull(src, head[:]); err != nil {
+	if _, err := io.ReadFull(src, head[:]); err == io.EOF {
+		return nil, errors.New("empty file, want an IDX header")
+	} else if err != nil {
 		return nil, idxReadErr(err, "header: want 4 magic bytes")
 	}
 	if head[0] != 0 || head[1] != 0 {
@@ -194,16 +199,21 @@ func readIDX(r io.Reader, noun string) (*IDX, error) {
 		return nil, idxReadErr(err, fmt.Sprintf("header: want %d dimension sizes", ndims))
 	}
 	dims := make([]int, ndims)
+	for i := range dims {
+		d := uint64(binary.BigEndian.Uint32(dimBytes[4*i:]))
+		if d > math.MaxInt {
+			return nil, fmt.Errorf("IDX header: dimension %d is %d, too large for this platform", i+1, d)
+		}
+		dims[i] = int(d)
+	}
 	// total is the number of data bytes, bounded so that it fits an int
 	// and a slice on every platform.
 	total := int64(esize)
-	for i := range dims {
-		d := int64(binary.BigEndian.Uint32(dimBytes[4*i:]))
-		dims[i] = int(d)
-		if d != 0 && total > math.MaxInt32*int64(16)/d {
-			return nil, fmt.Errorf("IDX header declares %s of %v: more than %d GiB", idxShape(dims[:i+1]), typ, (math.MaxInt32*int64(16))>>30)
+	for _, d := range dims {
+		if d != 0 && total > idxMaxBytes/int64(d) {
+			return nil, fmt.Errorf("IDX header declares %s elements of %v: more than %d GiB", idxShape(dims), typ, idxMaxBytes>>30)
 		}
-		total *= d
+		total *= int64(d)
 	}
 	if int64(int(total)) != total {
 		return nil, fmt.Errorf("IDX header declares %s of %v: %d bytes, too many for this platform", idxShape(dims), typ, total)

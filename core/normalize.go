@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // The normalization methods that Normalize and FitNormalizer accept.
@@ -51,8 +52,8 @@ func FitNormalizer(method string, train *Dataset) (*Normalizer, error) {
 	nz := &Normalizer{Method: method, Offset: make([]float64, x.Cols), Scale: make([]float64, x.Cols)}
 	if method == NormalizeScale {
 		lo, hi := nz.Offset, nz.Scale // hi is replaced by the scale below
-		copy32to64(lo, x.Row(0))
-		copy32to64(hi, x.Row(0))
+		normWiden(lo, x.Row(0))
+		normWiden(hi, x.Row(0))
 		for i := 1; i < x.Rows; i++ {
 			for j, v := range x.Row(i) {
 				lo[j] = min(lo[j], float64(v))
@@ -60,7 +61,7 @@ func FitNormalizer(method string, train *Dataset) (*Normalizer, error) {
 			}
 		}
 		for j := range hi {
-			hi[j] = invOrOne(hi[j] - lo[j])
+			hi[j] = normInvOrOne(hi[j] - lo[j])
 		}
 		return nz, nil
 	}
@@ -80,7 +81,7 @@ func FitNormalizer(method string, train *Dataset) (*Normalizer, error) {
 		}
 	}
 	for j := range ss {
-		ss[j] = invOrOne(math.Sqrt(ss[j] / float64(x.Rows)))
+		ss[j] = normInvOrOne(math.Sqrt(ss[j] / float64(x.Rows)))
 	}
 	return nz, nil
 }
@@ -113,8 +114,8 @@ func (nz *Normalizer) Apply(x *Tensor) error {
 // Normalize fits method (none, scale or standardize; see FitNormalizer) on
 // train's features and applies the transform in place to train and to
 // each of others (the validation or test sets); nil entries of others are
-// skipped, as is any that shares train's X. On error no data has been
-// changed.
+// skipped, and a tensor met twice (say train itself) is transformed once.
+// On error no data has been changed.
 func Normalize(method string, train *Dataset, others ...*Dataset) error {
 	nz, err := FitNormalizer(method, train)
 	if err != nil {
@@ -128,10 +129,12 @@ func Normalize(method string, train *Dataset, others ...*Dataset) error {
 			return fmt.Errorf("normalize: dataset %d has %d features, the training set %d", i+1, o.X.Cols, train.X.Cols)
 		}
 	}
+	done := []*Tensor{train.X}
 	for _, o := range others {
-		if o == nil || o.X == train.X {
+		if o == nil || slices.Contains(done, o.X) {
 			continue
 		}
+		done = append(done, o.X)
 		if err := nz.Apply(o.X); err != nil {
 			return err // unreachable: widths were checked above
 		}
@@ -139,16 +142,16 @@ func Normalize(method string, train *Dataset, others ...*Dataset) error {
 	return nz.Apply(train.X)
 }
 
-// invOrOne returns 1/v, or 1 if v is 0.
-func invOrOne(v float64) float64 {
+// normInvOrOne returns 1/v, or 1 if v is 0.
+func normInvOrOne(v float64) float64 {
 	if v == 0 {
 		return 1
 	}
 	return 1 / v
 }
 
-// copy32to64 copies src into dst, converting to float64.
-func copy32to64(dst []float64, src []float32) {
+// normWiden copies src into dst, converting to float64.
+func normWiden(dst []float64, src []float32) {
 	for i, v := range src {
 		dst[i] = float64(v)
 	}
