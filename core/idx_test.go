@@ -230,7 +230,7 @@ func TestLoadIDX(t *testing.T) {
 func TestLoadIDXByContent(t *testing.T) {
 	dir := t.TempDir()
 	imgs, labs := idxFixture()
-	im := idxWrite(t, dir, "images.gz", idxFile(IDXUint8, []int{5, 2, 3}, imgs))  // plain, named .gz
+	im := idxWrite(t, dir, "images.gz", idxFile(IDXUint8, []int{5, 2, 3}, imgs))    // plain, named .gz
 	lb := idxWrite(t, dir, "labels", idxGzip(t, idxFile(IDXUint8, []int{5}, labs))) // gzip, named plain
 	d, err := LoadIDX(im, lb)
 	if err != nil {
