@@ -33,6 +33,9 @@ type Dataset struct {
 	Classes int // number of classes of a classification task; 0 otherwise
 	// Features names X's columns when the source named them (CSV headers).
 	Features []string
+	// Labels names the classes of a classification task when the source
+	// named them (CSV class labels): Labels[i] is class i. Nil otherwise.
+	Labels []string
 }
 
 // Len returns the number of samples.

@@ -1,0 +1,188 @@
+package core
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestLoadCSVIris(t *testing.T) {
+	for _, path := range []string{"testdata/csv/iris_small.csv", "gzip"} {
+		t.Run(path, func(t *testing.T) {
+			var d *Dataset
+			var err error
+			opt := CSVOptions{Target: "species", Task: Classification}
+			if path == "gzip" {
+				d, err = ReadCSV(bytes.NewReader(idxGzip(t, []byte(csvIrisFixture))), "iris.csv.gz", opt)
+			} else {
+				d, err = LoadCSV(path, opt)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantFeatures := []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}
+			if !slices.Equal(d.Features, wantFeatures) {
+				t.Errorf("Features = %q, want %q", d.Features, wantFeatures)
+			}
+			wantLabels := []string{"setosa", "versicolor", "virginica"}
+			if !slices.Equal(d.Labels, wantLabels) || d.Classes != 3 || d.Task != Classification {
+				t.Errorf("Labels %q Classes %d Task %v, want %q 3 classification", d.Labels, d.Classes, d.Task, wantLabels)
+			}
+			if d.X.Rows != 12 || d.X.Cols != 4 || d.Y.Rows != 12 || d.Y.Cols != 1 {
+				t.Fatalf("X %d×%d Y %d×%d, want 12×4 and 12×1", d.X.Rows, d.X.Cols, d.Y.Rows, d.Y.Cols)
+			}
+			if got, want := d.X.Row(4), []float32{7.0, 3.2, 4.7, 1.4}; !slices.Equal(got, want) {
+				t.Errorf("row 4 = %v, want %v", got, want)
+			}
+			wantY := []float32{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2}
+			if !slices.Equal(d.Y.Data, wantY) {
+				t.Errorf("Y = %v, want %v", d.Y.Data, wantY)
+			}
+		})
+	}
+}
+
+func TestLoadCSVHousing(t *testing.T) {
+	d, err := LoadCSV("testdata/csv/housing_small.csv", CSVOptions{Target: "price", Task: Regression, Comma: ';'})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"rooms", "area", "age"}; !slices.Equal(d.Features, want) {
+		t.Errorf("Features = %q, want %q", d.Features, want)
+	}
+	if d.Classes != 0 || d.Labels != nil || d.Task != Regression {
+		t.Errorf("Classes %d Labels %q Task %v, want 0, nil, regression", d.Classes, d.Labels, d.Task)
+	}
+	wantX := []float32{3, 72.5, 12, 4, 95, 3, 2, 48.25, 40, 5, 130, 1}
+	wantY := []float32{310000, 455000, 199500.5, 612000}
+	if !slices.Equal(d.X.Data, wantX) || !slices.Equal(d.Y.Data, wantY) || d.X.Rows != 4 || d.X.Cols != 3 {
+		t.Errorf("X %d×%d = %v, Y = %v; want 4×3 %v, %v", d.X.Rows, d.X.Cols, d.X.Data, d.Y.Data, wantX, wantY)
+	}
+}
+
+func TestReadCSVClassOrder(t *testing.T) {
+	tests := []struct {
+		name       string
+		labels     []string
+		wantLabels []string
+		wantY      []float32
+	}{
+		{"strings sort by bytes", []string{"cat", "Dog", "ant", "cat"}, []string{"Dog", "ant", "cat"}, []float32{2, 0, 1, 2}},
+		{"integers sort by value", []string{"10", "9", "-1", "9"}, []string{"-1", "9", "10"}, []float32{2, 1, 0, 1}},
+		{"equal integers are one class", []string{"01", "1", " 2", "+2"}, []string{"1", "2"}, []float32{0, 0, 1, 1}},
+		{"mixed sort as strings", []string{"10", "9", "x"}, []string{"10", "9", "x"}, []float32{0, 1, 2}},
+		{"decimals are strings", []string{"1.0", "1", "2"}, []string{"1", "1.0", "2"}, []float32{1, 0, 2}},
+		{"quoted labels with commas", []string{`"a,b"`, "a"}, []string{"a", "a,b"}, []float32{1, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("f,label\n")
+			for i, l := range tt.labels {
+				b.WriteString(strings.Repeat("1", i+1) + "," + l + "\n")
+			}
+			d, err := ReadCSV(strings.NewReader(b.String()), "t.csv", CSVOptions{Target: "label", Task: Classification})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(d.Labels, tt.wantLabels) || d.Classes != len(tt.wantLabels) || !slices.Equal(d.Y.Data, tt.wantY) {
+				t.Errorf("Labels %q Classes %d Y %v, want %q %d %v", d.Labels, d.Classes, d.Y.Data, tt.wantLabels, len(tt.wantLabels), tt.wantY)
+			}
+		})
+	}
+}
+
+func TestReadCSVFormats(t *testing.T) {
+	tests := []struct {
+		name  string
+		data  string
+		comma rune
+		wantX []float32
+	}{
+		{"BOM and spaces", "\ufeff x , y \n 1 , 2 \n", 0, []float32{1}},
+		{"CRLF and blank lines", "x,y\r\n\r\n1.5,2\r\n\r\n-3e2,4\r\n", 0, []float32{1.5, -300}},
+		{"no final newline", "x,y\n7,8", 0, []float32{7}},
+		{"tabs", "x\ty\n1\t2\n", '\t', []float32{1}},
+		{"quoted numbers", "\"x\",\"y\"\n\"4\",\"5\"\n", 0, []float32{4}},
+		{"target first", "y,x\n5,6\n", 0, []float32{6}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := ReadCSV(strings.NewReader(tt.data), "t.csv", CSVOptions{Target: "y", Task: Regression, Comma: tt.comma})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(d.X.Data, tt.wantX) || !slices.Equal(d.Features, []string{"x"}) {
+				t.Errorf("X %v Features %q, want %v [x]", d.X.Data, d.Features, tt.wantX)
+			}
+		})
+	}
+}
+
+func TestReadCSVErrors(t *testing.T) {
+	reg := CSVOptions{Target: "y", Task: Regression}
+	cls := CSVOptions{Target: "y", Task: Classification}
+	tests := []struct {
+		name string
+		data string
+		opt  CSVOptions
+		want string // the error must be "read bad.csv: " + want
+	}{
+		{"empty file", "", reg, "empty file, want a header row naming the columns"},
+		{"only blank lines", "\n\n", reg, "empty file"},
+		{"header only", "x,y\n", reg, "header but no data rows"},
+		{"missing target", "a,b,c\n1,2,3\n", reg, `no target column named "y"; columns are: a, b, c`},
+		{"no target given", "a,b\n1,2\n", CSVOptions{Task: Regression}, `no target column named ""; columns are: a, b`},
+		{"target only", "y\n1\n", reg, `line 1: the target "y" is the only column`},
+		{"duplicate columns", "x,y,z,x\n1,2,3,4\n", reg, `line 1: columns 1 and 4 are both named "x"`},
+		{"duplicate after trim", "x, x ,y\n1,2,3\n", reg, `line 1: columns 1 and 2 are both named "x"`},
+		{"unnamed column", ",x,y\n0,1,2\n", reg, "line 1: column 1 has no name"},
+		{"ragged short", "x1,x2,y\n1,2,3\n4,5\n", reg, "line 3: 2 fields, want 3 as in the header"},
+		{"ragged long", "x1,x2,y\n1,2,3,4\n", reg, "line 2: 4 fields, want 3 as in the header"},
+		{"not a number", "x1,x2,y\n1,2,3\n4,abc,6\n", reg, `line 3, column "x2" (field 2): "abc" is not a number`},
+		{"bad target", "x,y\n1,2\n3,4\n5,six\n", reg, `line 4, column "y" (field 2): "six" is not a number`},
+		{"NaN", "x,y\n1,2\nNaN,4\n", reg, `line 3, column "x" (field 1): "NaN" is not a finite number`},
+		{"Inf", "x,y\n1,-inf\n", reg, `line 2, column "y" (field 2): "-inf" is not a finite number`},
+		{"out of float32 range", "x,y\n1e39,1\n", reg, `line 2, column "x" (field 1): "1e39" is out of float32 range`},
+		{"empty cell", "x,y,z\n1,2,3\n4,5,\n", CSVOptions{Target: "x", Task: Regression}, `line 3, column "z" (field 3): empty cell, want a number`},
+		{"empty label", "x,y\n1,a\n2, \n", cls, `line 3, column "y" (field 2): empty class label`},
+		{"single class", "x,y\n1,a\n2,a\n", cls, `target column "y" has a single class "a", want at least 2`},
+		{"line after multiline quote", "x,y\n\"1\",\"a\nb\"\n\"2\",\"c\"\nz,d\n", cls, `line 5, column "x" (field 1): "z" is not a number`},
+		{"bare quote", "x,y\n1,2\n3\"4,5\n", reg, `parse error on line 3, column 2: bare " in non-quoted-field`},
+		{"no task", "x,y\n1,2\n", CSVOptions{Target: "y"}, "task is task(?), want classification or regression"},
+		{"bad delimiter", "x,y\n1,2\n", CSVOptions{Target: "y", Task: Regression, Comma: '"'}, `invalid field delimiter '"'`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := ReadCSV(strings.NewReader(tt.data), "bad.csv", tt.opt)
+			want := "read bad.csv: " + tt.want
+			if err == nil {
+				t.Fatalf("ReadCSV returned %d samples and no error, want %q", d.Len(), want)
+			}
+			if !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error\n\t%s\nwant it to start with\n\t%s", err, want)
+			}
+		})
+	}
+}
+
+func TestLoadCSVErrors(t *testing.T) {
+	t.Run("ragged fixture", func(t *testing.T) {
+		_, err := LoadCSV("testdata/csv/ragged.csv", CSVOptions{Target: "y", Task: Classification})
+		want := "load testdata/csv/ragged.csv: line 4: 2 fields, want 3 as in the header"
+		if err == nil || err.Error() != want {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+	})
+	t.Run("missing file", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "none.csv")
+		_, err := LoadCSV(p, CSVOptions{Target: "y", Task: Regression})
+		if err == nil || !strings.HasPrefix(err.Error(), "load "+p) || !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("error %v, want a not-exist error naming %s", err, p)
+		}
+	})
+}
