@@ -293,11 +293,12 @@ func TestLoadIDXErrors(t *testing.T) {
 	})
 }
 
-// TestLoadFashionMNIST loads Debian's Fashion-MNIST
+// TestLoadFashionMNIST loads the test set of Debian's Fashion-MNIST
 // (dataset-fashion-mnist) when it is installed, and is skipped otherwise.
+// BenchmarkFashionMNIST times the training set.
 func TestLoadFashionMNIST(t *testing.T) {
 	dir := "/usr/share/datasets/fashion-mnist"
-	im, lb := filepath.Join(dir, "train-images-idx3-ubyte.gz"), filepath.Join(dir, "train-labels-idx1-ubyte.gz")
+	im, lb := filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz")
 	if _, err := os.Stat(im); err != nil {
 		t.Skip("dataset-fashion-mnist is not installed")
 	}
@@ -305,16 +306,23 @@ func TestLoadFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Len() != 60000 || d.X.Cols != 784 || d.Classes != 10 {
-		t.Fatalf("got %d×%d with %d classes, want 60000×784 with 10", d.Len(), d.X.Cols, d.Classes)
+	if d.Len() != 10000 || d.X.Cols != 784 || d.Classes != 10 {
+		t.Fatalf("got %d×%d with %d classes, want 10000×784 with 10", d.Len(), d.X.Cols, d.Classes)
 	}
 	counts := make([]int, 10)
 	for _, y := range d.Y.Data {
 		counts[int(y)]++
 	}
 	for c, n := range counts {
-		if n != 6000 {
-			t.Errorf("class %d has %d samples, want 6000", c, n)
+		if n != 1000 {
+			t.Errorf("class %d has %d samples, want 1000", c, n)
 		}
+	}
+	var lo, hi float32 = 255, 0
+	for _, v := range d.X.Data {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo != 0 || hi != 255 {
+		t.Errorf("pixels span %v..%v, want 0..255", lo, hi)
 	}
 }
