@@ -105,7 +105,7 @@ func TestReadIDXTypes(t *testing.T) {
 func TestReadIDXUnknownSize(t *testing.T) {
 	// More than idxChunk bytes, read through a reader of unknown size, so
 	// that the buffer has to grow.
-	data := make([]byte, 3*idxChunk+17)
+	data := make([]byte, 2*idxChunk+17)
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
@@ -123,6 +123,28 @@ func TestReadIDXUnknownSize(t *testing.T) {
 				t.Fatal("data differs from what was written")
 			}
 		})
+	}
+}
+
+// TestReadIDXFileOffset reads an IDX file that starts partway into an open
+// file, whose remaining size ReadIDX computes from the offset.
+func TestReadIDXFileOffset(t *testing.T) {
+	imgs, _ := idxFixture()
+	p := idxWrite(t, t.TempDir(), "packed", append([]byte("prefix"), idxFile(IDXUint8, []int{5, 6}, imgs)...))
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(int64(len("prefix")), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	x, err := ReadIDX(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x.Data, imgs) {
+		t.Errorf("data %v, want %v", x.Data, imgs)
 	}
 }
 
