@@ -67,6 +67,7 @@ func (t IDXType) isInteger() bool {
 // An IDX is the content of one IDX file: a dense row-major array of
 // elements of one type, as used by MNIST and Fashion-MNIST.
 type IDX struct {
+	// Type is the element type.
 	Type IDXType
 	// Dims are the array's dimensions, outermost (the sample count) first.
 	Dims []int
@@ -242,9 +243,6 @@ func readIDX(r io.Reader, noun string) (*IDX, error) {
 		if size != total {
 			return nil, idxSizeErr(noun, dims, typ, total, size)
 		}
-	}
-
-	if size >= 0 {
 		first = total
 	}
 	data, err := readIDXData(src, int(total), int(min(first, total)))
