@@ -67,6 +67,7 @@ func (t IDXType) isInteger() bool {
 // An IDX is the content of one IDX file: a dense row-major array of
 // elements of one type, as used by MNIST and Fashion-MNIST.
 type IDX struct {
+	// Type is the element type.
 	Type IDXType
 	// Dims are the array's dimensions, outermost (the sample count) first.
 	Dims []int
@@ -75,8 +76,15 @@ type IDX struct {
 	Data []byte
 }
 
-// Len returns the number of elements, the product of Dims.
-func (x *IDX) Len() int { return len(x.Data) / x.Type.Size() }
+// Len returns the number of elements, the product of Dims. Len, At and
+// Float32s panic if Type is not one of the IDX element types.
+func (x *IDX) Len() int {
+	size := x.Type.Size()
+	if size == 0 {
+		panic(fmt.Sprintf("core: IDX of unknown element type %v", x.Type))
+	}
+	return len(x.Data) / size
+}
 
 // At returns element i (in row-major order) converted exactly to float64.
 // It panics if i is out of range.
@@ -96,7 +104,7 @@ func (x *IDX) At(i int) float64 {
 	case IDXFloat64:
 		return math.Float64frombits(binary.BigEndian.Uint64(d[8*i:]))
 	}
-	panic(fmt.Sprintf("core: IDX.At: unknown element type %v", x.Type))
+	panic(fmt.Sprintf("core: IDX of unknown element type %v", x.Type))
 }
 
 // Float32s returns all elements converted to float32 in one new slice.
@@ -140,7 +148,8 @@ func (x *IDX) Float32s() []float32 {
 // ReadIDX reads one IDX file from r, plain or gzip-compressed (recognized by
 // the gzip magic bytes, not by a name). It reads r to its end: data after
 // the elements the header announces is an error, as are an unknown magic or
-// type, a truncated file and a corrupt gzip stream.
+// type, a truncated file and a corrupt gzip stream. It is safe to call
+// concurrently on different readers.
 //
 // Memory grows with the data actually read, never with what the header
 // claims: when r's remaining size is known (an *os.File, *bytes.Reader,
@@ -234,9 +243,6 @@ func readIDX(r io.Reader, noun string) (*IDX, error) {
 		if size != total {
 			return nil, idxSizeErr(noun, dims, typ, total, size)
 		}
-	}
-
-	if size >= 0 {
 		first = total
 	}
 	data, err := readIDXData(src, int(total), int(min(first, total)))

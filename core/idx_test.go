@@ -105,7 +105,7 @@ func TestReadIDXTypes(t *testing.T) {
 func TestReadIDXUnknownSize(t *testing.T) {
 	// More than idxChunk bytes, read through a reader of unknown size, so
 	// that the buffer has to grow.
-	data := make([]byte, 3*idxChunk+17)
+	data := make([]byte, 2*idxChunk+17)
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
@@ -123,6 +123,28 @@ func TestReadIDXUnknownSize(t *testing.T) {
 				t.Fatal("data differs from what was written")
 			}
 		})
+	}
+}
+
+// TestReadIDXFileOffset reads an IDX file that starts partway into an open
+// file, whose remaining size ReadIDX computes from the offset.
+func TestReadIDXFileOffset(t *testing.T) {
+	imgs, _ := idxFixture()
+	p := idxWrite(t, t.TempDir(), "packed", append([]byte("prefix"), idxFile(IDXUint8, []int{5, 6}, imgs)...))
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(int64(len("prefix")), io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	x, err := ReadIDX(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(x.Data, imgs) {
+		t.Errorf("data %v, want %v", x.Data, imgs)
 	}
 }
 
@@ -293,11 +315,12 @@ func TestLoadIDXErrors(t *testing.T) {
 	})
 }
 
-// TestLoadFashionMNIST loads Debian's Fashion-MNIST
+// TestLoadFashionMNIST loads the test set of Debian's Fashion-MNIST
 // (dataset-fashion-mnist) when it is installed, and is skipped otherwise.
+// BenchmarkFashionMNIST times the training set.
 func TestLoadFashionMNIST(t *testing.T) {
 	dir := "/usr/share/datasets/fashion-mnist"
-	im, lb := filepath.Join(dir, "train-images-idx3-ubyte.gz"), filepath.Join(dir, "train-labels-idx1-ubyte.gz")
+	im, lb := filepath.Join(dir, "t10k-images-idx3-ubyte.gz"), filepath.Join(dir, "t10k-labels-idx1-ubyte.gz")
 	if _, err := os.Stat(im); err != nil {
 		t.Skip("dataset-fashion-mnist is not installed")
 	}
@@ -305,16 +328,23 @@ func TestLoadFashionMNIST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Len() != 60000 || d.X.Cols != 784 || d.Classes != 10 {
-		t.Fatalf("got %d×%d with %d classes, want 60000×784 with 10", d.Len(), d.X.Cols, d.Classes)
+	if d.Len() != 10000 || d.X.Cols != 784 || d.Classes != 10 {
+		t.Fatalf("got %d×%d with %d classes, want 10000×784 with 10", d.Len(), d.X.Cols, d.Classes)
 	}
 	counts := make([]int, 10)
 	for _, y := range d.Y.Data {
 		counts[int(y)]++
 	}
 	for c, n := range counts {
-		if n != 6000 {
-			t.Errorf("class %d has %d samples, want 6000", c, n)
+		if n != 1000 {
+			t.Errorf("class %d has %d samples, want 1000", c, n)
 		}
+	}
+	var lo, hi float32 = 255, 0
+	for _, v := range d.X.Data {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if lo != 0 || hi != 255 {
+		t.Errorf("pixels span %v..%v, want 0..255", lo, hi)
 	}
 }

@@ -87,10 +87,14 @@ func FitNormalizer(method string, train *Dataset) (*Normalizer, error) {
 }
 
 // Apply transforms x in place. It returns an error, leaving x unchanged,
-// if x does not have one column per fitted feature.
+// if x does not have one column per fitted feature. It panics if Offset and
+// Scale differ in length.
 func (nz *Normalizer) Apply(x *Tensor) error {
 	if nz.Method == NormalizeNone || nz.Method == "" {
 		return nil
+	}
+	if len(nz.Scale) != len(nz.Offset) {
+		panic(fmt.Sprintf("core: Normalizer has %d offsets but %d scales", len(nz.Offset), len(nz.Scale)))
 	}
 	if x.Cols != len(nz.Offset) {
 		return fmt.Errorf("normalize: data has %d features, the %s normalizer was fitted on %d", x.Cols, nz.Method, len(nz.Offset))
@@ -115,7 +119,8 @@ func (nz *Normalizer) Apply(x *Tensor) error {
 // train's features and applies the transform in place to train and to
 // each of others (the validation or test sets); nil entries of others are
 // skipped, and a tensor met twice (say train itself) is transformed once.
-// On error no data has been changed.
+// On error no data has been changed. The datasets must not be read
+// concurrently while Normalize runs.
 func Normalize(method string, train *Dataset, others ...*Dataset) error {
 	nz, err := FitNormalizer(method, train)
 	if err != nil {

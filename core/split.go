@@ -27,6 +27,7 @@ const splitStream = 0x5eed_5b11_7da7_a5e7
 // returns an error if valFraction is out of range, if a part would be
 // empty, or if a classification target is not a class index in
 // [0, d.Classes). It panics if d.X and d.Y have different row counts.
+// Split only reads d, so it may run concurrently with other readers of d.
 func Split(d *Dataset, valFraction float64, seed uint64) (train, val *Dataset, err error) {
 	if !(valFraction > 0 && valFraction < 1) {
 		return nil, nil, fmt.Errorf("split: validation fraction %v, want a number in (0, 1)", valFraction)
@@ -74,13 +75,17 @@ func splitClasses(d *Dataset) ([][]int, error) {
 	if d.Y.Cols != 1 {
 		return nil, fmt.Errorf("split: classification targets have %d columns, want 1 class index per sample", d.Y.Cols)
 	}
-	byClass := make([][]int, d.Classes)
+	top := -1 // the largest class present; Classes may be far larger
 	for i, y := range d.Y.Data {
 		c := int(y)
 		if float32(c) != y || c < 0 || c >= d.Classes {
 			return nil, fmt.Errorf("split: sample %d has class %v, want an integer in [0, %d)", i, y, d.Classes)
 		}
-		byClass[c] = append(byClass[c], i)
+		top = max(top, c)
+	}
+	byClass := make([][]int, top+1)
+	for i, y := range d.Y.Data {
+		byClass[int(y)] = append(byClass[int(y)], i)
 	}
 	return byClass, nil
 }
