@@ -140,9 +140,9 @@ type EpochStats struct {
 	HasAccuracy          bool
 	// LearningRate is the rate of the epoch's last batch.
 	LearningRate float64
-	// Duration is the wall time of the epoch, validation included (the
-	// time before an interruption included when resumed from a checkpoint
-	// of the same process's Trainer, excluded otherwise).
+	// Duration is the wall time spent training the epoch, validation
+	// included; when the epoch was interrupted and resumed (from a
+	// checkpoint or not), the time before the interruption counts too.
 	Duration time.Duration
 	// Layers are the diagnostics of the dense layers, input side first.
 	Layers []LayerStats
