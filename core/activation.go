@@ -72,6 +72,10 @@ func (a activation) biasAct(y, b, aux []float32) {
 		a.apply(y, aux)
 		return
 	}
+	if a.kind == actReLU {
+		reluBias(y, b)
+		return
+	}
 	for r := 0; r+cols <= len(y); r += cols {
 		row := y[r : r+cols]
 		b := b[:len(row)]
@@ -79,14 +83,6 @@ func (a activation) biasAct(y, b, aux []float32) {
 		case actIdentity:
 			for j, v := range row {
 				row[j] = v + b[j]
-			}
-		case actReLU:
-			for j, v := range row {
-				v += b[j]
-				if v < 0 { // NaN stays NaN so divergence is seen
-					v = 0
-				}
-				row[j] = v
 			}
 		default:
 			for j, v := range row {
@@ -149,6 +145,10 @@ func (a activation) apply(y, aux []float32) {
 func (a activation) backward(dy, y, aux, db []float32) {
 	if db != nil {
 		clear(db)
+		if a.kind == actReLU {
+			reluBackward(dy, y, db)
+			return
+		}
 		cols := len(db)
 		for r := 0; r+cols <= len(dy); r += cols {
 			a.backwardRow(dy[r:r+cols], y[r:r+cols], auxRow(aux, r, cols), db)
@@ -181,23 +181,11 @@ func (a activation) backwardRow(dy, y, aux, db []float32) {
 		}
 		return
 	case actReLU:
-		if db == nil {
-			for j, v := range y {
-				if !(v > 0) {
-					dy[j] = 0
-				}
-			}
-			return
-		}
 		for j, v := range y {
-			d := dy[j]
 			if !(v > 0) {
-				d = 0
+				dy[j] = 0
 			}
-			dy[j] = d
-			db[j] += d
 		}
-		return
 	case actLeakyReLU:
 		s := a.slope
 		for j, v := range y {
@@ -221,6 +209,77 @@ func (a activation) backwardRow(dy, y, aux, db []float32) {
 	}
 	if db != nil {
 		for j, d := range dy {
+			db[j] += d
+		}
+	}
+}
+
+// reluBias computes y = max(y+b, 0) on rows of len(b) columns, keeping
+// NaN (so that divergence is seen); the assembly kernel, where there is
+// one, does the columns in whole vectors of 8.
+func reluBias(y, b []float32) {
+	cols := len(b)
+	rows := len(y) / cols
+	if rows*cols != len(y) {
+		panic("core: reluBias: ragged rows")
+	}
+	n := 0
+	if useActAsm && rows > 0 && cols >= 8 {
+		n = cols &^ 7
+		reluBiasAVX2(&y[0], &b[0], rows, cols, n)
+	}
+	if n < cols {
+		reluBiasGo(y, b, n)
+	}
+}
+
+// reluBiasGo is reluBias on columns j0 and up.
+func reluBiasGo(y, b []float32, j0 int) {
+	cols := len(b)
+	b = b[j0:]
+	for r := 0; r+cols <= len(y); r += cols {
+		row := y[r+j0 : r+cols]
+		b := b[:len(row)]
+		for j, v := range row {
+			v += b[j]
+			if v < 0 {
+				v = 0
+			}
+			row[j] = v
+		}
+	}
+}
+
+// reluBackward zeroes dy where the ReLU output y is not positive and adds
+// the result's column sums to db (len(db) columns).
+func reluBackward(dy, y, db []float32) {
+	cols := len(db)
+	rows := len(dy) / cols
+	if rows*cols != len(dy) || len(y) != len(dy) {
+		panic("core: reluBackward: ragged rows")
+	}
+	n := 0
+	if useActAsm && rows > 0 && cols >= 8 {
+		n = cols &^ 7
+		reluBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n)
+	}
+	if n < cols {
+		reluBackwardGo(dy, y, db, n)
+	}
+}
+
+// reluBackwardGo is reluBackward on columns j0 and up.
+func reluBackwardGo(dy, y, db []float32, j0 int) {
+	cols := len(db)
+	db = db[j0:]
+	for r := 0; r+cols <= len(dy); r += cols {
+		dr, yr := dy[r+j0:r+cols], y[r+j0:r+cols]
+		yr, db := yr[:len(dr)], db[:len(dr)]
+		for j, d := range dr {
+			if !(yr[j] > 0) {
+				d = 0
+			}
+			dr[j] = d
 			db[j] += d
 		}
 	}

@@ -42,12 +42,41 @@ const (
 	histBuckets = 10
 )
 
-// histEdges[i] is 10^(histLow+i+1), the upper edge of bucket i.
-var histEdges = func() (e [histBuckets - 1]float32) {
-	for i := range e {
-		e[i] = float32(math.Pow(10, float64(histLow+i+1)))
+// gradHist adds the decade histogram of |g| to h and returns Σg² and
+// the bits of the largest |g|, in one pass over the float32 bit patterns:
+// a table maps the binary exponent to the decade of its smallest value,
+// and one comparison with the next power of ten corrects it, since a
+// binary octave crosses at most one power of ten.
+func gradHist(g []float32, h *[histBuckets]int) (sq float64, maxBits uint32) {
+	for _, v := range g {
+		b := math.Float32bits(v) & 0x7fffffff
+		maxBits = max(maxBits, b)
+		sq += float64(v) * float64(v)
+		k := histOctave[b>>23]
+		if k < histBuckets-1 && b >= histEdgeBits[k] {
+			k++
+		}
+		h[k]++
 	}
-	return e
+	return sq, maxBits
+}
+
+// histOctave[e] is the bucket of the smallest float32 with biased binary
+// exponent e; histEdgeBits[k] is the bit pattern of 10^(histLow+k+1), the
+// upper edge of bucket k. Both are computed once and only read.
+var histOctave, histEdgeBits = func() (oct [256]uint8, edges [histBuckets - 1]uint32) {
+	for k := range edges {
+		edges[k] = math.Float32bits(float32(math.Pow(10, float64(histLow+k+1))))
+	}
+	for e := range oct {
+		lo := math.Float32bits(math.Float32frombits(uint32(e) << 23)) // 2^(e-127), 0 for e = 0
+		k := 0
+		for k < len(edges) && lo >= edges[k] {
+			k++
+		}
+		oct[e] = uint8(k)
+	}
+	return oct, edges
 }()
 
 // layerDiag holds the diagnostics of one dense layer while an epoch runs;
@@ -65,17 +94,10 @@ func (t *Trainer) captureDiag() {
 	for i, d := range m.denses {
 		ld := &t.diag[i]
 		g := d.w.g
-		ld.gradRMS = math.Sqrt(sumSquares(g) / float64(len(g)))
-		ld.gradMax = float64(math.Float32frombits(maxAbsBits(g)))
 		ld.hist = [histBuckets]int{}
-		for _, v := range g {
-			a := math.Abs(float64(v))
-			b := 0
-			for b < len(histEdges) && a >= float64(histEdges[b]) {
-				b++
-			}
-			ld.hist[b]++
-		}
+		sq, mx := gradHist(g, &ld.hist)
+		ld.gradRMS = math.Sqrt(sq / float64(len(g)))
+		ld.gradMax = float64(math.Float32frombits(mx))
 		ld.dead = 0
 		if u := m.units[i]; u != nil && m.actKind == actReLU {
 			ld.dead = deadFraction(&u.t, t.alive)

@@ -53,6 +53,7 @@ func adamKernel(w, g, m, v []float32, a *adamArgs) uint32 {
 	if useAdamAsm {
 		return adamAsm(w, g, m, v, a)
 	}
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	return adamGo(w, g, m, v, a)
 }
 
@@ -62,14 +63,17 @@ func adamGo(w, g, m, v []float32, a *adamArgs) uint32 {
 	b1, c1, b2, c2 := a.b1, a.c1, a.b2, a.c2
 	step, bc2, eps := a.step, a.bc2, a.eps
 	var mx uint32
+	// The float32 conversions round every product, which keeps the
+	// compiler from fusing multiply-adds (as it may with GOAMD64=v3), so
+	// that this matches the assembly kernel bit for bit.
 	for i, gi := range g {
 		mx = max(mx, math.Float32bits(gi)&0x7fffffff)
 		wi := w[i]
-		gi = gi*gs + l2*wi
-		mi := b1*m[i] + c1*gi
-		vi := b2*v[i] + c2*(gi*gi)
+		gi = float32(gi*gs) + float32(l2*wi)
+		mi := float32(b1*m[i]) + float32(c1*gi)
+		vi := float32(b2*v[i]) + float32(c2*float32(gi*gi))
 		m[i], v[i] = mi, vi
-		w[i] = wi*wmul - step*(mi/(sqrt32(vi)*bc2+eps))
+		w[i] = float32(wi*wmul) - float32(step*(mi/(float32(sqrt32(vi)*bc2)+eps)))
 	}
 	return mx
 }

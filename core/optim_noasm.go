@@ -1,7 +1,9 @@
+//go:build !amd64 || purego
+
 package core
 
-// useAdamAsm reports whether adamAsm is available; without assembly it
-// never is.
-const useAdamAsm = false
+// useAdamAsm reports whether an assembly Adam kernel runs; without
+// assembly it never does.
+var useAdamAsm = false
 
-func adamAsm(w, g, m, v []float32, a *adamArgs) uint32 { panic("core: no assembly Adam kernel") }
+func adamAsm(w, g, m, v []float32, a *adamArgs) uint32 { return adamGo(w, g, m, v, a) }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // testParams returns a weight (decayed) and a bias (not decayed) in slabs
@@ -316,5 +317,52 @@ func TestSchedule(t *testing.T) {
 				t.Errorf("rate(%d, %d) = %v, want %v", c.epoch, c.batch, got, c.want)
 			}
 		})
+	}
+}
+
+// TestAdamKernels checks that the assembly Adam kernel (where there is
+// one) gives the same bits as the Go kernel, on every length around the
+// vector width and on special values.
+func TestAdamKernels(t *testing.T) {
+	if unsafe.Offsetof(adamArgs{}.eps) != 36 || unsafe.Sizeof(adamArgs{}) != 40 {
+		t.Fatalf("adamArgs layout changed; the assembly reads ten packed float32s")
+	}
+	if !useAdamAsm {
+		t.Skip("no assembly Adam kernel on this CPU")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	args := []adamArgs{
+		{gs: 1, l2: 0, wmul: 1, b1: 0.9, c1: 0.1, b2: 0.999, c2: 0.001, step: 0.01, bc2: 31.6, eps: 1e-8},
+		{gs: 0.37, l2: 0.01, wmul: 0.999, b1: 0.8, c1: 0.2, b2: 0.99, c2: 0.01, step: 0.003, bc2: 1.2, eps: 1e-6},
+	}
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1001} {
+		for ai := range args {
+			a := &args[ai]
+			w, g := randSlice(rng, n, 1), randSlice(rng, n, 0.1)
+			m, v := randSlice(rng, n, 0.01), randSlice(rng, n, 0.01)
+			for i := range v {
+				v[i] *= v[i]
+			}
+			if n > 20 {
+				g[3] = float32(math.NaN())
+				g[11] = float32(math.Inf(-1))
+				g[12] = 1e-42 // subnormal
+				g[19] = 0
+			}
+			w2, g2 := append([]float32(nil), w...), append([]float32(nil), g...)
+			m2, v2 := append([]float32(nil), m...), append([]float32(nil), v...)
+			mxAsm := adamAsm(w, g, m, v, a)
+			mxGo := adamGo(w2, g2, m2, v2, a)
+			if mxAsm != mxGo {
+				t.Errorf("n=%d: max |g| bits %#x (asm), %#x (go)", n, mxAsm, mxGo)
+			}
+			for i := range w {
+				for _, p := range [][2]float32{{w[i], w2[i]}, {m[i], m2[i]}, {v[i], v2[i]}} {
+					if math.Float32bits(p[0]) != math.Float32bits(p[1]) {
+						t.Fatalf("n=%d args %d element %d: asm %v, go %v", n, ai, i, p[0], p[1])
+					}
+				}
+			}
+		}
 	}
 }

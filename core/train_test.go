@@ -467,3 +467,27 @@ func TestModelGradient(t *testing.T) {
 		})
 	}
 }
+
+func TestGradHist(t *testing.T) {
+	g := []float32{0, 1e-12, 1e-9, 0.99e-8, 1e-8, 3e-5, -3e-5, 0.1, 0.999, 1, 5, float32(math.Inf(1)), 1.17e-38, 1e-44}
+	var h [histBuckets]int
+	sq, mx := gradHist(g, &h)
+	// Buckets: [<1e-8) [1e-8,1e-7) ... [1e-1,1) [>=1]
+	want := [histBuckets]int{6, 1, 0, 0, 2, 0, 0, 0, 2, 3}
+	if h != want {
+		t.Errorf("histogram %v, want %v", h, want)
+	}
+	if !math.IsInf(sq, 1) || math.Float32frombits(mx) != float32(math.Inf(1)) {
+		t.Errorf("sum of squares %v, max %v", sq, math.Float32frombits(mx))
+	}
+	// Every power of ten lands in its own bucket, and just below it in the
+	// one before.
+	for k := 1; k < histBuckets; k++ {
+		p := float32(math.Pow(10, float64(histLow+k)))
+		var h [histBuckets]int
+		gradHist([]float32{p, math.Nextafter32(p, 0)}, &h)
+		if h[k] != 1 || h[k-1] != 1 {
+			t.Errorf("10^%d: histogram %v", histLow+k, h)
+		}
+	}
+}
