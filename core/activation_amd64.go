@@ -1,0 +1,21 @@
+//go:build !purego
+
+package core
+
+import "golang.org/x/sys/cpu"
+
+// useActAsm reports whether the AVX2 activation kernels run on this CPU.
+// Tests clear it to compare the kernels; nothing else changes it.
+var useActAsm = cpu.X86.HasAVX2
+
+// reluBiasAVX2 is reluBiasGo on the first n columns (n a positive multiple
+// of 8) of rows > 0 rows of cols columns.
+//
+//go:noescape
+func reluBiasAVX2(y, b *float32, rows, cols, n int)
+
+// reluBackwardAVX2 is reluBackwardGo on the first n columns (n a positive
+// multiple of 8) of rows > 0 rows of cols columns.
+//
+//go:noescape
+func reluBackwardAVX2(dy, y, db *float32, rows, cols, n int)

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package core
+
+// useActAsm reports whether assembly activation kernels run; without
+// assembly they never do.
+var useActAsm = false
+
+func reluBiasAVX2(y, b *float32, rows, cols, n int)          { panic("core: no assembly") }
+func reluBackwardAVX2(dy, y, db *float32, rows, cols, n int) { panic("core: no assembly") }
