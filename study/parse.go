@@ -54,6 +54,8 @@ func Parse(name string, src []byte) (*Spec, error) {
 		errorList: errorList{file: name},
 		dir:       filepath.Dir(name),
 		params:    map[string]*paramInfo{},
+		broken:    map[string]bool{},
+		mentioned: map[string]bool{},
 	}
 	spec := p.parse(src)
 	if err := p.err(); err != nil {
@@ -72,6 +74,10 @@ type parser struct {
 	params map[string]*paramInfo // space parameters by name
 	order  []*paramInfo          // space parameters in file order
 	uses   []*field              // every $reference in model and train
+	// broken names the parameters that failed to parse, and mentioned
+	// those named by any condition: neither is reported again as unknown
+	// or unused.
+	broken, mentioned map[string]bool
 	// searchMap is the search section, for positions of its keys.
 	searchMap *mapping
 }
@@ -127,23 +133,65 @@ var (
 	yamlAnchor = regexp.MustCompile(`anchor '([^']*)'`)
 )
 
-// yamlError reports a YAML syntax error with its line. The few errors the
-// YAML library gives without a line are placed by searching src.
+// yamlError reports a YAML syntax error with its line. The YAML library
+// places some errors at the start of the enclosing block rather than at
+// the problem, and a few nowhere; the line is then found by parsing
+// growing prefixes of src (for files of ordinary size).
 func (p *parser) yamlError(err error, src []byte) {
-	msg := err.Error()
-	if m := yamlLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		p.add(line, 0, "", "YAML syntax: %s", m[2])
-		return
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 1
-	if m := yamlAnchor.FindStringSubmatch(msg); m != nil {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else if m := yamlAnchor.FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
 			line = 1 + bytes.Count(src[:i], []byte("\n"))
 		}
 	}
-	p.add(line, 0, "", "YAML syntax: %s", msg)
+	if l := problemLine(src, msg, max(line, 1)); l > 0 {
+		line = l
+	}
+	p.add(max(line, 1), 0, "", "YAML syntax: %s", msg)
+}
+
+// problemLine returns the first line L >= from such that the first L lines
+// of src fail to parse with the message msg, or 0. It gives up on large
+// files, where it would cost too much.
+func problemLine(src []byte, msg string, from int) int {
+	const maxBytes, maxLines = 64 << 10, 2000
+	if len(src) > maxBytes {
+		return 0
+	}
+	ends := lineEnds(src)
+	for l := from; l <= len(ends) && l < from+maxLines; l++ {
+		var n yaml.Node
+		err := yaml.Unmarshal(src[:ends[l-1]], &n)
+		if err == nil {
+			continue
+		}
+		e := strings.TrimPrefix(err.Error(), "yaml: ")
+		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+			e = m[2]
+		}
+		if e == msg {
+			return l
+		}
+	}
+	return 0
+}
+
+// lineEnds returns the offset just past each line of src.
+func lineEnds(src []byte) []int {
+	var ends []int
+	for i, b := range src {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(src) > 0 && src[len(src)-1] != '\n' {
+		ends = append(ends, len(src))
+	}
+	return ends
 }
 
 // invalidUTF8 returns the position of the first byte of src that is not
@@ -207,7 +255,7 @@ func (p *parser) top(root *yaml.Node) {
 
 func (p *parser) studyName(n *yaml.Node) string {
 	n = deref(n)
-	if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!str" && n.ShortTag() != "!!int") {
+	if t := n.ShortTag(); n.Kind != yaml.ScalarNode || t != "!!str" && t != "!!int" && t != "!!float" && t != "!!timestamp" {
 		p.add(n.Line, n.Column, "name", "expected a name of letters, digits, '.', '_' and '-', got %s", describeNode(n))
 		return ""
 	}
@@ -234,7 +282,7 @@ type mapping struct {
 	path string
 	node *yaml.Node
 	keys map[string]*yaml.Node // key nodes
-	vals map[string]*yaml.Node // value nodes, aliases followed
+	vals map[string]*yaml.Node // value nodes (possibly aliases)
 }
 
 // get returns the value of key, or nil if the mapping lacks it.
@@ -266,7 +314,7 @@ func (p *parser) mapping(n *yaml.Node, path string, known []string) *mapping {
 		return nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], deref(n.Content[i+1])
+		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || (k.ShortTag() != "!!str" && k.ShortTag() != "!!merge") {
 			p.add(k.Line, k.Column, path, "expected a key, got %s", describeNode(deref(k)))
 			continue
@@ -319,14 +367,15 @@ func (p *parser) sequence(n *yaml.Node, path, what string) ([]*yaml.Node, bool) 
 // bool. It reports nulls, collections, unsupported tags, non-finite
 // numbers and integers beyond ±2^53.
 func (p *parser) scalar(n *yaml.Node, path string) (dltune.Value, bool) {
+	at := n // report at the alias, where the value is used
 	n = deref(n)
 	if n.Kind != yaml.ScalarNode || isNull(n) {
-		p.add(n.Line, n.Column, path, "expected a value, got %s", describeNode(n))
+		p.add(at.Line, at.Column, path, "expected a value, got %s", describeNode(n))
 		return dltune.Value{}, false
 	}
 	v, msg := scalarValue(n)
 	if msg != "" {
-		p.add(n.Line, n.Column, path, "%s", msg)
+		p.add(at.Line, at.Column, path, "%s", msg)
 		return dltune.Value{}, false
 	}
 	return v, true
@@ -447,8 +496,21 @@ func suggest(s string, known []string) string {
 			best, bestD = k, d
 		}
 	}
-	if best == "" || bestD > max(2, len(best)/3) || bestD >= len(s) {
+	if best == "" {
 		return ""
+	}
+	if bestD > max(2, len(best)/3) || bestD >= len(s) {
+		// A truncated or extended name: warmup for warmup_epochs.
+		best = ""
+		for _, k := range known {
+			if len(s) >= 3 && (strings.HasPrefix(k, s) || strings.HasPrefix(s, k) && len(k) >= 3) {
+				best = k
+				break
+			}
+		}
+		if best == "" {
+			return ""
+		}
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }

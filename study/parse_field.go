@@ -137,8 +137,14 @@ func describeValue(v dltune.Value) string {
 	return "nothing"
 }
 
-// fmtNum formats a number the shortest way that reads back exactly.
-func fmtNum(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+// fmtNum formats a number the shortest way that reads back exactly, with
+// whole numbers below 10^15 written out.
+func fmtNum(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
 
 // A field is one scalar of the model or train template: a literal value,
 // a $reference to a space parameter, or unset.
@@ -181,19 +187,19 @@ var refRE = regexp.MustCompile(`^\$[A-Za-z_][A-Za-z0-9_]*$`)
 
 // templateField parses the value of a template field: a literal that the
 // rule accepts, or a $reference, recorded for checkRefs.
-func (p *parser) templateField(n *yaml.Node, path string, rule *fieldRule, f *field) {
-	n = deref(n)
-	*f = field{path: path, line: n.Line, col: n.Column, rule: rule}
+func (p *parser) templateField(at *yaml.Node, path string, rule *fieldRule, f *field) {
+	n := deref(at)
+	*f = field{path: path, line: at.Line, col: at.Column, rule: rule}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && strings.HasPrefix(n.Value, "$") {
 		if !refRE.MatchString(n.Value) {
-			p.add(n.Line, n.Column, path, "invalid parameter reference %q: want $ and a parameter name", clip(n.Value))
+			p.add(at.Line, at.Column, path, "invalid parameter reference %q: want $ and a parameter name", clip(n.Value))
 			return
 		}
 		f.ref, f.set = n.Value[1:], true
 		p.uses = append(p.uses, f)
 		return
 	}
-	v, ok := p.literal(n, path, rule)
+	v, ok := p.literal(at, path, rule)
 	if ok {
 		f.lit, f.set = v, true
 	}
@@ -201,18 +207,18 @@ func (p *parser) templateField(n *yaml.Node, path string, rule *fieldRule, f *fi
 
 // literal parses a scalar that the rule accepts. References are reported:
 // only the model and train sections may use parameters.
-func (p *parser) literal(n *yaml.Node, path string, rule *fieldRule) (dltune.Value, bool) {
-	n = deref(n)
+func (p *parser) literal(at *yaml.Node, path string, rule *fieldRule) (dltune.Value, bool) {
+	n := deref(at)
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && strings.HasPrefix(n.Value, "$") {
-		p.add(n.Line, n.Column, path, "parameter reference %s: only model and train fields may refer to parameters", clip(n.Value))
+		p.add(at.Line, at.Column, path, "parameter reference %s: only model and train fields may refer to parameters", clip(n.Value))
 		return dltune.Value{}, false
 	}
-	v, ok := p.scalar(n, path)
+	v, ok := p.scalar(at, path)
 	if !ok {
 		return v, false
 	}
 	if msg := rule.check(v); msg != "" {
-		p.add(n.Line, n.Column, path, "%s", msg)
+		p.add(at.Line, at.Column, path, "%s", msg)
 		return v, false
 	}
 	if rule.typ == tInt && v.Kind == dltune.KindFloat {
@@ -274,13 +280,13 @@ func (p *parser) litBool(n *yaml.Node, path string, def bool) bool {
 func fits(rule *fieldRule, q *search.Param) string {
 	switch q.Type {
 	case search.FloatRange, search.IntRange:
-		kind := "float"
+		kind := "a float"
 		if q.Type == search.IntRange {
-			kind = "int"
+			kind = "an int"
 		}
 		switch {
 		case rule.typ == tString || rule.typ == tBool:
-			return fmt.Sprintf("parameter %q is an %s range; the field needs %s", q.Name, kind, rule.describe())
+			return fmt.Sprintf("parameter %q is %s range; the field needs %s", q.Name, kind, rule.describe())
 		case rule.typ == tInt && q.Type == search.FloatRange:
 			return fmt.Sprintf("parameter %q is a float range; the field needs %s", q.Name, rule.describe())
 		}

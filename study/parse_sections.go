@@ -92,15 +92,15 @@ func (p *parser) data(n *yaml.Node) {
 			return
 		}
 		p.require(s, "images", "labels")
-		d.Images = p.path(s.get("images"), "data.train.images")
-		d.Labels = p.path(s.get("labels"), "data.train.labels")
+		d.Images, p.spec.raw.images = p.path(s.get("images"), "data.train.images")
+		d.Labels, p.spec.raw.labels = p.path(s.get("labels"), "data.train.labels")
 	case "csv":
 		s := p.mapping(sn, "data.csv", []string{"path", "target", "task"})
 		if s == nil {
 			return
 		}
 		p.require(s, "path", "target", "task")
-		d.CSV = p.path(s.get("path"), "data.csv.path")
+		d.CSV, p.spec.raw.csv = p.path(s.get("path"), "data.csv.path")
 		if tn := s.get("target"); tn != nil {
 			d.Target = p.text(tn, "data.csv.target")
 		}
@@ -155,23 +155,24 @@ func (p *parser) synthetic(n *yaml.Node, d *DataSpec) {
 	}
 }
 
-// path parses a file path and resolves it against the study's directory.
-func (p *parser) path(n *yaml.Node, path string) string {
+// path parses a file path and returns it resolved against the study's
+// directory, and as written.
+func (p *parser) path(n *yaml.Node, path string) (resolved, raw string) {
 	if n == nil {
-		return ""
+		return "", ""
 	}
 	v, ok := p.literal(n, path, ruleText)
 	if !ok {
-		return ""
+		return "", ""
 	}
 	if v.Str == "" {
 		p.add(n.Line, n.Column, path, "empty file path")
-		return ""
+		return "", ""
 	}
 	if filepath.IsAbs(v.Str) {
-		return filepath.Clean(v.Str)
+		return filepath.Clean(v.Str), v.Str
 	}
-	return filepath.Join(p.dir, v.Str)
+	return filepath.Join(p.dir, v.Str), v.Str
 }
 
 // text parses a non-empty name: a string, or a number taken as written.
@@ -452,7 +453,7 @@ func (p *parser) search(n *yaml.Node) {
 func (p *parser) pruner(n *yaml.Node) *PrunerSpec {
 	const path = "search.pruner"
 	pr := &PrunerSpec{MinTrials: 5}
-	if n.Kind == yaml.ScalarNode {
+	if deref(n).Kind == yaml.ScalarNode {
 		pr.Kind = p.litString(n, join(path, "kind"), rulePruner, "")
 		return pr
 	}
@@ -506,6 +507,9 @@ func (p *parser) checkRefs() {
 	}
 	for _, f := range p.uses {
 		info := p.params[f.ref]
+		if info == nil && p.broken[f.ref] {
+			continue
+		}
 		if info == nil {
 			p.add(f.line, f.col, f.path, "$%s: no parameter %q in space%s", f.ref, f.ref, suggest(f.ref, names))
 			continue
@@ -533,7 +537,7 @@ func (p *parser) checkRefs() {
 // checkUnused reports parameters that no field and no condition uses.
 func (p *parser) checkUnused() {
 	for _, q := range p.order {
-		if !q.used {
+		if !q.used && !p.mentioned[q.param.Name] {
 			p.add(q.line, q.col, q.path, "parameter %q is not used: refer to it as $%s in model or train, or remove it", q.param.Name, q.param.Name)
 		}
 	}

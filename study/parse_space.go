@@ -65,6 +65,9 @@ func (p *parser) space(n *yaml.Node) {
 		if p.param(m.vals[name], info) {
 			p.params[name] = info
 			p.order = append(p.order, info)
+		} else {
+			// Keep references to it from being reported as unknown too.
+			p.broken[name] = true
 		}
 	}
 	for _, info := range p.order {
@@ -125,8 +128,13 @@ func (p *parser) param(n *yaml.Node, info *paramInfo) bool {
 		}
 	}
 	if wn := m.get("when"); wn != nil {
-		info.when = p.when(wn, join(path, "when"))
-		if info.when == nil {
+		var cok bool
+		info.when, cok = p.when(wn, join(path, "when"))
+		if info.when != nil && info.when.parent != "" {
+			p.mentioned[info.when.parent] = true
+		}
+		if !cok {
+			info.when = nil
 			ok = false
 		}
 	}
@@ -180,7 +188,7 @@ func (p *parser) rangeParam(m *mapping, q *search.Param, kind string) bool {
 		sp := join(m.path, "step")
 		rule := floatRule(0, math.Inf(1), true, false)
 		if kind == "int" {
-			rule = intRule(1, maxExactInt)
+			rule = intRule(1, math.Inf(1))
 		}
 		q.Step = p.litFloat(sn, sp, rule, 0)
 		if q.Step == 0 {
@@ -233,32 +241,36 @@ func (p *parser) choices(n *yaml.Node, path string, q *search.Param) bool {
 
 // when parses a condition: "name op value", "name in [a, b]" or the map
 // form {name: [a, b]} (or {name: a}).
-func (p *parser) when(n *yaml.Node, path string) *condSpec {
+func (p *parser) when(n *yaml.Node, path string) (*condSpec, bool) {
 	n = deref(n)
 	c := &condSpec{path: path, line: n.Line, col: n.Column}
 	switch {
 	case n.Kind == yaml.MappingNode:
 		m := p.mapping(n, path, nil)
 		if m == nil {
-			return nil
+			return c, false
 		}
 		if len(m.vals) != 1 {
+			for name := range m.vals {
+				p.mentioned[name] = true
+			}
 			p.add(n.Line, n.Column, path, "a condition names one parameter, as {name: [values]}; got %d", len(m.vals))
-			return nil
+			return c, false
 		}
 		for name, v := range m.vals {
+			v = deref(v)
 			c.parent = name
 			if v.Kind == yaml.SequenceNode {
 				c.op = "in"
 				elems, _ := p.sequence(v, join(path, name), "a list of values")
 				if len(elems) == 0 {
 					p.add(v.Line, v.Column, join(path, name), "empty list of values")
-					return nil
+					return c, false
 				}
 				for _, e := range elems {
 					x, ok := p.scalar(e, join(path, name))
 					if !ok {
-						return nil
+						return c, false
 					}
 					c.vals = append(c.vals, x)
 				}
@@ -266,21 +278,21 @@ func (p *parser) when(n *yaml.Node, path string) *condSpec {
 				c.op = "=="
 				x, ok := p.scalar(v, join(path, name))
 				if !ok {
-					return nil
+					return c, false
 				}
 				c.vals = []dltune.Value{x}
 			}
 		}
-		return c
+		return c, true
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
 		if msg := parseExpr(n.Value, c); msg != "" {
 			p.add(n.Line, n.Column, path, "%s", msg)
-			return nil
+			return c, false
 		}
-		return c
+		return c, true
 	}
 	p.add(n.Line, n.Column, path, `expected a condition such as "depth >= 3" or {optimizer: [sgd]}, got %s`, describeNode(n))
-	return nil
+	return c, false
 }
 
 // parseExpr parses "name op value" or "name [not] in [a, b]" into c, or

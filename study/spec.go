@@ -31,6 +31,8 @@ type Spec struct {
 
 	model modelTemplate
 	train trainTemplate
+	// raw holds the data paths as written, for Canonical.
+	raw struct{ images, labels, csv string }
 }
 
 // DataSpec says where a study's data comes from and how it is prepared.
