@@ -78,6 +78,8 @@ type parser struct {
 	// those named by any condition: neither is reported again as unknown
 	// or unused.
 	broken, mentioned map[string]bool
+	// expanded counts the parent values of all conditions.
+	expanded int
 	// searchMap is the search section, for positions of its keys.
 	searchMap *mapping
 }
@@ -163,7 +165,11 @@ func problemLine(src []byte, msg string, from int) int {
 		return 0
 	}
 	ends := lineEnds(src)
+	budget := 1 << 20 // bytes parsed in all
 	for l := from; l <= len(ends) && l < from+maxLines; l++ {
+		if budget -= ends[l-1]; budget < 0 {
+			return 0
+		}
 		var n yaml.Node
 		err := yaml.Unmarshal(src[:ends[l-1]], &n)
 		if err == nil {
@@ -487,8 +493,12 @@ func contains(list []string, s string) bool {
 }
 
 // suggest returns ` (did you mean "x"?)` for the name in known closest to
-// s, if one is close enough to be a likely typo, else "".
+// s, if one is close enough to be a likely typo, else "". Long lists get
+// no suggestion: they are not typed by hand.
 func suggest(s string, known []string) string {
+	if len(known) > 200 {
+		return ""
+	}
 	best, bestD := "", 0
 	for _, k := range known {
 		d := editDistance(strings.ToLower(s), strings.ToLower(k))

@@ -36,8 +36,12 @@ var paramKeys = []string{"float", "int", "choice", "log", "step", "points", "whe
 
 var paramNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// maxExpand bounds the values a condition on an int range may expand to.
-const maxExpand = 10000
+// maxExpand bounds the values a condition on an int range may expand to,
+// and maxTotalExpand the values of all conditions together.
+const (
+	maxExpand      = 10000
+	maxTotalExpand = 1000000
+)
 
 // maxPoints bounds a range's grid points.
 const maxPoints = 10000
@@ -223,20 +227,35 @@ func (p *parser) choices(n *yaml.Node, path string, q *search.Param) bool {
 		p.add(deref(n).Line, deref(n).Column, path, "empty choice: give at least one value")
 		return false
 	}
+	seen := make(map[valueKey]bool, len(elems))
 	for _, e := range elems {
 		v, ok := p.scalar(e, path)
 		if !ok {
 			return false
 		}
-		for _, c := range q.Choices {
-			if c.Equal(v) {
-				p.add(e.Line, e.Column, path, "duplicate choice %s", v)
-				return false
-			}
+		if seen[keyOf(v)] {
+			p.add(e.Line, e.Column, path, "duplicate choice %s", v)
+			return false
 		}
+		seen[keyOf(v)] = true
 		q.Choices = append(q.Choices, v)
 	}
 	return true
+}
+
+// A valueKey identifies a value up to Value.Equal: ints and floats that
+// hold the same number have the same key.
+type valueKey struct {
+	kind dltune.Kind // KindFloat for every number
+	num  float64
+	str  string
+}
+
+func keyOf(v dltune.Value) valueKey {
+	if v.IsNumber() {
+		return valueKey{kind: dltune.KindFloat, num: v.Num}
+	}
+	return valueKey{kind: v.Kind, num: v.Num, str: v.Str}
 }
 
 // when parses a condition: "name op value", "name in [a, b]" or the map
@@ -402,6 +421,10 @@ func (p *parser) resolveCondition(info *paramInfo) {
 		p.add(c.line, c.col, c.path, "%s", msg)
 		return
 	}
+	if p.expanded += len(vals); p.expanded > maxTotalExpand {
+		p.add(c.line, c.col, c.path, "the conditions list more than %d parent values in all; use choices with fewer values", maxTotalExpand)
+		return
+	}
 	info.parent = parent
 	info.param.When = &search.Condition{Param: parent.param.Name, Values: vals}
 }
@@ -410,41 +433,42 @@ func (p *parser) resolveCondition(info *paramInfo) {
 // from parent's own list of values so that kinds match exactly.
 func condValues(parent *search.Param, c *condSpec) ([]dltune.Value, string) {
 	var out []dltune.Value
-	addOnce := func(v dltune.Value) {
-		for _, w := range out {
-			if w.Equal(v) {
-				return
-			}
+	picked := map[valueKey]bool{}
+	var idx map[valueKey]dltune.Value // parent's choices by key
+	if parent.Type == search.Choice {
+		idx = make(map[valueKey]dltune.Value, len(parent.Choices))
+		for _, ch := range parent.Choices {
+			idx[keyOf(ch)] = ch
 		}
-		out = append(out, v)
 	}
 	switch c.op {
 	case "==", "in":
 		for _, v := range c.vals {
-			m, msg := member(parent, v)
+			m, msg := member(parent, idx, v)
 			if msg != "" {
 				return nil, msg
 			}
-			addOnce(m)
+			if !picked[keyOf(m)] {
+				picked[keyOf(m)] = true
+				out = append(out, m)
+			}
 		}
 	case "!=", "not in":
+		excluded := make(map[valueKey]bool, len(c.vals))
 		for _, v := range c.vals {
-			if _, msg := member(parent, v); msg != "" {
+			if _, msg := member(parent, idx, v); msg != "" {
 				return nil, msg
 			}
+			excluded[keyOf(v)] = true
 		}
 		dom, msg := domain(parent)
 		if msg != "" {
 			return nil, msg
 		}
-	next:
 		for _, d := range dom {
-			for _, v := range c.vals {
-				if d.Equal(v) {
-					continue next
-				}
+			if !excluded[keyOf(d)] {
+				out = append(out, d)
 			}
-			out = append(out, d)
 		}
 	default: // < <= > >=
 		x := c.vals[0]
@@ -482,18 +506,17 @@ func compare(a float64, op string, b float64) bool {
 	return a >= b
 }
 
-// member returns parent's own value equal to v, or says why there is none.
-func member(parent *search.Param, v dltune.Value) (dltune.Value, string) {
+// member returns parent's own value equal to v, or says why there is none;
+// idx holds a choice parent's choices by key.
+func member(parent *search.Param, idx map[valueKey]dltune.Value, v dltune.Value) (dltune.Value, string) {
 	switch parent.Type {
 	case search.Choice:
-		for _, c := range parent.Choices {
-			if c.Equal(v) {
-				return c, ""
-			}
+		if c, ok := idx[keyOf(v)]; ok {
+			return c, ""
 		}
-		list := make([]string, len(parent.Choices))
-		for i, c := range parent.Choices {
-			list[i] = c.String()
+		list := make([]string, 0, 20)
+		for _, c := range parent.Choices[:min(len(parent.Choices), 20)] {
+			list = append(list, c.String())
 		}
 		return v, fmt.Sprintf("%s is not a choice of %q (%s)", describeValue(v), parent.Name, clip(strings.Join(list, ", ")))
 	case search.IntRange:

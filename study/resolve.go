@@ -241,8 +241,12 @@ func (s *Spec) Validate() error {
 	return all
 }
 
-// maxProbes bounds the points Validate resolves per pass.
-const maxProbes = 256
+// maxProbes bounds the points Validate resolves per pass, and
+// maxProbeValues the parameter values of a pass.
+const (
+	maxProbes      = 256
+	maxProbeValues = 100000
+)
 
 // probes returns points of space that together take every choice and both
 // ends of every range, in two passes: all parameters in step, and each
@@ -267,15 +271,29 @@ func probes(space *search.Space) []dltune.Params {
 		}
 		k = max(k, len(cands[i]))
 	}
-	k = min(k, maxProbes)
+	// Bound the work: k points of every parameter, twice.
+	k = min(k, maxProbes, max(1, maxProbeValues/max(1, len(space.Params))))
+	// The values of each condition, as sets.
+	when := make([]map[valueKey]bool, len(space.Params))
+	for i := range space.Params {
+		if c := space.Params[i].When; c != nil {
+			when[i] = make(map[valueKey]bool, len(c.Values))
+			for _, v := range c.Values {
+				when[i][keyOf(v)] = true
+			}
+		}
+	}
 	var out []dltune.Params
 	for pass := range 2 {
 		for j := range k {
 			pt := make(dltune.Params, len(space.Params))
 			for i := range space.Params {
 				q := &space.Params[i]
-				if q.When != nil && !holds(q.When, pt) {
-					continue
+				if q.When != nil {
+					v, ok := pt[q.When.Param]
+					if !ok || !when[i][keyOf(v)] {
+						continue
+					}
 				}
 				c := cands[i]
 				pt[q.Name] = c[(j+pass*i)%len(c)]
@@ -284,21 +302,6 @@ func probes(space *search.Space) []dltune.Params {
 		}
 	}
 	return out
-}
-
-// holds reports whether c holds in pt: its parameter is present with one
-// of the condition's values.
-func holds(c *search.Condition, pt dltune.Params) bool {
-	v, ok := pt[c.Param]
-	if !ok {
-		return false
-	}
-	for _, w := range c.Values {
-		if v.Equal(w) {
-			return true
-		}
-	}
-	return false
 }
 
 // formatParams formats parameters as "a=1, b=relu" in name order.
