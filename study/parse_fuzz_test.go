@@ -3,10 +3,12 @@ package study
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParse feeds arbitrary text to Parse. Parse must not panic or hang;
@@ -32,6 +34,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		const name = "fuzz/study.yaml"
+		// A hang is a failure too: crash with the input on record.
+		watchdog := time.AfterFunc(20*time.Second, func() { panic(fmt.Sprintf("Parse hangs on %q", src)) })
+		defer watchdog.Stop()
 		spec, err := Parse(name, src)
 		if err != nil {
 			var es ConfigErrors
