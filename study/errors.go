@@ -31,7 +31,9 @@ func (e *ConfigError) Error() string {
 	var sb strings.Builder
 	sb.WriteString(e.File)
 	if e.Line > 0 {
-		sb.WriteByte(':')
+		if e.File != "" {
+			sb.WriteByte(':')
+		}
 		sb.WriteString(strconv.Itoa(e.Line))
 		if e.Column > 0 {
 			sb.WriteByte(':')

@@ -87,7 +87,7 @@ type parser struct {
 func (p *parser) parse(src []byte) *Spec {
 	p.spec = &Spec{}
 	if len(src) > MaxFileSize {
-		p.add(0, 0, "", "file is %d bytes; study files are limited to %d (1 MiB)", len(src), MaxFileSize)
+		p.add(0, 0, "", "file is larger than 1 MiB, the limit for study files (is it a study file?)")
 		return p.spec
 	}
 	if !utf8.Valid(src) {
