@@ -119,7 +119,7 @@ func (db *DB) tryCommit(group []*change, failed *int) (err error) {
 		}
 	}()
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	return db.bdb.Update(func(tx *bolt.Tx) error {
+	err = db.bdb.Update(func(tx *bolt.Tx) error {
 		for i, c := range group {
 			if err := c.fn(tx); err != nil {
 				c.err = err
@@ -129,4 +129,8 @@ func (db *DB) tryCommit(group []*change, failed *int) (err error) {
 		}
 		return nil
 	})
+	if err == nil {
+		db.commits.Add(1)
+	}
+	return err
 }

@@ -75,6 +75,8 @@ type DB struct {
 	mu      sync.Mutex
 	queue   []*change
 	leading bool
+
+	commits atomic.Int64 // write transactions committed, for tests
 }
 
 // Open opens the dltune store at path, creating it if it does not exist

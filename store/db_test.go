@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -11,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dltune/dltune"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -350,44 +350,85 @@ func TestContextDone(t *testing.T) {
 }
 
 func TestCorruptPages(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dltune.db")
-	db, err := Open(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.CreateStudy(bg, testStudy("s")); err != nil {
-		t.Fatal(err)
-	}
-	for range 200 {
-		if err := db.CreateTrial(bg, "s", testTrial(3)); err != nil {
-			t.Fatal(err)
+	const pageSize = 4096
+	// damage changes every page from the third on (the first two are the
+	// meta pages) for which hit reports true.
+	damage := func(hit func(page []byte) bool, change func(page []byte)) func([]byte) {
+		return func(data []byte) {
+			for off := 2 * pageSize; off+pageSize <= len(data); off += pageSize {
+				if page := data[off : off+pageSize]; hit(page) {
+					change(page)
+				}
+			}
 		}
 	}
-	db.Close()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
+	isTrialPage := func(page []byte) bool { return bytes.Contains(page, []byte(`{"format":1,"number":`)) }
+	tests := []struct {
+		name   string
+		damage func(data []byte)
+	}{
+		{"record bytes", damage(isTrialPage, func(p []byte) {
+			i := bytes.Index(p, []byte(`"state":"`))
+			copy(p[i:], `"state":{}`)
+		})},
+		{"trial page headers", damage(isTrialPage, func(p []byte) {
+			for i := 8; i < 64; i++ {
+				p[i] = 0xff
+			}
+		})},
+		{"every page", damage(func([]byte) bool { return true }, func(p []byte) {
+			for i := range p {
+				p[i] ^= 0xa5
+			}
+		})},
 	}
-	// Keep the meta pages (0 and 1), so that bbolt trusts the file, and
-	// damage every other page.
-	for i := 2 * 4096; i < len(data); i++ {
-		data[i] ^= 0xA5
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err = Open(path, nil)
-	if err != nil {
-		t.Logf("Open: %v", err)
-		return
-	}
-	defer db.Close()
-	_, err = db.Trials(bg, "s")
-	if err == nil {
-		t.Fatal("Trials on a damaged store succeeded")
-	}
-	t.Logf("Trials: %v", err)
-	if !errors.Is(err, ErrCorrupt) && !errors.Is(err, dltune.ErrNotFound) {
-		t.Errorf("Trials = %v, want ErrCorrupt", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "dltune.db")
+			db, err := Open(path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.CreateStudy(bg, testStudy("s")); err != nil {
+				t.Fatal(err)
+			}
+			for range 100 {
+				if err := db.CreateTrial(bg, "s", testTrial(3)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.Close()
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.damage(data)
+			if err := os.WriteFile(path, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+
+			db, err = Open(path, nil)
+			if err != nil {
+				if !errors.Is(err, ErrNotStore) && !errors.Is(err, ErrCorrupt) {
+					t.Errorf("Open = %v, want ErrNotStore or ErrCorrupt", err)
+				}
+				t.Logf("Open: %v", err)
+				return
+			}
+			defer db.Close()
+			_, err = db.Trials(bg, "s")
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("Trials = %v, want ErrCorrupt", err)
+			}
+			t.Logf("Trials: %v", err)
+			for n := range 100 {
+				if _, err := db.Trial(bg, "s", n); err != nil && !errors.Is(err, ErrCorrupt) {
+					t.Errorf("Trial(%d) = %v, want ErrCorrupt", n, err)
+				}
+			}
+			// Writes to a damaged store fail or succeed, but never panic.
+			err = db.CreateTrial(bg, "s", testTrial(1))
+			t.Logf("CreateTrial: %v", err)
+		})
 	}
 }

@@ -96,7 +96,7 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
 		}
 		if err := b.Bucket(checkpointsBucket).Put(k, checkpoint); err != nil {
-			return fmt.Errorf("study %q trial %d: checkpoint: %w", study, t.Number, err)
+			return fmt.Errorf("study %q trial %d checkpoint: %w", study, t.Number, err)
 		}
 		return nil
 	})
@@ -114,7 +114,7 @@ func (db *DB) Checkpoint(ctx context.Context, study string, number int) ([]byte,
 		}
 		v := b.Bucket(checkpointsBucket).Get(trialKey(number))
 		if v == nil {
-			return fmt.Errorf("study %q trial %d: checkpoint: %w", study, number, dltune.ErrNotFound)
+			return fmt.Errorf("study %q trial %d checkpoint: %w", study, number, dltune.ErrNotFound)
 		}
 		ckpt = bytes.Clone(v)
 		return nil
