@@ -137,15 +137,15 @@ func TestFuzzSeeds(t *testing.T) {
 	params := testTrial(0)
 	params.Params["b"], params.Params["i"], params.Params["f"] = dltune.Bool(true), dltune.Int(-3), dltune.Float(2)
 	trials := map[string][]byte{
-		"future-format":     []byte(`{"format":2,"number":0,"state":{"name":"running"}}`),
-		"no-format":         []byte(`{"number":0,"state":"running"}`),
-		"unknown-state":     []byte(`{"format":1,"number":0,"state":"sleeping"}`),
-		"param-overflow":    []byte(`{"format":1,"number":1,"state":"running","params":{"x":1e400}}`),
+		"future-format":       []byte(`{"format":2,"number":0,"state":{"name":"running"}}`),
+		"no-format":           []byte(`{"number":0,"state":"running"}`),
+		"unknown-state":       []byte(`{"format":1,"number":0,"state":"sleeping"}`),
+		"param-overflow":      []byte(`{"format":1,"number":1,"state":"running","params":{"x":1e400}}`),
 		"param-beyond-2pow53": []byte(`{"format":1,"number":1,"state":"running","params":{"x":9007199254740993}}`),
-		"inf-and-null":      []byte(`{"format":1,"number":1,"state":"paused","curve":[{"epoch":1,"val_loss":"-Inf","lr":null}]}`),
-		"year-zero-offset":  []byte(`{"format":1,"number":1,"state":"running","created":"0000-01-01T00:00:00-23:59"}`),
-		"truncated":         []byte(`{"format":1,`),
-		"empty":             {},
+		"inf-and-null":        []byte(`{"format":1,"number":1,"state":"paused","curve":[{"epoch":1,"val_loss":"-Inf","lr":null}]}`),
+		"year-zero-offset":    []byte(`{"format":1,"number":1,"state":"running","created":"0000-01-01T00:00:00-23:59"}`),
+		"truncated":           []byte(`{"format":1,`),
+		"empty":               {},
 	}
 	for name, tr := range map[string]*dltune.Trial{"new": testTrial(0), "running": testTrial(3), "diverged": diverged, "params": params} {
 		data, err := encodeTrial(tr, 7)
