@@ -97,5 +97,7 @@
 //   - Study, Trial, Trials and Checkpoint read committed state: after a
 //     change returns, every read sees it (read-your-writes). Trials returns
 //     a consistent snapshot.
-//   - A method that returns an error made no change.
+//   - A method that returns an error made no change, unless the error is
+//     the disk failing to flush a commit, after which, as with any
+//     database, the change may or may not have reached the disk.
 package store
