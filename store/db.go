@@ -289,11 +289,13 @@ func pathErr(err error) error {
 	return err
 }
 
-// Path returns the path the store was opened with.
+// Path returns the path the store was opened with. It is safe for
+// concurrent use.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the store, waiting for transactions in progress to end.
-// Using the DB after Close returns an error matching ErrClosed.
+// Close closes the store and releases its lock, waiting for transactions
+// in progress to end. Methods called after Close (or while it runs, once
+// it has begun) return an error matching ErrClosed.
 func (db *DB) Close() error {
 	if err := db.bdb.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", db.path, err)

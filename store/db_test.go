@@ -50,6 +50,14 @@ func TestOpenCreates(t *testing.T) {
 	}
 }
 
+func TestOpenMissingDir(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "no", "such", "dir", "dltune.db")
+	_, err := Open(path, nil)
+	if want := "create " + path + ": no such file or directory"; err == nil || err.Error() != want {
+		t.Errorf("Open in a missing directory = %v, want %q", err, want)
+	}
+}
+
 func TestOpenReadOnlyMissing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "missing.db")
 	_, err := Open(path, &Options{ReadOnly: true})

@@ -73,7 +73,8 @@
 // reused. A write that fails (a full disk, a read-only file system) is
 // rolled back and its error returned, wrapped with the store's path; the
 // store stays as it was. A new store is built in a temporary file and
-// linked into place, so a crash during creation leaves no partial store.
+// linked into place, so a crash during creation leaves no partial store
+// (at most a hidden temporary file beside it, which is safe to delete).
 // bbolt panics on damaged pages; DB methods recover and return an error
 // matching ErrCorrupt instead.
 //
