@@ -9,12 +9,12 @@ import (
 )
 
 // trial returns a trial with the given number, params and state.
-func trial(n int, p dltune.Params, s dltune.State) *dltune.Trial {
+func gridTestTrial(n int, p dltune.Params, s dltune.State) *dltune.Trial {
 	return &dltune.Trial{Number: n, Params: p, State: s, RetryOf: -1}
 }
 
 func TestNewGridErrors(t *testing.T) {
-	if _, err := NewGrid(gridSpace(), 3, 0); err == nil {
+	if _, err := NewGrid(gridTestSpace(), 3, 0); err == nil {
 		t.Error("NewGrid with 0 epochs succeeded")
 	}
 	if _, err := NewGrid(&Space{Params: []Param{{Name: "x", Type: Choice}}}, 3, 1); err == nil {
@@ -26,7 +26,7 @@ func TestNewGridErrors(t *testing.T) {
 // trials running, fails some and finishes the others: every point is
 // started exactly once, in grid order, and then the strategy is Done.
 func TestGridStrategy(t *testing.T) {
-	g, err := NewGrid(gridSpace(), 3, 7)
+	g, err := NewGrid(gridTestSpace(), 3, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestGridStrategy(t *testing.T) {
 		if n := len(h.Trials); n >= len(want) || !d.Params.Equal(want[n]) {
 			t.Fatalf("trial %d: started %v, want grid point %d", n, d.Params, n)
 		}
-		h.Trials = append(h.Trials, trial(h.Next, d.Params, dltune.Running))
+		h.Trials = append(h.Trials, gridTestTrial(h.Next, d.Params, dltune.Running))
 		h.Next++
 		// Finish the oldest running trial but one; fail every fifth.
 		running := 0
@@ -73,7 +73,7 @@ func TestGridStrategy(t *testing.T) {
 // TestGridSkipsTried: points held by trials in any state, also resumed ones
 // out of grid order, are skipped.
 func TestGridSkipsTried(t *testing.T) {
-	g, _ := NewGrid(gridSpace(), 3, 1)
+	g, _ := NewGrid(gridTestSpace(), 3, 1)
 	pts := g.Points()
 	states := []dltune.State{dltune.Running, dltune.Paused, dltune.Interrupted, dltune.Failed, dltune.Pruned, dltune.Complete}
 	h := &History{Budget: 100}
@@ -81,23 +81,23 @@ func TestGridSkipsTried(t *testing.T) {
 		// A stored int may come back as a float; it is the same point.
 		p := pts[i].Clone()
 		p["layers"] = dltune.Float(p["layers"].Num)
-		h.Trials = append(h.Trials, trial(i, p, s))
+		h.Trials = append(h.Trials, gridTestTrial(i, p, s))
 	}
-	h.Trials = append(h.Trials, trial(6, pts[7], dltune.Complete))
+	h.Trials = append(h.Trials, gridTestTrial(6, pts[7], dltune.Complete))
 	h.Next = 7
 	d, _ := g.Next(h)
 	if d.Action != Start || !d.Params.Equal(pts[6]) {
 		t.Fatalf("Next = %+v, want Start of point 6 %v", d, pts[6])
 	}
-	h.Trials = append(h.Trials, trial(7, d.Params, dltune.Running))
+	h.Trials = append(h.Trials, gridTestTrial(7, d.Params, dltune.Running))
 	if d, _ := g.Next(h); !d.Params.Equal(pts[8]) {
 		t.Fatalf("Next = %+v, want point 8 %v (7 is taken)", d, pts[8])
 	}
 }
 
 func TestGridBudget(t *testing.T) {
-	g, _ := NewGrid(gridSpace(), 3, 1)
-	h := &History{Budget: 2, Trials: []*dltune.Trial{trial(0, g.Points()[0], dltune.Complete), trial(1, g.Points()[1], dltune.Running)}, Next: 2}
+	g, _ := NewGrid(gridTestSpace(), 3, 1)
+	h := &History{Budget: 2, Trials: []*dltune.Trial{gridTestTrial(0, g.Points()[0], dltune.Complete), gridTestTrial(1, g.Points()[1], dltune.Running)}, Next: 2}
 	if d, _ := g.Next(h); d.Action != Done {
 		t.Fatalf("budget spent: Next = %+v, want Done", d)
 	}
@@ -108,9 +108,9 @@ func TestGridBudget(t *testing.T) {
 }
 
 func TestRandomSampler(t *testing.T) {
-	space := testSpace()
+	space := mixedTestSpace()
 	a, b := NewRandomSampler(space, 5), NewRandomSampler(space, 5)
-	obs := quadObs(space, 20, 1)
+	obs := bowlObservations(space, 20, 1)
 	seen := map[string]bool{}
 	for n := range 50 {
 		p, err := a.Sample(nil, nil, n)
@@ -136,31 +136,31 @@ func TestRandomSampler(t *testing.T) {
 	}
 }
 
-// recorder is a Sampler that records its arguments.
-type recorder struct {
+// recordingSampler is a Sampler that records its arguments.
+type recordingSampler struct {
 	obs     []Observation
 	pending []dltune.Params
 	number  int
 }
 
-func (r *recorder) Sample(obs []Observation, pending []dltune.Params, number int) (dltune.Params, error) {
+func (r *recordingSampler) Sample(obs []Observation, pending []dltune.Params, number int) (dltune.Params, error) {
 	r.obs, r.pending, r.number = append([]Observation(nil), obs...), append([]dltune.Params(nil), pending...), number
 	return dltune.Params{"x": dltune.Int(number)}, nil
 }
 
 func TestSampling(t *testing.T) {
 	p := func(i int) dltune.Params { return dltune.Params{"x": dltune.Int(i)} }
-	done := trial(0, p(0), dltune.Complete)
+	done := gridTestTrial(0, p(0), dltune.Complete)
 	done.Curve = []dltune.Epoch{{Epoch: 1, ValLoss: 0.5}, {Epoch: 2, ValLoss: 0.25}, {Epoch: 3, ValLoss: 0.3}}
-	pruned := trial(1, p(1), dltune.Pruned)
+	pruned := gridTestTrial(1, p(1), dltune.Pruned)
 	pruned.Curve = []dltune.Epoch{{Epoch: 1, ValLoss: 0.9}}
 	h := &History{
-		Trials: []*dltune.Trial{done, pruned, trial(2, p(2), dltune.Failed), trial(3, p(3), dltune.Running),
-			trial(4, p(4), dltune.Paused), trial(5, p(5), dltune.Interrupted)},
+		Trials: []*dltune.Trial{done, pruned, gridTestTrial(2, p(2), dltune.Failed), gridTestTrial(3, p(3), dltune.Running),
+			gridTestTrial(4, p(4), dltune.Paused), gridTestTrial(5, p(5), dltune.Interrupted)},
 		Next:   6,
 		Budget: 7,
 	}
-	rec := &recorder{}
+	rec := &recordingSampler{}
 	s := NewSampling(rec, 12)
 	d, err := s.Next(h)
 	if err != nil {
@@ -184,7 +184,7 @@ func TestSampling(t *testing.T) {
 	if len(rec.pending) != 3 || !rec.pending[0].Equal(p(3)) || !rec.pending[2].Equal(p(5)) {
 		t.Errorf("pending %v, want x=3, 4, 5", rec.pending)
 	}
-	h.Trials = append(h.Trials, trial(6, d.Params, dltune.Running))
+	h.Trials = append(h.Trials, gridTestTrial(6, d.Params, dltune.Running))
 	h.Next = 7
 	if d, _ := s.Next(h); d.Action != Done {
 		t.Errorf("budget spent: Next = %+v, want Done", d)
@@ -194,16 +194,16 @@ func TestSampling(t *testing.T) {
 var inf = math.Inf(1)
 
 func TestSamplingSamplerError(t *testing.T) {
-	s := NewSampling(failing{}, 1)
+	s := NewSampling(failingSampler{}, 1)
 	if _, err := s.Next(&History{Budget: 1}); err == nil {
 		t.Error("Next succeeded with a failing sampler")
 	}
 }
 
-type failing struct{}
+type failingSampler struct{}
 
-func (failing) Sample([]Observation, []dltune.Params, int) (dltune.Params, error) {
-	return nil, errTest
+func (failingSampler) Sample([]Observation, []dltune.Params, int) (dltune.Params, error) {
+	return nil, errSamplerFailed
 }
 
-var errTest = errors.New("test failure")
+var errSamplerFailed = errors.New("test failure")

@@ -98,7 +98,7 @@ func TestParzenNormalized(t *testing.T) {
 		{Name: "x", Type: FloatRange, Low: 1e-3, High: 10, Log: true},
 		{Name: "k", Type: IntRange, Low: 1, High: 7},
 		{Name: "w", Type: IntRange, Low: 2, High: 40, Log: true},
-		{Name: "c", Type: Choice, Choices: choiceValues("a", "b", "c")},
+		{Name: "c", Type: Choice, Choices: stringChoices("a", "b", "c")},
 	}}
 	for _, multivariate := range []bool{false, true} {
 		groups := tpeGroups(space, true)
@@ -156,7 +156,7 @@ func (p *parzen) logpdf1(c *tpeCands, dims []tpeDim, x float64) float64 {
 	return out[0]
 }
 
-func choiceValues(ss ...string) []dltune.Value {
+func stringChoices(ss ...string) []dltune.Value {
 	vs := make([]dltune.Value, len(ss))
 	for i, s := range ss {
 		vs[i] = dltune.String(s)

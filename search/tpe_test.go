@@ -8,19 +8,19 @@ import (
 	"github.com/dltune/dltune"
 )
 
-// quadObs returns n observations of space at random points with the loss
+// bowlObservations returns n observations of space at random points with the loss
 // sum over parameters of (ToUnit - 0.3)², choices at their unit position.
-func quadObs(space *Space, n int, seed uint64) []Observation {
+func bowlObservations(space *Space, n int, seed uint64) []Observation {
 	r := rand.New(rand.NewPCG(seed, 99))
 	obs := make([]Observation, n)
 	for i := range obs {
 		p := space.Sample(r)
-		obs[i] = Observation{Params: p, Loss: unitLoss(space, p)}
+		obs[i] = Observation{Params: p, Loss: bowlLoss(space, p)}
 	}
 	return obs
 }
 
-func unitLoss(space *Space, p dltune.Params) float64 {
+func bowlLoss(space *Space, p dltune.Params) float64 {
 	loss := 0.0
 	for name, v := range p {
 		q, _ := space.Param(name)
@@ -31,7 +31,7 @@ func unitLoss(space *Space, p dltune.Params) float64 {
 }
 
 func TestNewTPEErrors(t *testing.T) {
-	good := unitSpace(2)
+	good := unitCubeSpace(2)
 	tests := []struct {
 		name  string
 		space *Space
@@ -57,13 +57,13 @@ func TestNewTPEErrors(t *testing.T) {
 // TestTPEStartupIsRandom: below Startup observations TPE proposes exactly
 // what a RandomSampler with the same seed does.
 func TestTPEStartupIsRandom(t *testing.T) {
-	space := testSpace()
+	space := mixedTestSpace()
 	tpe, err := NewTPE(space, TPEOptions{Seed: 42, Startup: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rs := NewRandomSampler(space, 42)
-	obs := quadObs(space, 4, 1)
+	obs := bowlObservations(space, 4, 1)
 	for n := range 8 {
 		got, _ := tpe.Sample(obs, nil, n)
 		want, _ := rs.Sample(obs, nil, n)
@@ -71,7 +71,7 @@ func TestTPEStartupIsRandom(t *testing.T) {
 			t.Fatalf("trial %d: TPE %v, random %v", n, got, want)
 		}
 	}
-	obs = quadObs(space, 5, 1)
+	obs = bowlObservations(space, 5, 1)
 	got, _ := tpe.Sample(obs, nil, 7)
 	if want, _ := rs.Sample(obs, nil, 7); got.Equal(want) {
 		t.Fatalf("at Startup observations TPE still samples at random: %v", got)
@@ -83,8 +83,8 @@ func TestTPEStartupIsRandom(t *testing.T) {
 // number gives another.
 func TestTPEDeterministic(t *testing.T) {
 	for _, opt := range []TPEOptions{{Seed: 3}, {Seed: 3, Univariate: true}} {
-		space := testSpace()
-		obs := quadObs(space, 60, 2)
+		space := mixedTestSpace()
+		obs := bowlObservations(space, 60, 2)
 		pending := []dltune.Params{obs[0].Params, obs[1].Params}
 		a, _ := NewTPE(space, opt)
 		b, _ := NewTPE(space, opt)
@@ -108,8 +108,8 @@ func TestTPEDeterministic(t *testing.T) {
 // conditional parameters included, across modes and observation counts,
 // also when observations lie outside the space.
 func TestTPEInDomain(t *testing.T) {
-	space := testSpace()
-	obs := quadObs(space, 120, 5)
+	space := mixedTestSpace()
+	obs := bowlObservations(space, 120, 5)
 	// Observations from an older space: out of range, unknown choice,
 	// a missing parameter, a string where a number belongs, a NaN loss.
 	weird := []dltune.Params{
@@ -144,20 +144,20 @@ func TestTPELearns(t *testing.T) {
 		{Name: "a", Type: FloatRange, Low: 0, High: 1},
 		{Name: "b", Type: FloatRange, Low: 1e-3, High: 1e3, Log: true},
 		{Name: "c", Type: IntRange, Low: 0, High: 20},
-		{Name: "d", Type: Choice, Choices: choiceValues("w", "x", "y", "z")},
+		{Name: "d", Type: Choice, Choices: stringChoices("w", "x", "y", "z")},
 	}}
 	for _, opt := range []TPEOptions{{}, {Univariate: true}} {
 		tpe, _ := NewTPE(space, opt)
-		obs := quadObs(space, 10, 7)
+		obs := bowlObservations(space, 10, 7)
 		for n := 10; n < 60; n++ {
 			p, _ := tpe.Sample(obs, nil, n)
-			obs = append(obs, Observation{Params: p, Loss: unitLoss(space, p)})
+			obs = append(obs, Observation{Params: p, Loss: bowlLoss(space, p)})
 		}
 		var tpeLoss, randLoss float64
 		for _, o := range obs[40:] {
 			tpeLoss += o.Loss
 		}
-		for _, o := range quadObs(space, 20, 8) {
+		for _, o := range bowlObservations(space, 20, 8) {
 			randLoss += o.Loss
 		}
 		if tpeLoss > randLoss/4 {
@@ -171,7 +171,7 @@ func TestTPELearns(t *testing.T) {
 // sampler that ignored failures would propose into it (the comparison
 // below checks that it does).
 func TestTPEFailedAreBad(t *testing.T) {
-	space := unitSpace(1)
+	space := unitCubeSpace(1)
 	var all, succeeded []Observation
 	for i := range 40 {
 		x := float64(i) / 40
@@ -200,9 +200,9 @@ func TestTPEFailedAreBad(t *testing.T) {
 	}
 }
 
-// nearDuplicates counts the pairs of points closer than eps in the unit
+// countNearDuplicates counts the pairs of points closer than eps in the unit
 // cube of space.
-func nearDuplicates(space *Space, ps []dltune.Params, eps float64) int {
+func countNearDuplicates(space *Space, ps []dltune.Params, eps float64) int {
 	n := 0
 	for i := range ps {
 		for j := range i {
@@ -224,10 +224,10 @@ func nearDuplicates(space *Space, ps []dltune.Params, eps float64) int {
 // while none has finished: with the constant liar the 8 proposals spread
 // out; without it they pile up near the best observation.
 func TestTPEConstantLiar(t *testing.T) {
-	space := unitSpace(2)
+	space := unitCubeSpace(2)
 	dups := map[bool]int{}
 	for seed := range uint64(10) {
-		obs := quadObs(space, 30, seed)
+		obs := bowlObservations(space, 30, seed)
 		for _, ignore := range []bool{false, true} {
 			tpe, _ := NewTPE(space, TPEOptions{Seed: seed, IgnorePending: ignore})
 			var pending []dltune.Params
@@ -235,7 +235,7 @@ func TestTPEConstantLiar(t *testing.T) {
 				p, _ := tpe.Sample(obs, pending, n)
 				pending = append(pending, p)
 			}
-			dups[ignore] += nearDuplicates(space, pending, 0.05)
+			dups[ignore] += countNearDuplicates(space, pending, 0.05)
 		}
 	}
 	t.Logf("near-duplicate pairs among 8 parallel proposals, 10 seeds: liar %d, no liar %d", dups[false], dups[true])
@@ -249,9 +249,9 @@ func TestTPEConstantLiar(t *testing.T) {
 // at random.
 func TestTPEConditional(t *testing.T) {
 	space := &Space{Params: []Param{
-		{Name: "opt", Type: Choice, Choices: choiceValues("sgd", "adam")},
-		{Name: "m", Type: FloatRange, Low: 0, High: 1, When: &Condition{Param: "opt", Values: choiceValues("sgd")}},
-		{Name: "b", Type: FloatRange, Low: 0, High: 1, When: &Condition{Param: "opt", Values: choiceValues("adam")}},
+		{Name: "opt", Type: Choice, Choices: stringChoices("sgd", "adam")},
+		{Name: "m", Type: FloatRange, Low: 0, High: 1, When: &Condition{Param: "opt", Values: stringChoices("sgd")}},
+		{Name: "b", Type: FloatRange, Low: 0, High: 1, When: &Condition{Param: "opt", Values: stringChoices("adam")}},
 	}}
 	loss := func(p dltune.Params) float64 {
 		if p["opt"].Str == "sgd" {
@@ -289,8 +289,8 @@ func TestTPEConditional(t *testing.T) {
 // TestTPESampleAllocs pins the allocations of a suggestion: the proposal
 // itself, its random source and no per-observation garbage.
 func TestTPESampleAllocs(t *testing.T) {
-	space := testSpace()
-	obs := quadObs(space, 300, 1)
+	space := mixedTestSpace()
+	obs := bowlObservations(space, 300, 1)
 	tpe, _ := NewTPE(space, TPEOptions{})
 	tpe.Sample(obs, nil, 300) // size the scratch buffers
 	allocs := testing.AllocsPerRun(20, func() { tpe.Sample(obs, nil, 300) })

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// cpuTime returns the CPU time the process has used, for benchmarks that
+// tpeCPUTime returns the CPU time the process has used, for benchmarks that
 // must not be fooled by a loaded machine.
-func cpuTime() time.Duration {
+func tpeCPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
