@@ -9,11 +9,13 @@ import (
 )
 
 // TPEOptions configure a TPE sampler. The zero value is the recommended
-// configuration: Optuna's defaults, multivariate, with the constant liar.
+// configuration: multivariate, with the constant liar, Optuna's defaults
+// otherwise except for a narrower Bandwidth and MagicClip.
 type TPEOptions struct {
 	// Startup is the number of observations below which TPE samples at
 	// random, exactly as a RandomSampler with the same seed would; 0 means
-	// 10.
+	// 10. A group of conditional parameters active in fewer observations
+	// is also sampled at random.
 	Startup int
 	// Candidates is the number of candidates drawn from the good density
 	// l(x) for each suggestion; the one maximizing l(x)/g(x) wins. 0 means
@@ -32,8 +34,9 @@ type TPEOptions struct {
 	// kernel's standard deviation is Bandwidth * n^(-1/(d+4)) times the
 	// parameter's range, for n observations of d jointly modelled
 	// parameters (Scott's rule). 0 means 0.05. Optuna uses 0.2, which
-	// explores more: on the functions of package bench, 0.05 reaches a
-	// lower regret at every trial count measured.
+	// explores more: on the four functions of package bench, 0.05 (with
+	// MagicClip 4) reaches a lower median regret after 50 and after 100
+	// trials.
 	Bandwidth float64
 	// MagicClip sets the smallest bandwidth of the numeric kernels to the
 	// range divided by min(100, MagicClip*(n+1)) for n kernels, so that
