@@ -26,6 +26,10 @@ type kernel struct {
 	// the k steps reads mr values of Â at a[p*sa:] and nr values of B̂ at
 	// b[p*sb:]. C's rows are ldc apart. When beta is 0, C is not read.
 	fn func(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc int, alpha, beta float32)
+	// packA and packB, if not nil, replace packPanelsA and packPanelsB
+	// (with this kernel's mr and nr) by faster code.
+	packA func(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int)
+	packB func(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int)
 }
 
 // sgemm computes C = alpha*op(A)*op(B) + beta*C with kernel kn. The
@@ -49,14 +53,22 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			packB(g.pb, nr, transB, b, ldb, pc, kcur, jc, ncur)
+			if kn.packB != nil {
+				kn.packB(g.pb, transB, b, ldb, pc, kcur, jc, ncur)
+			} else {
+				packPanelsB(g.pb, nr, transB, b, ldb, pc, kcur, jc, ncur)
+			}
 			bet := beta
 			if pc > 0 {
 				bet = 1
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				packA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
+				if kn.packA != nil {
+					kn.packA(g.pa, transA, a, lda, ic, mcur, pc, kcur)
+				} else {
+					packPanelsA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
+				}
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
 					bp := g.pb[jr*kcur:]
@@ -77,10 +89,10 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	}
 }
 
-// packA copies the mc×kc block of op(A) at (i0, p0) into dst as micro-panels
+// packPanelsA copies the mc×kc block of op(A) at (i0, p0) into dst as micro-panels
 // of mr rows: element (i, p) of panel q goes to dst[q*mr*kc + p*mr + i].
 // Rows past mc are zero.
-func packA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int) {
+func packPanelsA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int) {
 	for q := 0; q < mc; q += mr {
 		rows := min(mr, mc-q)
 		d := dst[q*kc : (q+mr)*kc]
@@ -109,10 +121,10 @@ func packA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc i
 	}
 }
 
-// packB copies the kc×nc block of op(B) at (p0, j0) into dst as micro-panels
+// packPanelsB copies the kc×nc block of op(B) at (p0, j0) into dst as micro-panels
 // of nr columns: element (p, j) of panel q goes to dst[q*nr*kc + p*nr + j].
 // Columns past nc are zero.
-func packB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
+func packPanelsB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
 	for q := 0; q < nc; q += nr {
 		cols := min(nr, nc-q)
 		d := dst[q*kc : (q+nr)*kc]
