@@ -7,7 +7,6 @@ import "fmt"
 // is ready to use. A Gemm is not safe for concurrent use.
 type Gemm struct {
 	pa, pb []float32 // packed blocks of op(A) and op(B)
-	tile   []float32 // scratch tile for partial tiles of C
 }
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, where

@@ -10,6 +10,7 @@ var avx2Kernel = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
 	mc: 144, kc: 256, nc: 4080,
+	directMaxN: 64, directMaxM: 96,
 	fn:    kernel6x16,
 	packA: packA6,
 	packB: packB16,
@@ -34,17 +35,18 @@ func archKernels() []*kernel {
 }
 
 // kernel6x16 checks the extent of the operands and calls the assembly.
-func kernel6x16(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc int, alpha, beta float32) {
-	if k > 0 {
-		_ = a[(k-1)*sa+5]
-		_ = b[(k-1)*sb+15]
+func kernel6x16(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
+	_ = a[(k-1)*sa+5]
+	_ = b[(k-1)*sb+15]
+	_ = c[(m-1)*ldc+n-1]
+	if m < 1 || m > 6 || n < 1 || n > 16 {
+		panic("core: kernel6x16: bad tile")
 	}
-	_ = c[5*ldc+15]
-	sgemmKernel6x16(k, &a[0], sa, &b[0], sb, &c[0], ldc, alpha, beta)
+	sgemmKernel6x16(k, &a[0], sa, &b[0], sb, &c[0], ldc, m, n, alpha, beta)
 }
 
 //go:noescape
-func sgemmKernel6x16(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32)
+func sgemmKernel6x16(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc, m, n int, alpha, beta float32)
 
 // packA6 is packPanelsA for mr = 6 with the full panels packed by assembly.
 func packA6(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int) {

@@ -2,15 +2,54 @@
 
 #include "textflag.h"
 
-// func sgemmKernel6x16(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, alpha, beta float32)
+// maskTable<> holds sixteen all-ones then sixteen zero words: the 8 words
+// at index 16-n enable the first n lanes.
+
+DATA maskTable<>+0(SB)/4, $0xffffffff
+DATA maskTable<>+4(SB)/4, $0xffffffff
+DATA maskTable<>+8(SB)/4, $0xffffffff
+DATA maskTable<>+12(SB)/4, $0xffffffff
+DATA maskTable<>+16(SB)/4, $0xffffffff
+DATA maskTable<>+20(SB)/4, $0xffffffff
+DATA maskTable<>+24(SB)/4, $0xffffffff
+DATA maskTable<>+28(SB)/4, $0xffffffff
+DATA maskTable<>+32(SB)/4, $0xffffffff
+DATA maskTable<>+36(SB)/4, $0xffffffff
+DATA maskTable<>+40(SB)/4, $0xffffffff
+DATA maskTable<>+44(SB)/4, $0xffffffff
+DATA maskTable<>+48(SB)/4, $0xffffffff
+DATA maskTable<>+52(SB)/4, $0xffffffff
+DATA maskTable<>+56(SB)/4, $0xffffffff
+DATA maskTable<>+60(SB)/4, $0xffffffff
+DATA maskTable<>+64(SB)/4, $0
+DATA maskTable<>+68(SB)/4, $0
+DATA maskTable<>+72(SB)/4, $0
+DATA maskTable<>+76(SB)/4, $0
+DATA maskTable<>+80(SB)/4, $0
+DATA maskTable<>+84(SB)/4, $0
+DATA maskTable<>+88(SB)/4, $0
+DATA maskTable<>+92(SB)/4, $0
+DATA maskTable<>+96(SB)/4, $0
+DATA maskTable<>+100(SB)/4, $0
+DATA maskTable<>+104(SB)/4, $0
+DATA maskTable<>+108(SB)/4, $0
+DATA maskTable<>+112(SB)/4, $0
+DATA maskTable<>+116(SB)/4, $0
+DATA maskTable<>+120(SB)/4, $0
+DATA maskTable<>+124(SB)/4, $0
+GLOBL maskTable<>(SB), RODATA|NOPTR, $128
+
+// func sgemmKernel6x16(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc int, m int, n int, alpha float32, beta float32)
 //
-// C (6×16, rows ldc apart) = alpha*Â*B̂ + beta*C, where step p reads six
-// values of Â at a+p*sa and sixteen of B̂ at b+p*sb (strides in float32s).
-// C is not read when beta is ±0. Requires AVX2 and FMA3.
+// Sets the top-left m×n corner (1 ≤ m ≤ 6, 1 ≤ n ≤ 16) of the 6×16 tile C,
+// rows ldc apart, to alpha*Â*B̂ + beta*C, where step p reads six values of
+// Â at a+p*sa and sixteen of B̂ at b+p*sb (strides in float32s). C is not
+// read when beta is ±0, nor written outside the corner. Requires AVX2 and
+// FMA3.
 //
 // Registers: Y0..Y11 accumulate C (row r in Y(2r), Y(2r+1)); Y12, Y13 hold
 // a step of B̂; Y14, Y15 take broadcasts of Â.
-TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-64
+TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-80
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), AX
 	MOVQ sa+16(FP), R8
@@ -169,8 +208,8 @@ loop1:
 	JNZ  loop1
 
 store:
-	VBROADCASTSS alpha+56(FP), Y12
-	VBROADCASTSS beta+60(FP), Y13
+	VBROADCASTSS alpha+72(FP), Y12
+	VBROADCASTSS beta+76(FP), Y13
 
 	VMULPS Y12, Y0, Y0
 	VMULPS Y12, Y1, Y1
@@ -185,59 +224,237 @@ store:
 	VMULPS Y12, Y10, Y10
 	VMULPS Y12, Y11, Y11
 
-	MOVL beta+60(FP), SI
-	ANDL $0x7fffffff, SI
-	JZ   storeonly
+	MOVQ m+56(FP), R14
+	MOVQ n+64(FP), R15
+	MOVL beta+76(FP), SI
+	ANDL $0x7fffffff, SI // SI == 0: beta is ±0
+	CMPQ R15, $16
+	JNE  edge
+	TESTL SI, SI
+	JZ   fullnobeta
 
+fullbeta:
 	VFMADD231PS (DX), Y13, Y0
 	VFMADD231PS 32(DX), Y13, Y1
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VFMADD231PS (DX), Y13, Y2
 	VFMADD231PS 32(DX), Y13, Y3
 	VMOVUPS Y2, (DX)
 	VMOVUPS Y3, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VFMADD231PS (DX), Y13, Y4
 	VFMADD231PS 32(DX), Y13, Y5
 	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VFMADD231PS (DX), Y13, Y6
 	VFMADD231PS 32(DX), Y13, Y7
 	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VFMADD231PS (DX), Y13, Y8
 	VFMADD231PS 32(DX), Y13, Y9
 	VMOVUPS Y8, (DX)
 	VMOVUPS Y9, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VFMADD231PS (DX), Y13, Y10
 	VFMADD231PS 32(DX), Y13, Y11
 	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
-	VZEROUPPER
-	RET
-
-storeonly:
+	JMP  ret
+fullnobeta:
 	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VMOVUPS Y2, (DX)
 	VMOVUPS Y3, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VMOVUPS Y8, (DX)
 	VMOVUPS Y9, 32(DX)
+	DECQ R14
+	JZ   ret
 	ADDQ R10, DX
 	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
+	JMP  ret
+
+edge:
+	LEAQ maskTable<>(SB), DI
+	MOVQ $16, R13
+	SUBQ R15, R13
+	VMOVUPS (DI)(R13*4), Y14
+	VMOVUPS 32(DI)(R13*4), Y15
+	CMPQ R15, $8
+	JLE  narrow
+	TESTL SI, SI
+	JZ   widenobeta
+
+widebeta:
+	VFMADD231PS (DX), Y13, Y0
+	VMOVUPS Y0, (DX)
+	VMASKMOVPS 32(DX), Y15, Y12
+	VFMADD231PS Y12, Y13, Y1
+	VMASKMOVPS Y1, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VFMADD231PS (DX), Y13, Y2
+	VMOVUPS Y2, (DX)
+	VMASKMOVPS 32(DX), Y15, Y12
+	VFMADD231PS Y12, Y13, Y3
+	VMASKMOVPS Y3, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VFMADD231PS (DX), Y13, Y4
+	VMOVUPS Y4, (DX)
+	VMASKMOVPS 32(DX), Y15, Y12
+	VFMADD231PS Y12, Y13, Y5
+	VMASKMOVPS Y5, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VFMADD231PS (DX), Y13, Y6
+	VMOVUPS Y6, (DX)
+	VMASKMOVPS 32(DX), Y15, Y12
+	VFMADD231PS Y12, Y13, Y7
+	VMASKMOVPS Y7, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VFMADD231PS (DX), Y13, Y8
+	VMOVUPS Y8, (DX)
+	VMASKMOVPS 32(DX), Y15, Y12
+	VFMADD231PS Y12, Y13, Y9
+	VMASKMOVPS Y9, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VFMADD231PS (DX), Y13, Y10
+	VMOVUPS Y10, (DX)
+	VMASKMOVPS 32(DX), Y15, Y12
+	VFMADD231PS Y12, Y13, Y11
+	VMASKMOVPS Y11, Y15, 32(DX)
+	JMP  ret
+widenobeta:
+	VMOVUPS Y0, (DX)
+	VMASKMOVPS Y1, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMOVUPS Y2, (DX)
+	VMASKMOVPS Y3, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMOVUPS Y4, (DX)
+	VMASKMOVPS Y5, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMOVUPS Y6, (DX)
+	VMASKMOVPS Y7, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMOVUPS Y8, (DX)
+	VMASKMOVPS Y9, Y15, 32(DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMOVUPS Y10, (DX)
+	VMASKMOVPS Y11, Y15, 32(DX)
+	JMP  ret
+
+narrow:
+	TESTL SI, SI
+	JZ   narrownobeta
+
+narrowbeta:
+	VMASKMOVPS (DX), Y14, Y12
+	VFMADD231PS Y12, Y13, Y0
+	VMASKMOVPS Y0, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS (DX), Y14, Y12
+	VFMADD231PS Y12, Y13, Y2
+	VMASKMOVPS Y2, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS (DX), Y14, Y12
+	VFMADD231PS Y12, Y13, Y4
+	VMASKMOVPS Y4, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS (DX), Y14, Y12
+	VFMADD231PS Y12, Y13, Y6
+	VMASKMOVPS Y6, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS (DX), Y14, Y12
+	VFMADD231PS Y12, Y13, Y8
+	VMASKMOVPS Y8, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS (DX), Y14, Y12
+	VFMADD231PS Y12, Y13, Y10
+	VMASKMOVPS Y10, Y14, (DX)
+	JMP  ret
+narrownobeta:
+	VMASKMOVPS Y0, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS Y2, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS Y4, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS Y6, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS Y8, Y14, (DX)
+	DECQ R14
+	JZ   ret
+	ADDQ R10, DX
+	VMASKMOVPS Y10, Y14, (DX)
+	JMP  ret
+
+ret:
 	VZEROUPPER
 	RET

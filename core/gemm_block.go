@@ -22,10 +22,16 @@ type kernel struct {
 	mr, nr int // register tile of C
 	mc, kc int // cache blocks: A block mc×kc, B micro-panel kc×nr
 	nc     int
-	// fn computes the mr×nr tile C = alpha*Â*B̂ + beta*C, where step p of
-	// the k steps reads mr values of Â at a[p*sa:] and nr values of B̂ at
-	// b[p*sb:]. C's rows are ldc apart. When beta is 0, C is not read.
-	fn func(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc int, alpha, beta float32)
+	// directMaxN is the widest C for which full panels of Aᵀ are read in
+	// place instead of packed; directMaxM the tallest C for which full
+	// panels of B are.
+	directMaxN, directMaxM int
+	// fn sets the top-left m×n corner (1 ≤ m ≤ mr, 1 ≤ n ≤ nr) of the
+	// tile C to alpha*Â*B̂ + beta*C, where step p of the k ≥ 1 steps
+	// reads mr values of Â at a[p*sa:] and nr values of B̂ at b[p*sb:]. C's
+	// rows are ldc apart. When beta is 0, C is not read. Nothing outside
+	// the corner is written.
+	fn func(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32)
 	// packA and packB, if not nil, replace packPanelsA and packPanelsB
 	// (with this kernel's mr and nr) by faster code.
 	packA func(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int)
@@ -48,12 +54,21 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	nc := blockSize(n, kn.nc, nr)
 	g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)
 	g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
-	g.tile = grow(g.tile, mr*nr)
+	// Packing pays for itself by reuse: a panel of A serves n/nr tiles, a
+	// panel of B m/mr. When op(A) = Aᵀ (or op(B) = B), the kernel can read
+	// the operand in place, and does so for the full panels when there is
+	// little reuse.
+	directA := transA && n <= kn.directMaxN
+	directB := !transB && m <= kn.directMaxM
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			if kn.packB != nil {
+			if directB {
+				if t := ncur - ncur%nr; t < ncur {
+					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
+				}
+			} else if kn.packB != nil {
 				kn.packB(g.pb, transB, b, ldb, pc, kcur, jc, ncur)
 			} else {
 				packPanelsB(g.pb, nr, transB, b, ldb, pc, kcur, jc, ncur)
@@ -64,24 +79,28 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 			}
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
-				if kn.packA != nil {
+				if directA {
+					if t := mcur - mcur%mr; t < mcur {
+						packPanelsA(g.pa[t*kcur:], mr, transA, a, lda, ic+t, mcur-t, pc, kcur)
+					}
+				} else if kn.packA != nil {
 					kn.packA(g.pa, transA, a, lda, ic, mcur, pc, kcur)
 				} else {
 					packPanelsA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
 				}
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
-					bp := g.pb[jr*kcur:]
+					bp, sb := g.pb[jr*kcur:], nr
+					if directB && nrr == nr {
+						bp, sb = b[pc*ldb+jc+jr:], ldb
+					}
 					for ir := 0; ir < mcur; ir += mr {
 						mrr := min(mr, mcur-ir)
-						ap := g.pa[ir*kcur:]
-						ci := (ic+ir)*ldc + jc + jr
-						if mrr == mr && nrr == nr {
-							kn.fn(kcur, ap, mr, bp, nr, c[ci:], ldc, alpha, bet)
-							continue
+						ap, sa := g.pa[ir*kcur:], mr
+						if directA && mrr == mr {
+							ap, sa = a[pc*lda+ic+ir:], lda
 						}
-						kn.fn(kcur, ap, mr, bp, nr, g.tile, nr, 1, 0)
-						mergeTile(mrr, nrr, alpha, g.tile, nr, bet, c[ci:], ldc)
+						kn.fn(kcur, ap, sa, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
 					}
 				}
 			}
@@ -149,24 +168,6 @@ func packPanelsB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0
 			for p := 0; p < kc; p++ {
 				d[p*nr+j] = 0
 			}
-		}
-	}
-}
-
-// mergeTile sets the m×n corner of C to alpha*T + beta*C, not reading C when
-// beta is 0.
-func mergeTile(m, n int, alpha float32, t []float32, ldt int, beta float32, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		ti := t[i*ldt : i*ldt+n]
-		ci := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			for j, v := range ti {
-				ci[j] = alpha * v
-			}
-			continue
-		}
-		for j, v := range ti {
-			ci[j] = alpha*v + beta*ci[j]
 		}
 	}
 }

@@ -6,12 +6,13 @@ var goKernel = &kernel{
 	name: "go",
 	mr:   4, nr: 4,
 	mc: 128, kc: 256, nc: 4096,
+	directMaxN: 16, directMaxM: 32,
 	fn: kernel4x4,
 }
 
 // kernel4x4 computes the 4×4 tile C = alpha*Â*B̂ + beta*C as described by
 // kernel.fn.
-func kernel4x4(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc int, alpha, beta float32) {
+func kernel4x4(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
 	var (
 		c00, c01, c02, c03 float32
 		c10, c11, c12, c13 float32
@@ -43,10 +44,29 @@ func kernel4x4(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc
 		c32 += a3 * b2
 		c33 += a3 * b3
 	}
-	storeRow4(c[0*ldc:], alpha, beta, c00, c01, c02, c03)
-	storeRow4(c[1*ldc:], alpha, beta, c10, c11, c12, c13)
-	storeRow4(c[2*ldc:], alpha, beta, c20, c21, c22, c23)
-	storeRow4(c[3*ldc:], alpha, beta, c30, c31, c32, c33)
+	if m == 4 && n == 4 {
+		storeRow4(c[0*ldc:], alpha, beta, c00, c01, c02, c03)
+		storeRow4(c[1*ldc:], alpha, beta, c10, c11, c12, c13)
+		storeRow4(c[2*ldc:], alpha, beta, c20, c21, c22, c23)
+		storeRow4(c[3*ldc:], alpha, beta, c30, c31, c32, c33)
+		return
+	}
+	t := [4][4]float32{
+		{c00, c01, c02, c03},
+		{c10, c11, c12, c13},
+		{c20, c21, c22, c23},
+		{c30, c31, c32, c33},
+	}
+	for i := range m {
+		ci := c[i*ldc : i*ldc+n]
+		for j := range ci {
+			if beta == 0 {
+				ci[j] = alpha * t[i][j]
+			} else {
+				ci[j] = alpha*t[i][j] + beta*ci[j]
+			}
+		}
+	}
 }
 
 func storeRow4(c []float32, alpha, beta, v0, v1, v2, v3 float32) {

@@ -161,9 +161,25 @@ func gemmCases() []gemmCase {
 // and the portable one.
 func testKernels() []*kernel { return append(archKernels(), goKernel) }
 
+// testVariants returns each kernel of testKernels as it is configured, and
+// again forced to pack every panel and forced to read Aᵀ and B in place
+// whenever it can, so that both paths are checked whatever the shape.
+func testVariants() []*kernel {
+	var ks []*kernel
+	for _, kn := range testKernels() {
+		packed, direct := *kn, *kn
+		packed.name += "/packed"
+		packed.directMaxM, packed.directMaxN = 0, 0
+		direct.name += "/direct"
+		direct.directMaxM, direct.directMaxN = math.MaxInt, math.MaxInt
+		ks = append(ks, kn, &packed, &direct)
+	}
+	return ks
+}
+
 func TestSgemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for _, kn := range testKernels() {
+	for _, kn := range testVariants() {
 		t.Run(kn.name, func(t *testing.T) {
 			var g Gemm
 			for _, tc := range gemmCases() {
@@ -187,9 +203,9 @@ func TestSgemm(t *testing.T) {
 }
 
 // TestSgemmRandom checks random shapes, transpositions, strides and
-// scalars. DLTUNE_STRESS=n runs n cases per kernel instead of 200.
+// scalars. DLTUNE_STRESS=n runs n cases per kernel variant instead of 100.
 func TestSgemmRandom(t *testing.T) {
-	runs := 200
+	runs := 100
 	if s := os.Getenv("DLTUNE_STRESS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil {
@@ -197,7 +213,7 @@ func TestSgemmRandom(t *testing.T) {
 		}
 		runs = n
 	}
-	for _, kn := range testKernels() {
+	for _, kn := range testVariants() {
 		t.Run(kn.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(5, 6))
 			var g Gemm
