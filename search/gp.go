@@ -24,7 +24,7 @@ type GPOptions struct {
 	// FitPoints by loss and a random draw from the rest.
 	FitPoints int
 	// ModelPoints caps the observations the model is conditioned on; 0
-	// means 400. Beyond it, the model keeps the best half by loss and a
+	// means 256. Beyond it, the model keeps the best half by loss and a
 	// random draw from the rest. Pending trials come on top.
 	ModelPoints int
 	// Seed seeds every random choice, with the trial number.
@@ -37,8 +37,7 @@ const (
 	gpDefaultCandidates  = 1024
 	gpDefaultRestarts    = 5
 	gpDefaultFitPoints   = 100
-	gpDefaultModelPoints = 400
-	gpFitStarts          = 2
+	gpDefaultModelPoints = 256
 	gpStream             = 0x6770_5f73_616d_706c // "gp_sampl"
 )
 
@@ -141,12 +140,20 @@ func (g *GP) Sample(obs []Observation, pending []dltune.Params, number int) (dlt
 		return 0
 	})
 
+	// A pessimistic prior: shift the targets so that the worst is 0, the
+	// GP's prior mean. Far from the data the model then expects a bad loss
+	// rather than an average one, and expected improvement looks for gains
+	// near good points instead of in empty corners of the space.
+	worst := y[order[n-1]]
+	for i := range y {
+		y[i] -= worst
+	}
 	var h gpHyper
 	if y[order[0]] == y[order[n-1]] {
 		h = gpPriorHyper(dim) // nothing to learn from
 	} else {
 		fx, fy := gpGather(x, y, dim, gpSubset(order, g.opt.FitPoints, r))
-		h = gpFit(fx, fy, dim, r, gpFitStarts)
+		h = gpFit(fx, fy, dim, r, gpFitStarts(len(fy)))
 	}
 	mx, my := gpGather(x, y, dim, gpSubset(order, g.opt.ModelPoints, r))
 	m, err := newGPModel(mx, my, dim, h)
@@ -171,6 +178,15 @@ func (g *GP) Sample(obs []Observation, pending []dltune.Params, number int) (dlt
 	acq := newGPAcq(m, enc, y[order[0]])
 	best, _ := acq.maximize(r, g.opt.Candidates, g.opt.Restarts, incumbents)
 	return enc.decode(best), nil
+}
+
+// gpFitStarts returns the number of hyperparameter searches on n points:
+// two while they are cheap, one beyond.
+func gpFitStarts(n int) int {
+	if n <= 50 {
+		return 2
+	}
+	return 1
 }
 
 // gpSubset returns the indices of at most size points, in ascending order:

@@ -11,18 +11,21 @@ import (
 )
 
 // Hyperparameter fitting maximizes the log marginal likelihood of the
-// standardized targets plus log-normal priors, over
+// targets plus log-normal priors, over
 //
 //	θ = (log ℓ_1, ..., log ℓ_d, log Amp, log Noise)
 //
 // with L-BFGS and analytic gradients. The priors keep the problem well posed
 // with few or degenerate observations:
 //
-//   - log ℓ_j ~ N(√2 + ½ log d, 3), the dimension-scaled prior of Hvarfner,
-//     Hellsten and Nardi (2024, "Vanilla Bayesian optimization performs
-//     great in high dimensions"): the more coordinates, the smoother the
-//     prior function, so that a 10-D problem with 50 points is not
-//     modelled as noise;
+//   - log ℓ_j ~ N(log 0.5, 1) on the unit cube: a function that varies
+//     over about half of each range, with ℓ from 0.07 to 3.7 within two
+//     standard deviations. The dimension-scaled prior of Hvarfner et al.
+//     (2024), log ℓ ~ N(√2 + ½ log d, 3), was tried first: on 10-D
+//     Styblinski-Tang it fits near-linear models (ℓ ≈ 13) that expected
+//     improvement follows into the corners of the space, and the median
+//     regret after 50 trials was worse than random search's (206 against
+//     166); with this prior it is 72;
 //   - log Amp ~ N(0, 1), since the targets have unit variance;
 //   - log Noise ~ N(-4, 1), a small noise that the data can move.
 //
@@ -30,7 +33,8 @@ import (
 // evaluated at the nearest point of the box plus a quadratic penalty, which
 // keeps L-BFGS unconstrained and the kernel matrix factorable.
 const (
-	gpLogLSVar       = 3.0
+	gpLogLSMean      = -0.6931471805599453 // log 0.5
+	gpLogLSVar       = 1.0
 	gpLogAmpMean     = 0.0
 	gpLogAmpVar      = 1.0
 	gpLogNoiseMean   = -4.0
@@ -42,13 +46,10 @@ const (
 
 // gpFitBounds returns the bounds of log ℓ, log Amp and log Noise.
 func gpFitBounds() (ls, amp, noise [2]float64) {
-	return [2]float64{math.Log(0.01), math.Log(1000)},
+	return [2]float64{math.Log(0.01), math.Log(100)},
 		[2]float64{math.Log(0.05), math.Log(20)},
 		[2]float64{math.Log(1e-6), math.Log(1)}
 }
-
-// gpLogLSMean returns the prior mean of log ℓ in dim dimensions.
-func gpLogLSMean(dim int) float64 { return math.Sqrt2 + 0.5*math.Log(float64(dim)) }
 
 // gpPriorHyper returns the hyperparameters at the prior's centre, used
 // when there is nothing to fit.
@@ -82,7 +83,7 @@ func newGPFitter(x, y []float64, dim int) *gpFitter {
 	ls, amp, noise := gpFitBounds()
 	for j := 0; j < dim; j++ {
 		f.lo[j], f.hi[j] = ls[0], ls[1]
-		f.mu[j], f.vr[j] = gpLogLSMean(dim), gpLogLSVar
+		f.mu[j], f.vr[j] = gpLogLSMean, gpLogLSVar
 	}
 	f.lo[dim], f.hi[dim] = amp[0], amp[1]
 	f.mu[dim], f.vr[dim] = gpLogAmpMean, gpLogAmpVar
@@ -249,7 +250,7 @@ func (f *gpFitter) nll(theta, grad []float64) float64 {
 
 // gpFit returns the hyperparameters of the best of starts local searches
 // of the log posterior: the first from the prior's centre, the second with
-// every length scale at 0.2·√dim (a wiggly model), the others with random
+// every length scale at 2 (a smooth model), the others with random
 // length scales, log-uniform in [0.05, 3].
 func gpFit(x, y []float64, dim int, r *rand.Rand, starts int) gpHyper {
 	f := newGPFitter(x, y, dim)
@@ -286,7 +287,7 @@ func gpFit(x, y []float64, dim int, r *rand.Rand, starts int) gpHyper {
 			switch s {
 			case 0:
 			case 1:
-				x0[j] = math.Log(0.2 * math.Sqrt(float64(dim)))
+				x0[j] = math.Log(2)
 			default:
 				x0[j] = math.Log(0.05) + r.Float64()*math.Log(3/0.05)
 			}
