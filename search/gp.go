@@ -54,11 +54,17 @@ const (
 // gpTargets): failed trials take the worst finite loss, and a heavy upper
 // tail is compressed logarithmically.
 //
+// The prior mean is pessimistic: targets are shifted so that the worst
+// observation sits at the GP's zero mean. Far from the data the model
+// expects a bad loss, so expected improvement refines good regions instead
+// of chasing the variance of empty corners, which matters in more than a
+// few dimensions.
+//
 // Trials in flight are handled as a kriging believer: the model is also
-// conditioned on each pending point with its predicted mean as if observed,
-// which leaves the mean alone but collapses the uncertainty there, so
-// parallel suggestions spread out instead of piling up on the same
-// optimum.
+// conditioned on each pending point, as if observed without noise, with
+// the loss it predicts there. That leaves the mean alone but removes the
+// uncertainty at the pending points, so parallel suggestions spread out
+// instead of piling up on the same optimum.
 //
 // With more than ModelPoints observations the model uses a subset (the
 // best half and a random draw of the rest), which keeps a suggestion fast
@@ -156,7 +162,7 @@ func (g *GP) Sample(obs []Observation, pending []dltune.Params, number int) (dlt
 		h = gpFit(fx, fy, dim, r, gpFitStarts(len(fy)))
 	}
 	mx, my := gpGather(x, y, dim, gpSubset(order, g.opt.ModelPoints, r))
-	m, err := newGPModel(mx, my, dim, h)
+	m, err := newGPModel(mx, my, dim, h, 0)
 	if err == nil && len(pending) > 0 {
 		px := make([]float64, len(pending)*dim)
 		for i, p := range pending {
@@ -164,7 +170,7 @@ func (g *GP) Sample(obs []Observation, pending []dltune.Params, number int) (dlt
 		}
 		pm := make([]float64, len(pending))
 		m.predict(px, pm, make([]float64, len(pending)))
-		m, err = newGPModel(append(mx, px...), append(my, pm...), dim, h)
+		m, err = newGPModel(append(mx, px...), append(my, pm...), dim, h, len(pending))
 	}
 	if err != nil {
 		enc.random(r, u, state)

@@ -74,9 +74,16 @@ type gpModel struct {
 	k, g, v, w []float64
 }
 
+// gpFantasyNoise is the noise variance, relative to Amp, of a fantasy
+// observation: nearly none, so that the latent function's variance at a
+// pending point collapses and its expected improvement vanishes.
+const gpFantasyNoise = 1e-6
+
 // newGPModel conditions a GP with hyperparameters h on the n points x
-// (n×dim, row-major) with targets y. It keeps x.
-func newGPModel(x, y []float64, dim int, h gpHyper) (*gpModel, error) {
+// (n×dim, row-major) with targets y, the last fantasies of which are
+// fantasies observed with noise gpFantasyNoise·Amp instead of h.Noise. It
+// keeps x.
+func newGPModel(x, y []float64, dim int, h gpHyper, fantasies int) (*gpModel, error) {
 	n := len(y)
 	m := &gpModel{dim: dim, n: n, x: x, h: h}
 	a := make([]float64, n*n)
@@ -87,6 +94,9 @@ func newGPModel(x, y []float64, dim int, h gpHyper) (*gpModel, error) {
 			xi := x[i*dim : (i+1)*dim]
 			row := a[i*n : (i+1)*n]
 			row[i] = h.Amp*(1+jit) + h.Noise
+			if i >= n-fantasies {
+				row[i] = h.Amp*(1+jit+gpFantasyNoise)
+			}
 			for j := i + 1; j < n; j++ {
 				k, _ := gpMatern52(h.sqdist(xi, x[j*dim:(j+1)*dim]))
 				row[j] = h.Amp * k

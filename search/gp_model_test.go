@@ -36,7 +36,7 @@ func TestGPModelInterpolates(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	f := func(x []float64) float64 { return math.Sin(6*x[0]) + x[1]*x[1] }
 	x, y := gpTestData(r, 30, 2, f)
-	m, err := newGPModel(x, y, 2, gpTestHyper(2, 0.3, 1, 1e-8))
+	m, err := newGPModel(x, y, 2, gpTestHyper(2, 0.3, 1, 1e-8), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestGPModelPredictGrad(t *testing.T) {
 	x, y := gpTestData(r, 20, 3, func(x []float64) float64 { return x[0] - 2*x[1]*x[2] })
 	h := gpTestHyper(3, 0.4, 1.3, 1e-4)
 	h.InvLS2[2] = 4
-	m, err := newGPModel(x, y, 3, h)
+	m, err := newGPModel(x, y, 3, h, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestGPFitDegenerate(t *testing.T) {
 					t.Fatalf("hyperparameters %+v", h)
 				}
 			}
-			if _, err := newGPModel(c.x, c.y, 2, h); err != nil {
+			if _, err := newGPModel(c.x, c.y, 2, h, 0); err != nil {
 				t.Fatal(err)
 			}
 		})
