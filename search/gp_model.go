@@ -95,7 +95,7 @@ func newGPModel(x, y []float64, dim int, h gpHyper, fantasies int) (*gpModel, er
 			row := a[i*n : (i+1)*n]
 			row[i] = h.Amp*(1+jit) + h.Noise
 			if i >= n-fantasies {
-				row[i] = h.Amp*(1+jit+gpFantasyNoise)
+				row[i] = h.Amp * (1 + jit + gpFantasyNoise)
 			}
 			for j := i + 1; j < n; j++ {
 				k, _ := gpMatern52(h.sqdist(xi, x[j*dim:(j+1)*dim]))
