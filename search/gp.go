@@ -1,6 +1,8 @@
 package search
 
 import (
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 
@@ -80,15 +82,16 @@ type GP struct {
 var _ Sampler = (*GP)(nil)
 
 // NewGP returns a GP sampler over space, which must not be modified
-// afterwards. It returns an error if the space is empty or has a parameter
-// it cannot encode (bounds that are not finite or in the wrong order, a log
-// range that reaches 0, a choice without choices, a condition on a later
-// or unknown parameter).
+// afterwards. It returns an error if the space is empty or invalid; the
+// error wraps Space.Validate's.
 func NewGP(space *Space, opt GPOptions) (*GP, error) {
-	enc, err := newGPEncoder(space)
-	if err != nil {
-		return nil, err
+	if space == nil || len(space.Params) == 0 {
+		return nil, errors.New("gp: empty search space")
 	}
+	if err := space.Validate(); err != nil {
+		return nil, fmt.Errorf("gp: %w", err)
+	}
+	enc := newGPEncoder(space)
 	def := func(v *int, d int) {
 		if *v <= 0 {
 			*v = d

@@ -13,10 +13,7 @@ import (
 // gpBenchObs returns n observations of a smooth synthetic loss over s,
 // drawn uniformly, with every 20th trial failed.
 func gpBenchObs(s *Space, n int) []Observation {
-	enc, err := newGPEncoder(s)
-	if err != nil {
-		panic(err)
-	}
+	enc := newGPEncoder(s)
 	r := rand.New(rand.NewPCG(42, 42))
 	u := make([]float64, enc.dim)
 	state := make([]int, len(enc.params))

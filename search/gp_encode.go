@@ -1,7 +1,6 @@
 package search
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -51,37 +50,21 @@ type gpParam struct {
 	when []bool
 }
 
-// newGPEncoder checks s and builds its encoding.
-func newGPEncoder(s *Space) (*gpEncoder, error) {
-	if s == nil || len(s.Params) == 0 {
-		return nil, fmt.Errorf("gp: empty search space")
-	}
+// newGPEncoder builds the encoding of s, which must be valid (see
+// Space.Validate) and not empty.
+func newGPEncoder(s *Space) *gpEncoder {
 	e := &gpEncoder{params: make([]gpParam, len(s.Params))}
 	index := make(map[string]int, len(s.Params))
 	for i := range s.Params {
 		p := &s.Params[i]
-		if _, dup := index[p.Name]; dup {
-			return nil, fmt.Errorf("gp: param %q: duplicate name", p.Name)
-		}
 		gp := gpParam{p: p, off: e.dim, width: 1, parent: -1}
-		switch p.Type {
-		case FloatRange, IntRange:
-			if err := gp.initRange(); err != nil {
-				return nil, fmt.Errorf("gp: param %q: %w", p.Name, err)
-			}
-		case Choice:
-			if len(p.Choices) == 0 {
-				return nil, fmt.Errorf("gp: param %q: no choices", p.Name)
-			}
+		if p.Type == Choice {
 			gp.width = len(p.Choices)
-		default:
-			return nil, fmt.Errorf("gp: param %q: unknown type %d", p.Name, p.Type)
+		} else {
+			gp.initRange()
 		}
 		if p.When != nil {
-			j, ok := index[p.When.Param]
-			if !ok {
-				return nil, fmt.Errorf("gp: param %q: condition on %q, which is not an earlier param", p.Name, p.When.Param)
-			}
+			j := index[p.When.Param]
 			gp.parent = j
 			gp.when = e.params[j].activeLevels(p.When.Values)
 		}
@@ -89,53 +72,29 @@ func newGPEncoder(s *Space) (*gpEncoder, error) {
 		e.params[i] = gp
 		e.dim += gp.width
 	}
-	return e, nil
+	return e
 }
 
-// initRange sets the interval and levels of a FloatRange or IntRange.
-func (gp *gpParam) initRange() error {
+// initRange sets the interval and levels of a FloatRange or IntRange, the
+// same as Param.ToUnit's: an int or step range widens by half a step at
+// each end.
+func (gp *gpParam) initRange() {
 	p := gp.p
-	low, high := p.Low, p.High
-	switch {
-	case math.IsNaN(low) || math.IsNaN(high) || math.IsInf(low, 0) || math.IsInf(high, 0):
-		return fmt.Errorf("bounds [%v, %v] are not finite", low, high)
-	case low > high:
-		return fmt.Errorf("low %v > high %v", low, high)
-	case p.Log && low <= 0:
-		return fmt.Errorf("log range needs low > 0, have %v", low)
-	case p.Step < 0 || math.IsNaN(p.Step) || math.IsInf(p.Step, 0):
-		return fmt.Errorf("step %v is not a positive number", p.Step)
-	}
 	if p.Type == IntRange || p.Step > 0 {
 		gp.step = p.Step
-		gp.base = low
-		if p.Type == IntRange {
-			if gp.step == 0 {
-				gp.step = 1
-				gp.base = math.Ceil(low)
-			} else {
-				gp.step = math.Max(1, math.Round(gp.step))
-				gp.base = math.Ceil(low)
-			}
+		if gp.step == 0 {
+			gp.step = 1
 		}
-		n := math.Floor((high-gp.base)/gp.step+1e-9) + 1
-		if n < 1 {
-			return fmt.Errorf("no value in [%v, %v] with step %v", low, high, gp.step)
-		}
-		if n > 1<<40 {
-			n = 1 << 40
-		}
-		gp.levels = int(n)
+		gp.base = p.Low
+		gp.levels = int(math.Round((p.High-p.Low)/gp.step)) + 1
 		half := gp.step / 2
-		first, last := gp.base, gp.base+float64(gp.levels-1)*gp.step
-		if p.Log && first-half <= 0 {
+		if p.Low == p.High {
 			half = 0
 		}
-		gp.lo, gp.hi = gp.scale(first-half), gp.scale(last+half)
-		return nil
+		gp.lo, gp.hi = gp.scale(p.Low-half), gp.scale(p.High+half)
+		return
 	}
-	gp.lo, gp.hi = gp.scale(low), gp.scale(high)
-	return nil
+	gp.lo, gp.hi = gp.scale(p.Low), gp.scale(p.High)
 }
 
 // scale maps a range value to the scale it is encoded in.
@@ -195,29 +154,7 @@ func gpContainsValue(vals []dltune.Value, v dltune.Value) bool {
 
 // levelValue returns the value of level k of a discrete range.
 func (gp *gpParam) levelValue(k int) dltune.Value {
-	x := gp.base + float64(k)*gp.step
-	if gp.p.Type == IntRange {
-		return dltune.Int(int(math.Round(x)))
-	}
-	return dltune.Float(gpTidy(x, gp.step))
-}
-
-// gpTidy removes the floating-point residue of base + k*step, so that
-// 0.1 + 2*0.1 reads 0.3: it rounds x to the precision of step.
-func gpTidy(x, step float64) float64 {
-	if step <= 0 || x == 0 {
-		return x
-	}
-	digits := math.Ceil(-math.Log10(step)) + 6
-	if digits < 0 || digits > 15 {
-		return x
-	}
-	p := math.Pow(10, digits)
-	y := math.Round(x*p) / p
-	if math.Abs(y-x) > step*1e-6 {
-		return x
-	}
-	return y
+	return gp.p.FromUnit(gp.levelUnit(k))
 }
 
 // unit maps a value in the parameter's scale to [0,1].
@@ -342,8 +279,7 @@ func (gp *gpParam) decode(u []float64, s int) dltune.Value {
 	case gp.levels > 0:
 		return gp.levelValue(s)
 	}
-	x := math.Max(gp.p.Low, math.Min(gp.value(u[gp.off]), gp.p.High))
-	return dltune.Float(x)
+	return gp.p.FromUnit(u[gp.off])
 }
 
 // decode snaps u in place and returns the Params it encodes.

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -76,14 +77,14 @@ func gpCheckParams(t *testing.T, s *Space, p dltune.Params) {
 	if seen != len(p) {
 		t.Errorf("%v: %d names, %d active parameters", p, len(p), seen)
 	}
+	if err := s.Contains(p); err != nil {
+		t.Errorf("%v: %v", p, err)
+	}
 }
 
 func TestGPEncodeRoundTrip(t *testing.T) {
 	s := gpMixedSpace()
-	enc, err := newGPEncoder(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newGPEncoder(s)
 	if enc.dim != 1+1+1+1+3+1+2+1 {
 		t.Fatalf("dim %d", enc.dim)
 	}
@@ -113,6 +114,17 @@ func TestGPEncodeRoundTrip(t *testing.T) {
 		if d := p["dropout"].Num; d != math.Round(d*10)/10 {
 			t.Errorf("dropout %v is not tidy", d)
 		}
+		// The encoding of a range agrees with Param.ToUnit.
+		for j := range enc.params {
+			gp := &enc.params[j]
+			v, ok := p[gp.p.Name]
+			if !ok || gp.p.Type == Choice {
+				continue
+			}
+			if want := gp.p.ToUnit(v); math.Abs(u[gp.off]-want) > 1e-12 {
+				t.Errorf("%s=%v: coordinate %v, ToUnit %v", gp.p.Name, v, u[gp.off], want)
+			}
+		}
 	}
 	if len(seen) != 3 {
 		t.Errorf("conditional parameters seen: %v", seen)
@@ -123,10 +135,7 @@ func TestGPEncodeLevels(t *testing.T) {
 	// Every level of a discrete range is reached with about equal
 	// probability, ends included.
 	s := &Space{Params: []Param{{Name: "k", Type: IntRange, Low: 1, High: 4}}}
-	enc, err := newGPEncoder(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newGPEncoder(s)
 	r := rand.New(rand.NewPCG(2, 2))
 	count := map[int]int{}
 	u := make([]float64, 1)
@@ -142,10 +151,7 @@ func TestGPEncodeLevels(t *testing.T) {
 }
 
 func TestGPEncodeInactive(t *testing.T) {
-	enc, err := newGPEncoder(gpMixedSpace())
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newGPEncoder(gpMixedSpace())
 	p := dltune.Params{
 		"lr": dltune.Float(1e-3), "dropout": dltune.Float(0.2), "units": dltune.Int(64),
 		"layers": dltune.Int(2), "opt": dltune.String("adam"),
@@ -165,10 +171,7 @@ func TestGPEncodeInactive(t *testing.T) {
 
 func TestGPEncodeOutOfSpace(t *testing.T) {
 	// Values outside the space encode without panicking, clamped.
-	enc, err := newGPEncoder(gpMixedSpace())
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newGPEncoder(gpMixedSpace())
 	u := make([]float64, enc.dim)
 	for _, p := range []dltune.Params{
 		nil,
@@ -206,8 +209,13 @@ func TestNewGPErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if _, err := NewGP(c.space, GPOptions{}); err == nil {
-				t.Error("no error")
+			_, err := NewGP(c.space, GPOptions{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			var pe *ParamError
+			if c.space != nil && len(c.space.Params) > 0 && !errors.As(err, &pe) {
+				t.Errorf("%v: not a *ParamError", err)
 			}
 		})
 	}

@@ -147,10 +147,7 @@ func TestGPBeatsRandomOnBranin(t *testing.T) {
 		seeds, trials = 20, 50
 	}
 	f := gpBranin()
-	enc, err := newGPEncoder(f.space)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newGPEncoder(f.space)
 	random := gpMedianRegret(t, f, seeds, trials, func(seed uint64) Sampler { return gpRandomSampler{enc, seed} })
 	gp := gpMedianRegret(t, f, seeds, trials, func(seed uint64) Sampler {
 		g, err := NewGP(f.space, GPOptions{Seed: seed})
@@ -174,10 +171,7 @@ func TestGPQuality(t *testing.T) {
 	const seeds, trials = 20, 50
 	for _, f := range []gpTestFunc{gpBranin(), gpHartmann6(), gpStyblinskiTang10()} {
 		t.Run(f.name, func(t *testing.T) {
-			enc, err := newGPEncoder(f.space)
-			if err != nil {
-				t.Fatal(err)
-			}
+			enc := newGPEncoder(f.space)
 			random := gpMedianRegret(t, f, seeds, trials, func(seed uint64) Sampler { return gpRandomSampler{enc, seed} })
 			gp := gpMedianRegret(t, f, seeds, trials, func(seed uint64) Sampler {
 				g, err := NewGP(f.space, GPOptions{Seed: seed})

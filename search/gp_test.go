@@ -187,10 +187,7 @@ func TestGPPendingSpreadsSuggestions(t *testing.T) {
 	// acquisition; with it, each pending trial flattens the acquisition
 	// around itself.
 	f := gpBranin()
-	enc, err := newGPEncoder(f.space)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := newGPEncoder(f.space)
 	const workers, eps = 8, 0.02
 	var with, without int
 	for seed := uint64(0); seed < 3; seed++ {
