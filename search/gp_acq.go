@@ -38,9 +38,10 @@ type gpAcq struct {
 	m     *gpModel
 	enc   *gpEncoder
 	best  float64 // incumbent target
-	state []int
+	state []int   // level states of the point being improved
 
 	// scratch
+	tmpState    []int
 	free        []int
 	dmean, dvar []float64
 	tmp, trial  []float64
@@ -49,7 +50,7 @@ type gpAcq struct {
 func newGPAcq(m *gpModel, enc *gpEncoder, best float64) *gpAcq {
 	return &gpAcq{
 		m: m, enc: enc, best: best,
-		state: make([]int, len(enc.params)),
+		state: make([]int, len(enc.params)), tmpState: make([]int, len(enc.params)),
 		dmean: make([]float64, enc.dim), dvar: make([]float64, enc.dim),
 		tmp: make([]float64, enc.dim), trial: make([]float64, enc.dim),
 	}
@@ -253,14 +254,13 @@ func (a *gpAcq) continuous(u []float64, val float64) float64 {
 	for f, j := range free {
 		x[j] = 0.5 + 0.5*math.Sin(res.X[f])
 	}
-	state := slices.Clone(a.state)
-	a.enc.snap(x, state)
+	a.enc.snap(x, a.tmpState)
 	v := a.value(x)
 	if !(v > val) {
 		return val
 	}
 	copy(u, x)
-	copy(a.state, state)
+	copy(a.state, a.tmpState)
 	return v
 }
 
@@ -281,12 +281,11 @@ func (a *gpAcq) sweep(u []float64, val float64) float64 {
 			}
 			copy(a.tmp, u)
 			gp.setLevel(a.tmp, k)
-			st := slices.Clone(a.state)
-			a.enc.snap(a.tmp, st)
+			a.enc.snap(a.tmp, a.tmpState)
 			if v := a.value(a.tmp); v > val+gpMinImprove {
 				val = v
 				copy(u, a.tmp)
-				copy(a.state, st)
+				copy(a.state, a.tmpState)
 			}
 		}
 		if n <= gpSweepLevels || gp.p.Type == Choice {

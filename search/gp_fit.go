@@ -302,6 +302,9 @@ func gpFit(x, y []float64, dim int, r *rand.Rand, starts int) gpHyper {
 			best, bestF = cand, candF
 		}
 	}
+	if best == nil { // the objective was NaN everywhere tried
+		best = f.mu
+	}
 	return f.hyper(best)
 }
 
