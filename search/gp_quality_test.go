@@ -184,3 +184,35 @@ func TestGPQuality(t *testing.T) {
 		})
 	}
 }
+
+func TestGPHeavyTail(t *testing.T) {
+	// Branin where a third of the space "diverges" to losses of 1e6 to 1e12,
+	// as a learning rate that is too high does. The robust targets keep the
+	// rest of the function visible to the model.
+	seeds, trials := 5, 30
+	if gpSlow() {
+		seeds, trials = 20, 50
+	}
+	f := gpBranin()
+	branin := f.f
+	f.f = func(p dltune.Params) float64 {
+		if x2 := p["x2"].Num; x2 > 10 {
+			return math.Pow(10, x2+1)
+		}
+		return branin(p)
+	}
+	f.min = 0.39788735772973816 // still reached at (π, 2.275) and (9.42478, 2.475)
+	enc := newGPEncoder(f.space)
+	random := gpMedianRegret(t, f, seeds, trials, func(seed uint64) Sampler { return gpRandomSampler{enc, seed} })
+	gp := gpMedianRegret(t, f, seeds, trials, func(seed uint64) Sampler {
+		g, err := NewGP(f.space, GPOptions{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	})
+	t.Logf("diverging branin, %d seeds, %d trials: median regret random %.4g, gp %.4g", seeds, trials, random, gp)
+	if !(gp < random/5) {
+		t.Errorf("median regret gp %.4g, random %.4g: want gp below random/5", gp, random)
+	}
+}

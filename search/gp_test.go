@@ -188,7 +188,7 @@ func TestGPPendingSpreadsSuggestions(t *testing.T) {
 	// around itself.
 	f := gpBranin()
 	enc := newGPEncoder(f.space)
-	const workers, eps = 8, 0.02
+	const workers, eps = 8, 0.005
 	var with, without int
 	for seed := uint64(0); seed < 3; seed++ {
 		g, err := NewGP(f.space, GPOptions{Seed: seed})
