@@ -10,13 +10,13 @@ import (
 	"github.com/dltune/dltune"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata")
+var updateGolden = flag.Bool("update", false, "rewrite golden files in testdata")
 
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
+// checkGolden compares got with testdata/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)
-	if *update {
+	if *updateGolden {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -30,7 +30,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func gridSpace() *Space {
+func gridTestSpace() *Space {
 	return &Space{Params: []Param{
 		{Name: "opt", Type: Choice, Choices: []dltune.Value{dltune.String("sgd"), dltune.String("adam")}},
 		{Name: "lr", Type: FloatRange, Low: 1e-4, High: 1e-1, Log: true, Points: 4},
@@ -42,7 +42,7 @@ func gridSpace() *Space {
 
 func TestGridGolden(t *testing.T) {
 	// layers takes the default 3 points (1, 2, 3) and dropout too.
-	g, err := gridSpace().Grid(3)
+	g, err := gridTestSpace().Grid(3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestGridGolden(t *testing.T) {
 		sb.WriteString(p.Key())
 		sb.WriteByte('\n')
 	}
-	golden(t, "grid.golden", sb.String())
+	checkGolden(t, "grid.golden", sb.String())
 	// sgd: 4 lr * 3 momentum * 3 layers * 3 dropout; adam: 4 * 3 * 3.
 	if want := 4*3*3*3 + 4*3*3; len(g) != want {
 		t.Errorf("%d points, want %d", len(g), want)
@@ -59,7 +59,7 @@ func TestGridGolden(t *testing.T) {
 }
 
 func TestGridProperties(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	g, err := s.Grid(3)
 	if err != nil {
 		t.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	"github.com/dltune/dltune"
 )
 
-// testSpace exercises every kind of parameter and a chain of conditions.
-func testSpace() *Space {
+// mixedTestSpace exercises every kind of parameter and a chain of conditions.
+func mixedTestSpace() *Space {
 	return &Space{Params: []Param{
 		{Name: "lr", Type: FloatRange, Low: 1e-4, High: 0.1, Log: true},
 		{Name: "dropout", Type: FloatRange, Low: 0, High: 0.5, Step: 0.1},
@@ -102,13 +102,13 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateTestSpace(t *testing.T) {
-	if err := testSpace().Validate(); err != nil {
+	if err := mixedTestSpace().Validate(); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestParam(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	p, ok := s.Param("width")
 	if !ok || p != &s.Params[3] {
 		t.Fatalf("Param(width) = %p, %v; want &Params[3]", p, ok)
@@ -119,7 +119,7 @@ func TestParam(t *testing.T) {
 }
 
 func TestActive(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	sgd := dltune.Params{"opt": dltune.String("sgd"), "momentum": dltune.Float(0.5)}
 	tests := []struct {
 		name  string
@@ -148,7 +148,7 @@ func TestActive(t *testing.T) {
 }
 
 func TestContains(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	good := dltune.Params{
 		"lr": dltune.Float(0.01), "dropout": dltune.Float(0.3), "layers": dltune.Int(2), "width": dltune.Int(64),
 		"opt": dltune.String("sgd"), "momentum": dltune.Float(0.5), "nesterov": dltune.Bool(false), "batch": dltune.Int(48),
@@ -202,7 +202,7 @@ func TestContains(t *testing.T) {
 // of the discrete parameters and both branches of each condition must turn
 // up.
 func TestSampleInDomain(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	seen := map[string]map[string]bool{}
 	for seed := range uint64(2000) {
 		p := s.Sample(rand.New(rand.NewPCG(seed, 7)))
@@ -252,7 +252,7 @@ func TestSampleLogUniform(t *testing.T) {
 }
 
 func TestSampleDeterministic(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	a := s.Sample(rand.New(rand.NewPCG(5, 9)))
 	b := s.Sample(rand.New(rand.NewPCG(5, 9)))
 	if !a.Equal(b) {
@@ -264,7 +264,7 @@ func TestSampleDeterministic(t *testing.T) {
 }
 
 func TestUnitRoundTrip(t *testing.T) {
-	s := testSpace()
+	s := mixedTestSpace()
 	r := rand.New(rand.NewPCG(3, 3))
 	for range 500 {
 		p := s.Sample(r)
@@ -312,7 +312,7 @@ func TestUnitRoundTrip(t *testing.T) {
 }
 
 func TestDiff(t *testing.T) {
-	base := testSpace()
+	base := mixedTestSpace()
 	tests := []struct {
 		name   string
 		change func(s *Space)
@@ -331,7 +331,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := testSpace()
+			s := mixedTestSpace()
 			tt.change(s)
 			got := base.Diff(s)
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
