@@ -337,12 +337,30 @@ func (p *parser) mapping(n *yaml.Node, path string, known []string) *mapping {
 		}
 		m.keys[key] = k
 		if known != nil && !contains(known, key) {
-			p.add(k.Line, k.Column, kp, "unknown key %q%s", key, suggest(key, known))
+			hint := suggest(key, known)
+			if sec := sectionOf(key); sec != "" && sec != path {
+				hint = " (it belongs under " + sec + ")"
+			}
+			p.add(k.Line, k.Column, kp, "unknown key %q%s", key, hint)
 			continue
 		}
 		m.vals[key] = v
 	}
 	return m
+}
+
+// sectionOf returns the top-level section whose keys include key, for a
+// key written in the wrong place; "" if none does.
+func sectionOf(key string) string {
+	for _, sec := range []struct {
+		name string
+		keys []string
+	}{{"data", dataKeys}, {"model", modelKeys}, {"train", trainKeys}, {"search", searchKeys}} {
+		if key != "kind" && key != "train" && contains(sec.keys, key) {
+			return sec.name
+		}
+	}
+	return ""
 }
 
 // require reports each of keys that m lacks.
