@@ -48,7 +48,8 @@ func ParseFile(path string) (*Spec, error) {
 // range, impossible search ranges, unresolved or unfitting $references,
 // unused parameters and bad conditions are all errors. Parse reports every
 // problem it finds, as ConfigErrors sorted by line; it never panics on any
-// input. Parse does not resolve sample points; Validate does.
+// input. Parse does not resolve sample points; Validate does. It is safe
+// for concurrent use.
 func Parse(name string, src []byte) (*Spec, error) {
 	p := &parser{
 		errorList: errorList{file: name},
