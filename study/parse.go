@@ -48,7 +48,8 @@ func ParseFile(path string) (*Spec, error) {
 // range, impossible search ranges, unresolved or unfitting $references,
 // unused parameters and bad conditions are all errors. Parse reports every
 // problem it finds, as ConfigErrors sorted by line; it never panics on any
-// input. Parse does not resolve sample points; Validate does.
+// input. Parse does not resolve sample points; Validate does. It is safe
+// for concurrent use.
 func Parse(name string, src []byte) (*Spec, error) {
 	p := &parser{
 		errorList: errorList{file: name},
@@ -337,12 +338,30 @@ func (p *parser) mapping(n *yaml.Node, path string, known []string) *mapping {
 		}
 		m.keys[key] = k
 		if known != nil && !contains(known, key) {
-			p.add(k.Line, k.Column, kp, "unknown key %q%s", key, suggest(key, known))
+			hint := suggest(key, known)
+			if sec := sectionOf(key); sec != "" && sec != path {
+				hint = " (it belongs under " + sec + ")"
+			}
+			p.add(k.Line, k.Column, kp, "unknown key %q%s", key, hint)
 			continue
 		}
 		m.vals[key] = v
 	}
 	return m
+}
+
+// sectionOf returns the top-level section whose keys include key, for a
+// key written in the wrong place; "" if none does.
+func sectionOf(key string) string {
+	for _, sec := range []struct {
+		name string
+		keys []string
+	}{{"data", dataKeys}, {"model", modelKeys}, {"train", trainKeys}, {"search", searchKeys}} {
+		if key != "kind" && key != "train" && contains(sec.keys, key) {
+			return sec.name
+		}
+	}
+	return ""
 }
 
 // require reports each of keys that m lacks.
