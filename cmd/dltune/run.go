@@ -53,6 +53,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := spec.Validate(); err != nil {
+		return err
+	}
 	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
 }
 

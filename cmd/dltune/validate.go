@@ -27,6 +27,9 @@ file, line and field. Data files are not read.`,
 			var errs []error
 			for _, f := range args {
 				spec, err := study.ParseFile(f)
+				if err == nil {
+					err = spec.Validate()
+				}
 				if err != nil {
 					errs = append(errs, err)
 					continue
