@@ -366,23 +366,46 @@ func (t *TPE) collect(g *tpeGroup, obs []Observation, pending []dltune.Params) i
 // to the earlier one.
 func (t *TPE) split() {
 	n := len(t.losses)
-	t.order = resize(t.order, n)
-	for i := range t.order {
-		t.order[i] = i
-	}
-	slices.SortStableFunc(t.order, func(a, b int) int {
-		la, lb := t.losses[a], t.losses[b]
-		switch {
-		case la < lb:
-			return -1
-		case la > lb:
-			return 1
-		}
-		return 0
-	})
+	k := min(max(t.opt.Gamma(n), 0), n)
 	t.good = resize(t.good, n)
 	clear(t.good)
-	for _, i := range t.order[:min(max(t.opt.Gamma(n), 0), n)] {
+	less := func(i, j int) bool { // i ranks before j
+		return t.losses[i] < t.losses[j] || t.losses[i] == t.losses[j] && i < j
+	}
+	top := t.order[:0]
+	if k <= 64 {
+		// Keep the k best seen so far, sorted: O(n) for the usual k <= 25.
+		for i := range n {
+			if len(top) == k && (k == 0 || !less(i, top[k-1])) {
+				continue
+			}
+			if len(top) < k {
+				top = append(top, i)
+			}
+			j := len(top) - 1
+			for ; j > 0 && less(i, top[j-1]); j-- {
+				top[j] = top[j-1]
+			}
+			top[j] = i
+		}
+	} else {
+		top = resize(top, n)
+		for i := range top {
+			top[i] = i
+		}
+		slices.SortFunc(top, func(i, j int) int {
+			switch {
+			case i == j:
+				return 0
+			case less(i, j):
+				return -1
+			}
+			return 1
+		})
+		top = top[:k]
+	}
+	t.order = top
+	for _, i := range top {
 		t.good[i] = true
 	}
 }
