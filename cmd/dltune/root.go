@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -47,6 +48,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ces study.ConfigErrors
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ces):
+		return exitUsage
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		// cobra's error for a mistyped command has no type of its own.
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
