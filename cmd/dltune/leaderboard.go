@@ -86,6 +86,9 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 	var cells [][]string
 	for _, r := range rows {
 		loss, acc := "-", "-"
+		if o.Format == "csv" {
+			loss, acc = "", ""
+		}
 		if r.ValLoss != nil {
 			loss = num(*r.ValLoss)
 			if o.Format == "csv" {

@@ -92,6 +92,9 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 	var rows [][]string
 	for _, s := range sums {
 		loss, trial := "-", "-"
+		if o.Format == "csv" {
+			loss, trial = "", ""
+		}
 		if s.BestLoss != nil {
 			loss, trial = num(*s.BestLoss), strconv.Itoa(*s.BestTrial)
 			if o.Format == "csv" {
