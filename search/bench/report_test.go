@@ -27,7 +27,7 @@ func TestReport(t *testing.T) {
 			funcs = append(funcs, f)
 		}
 	}
-	strategies := []string{"random", "tpe", "tpe-univariate"}
+	strategies := []string{"random", "tpe", "tpe-univariate", "gp"}
 	if s := os.Getenv("DLTUNE_BENCH_STRATEGIES"); s != "" {
 		strategies = splitComma(s)
 	}
