@@ -6,18 +6,21 @@ import (
 	"testing"
 )
 
-// gpSeeds returns n, or slow when DLTUNE_SLOW is set: the GP costs about
-// 10 ms a suggestion, many times that under the race detector.
+// gpSeeds returns n seeds, or slow when DLTUNE_SLOW is set, or 1 under
+// the race detector.
 func gpSeeds(n, slow int) int {
-	if os.Getenv("DLTUNE_SLOW") != "" {
+	switch {
+	case os.Getenv("DLTUNE_SLOW") != "":
 		return slow
+	case gpRace:
+		return 1
 	}
 	return n
 }
 
 // TestGPBeatsRandom is the quality bar of issue 4 for the GP sampler: on
 // Branin its median regret after 50 trials is well below random search's
-// (5 seeds; 20 with DLTUNE_SLOW=1).
+// (5 seeds; 20 with DLTUNE_SLOW=1; 1 under the race detector).
 func TestGPBeatsRandom(t *testing.T) {
 	seeds := gpSeeds(5, 20)
 	res, err := Compare(context.Background(), []Function{Branin()}, []string{"random", "gp"}, 50, seeds, DefaultRegistry().New)
@@ -32,7 +35,8 @@ func TestGPBeatsRandom(t *testing.T) {
 }
 
 // TestMixedGPBeatsRandom checks the GP on choice, int, step and
-// conditional parameters (3 seeds; 10 with DLTUNE_SLOW=1).
+// conditional parameters (3 seeds; 10 with DLTUNE_SLOW=1; 1 under the
+// race detector).
 func TestMixedGPBeatsRandom(t *testing.T) {
 	seeds := gpSeeds(3, 10)
 	res, err := Compare(context.Background(), []Function{Mixed()}, []string{"random", "gp"}, 50, seeds, DefaultRegistry().New)
