@@ -207,3 +207,25 @@ func (failingSampler) Sample([]Observation, []dltune.Params, int) (dltune.Params
 }
 
 var errSamplerFailed = errors.New("test failure")
+
+// BenchmarkGridNext measures one decision of a grid study 1,000 trials in.
+func BenchmarkGridNext(b *testing.B) {
+	s := &Space{Params: []Param{
+		{Name: "a", Type: IntRange, Low: 0, High: 99, Step: 1},
+		{Name: "b", Type: FloatRange, Low: 0, High: 1, Points: 20},
+	}}
+	g, err := NewGrid(s, 0, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &History{Budget: g.Len(), Next: 1000}
+	for i, p := range g.Points()[:1000] {
+		h.Trials = append(h.Trials, gridTestTrial(i, p, dltune.Complete))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if d, _ := g.Next(h); d.Action != Start {
+			b.Fatal(d.Action)
+		}
+	}
+}

@@ -60,6 +60,8 @@ func TestGridGolden(t *testing.T) {
 
 func TestGridProperties(t *testing.T) {
 	s := mixedTestSpace()
+	s.Params[1].Step = 0.25 // dropout: 3 values, not 6
+	s.Params[8].High = 32   // batch: 2 values, not 8
 	g, err := s.Grid(3)
 	if err != nil {
 		t.Fatal(err)

@@ -340,3 +340,12 @@ func TestDiff(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkSpaceSample(b *testing.B) {
+	s := mixedTestSpace()
+	r := rand.New(rand.NewPCG(1, 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.Sample(r)
+	}
+}

@@ -22,7 +22,6 @@ type parzen struct {
 	// Choice dimension d, choice i, kernel k at off[d]+i*n+k.
 	off        []int
 	prob, logp []float64
-	acc        []float64 // per-kernel scratch of logpdf
 }
 
 // fit sets p to the density of the m points pts (m*D model coordinates,
@@ -35,7 +34,6 @@ func (p *parzen) fit(dims []tpeDim, pts, w []float64, opt *TPEOptions, sortIdx *
 	p.n, p.D = n, D
 	p.logw = resize(p.logw, n)
 	p.cumw = resize(p.cumw, n)
-	p.acc = resize(p.acc, n)
 	sum := priorWeight
 	for _, x := range w {
 		sum += x

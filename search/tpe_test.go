@@ -1,8 +1,10 @@
 package search
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/dltune/dltune"
@@ -296,5 +298,34 @@ func TestTPESampleAllocs(t *testing.T) {
 	allocs := testing.AllocsPerRun(20, func() { tpe.Sample(obs, nil, 300) })
 	if allocs > 8 {
 		t.Errorf("%v allocations per suggestion, want at most 8", allocs)
+	}
+}
+
+// TestTPESplit checks the good group against a full stable sort, for small
+// and large Gamma, with ties and infinities.
+func TestTPESplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	for _, k := range []int{0, 1, 5, 25, 64, 65, 200} {
+		tpe := &TPE{opt: TPEOptions{Gamma: func(int) int { return k }}}
+		tpe.losses = make([]float64, 300)
+		for i := range tpe.losses {
+			tpe.losses[i] = float64(r.IntN(40))
+			if r.IntN(10) == 0 {
+				tpe.losses[i] = math.Inf(1)
+			}
+		}
+		tpe.split()
+		idx := make([]int, len(tpe.losses))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(tpe.losses[a], tpe.losses[b]) })
+		want := make([]bool, len(idx))
+		for _, i := range idx[:k] {
+			want[i] = true
+		}
+		if !slices.Equal(tpe.good, want) {
+			t.Errorf("gamma %d: good group differs from a stable sort's", k)
+		}
 	}
 }

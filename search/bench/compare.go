@@ -17,8 +17,8 @@ import (
 
 // A Result summarizes the studies of one sampler on one function.
 type Result struct {
-	Function string `json:"function"`
-	Strategy string `json:"strategy"`
+	Function string `json:"function"` // Function.Name
+	Strategy string `json:"strategy"` // the registry name of the sampler
 	// Regret holds, by trial count, the distribution over seeds of the
 	// best value found within that many trials minus the optimum.
 	Regret Regret `json:"regret"`
@@ -31,8 +31,8 @@ type Result struct {
 // default percentile).
 type Quartiles struct {
 	Median float64 `json:"median"`
-	Q1     float64 `json:"q1"`
-	Q3     float64 `json:"q3"`
+	Q1     float64 `json:"q1"` // 25th percentile
+	Q3     float64 `json:"q3"` // 75th percentile
 }
 
 // Regret maps a trial count to the quartiles of the regret after that many
