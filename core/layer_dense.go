@@ -57,14 +57,7 @@ func (d *dense) forward(x *Tensor, train bool) *Tensor {
 	if d.b != nil {
 		b = d.b.w
 	}
-	if b == nil && d.act.kind == actIdentity {
-		return y
-	}
-	if b == nil {
-		d.act.apply(y.Data, aux)
-	} else {
-		d.act.biasAct(y.Data, b, aux)
-	}
+	d.act.biasAct(y.Data, b, aux)
 	return y
 }
 

@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,9 +15,13 @@ const evalRows = 256
 
 // A Trainer trains one MLP on one data set: seeded, shuffled mini-batches,
 // a validation pass after every epoch, early stopping, diagnostics and
-// checkpoints. It runs on the calling goroutine only, and for the same
-// Config and data it computes bit-identical losses on any machine state
-// (GOMAXPROCS, timing, interruptions resumed from checkpoints).
+// checkpoints. It runs on the calling goroutine only and starts no
+// goroutines. For the same Config, data and build it computes
+// bit-identical losses whatever GOMAXPROCS, timing or interruptions
+// (resumed from checkpoints); the kernels chosen for a CPU are tested to
+// agree bit for bit with their portable versions, except the GEMM
+// micro-kernel, whose fused multiply-adds may change the last bits
+// between machines.
 //
 // A Trainer is not safe for concurrent use. Trainers share nothing, so
 // concurrent trials each use their own, and may share read-only Datasets.
@@ -118,6 +123,18 @@ func classLabels(d *Dataset) []int32 {
 		l[i] = int32(v)
 	}
 	return l
+}
+
+var _ encoding.BinaryMarshaler = (*Trainer)(nil)
+var _ encoding.BinaryUnmarshaler = (*Trainer)(nil)
+
+// ParamCount returns the number of trainable parameters of the model.
+func (t *Trainer) ParamCount() int {
+	n := 0
+	for _, p := range t.model.params {
+		n += p.len()
+	}
+	return n
 }
 
 // Epoch returns the number of complete epochs trained.

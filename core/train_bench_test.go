@@ -221,3 +221,33 @@ func BenchmarkDiagnostics(b *testing.B) {
 		b.ReportMetric(100*r/469, "overhead-%")
 	}
 }
+
+// BenchmarkTrainActivation is BenchmarkTrainMLP at batch 128 with each
+// hidden activation, and with batch normalization and dropout.
+func BenchmarkTrainActivation(b *testing.B) {
+	train := fashionLike(8192, 1)
+	val := fashionLike(256, 2)
+	for _, v := range []string{"relu", "leaky_relu", "tanh", "sigmoid", "gelu", "relu+batchnorm", "relu+dropout"} {
+		b.Run(v, func(b *testing.B) {
+			cfg := fashionConfig(128)
+			act, extra, _ := strings.Cut(v, "+")
+			cfg.Model.Activation = act
+			cfg.Model.BatchNorm = extra == "batchnorm"
+			if extra == "dropout" {
+				cfg.Model.Dropout = 0.2
+			}
+			tr, err := NewTrainer(cfg, train, val)
+			if err != nil {
+				b.Fatal(err)
+			}
+			step := stepTrainer(b, tr)
+			step()
+			b.ResetTimer()
+			start, cpu := time.Now(), startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				step()
+			}
+			reportRate(b, b.N*128, time.Since(start), cpu.stop())
+		})
+	}
+}

@@ -66,6 +66,9 @@ func TestLearnSpirals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if n := tr.ParamCount(); n != 2*32+32+32*32+32+32*2+2 {
+		t.Errorf("ParamCount() = %d", n)
+	}
 	if m.Loss != last.ValLoss || m.Accuracy != last.ValAccuracy || !m.HasAccuracy {
 		t.Errorf("Evaluate = %+v, last epoch %v, %v", m, last.ValLoss, last.ValAccuracy)
 	}
@@ -240,7 +243,7 @@ func TestDivergence(t *testing.T) {
 		t.Fatalf("Fit = %v, want a *DivergenceError", err)
 	}
 	t.Logf("%v", err)
-	if de.Epoch != 1 || de.Batch < 1 || de.Batch > 10 || de.Layer == "" || (de.What != "NaN" && de.What != "Inf") {
+	if de.Epoch != 1 || de.Batch < 1 || de.Batch > 10 || de.Layer != "loss" || (de.What != "NaN" && de.What != "Inf") {
 		t.Errorf("divergence %+v", de)
 	}
 	want := "diverged at epoch 1, batch "
