@@ -71,7 +71,9 @@ func (a activation) biasAct(y, b, aux []float32) {
 	case b == nil:
 		a.apply(y, aux)
 	case a.kind == actReLU:
-		reluBias(y, b)
+		reluBias(y, b, 0, false)
+	case a.kind == actLeakyReLU:
+		reluBias(y, b, a.slope, true)
 	default:
 		cols := len(b)
 		for r := 0; r+cols <= len(y); r += cols {
@@ -154,8 +156,8 @@ func (a activation) apply(y, aux []float32) {
 func (a activation) backward(dy, y, aux, db []float32) {
 	if db != nil {
 		clear(db)
-		if a.kind == actReLU {
-			reluBackward(dy, y, db)
+		if a.kind == actReLU || a.kind == actLeakyReLU {
+			reluBackward(dy, y, db, a.slope, a.kind == actLeakyReLU)
 			return
 		}
 		cols := len(db)
@@ -223,10 +225,11 @@ func (a activation) backwardRow(dy, y, aux, db []float32) {
 	}
 }
 
-// reluBias computes y = max(y+b, 0) on rows of len(b) columns, keeping
-// NaN (so that divergence is seen); the assembly kernel, where there is
-// one, does the columns in whole vectors of 8.
-func reluBias(y, b []float32) {
+// reluBias computes y = max(y+b, 0) (leaky: y+b, times slope where
+// negative) on rows of len(b) columns, keeping NaN (so that divergence is
+// seen); the assembly kernels, where there are some, do the columns in
+// whole vectors of 8.
+func reluBias(y, b []float32, slope float32, leaky bool) {
 	cols := len(b)
 	rows := len(y) / cols
 	if rows*cols != len(y) {
@@ -235,15 +238,19 @@ func reluBias(y, b []float32) {
 	n := 0
 	if useActAsm && rows > 0 && cols >= 8 {
 		n = cols &^ 7
-		reluBiasAVX2(&y[0], &b[0], rows, cols, n)
+		if leaky {
+			leakyBiasAVX2(&y[0], &b[0], rows, cols, n, slope)
+		} else {
+			reluBiasAVX2(&y[0], &b[0], rows, cols, n)
+		}
 	}
 	if n < cols {
-		reluBiasGo(y, b, n)
+		reluBiasGo(y, b, n, slope, leaky)
 	}
 }
 
 // reluBiasGo is reluBias on columns j0 and up.
-func reluBiasGo(y, b []float32, j0 int) {
+func reluBiasGo(y, b []float32, j0 int, slope float32, leaky bool) {
 	cols := len(b)
 	b = b[j0:]
 	for r := 0; r+cols <= len(y); r += cols {
@@ -252,16 +259,21 @@ func reluBiasGo(y, b []float32, j0 int) {
 		for j, v := range row {
 			v += b[j]
 			if v < 0 {
-				v = 0
+				if leaky {
+					v *= slope
+				} else {
+					v = 0
+				}
 			}
 			row[j] = v
 		}
 	}
 }
 
-// reluBackward zeroes dy where the ReLU output y is not positive and adds
-// the result's column sums to db (len(db) columns).
-func reluBackward(dy, y, db []float32) {
+// reluBackward multiplies dy by the (leaky) ReLU derivative at the output
+// y (1 where y > 0, 0 or slope elsewhere) and adds the result's column
+// sums to db (len(db) columns).
+func reluBackward(dy, y, db []float32, slope float32, leaky bool) {
 	cols := len(db)
 	rows := len(dy) / cols
 	if rows*cols != len(dy) || len(y) != len(dy) {
@@ -270,15 +282,19 @@ func reluBackward(dy, y, db []float32) {
 	n := 0
 	if useActAsm && rows > 0 && cols >= 8 {
 		n = cols &^ 7
-		reluBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n)
+		if leaky {
+			leakyBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n, slope)
+		} else {
+			reluBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n)
+		}
 	}
 	if n < cols {
-		reluBackwardGo(dy, y, db, n)
+		reluBackwardGo(dy, y, db, n, slope, leaky)
 	}
 }
 
 // reluBackwardGo is reluBackward on columns j0 and up.
-func reluBackwardGo(dy, y, db []float32, j0 int) {
+func reluBackwardGo(dy, y, db []float32, j0 int, slope float32, leaky bool) {
 	cols := len(db)
 	db = db[j0:]
 	for r := 0; r+cols <= len(dy); r += cols {
@@ -286,7 +302,11 @@ func reluBackwardGo(dy, y, db []float32, j0 int) {
 		yr, db := yr[:len(dr)], db[:len(dr)]
 		for j, d := range dr {
 			if !(yr[j] > 0) {
-				d = 0
+				if leaky {
+					d *= slope
+				} else {
+					d = 0
+				}
 			}
 			dr[j] = d
 			db[j] += d

@@ -32,3 +32,12 @@ func sigmoidAVX2(y *float32, n int)
 
 //go:noescape
 func geluAVX2(y, aux *float32, n int)
+
+// leakyBiasAVX2 and leakyBackwardAVX2 are reluBiasAVX2 and
+// reluBackwardAVX2 for leaky ReLU.
+//
+//go:noescape
+func leakyBiasAVX2(y, b *float32, rows, cols, n int, slope float32)
+
+//go:noescape
+func leakyBackwardAVX2(dy, y, db *float32, rows, cols, n int, slope float32)

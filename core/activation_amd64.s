@@ -286,3 +286,80 @@ gelunext:
 	JNZ geluloop
 	VZEROUPPER
 	RET
+
+// func leakyBiasAVX2(y, b *float32, rows, cols, n int, slope float32)
+//
+// v = y[r][j]+b[j]; y[r][j] = v < 0 ? v*slope : v, for j < n.
+TEXT ·leakyBiasAVX2(SB), NOSPLIT, $0-44
+	MOVQ y+0(FP), DI
+	MOVQ b+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ cols+24(FP), R9
+	MOVQ n+32(FP), R10
+	VBROADCASTSS slope+40(FP), Y4
+	SHLQ $2, R9
+	VXORPS Y0, Y0, Y0
+
+leakyrow:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R10, CX
+
+leakycol:
+	VMOVUPS (AX), Y1
+	VADDPS (BX), Y1, Y1
+	VMULPS Y4, Y1, Y2          // v*slope
+	VCMPPS $0x11, Y0, Y1, Y3   // v < 0
+	VBLENDVPS Y3, Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JNZ leakycol
+	ADDQ R9, DI
+	DECQ R8
+	JNZ leakyrow
+	VZEROUPPER
+	RET
+
+// func leakyBackwardAVX2(dy, y, db *float32, rows, cols, n int, slope float32)
+//
+// d = y[r][j] > 0 ? dy[r][j] : dy[r][j]*slope; dy[r][j] = d; db[j] += d,
+// for j < n, rows in order.
+TEXT ·leakyBackwardAVX2(SB), NOSPLIT, $0-52
+	MOVQ dy+0(FP), DI
+	MOVQ y+8(FP), SI
+	MOVQ db+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ cols+32(FP), R9
+	MOVQ n+40(FP), R10
+	VBROADCASTSS slope+48(FP), Y4
+	SHLQ $2, R9
+	VXORPS Y0, Y0, Y0
+
+lbackrow:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ DX, R11
+	MOVQ R10, CX
+
+lbackcol:
+	VMOVUPS (AX), Y1           // dy
+	VMULPS Y4, Y1, Y2          // dy*slope
+	VMOVUPS (BX), Y3
+	VCMPPS $0x1e, Y0, Y3, Y3   // y > 0
+	VBLENDVPS Y3, Y1, Y2, Y1
+	VMOVUPS Y1, (AX)
+	VADDPS (R11), Y1, Y1
+	VMOVUPS Y1, (R11)
+	ADDQ $32, AX
+	ADDQ $32, BX
+	ADDQ $32, R11
+	SUBQ $8, CX
+	JNZ lbackcol
+	ADDQ R9, DI
+	ADDQ R9, SI
+	DECQ R8
+	JNZ lbackrow
+	VZEROUPPER
+	RET

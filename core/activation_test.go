@@ -1,12 +1,13 @@
 package core
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 )
 
-// TestReLUKernels checks that the assembly ReLU kernels (where there are
+// TestReLUKernels checks that the assembly (leaky) ReLU kernels (where there are
 // some) give the same bits as the Go ones, for every width around the
 // vector length, with NaN, infinities and signed zeros.
 func TestReLUKernels(t *testing.T) {
@@ -25,21 +26,29 @@ func TestReLUKernels(t *testing.T) {
 					dy[len(dy)-1-i] = v
 				}
 			}
+			for _, leaky := range []bool{false, true} {
+				y, y2 := append([]float32(nil), y...), append([]float32(nil), y...)
+				reluBias(y, b, 0.1, leaky)
+				reluBiasGo(y2, b, 0, 0.1, leaky)
+				sameBits(t, fmt.Sprintf("reluBias leaky=%v", leaky), y, y2)
+			}
 			y2 := append([]float32(nil), y...)
-			reluBias(y, b)
-			reluBiasGo(y2, b, 0)
+			reluBias(y, b, 0, false)
+			reluBiasGo(y2, b, 0, 0, false)
 			sameBits(t, "reluBias", y, y2)
 			// Backward from the outputs just computed, and from raw values
 			// (which include NaN and -0 as outputs).
 			raw := randSlice(rng, rows*cols, 1)
 			copy(raw, special)
 			for _, out := range [][]float32{y, raw} {
-				d1, d2 := append([]float32(nil), dy...), append([]float32(nil), dy...)
-				db1, db2 := make([]float32, cols), make([]float32, cols)
-				reluBackward(d1, out, db1)
-				reluBackwardGo(d2, out, db2, 0)
-				sameBits(t, "reluBackward dy", d1, d2)
-				sameBits(t, "reluBackward db", db1, db2)
+				for _, leaky := range []bool{false, true} {
+					d1, d2 := append([]float32(nil), dy...), append([]float32(nil), dy...)
+					db1, db2 := make([]float32, cols), make([]float32, cols)
+					reluBackward(d1, out, db1, 0.1, leaky)
+					reluBackwardGo(d2, out, db2, 0, 0.1, leaky)
+					sameBits(t, fmt.Sprintf("reluBackward leaky=%v dy", leaky), d1, d2)
+					sameBits(t, fmt.Sprintf("reluBackward leaky=%v db", leaky), db1, db2)
+				}
 			}
 		}
 	}
