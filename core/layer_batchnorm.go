@@ -98,10 +98,10 @@ func (b *batchNorm) forward(x *Tensor, train bool) *Tensor {
 		for r := 0; r < n*c; r += c {
 			xr, yr := x.Data[r:r+c], y.Data[r:r+c]
 			for j, v := range xr {
-				yr[j] = v*scale[j] + shift[j]
+				yr[j] = v * scale[j]
 			}
 		}
-		b.act.apply(y.Data, nil)
+		b.act.biasAct(y.Data, shift, nil) // + shift, activation
 		return y
 	}
 	// Two passes for the statistics, in float64: mean, then squared
@@ -137,14 +137,14 @@ func (b *batchNorm) forward(x *Tensor, train bool) *Tensor {
 		for j, v := range xr {
 			h := float32(float64(v)-mean[j]) * inv[j]
 			hr[j] = h
-			yr[j] = gamma[j]*h + beta[j]
+			yr[j] = gamma[j] * h
 		}
 	}
 	var aux []float32
 	if b.act.needsAux() {
 		aux = b.aux.view(n).Data
 	}
-	b.act.apply(y.Data, aux)
+	b.act.biasAct(y.Data, beta, aux) // + beta, activation
 	return y
 }
 

@@ -1,6 +1,9 @@
 package core
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // dropout is inverted dropout (Srivastava et al. 2014): while training each
 // element is zeroed with probability p and the survivors are scaled by
@@ -54,11 +57,12 @@ func (d *dropout) forward(x *Tensor, train bool) *Tensor {
 	return d.apply(x)
 }
 
+// keep returns the mask value for the draw u: 0 if u < threshold, else
+// the scale, without a branch (the outcome is random, so a branch would
+// be mispredicted often).
 func (d *dropout) keep(u uint32) float32 {
-	if u < d.threshold {
-		return 0
-	}
-	return d.scale
+	drop := uint32((uint64(u) - uint64(d.threshold)) >> 63) // 1 if u < threshold
+	return math.Float32frombits(math.Float32bits(d.scale) &^ -drop)
 }
 
 // apply returns x times the current mask.
