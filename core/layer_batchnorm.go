@@ -37,10 +37,10 @@ type batchNorm struct {
 	sum2   []float64 // scratch: squared deviations
 	scale  []float32 // scratch: evaluation scale and shift, per column
 	shift  []float32
-	xhat   buffer
-	y      buffer
-	aux    buffer
-	dx     buffer
+	xhat   rowBuffer
+	y      rowBuffer
+	aux    rowBuffer
+	dx     rowBuffer
 	n      int // rows of the last forward call
 	train  bool
 }
@@ -55,12 +55,12 @@ func newBatchNorm(name string, cols, maxRows int, act activation) *batchNorm {
 		sum2:   make([]float64, cols),
 		scale:  make([]float32, cols),
 		shift:  make([]float32, cols),
-		xhat:   newBuffer(maxRows, cols),
-		y:      newBuffer(maxRows, cols),
-		dx:     newBuffer(maxRows, cols),
+		xhat:   newRowBuffer(maxRows, cols),
+		y:      newRowBuffer(maxRows, cols),
+		dx:     newRowBuffer(maxRows, cols),
 	}
 	if act.needsAux() {
-		b.aux = newBuffer(maxRows, cols)
+		b.aux = newRowBuffer(maxRows, cols)
 	}
 	return b
 }

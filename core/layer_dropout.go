@@ -19,8 +19,8 @@ type dropout struct {
 	threshold uint32
 	rng       *rand.PCG
 
-	mask buffer // scale or 0 per element of the last training batch
-	y    buffer
+	mask rowBuffer // scale or 0 per element of the last training batch
+	y    rowBuffer
 	pass bool // the last forward call was the identity
 }
 
@@ -29,8 +29,8 @@ func newDropout(name string, cols, maxRows int, p float64, rng *rand.PCG) *dropo
 		name: name, cols: cols, p: p, rng: rng,
 		scale:     float32(1 / (1 - p)),
 		threshold: uint32(p * (1 << 32)),
-		mask:      newBuffer(maxRows, cols),
-		y:         newBuffer(maxRows, cols),
+		mask:      newRowBuffer(maxRows, cols),
+		y:         newRowBuffer(maxRows, cols),
 	}
 }
 

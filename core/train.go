@@ -26,7 +26,7 @@ const evalRows = 256
 // A Trainer is not safe for concurrent use. Trainers share nothing, so
 // concurrent trials each use their own, and may share read-only Datasets.
 type Trainer struct {
-	s          *setup
+	s          *trainSetup
 	train, val *Dataset
 	model      *model
 	opt        *optimizer
@@ -35,10 +35,10 @@ type Trainer struct {
 	batches    int // per epoch
 	statsBatch int // the batch whose gradients the diagnostics describe
 
-	trainLabels, valLabels []int32 // class indices, for softmax cross-entropy
-	xb, yb, dz             buffer  // batch features, targets and loss gradient
-	lb                     []int32 // batch labels
-	xv, yv                 Tensor  // views of evaluation chunks
+	trainLabels, valLabels []int32   // class indices, for softmax cross-entropy
+	xb, yb, dz             rowBuffer // batch features, targets and loss gradient
+	lb                     []int32   // batch labels
+	xv, yv                 Tensor    // views of evaluation chunks
 
 	perm      []int32 // sample order of epoch permEpoch
 	permEpoch int
@@ -91,8 +91,8 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		sched:   newSchedule(&s.Schedule, s.Optimizer.LearningRate, s.Train.Epochs),
 		bs:      bs,
 		batches: (train.Len() + bs - 1) / bs,
-		xb:      newBuffer(bs, s.Model.Inputs),
-		dz:      newBuffer(bs, s.Model.Outputs),
+		xb:      newRowBuffer(bs, s.Model.Inputs),
+		dz:      newRowBuffer(bs, s.Model.Outputs),
 		shuffle: rand.NewPCG(0, 0),
 		best:    math.Inf(1),
 		diag:    make([]layerDiag, len(m.denses)),
@@ -112,7 +112,7 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		t.trainLabels, t.valLabels = classLabels(train), classLabels(val)
 		t.lb = make([]int32, bs)
 	} else {
-		t.yb = newBuffer(bs, train.Y.Cols)
+		t.yb = newRowBuffer(bs, train.Y.Cols)
 	}
 	return t, nil
 }
