@@ -69,8 +69,9 @@ func (d *dropout) keep(u uint32) float32 {
 func (d *dropout) apply(x *Tensor) *Tensor {
 	y := d.y.view(x.Rows)
 	mask := d.mask.view(x.Rows).Data
-	for i, v := range x.Data[:len(mask)] {
-		y.Data[i] = v * mask[i]
+	yd, xd := y.Data[:len(mask)], x.Data[:len(mask)]
+	for i, m := range mask {
+		yd[i] = xd[i] * m
 	}
 	return y
 }
@@ -83,8 +84,9 @@ func (d *dropout) backward(dy *Tensor, needInput bool) *Tensor {
 		return dy
 	}
 	mask := d.mask.view(dy.Rows).Data
+	dd := dy.Data[:len(mask)]
 	for i, m := range mask {
-		dy.Data[i] *= m
+		dd[i] *= m
 	}
 	return dy
 }
