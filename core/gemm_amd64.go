@@ -9,7 +9,7 @@ import "golang.org/x/sys/cpu"
 var avx2Kernel = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
-	mc: 144, kc: 256, nc: 4080,
+	mc: 144, kc: 384, nc: 4080,
 	directMaxN: 128, directMaxM: 96,
 	partial: true, rowsA: true,
 	fn:    kernel6x16,
