@@ -67,32 +67,24 @@ func (a activation) needsAux() bool { return a.kind == actGELU }
 // when aux is not nil, aux receives the derivative act'(y+b) for the
 // backward pass.
 func (a activation) biasAct(y, b, aux []float32) {
-	cols := len(b)
-	if b == nil {
+	switch {
+	case b == nil:
 		a.apply(y, aux)
-		return
-	}
-	if a.kind == actReLU {
-		reluBias(y, b)
-		return
-	}
-	for r := 0; r+cols <= len(y); r += cols {
-		row := y[r : r+cols]
-		b := b[:len(row)]
-		switch a.kind {
-		case actIdentity:
+	case a.kind == actReLU:
+		reluBias(y, b, 0, false)
+	case a.kind == actLeakyReLU:
+		reluBias(y, b, a.slope, true)
+	default:
+		cols := len(b)
+		for r := 0; r+cols <= len(y); r += cols {
+			row := y[r : r+cols]
+			b := b[:len(row)]
 			for j, v := range row {
 				row[j] = v + b[j]
 			}
-		default:
-			for j, v := range row {
-				row[j] = v + b[j]
+			if a.kind != actIdentity {
+				a.apply(row, auxRow(aux, r, cols))
 			}
-			var arow []float32
-			if aux != nil {
-				arow = aux[r : r+cols]
-			}
-			a.apply(row, arow)
 		}
 	}
 }
@@ -116,23 +108,42 @@ func (a activation) apply(y, aux []float32) {
 			}
 		}
 	case actTanh:
-		for j, v := range y {
-			y[j] = tanh32(v)
+		n := 0
+		if useActAsm && len(y) >= 8 {
+			n = len(y) &^ 7
+			tanhAVX2(&y[0], n)
+		}
+		for j, v := range y[n:] {
+			y[n+j] = tanh32(v)
 		}
 	case actSigmoid:
-		for j, v := range y {
-			y[j] = sigmoid32(v)
+		n := 0
+		if useActAsm && len(y) >= 8 {
+			n = len(y) &^ 7
+			sigmoidAVX2(&y[0], n)
+		}
+		for j, v := range y[n:] {
+			y[n+j] = sigmoid32(v)
 		}
 	case actGELU:
+		n := 0
+		if useActAsm && len(y) >= 8 {
+			n = len(y) &^ 7
+			var pa *float32
+			if aux != nil {
+				pa = &aux[:n][0]
+			}
+			geluAVX2(&y[0], pa, n)
+		}
 		if aux == nil {
-			for j, v := range y {
-				y[j], _ = gelu32(v)
+			for j, v := range y[n:] {
+				y[n+j], _ = gelu32(v)
 			}
 			return
 		}
 		aux = aux[:len(y)]
-		for j, v := range y {
-			y[j], aux[j] = gelu32(v)
+		for j, v := range y[n:] {
+			y[n+j], aux[n+j] = gelu32(v)
 		}
 	}
 }
@@ -145,8 +156,8 @@ func (a activation) apply(y, aux []float32) {
 func (a activation) backward(dy, y, aux, db []float32) {
 	if db != nil {
 		clear(db)
-		if a.kind == actReLU {
-			reluBackward(dy, y, db)
+		if a.kind == actReLU || a.kind == actLeakyReLU {
+			reluBackward(dy, y, db, a.slope, a.kind == actLeakyReLU)
 			return
 		}
 		cols := len(db)
@@ -214,10 +225,11 @@ func (a activation) backwardRow(dy, y, aux, db []float32) {
 	}
 }
 
-// reluBias computes y = max(y+b, 0) on rows of len(b) columns, keeping
-// NaN (so that divergence is seen); the assembly kernel, where there is
-// one, does the columns in whole vectors of 8.
-func reluBias(y, b []float32) {
+// reluBias computes y = max(y+b, 0) (leaky: y+b, times slope where
+// negative) on rows of len(b) columns, keeping NaN (so that divergence is
+// seen); the assembly kernels, where there are some, do the columns in
+// whole vectors of 8.
+func reluBias(y, b []float32, slope float32, leaky bool) {
 	cols := len(b)
 	rows := len(y) / cols
 	if rows*cols != len(y) {
@@ -226,15 +238,19 @@ func reluBias(y, b []float32) {
 	n := 0
 	if useActAsm && rows > 0 && cols >= 8 {
 		n = cols &^ 7
-		reluBiasAVX2(&y[0], &b[0], rows, cols, n)
+		if leaky {
+			leakyBiasAVX2(&y[0], &b[0], rows, cols, n, slope)
+		} else {
+			reluBiasAVX2(&y[0], &b[0], rows, cols, n)
+		}
 	}
 	if n < cols {
-		reluBiasGo(y, b, n)
+		reluBiasGo(y, b, n, slope, leaky)
 	}
 }
 
 // reluBiasGo is reluBias on columns j0 and up.
-func reluBiasGo(y, b []float32, j0 int) {
+func reluBiasGo(y, b []float32, j0 int, slope float32, leaky bool) {
 	cols := len(b)
 	b = b[j0:]
 	for r := 0; r+cols <= len(y); r += cols {
@@ -243,16 +259,21 @@ func reluBiasGo(y, b []float32, j0 int) {
 		for j, v := range row {
 			v += b[j]
 			if v < 0 {
-				v = 0
+				if leaky {
+					v *= slope
+				} else {
+					v = 0
+				}
 			}
 			row[j] = v
 		}
 	}
 }
 
-// reluBackward zeroes dy where the ReLU output y is not positive and adds
-// the result's column sums to db (len(db) columns).
-func reluBackward(dy, y, db []float32) {
+// reluBackward multiplies dy by the (leaky) ReLU derivative at the output
+// y (1 where y > 0, 0 or slope elsewhere) and adds the result's column
+// sums to db (len(db) columns).
+func reluBackward(dy, y, db []float32, slope float32, leaky bool) {
 	cols := len(db)
 	rows := len(dy) / cols
 	if rows*cols != len(dy) || len(y) != len(dy) {
@@ -261,15 +282,19 @@ func reluBackward(dy, y, db []float32) {
 	n := 0
 	if useActAsm && rows > 0 && cols >= 8 {
 		n = cols &^ 7
-		reluBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n)
+		if leaky {
+			leakyBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n, slope)
+		} else {
+			reluBackwardAVX2(&dy[0], &y[0], &db[0], rows, cols, n)
+		}
 	}
 	if n < cols {
-		reluBackwardGo(dy, y, db, n)
+		reluBackwardGo(dy, y, db, n, slope, leaky)
 	}
 }
 
 // reluBackwardGo is reluBackward on columns j0 and up.
-func reluBackwardGo(dy, y, db []float32, j0 int) {
+func reluBackwardGo(dy, y, db []float32, j0 int, slope float32, leaky bool) {
 	cols := len(db)
 	db = db[j0:]
 	for r := 0; r+cols <= len(dy); r += cols {
@@ -277,7 +302,11 @@ func reluBackwardGo(dy, y, db []float32, j0 int) {
 		yr, db := yr[:len(dr)], db[:len(dr)]
 		for j, d := range dr {
 			if !(yr[j] > 0) {
-				d = 0
+				if leaky {
+					d *= slope
+				} else {
+					d = 0
+				}
 			}
 			dr[j] = d
 			db[j] += d
@@ -285,82 +314,85 @@ func reluBackwardGo(dy, y, db []float32, j0 int) {
 	}
 }
 
+// The scalar functions below are written so that the AVX2 kernels can do
+// exactly the same operations on eight lanes: no data-dependent work beyond
+// a choice between two results, and every product converted to float32,
+// which keeps the compiler from fusing multiply-adds (as it may with
+// GOAMD64=v3). The kernels are tested to give the same bits.
+
+const (
+	expHi = 88.72283  // e**x overflows above
+	expLo = -87.33654 // e**x is subnormal below; exp32 returns 0
+)
+
 // exp32 returns e**x in float32 precision (within 2 ulp), in pure Go so
-// that results are the same on every machine. Large arguments give +Inf,
-// very negative ones 0, NaN gives NaN.
+// that results are the same on every machine: +Inf above expHi, 0 below
+// expLo, NaN for NaN.
 func exp32(x float32) float32 {
 	const (
-		log2e = 1.44269504088896341
-		ln2hi = 0.693359375
-		ln2lo = -2.12194440e-4
+		log2e   = 1.44269504088896341
+		ln2hi   = 0.693359375
+		ln2lo   = -2.12194440e-4
+		shifter = 12582912 // 1.5·2**23: adding it rounds to an integer
 	)
 	switch {
 	case x != x:
 		return x
-	case x > 88.72283:
+	case x > expHi:
 		return float32(math.Inf(1))
-	case x < -87.33654:
+	case x < expLo:
 		return 0
 	}
-	// x = n*ln2 + r with |r| <= ln2/2; e**x = 2**n * e**r.
-	const shifter = 12582912 // 1.5·2**23: adding it rounds to an integer
-	fn := x*log2e + shifter
+	// x = n·ln2 + r with |r| <= ln2/2; e**x = 2**n · e**r.
+	fn := float32(x*log2e) + shifter
 	fn -= shifter
-	r := x - fn*ln2hi - fn*ln2lo
-	n := int32(fn)
+	r := float32(x-float32(fn*ln2hi)) - float32(fn*ln2lo)
 	// Cephes expf polynomial.
 	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	// 2**n for n in [-126, 128]: split so that both factors are normal.
-	if n > 127 {
-		return p * 2 * math.Float32frombits(uint32(n-1+127)<<23)
-	}
-	if n < -125 {
-		return p * math.Float32frombits(uint32(n+2+127)<<23) * 0.25
-	}
-	return p * math.Float32frombits(uint32(n+127)<<23)
+	p = float32(p*r) + 1.3981999507e-3
+	p = float32(p*r) + 8.3334519073e-3
+	p = float32(p*r) + 4.1665795894e-2
+	p = float32(p*r) + 1.6666665459e-1
+	p = float32(p*r) + 5.0000001201e-1
+	p = float32(float32(float32(p*r)*r)+r) + 1
+	// 2**n for n in [-126, 128] as two normal factors; multiplying by a
+	// power of two is exact, so this is the correctly scaled p.
+	n := int32(fn)
+	n1 := n >> 1
+	return float32(p*pow2(n1)) * pow2(n-n1)
 }
+
+// pow2 returns 2**n for n in [-126, 127].
+func pow2(n int32) float32 { return math.Float32frombits(uint32(n+127) << 23) }
 
 // tanh32 returns tanh(x) within a few float32 ulp.
 func tanh32(x float32) float32 {
-	ax := x
-	if ax < 0 {
-		ax = -ax
-	}
+	ax := math.Float32frombits(math.Float32bits(x) &^ signBit)
 	if ax < 0.625 {
 		// Cephes tanhf: odd polynomial near 0 keeps relative accuracy.
-		z := x * x
+		z := float32(x * x)
 		p := float32(-5.70498872745e-3)
-		p = p*z + 2.06390887954e-2
-		p = p*z - 5.37397155531e-2
-		p = p*z + 1.33314422036e-1
-		p = p*z - 3.33332819422e-1
-		return x + x*z*p
+		p = float32(p*z) + 2.06390887954e-2
+		p = float32(p*z) - 5.37397155531e-2
+		p = float32(p*z) + 1.33314422036e-1
+		p = float32(p*z) - 3.33332819422e-1
+		return x + float32(float32(x*z)*p)
 	}
-	if ax > 9.02 { // tanh rounds to ±1; also catches ±Inf
-		if x < 0 {
-			return -1
-		}
-		return 1
+	if ax > 9.02 { // tanh(9.02) rounds to 1; NaN stays NaN
+		ax = 9.02
 	}
 	t := 1 - 2/(exp32(2*ax)+1)
-	if x < 0 {
-		return -t
-	}
-	return t // NaN passes through the comparisons above to here
+	return math.Float32frombits(math.Float32bits(t) | math.Float32bits(x)&signBit)
 }
+
+const signBit = 0x80000000
 
 // sigmoid32 returns 1/(1+e**-x).
 func sigmoid32(x float32) float32 {
+	e := exp32(-math.Float32frombits(math.Float32bits(x) &^ signBit)) // e**-|x|
 	if x >= 0 {
-		return 1 / (1 + exp32(-x))
+		return 1 / (1 + e)
 	}
-	e := exp32(x)
 	return e / (1 + e)
 }
 
@@ -372,9 +404,10 @@ func gelu32(x float32) (y, dy float32) {
 		c = 0.7978845608028654 // √(2/π)
 		k = 0.044715
 	)
-	x2 := x * x
-	t := tanh32(c * (x + k*x*x2))
-	y = 0.5 * x * (1 + t)
-	dy = 0.5*(1+t) + 0.5*x*(1-t*t)*c*(1+3*k*x2)
+	x2 := float32(x * x)
+	t := tanh32(c * (x + float32(float32(k*x)*x2)))
+	hx := float32(0.5 * x)
+	y = hx * (1 + t)
+	dy = float32(0.5*(1+t)) + float32(float32(float32(hx*(1-float32(t*t)))*c)*(1+float32(3*k*x2)))
 	return y, dy
 }

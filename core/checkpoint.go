@@ -126,7 +126,7 @@ func (t *Trainer) UnmarshalBinary(b []byte) error {
 	if crc32.Checksum(body, ckptTable) != sum {
 		return fmt.Errorf("restore checkpoint: %w: checksum mismatch (truncated or damaged)", errCorrupt)
 	}
-	d := decoder{b: body, off: 6}
+	d := ckptDecoder{b: body, off: 6}
 	want := t.appendShape(nil)
 	if got := d.bytes(len(want)); d.err == nil && string(got) != string(want) {
 		return errors.New("restore checkpoint: made for a different model, optimizer, batch size or training set")
@@ -180,15 +180,15 @@ func (t *Trainer) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-// decoder reads a checkpoint body; the first read past the end sets err
+// ckptDecoder reads a checkpoint body; the first read past the end sets err
 // and every later read returns zeros.
-type decoder struct {
+type ckptDecoder struct {
 	b   []byte
 	off int
 	err error
 }
 
-func (d *decoder) bytes(n int) []byte {
+func (d *ckptDecoder) bytes(n int) []byte {
 	if d.err != nil {
 		return nil
 	}
@@ -201,25 +201,25 @@ func (d *decoder) bytes(n int) []byte {
 	return s
 }
 
-func (d *decoder) byte() byte {
+func (d *ckptDecoder) byte() byte {
 	if s := d.bytes(1); s != nil {
 		return s[0]
 	}
 	return 0
 }
 
-func (d *decoder) u32() uint32 {
+func (d *ckptDecoder) u32() uint32 {
 	if s := d.bytes(4); s != nil {
 		return binary.LittleEndian.Uint32(s)
 	}
 	return 0
 }
 
-func (d *decoder) u64() uint64 {
+func (d *ckptDecoder) u64() uint64 {
 	if s := d.bytes(8); s != nil {
 		return binary.LittleEndian.Uint64(s)
 	}
 	return 0
 }
 
-func (d *decoder) f64() float64 { return math.Float64frombits(d.u64()) }
+func (d *ckptDecoder) f64() float64 { return math.Float64frombits(d.u64()) }

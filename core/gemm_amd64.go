@@ -9,8 +9,9 @@ import "golang.org/x/sys/cpu"
 var avx2Kernel = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
-	mc: 144, kc: 256, nc: 4080,
-	directMaxN: 64, directMaxM: 96,
+	mc: 144, kc: 384, nc: 4080,
+	directMaxN: 128, directMaxM: 96,
+	partial: true, rowsA: true,
 	fn:    kernel6x16,
 	packA: packA6,
 	packB: packB16,
@@ -35,18 +36,24 @@ func archKernels() []*kernel {
 }
 
 // kernel6x16 checks the extent of the operands and calls the assembly.
-func kernel6x16(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
-	_ = a[(k-1)*sa+5]
-	_ = b[(k-1)*sb+15]
-	_ = c[(m-1)*ldc+n-1]
+func kernel6x16(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
 	if m < 1 || m > 6 || n < 1 || n > 16 {
 		panic("core: kernel6x16: bad tile")
 	}
-	sgemmKernel6x16(k, &a[0], sa, &b[0], sb, &c[0], ldc, m, n, alpha, beta)
+	if rowsA {
+		_ = a[(m-1)*sa+k-1]
+	} else {
+		_ = a[(k-1)*sa+m-1]
+	}
+	_ = b[(k-1)*sb+n-1]
+	_ = c[(m-1)*ldc+n-1]
+	sgemmKernel6x16(k, &a[0], sa, rowsA, &b[0], sb, &c[0], ldc, m, n, alpha, beta)
 }
 
+//go:generate go run gemm_asm_gen.go
+
 //go:noescape
-func sgemmKernel6x16(k int, a *float32, sa int, b *float32, sb int, c *float32, ldc, m, n int, alpha, beta float32)
+func sgemmKernel6x16(k int, a *float32, sa int, rowsA bool, b *float32, sb int, c *float32, ldc, m, n int, alpha, beta float32)
 
 // packA6 is packPanelsA for mr = 6 with the full panels packed by assembly.
 func packA6(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int) {

@@ -113,7 +113,7 @@ func BenchmarkKernel(b *testing.B) {
 				bp[i] = 1e-3
 			}
 			for b.Loop() {
-				kn.fn(k, a, kn.mr, bp, kn.nr, c, kn.nr, kn.mr, kn.nr, 1, 1)
+				kn.fn(k, a, kn.mr, false, bp, kn.nr, c, kn.nr, kn.mr, kn.nr, 1, 1)
 			}
 			b.ReportMetric(2*float64(kn.mr*kn.nr*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})

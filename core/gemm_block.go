@@ -22,21 +22,31 @@ type kernel struct {
 	mr, nr int // register tile of C
 	mc, kc int // cache blocks: A block mc×kc, B micro-panel kc×nr
 	nc     int
-	// directMaxN is the widest C for which full panels of Aᵀ are read in
-	// place instead of packed; directMaxM the tallest C for which full
-	// panels of B are.
-	directMaxN, directMaxM int
 	// fn sets the top-left m×n corner (1 ≤ m ≤ mr, 1 ≤ n ≤ nr) of the
-	// tile C to alpha*Â*B̂ + beta*C, where step p of the k ≥ 1 steps
-	// reads mr values of Â at a[p*sa:] and nr values of B̂ at b[p*sb:]. C's
-	// rows are ldc apart. When beta is 0, C is not read. Nothing outside
-	// the corner is written.
-	fn func(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32)
+	// tile C to alpha*Â*B̂ + beta*C over k ≥ 1 steps. Step p reads the mr
+	// values of Â at a[p*sa:] (or, if rowsA, column p of the mr rows of Â
+	// at a[i*sa+p]) and the nr values of B̂ at b[p*sb:]. C's rows are ldc
+	// apart. When beta is 0, C is not read. Nothing outside the corner is
+	// written.
+	fn func(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32)
+	// directMaxN is the widest C for which A is read in place instead of
+	// packed; directMaxM the tallest C for which B is.
+	directMaxN, directMaxM int
+	// partial says that fn reads no row of Â past m nor column of B̂ past
+	// n, so that partial panels can be read in place too.
+	partial bool
+	// rowsA says that fn takes rowsA, so that A can be read in place
+	// when it is not transposed.
+	rowsA bool
 	// packA and packB, if not nil, replace packPanelsA and packPanelsB
 	// (with this kernel's mr and nr) by faster code.
 	packA func(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int)
 	packB func(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int)
 }
+
+// smallOperand is the size in float32s under which an operand is read in
+// place rather than packed: it stays in L1 whatever its layout.
+const smallOperand = 4096
 
 // sgemm computes C = alpha*op(A)*op(B) + beta*C with kernel kn. The
 // arguments have been checked.
@@ -55,17 +65,16 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)
 	g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
 	// Packing pays for itself by reuse: a panel of A serves n/nr tiles, a
-	// panel of B m/mr. When op(A) = Aᵀ (or op(B) = B), the kernel can read
-	// the operand in place, and does so for the full panels when there is
-	// little reuse.
-	directA := transA && n <= kn.directMaxN
-	directB := !transB && m <= kn.directMaxM
+	// panel of B m/mr. When the kernel can read an operand in place, it
+	// does so when there is little reuse or the whole operand fits in L1.
+	directA := (transA || kn.rowsA) && (n <= kn.directMaxN || k*lda <= smallOperand)
+	directB := !transB && (m <= kn.directMaxM || k*ldb <= smallOperand)
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
 			if directB {
-				if t := ncur - ncur%nr; t < ncur {
+				if t := ncur - ncur%nr; t < ncur && !kn.partial {
 					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
 				}
 			} else if kn.packB != nil {
@@ -80,7 +89,7 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 			for ic := 0; ic < m; ic += mc {
 				mcur := min(mc, m-ic)
 				if directA {
-					if t := mcur - mcur%mr; t < mcur {
+					if t := mcur - mcur%mr; t < mcur && !kn.partial {
 						packPanelsA(g.pa[t*kcur:], mr, transA, a, lda, ic+t, mcur-t, pc, kcur)
 					}
 				} else if kn.packA != nil {
@@ -91,16 +100,20 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
 					bp, sb := g.pb[jr*kcur:], nr
-					if directB && nrr == nr {
+					if directB && (nrr == nr || kn.partial) {
 						bp, sb = b[pc*ldb+jc+jr:], ldb
 					}
 					for ir := 0; ir < mcur; ir += mr {
 						mrr := min(mr, mcur-ir)
-						ap, sa := g.pa[ir*kcur:], mr
-						if directA && mrr == mr {
-							ap, sa = a[pc*lda+ic+ir:], lda
+						ap, sa, rowsA := g.pa[ir*kcur:], mr, false
+						if directA && (mrr == mr || kn.partial) {
+							if transA {
+								ap, sa = a[pc*lda+ic+ir:], lda
+							} else {
+								ap, sa, rowsA = a[(ic+ir)*lda+pc:], lda, true
+							}
 						}
-						kn.fn(kcur, ap, sa, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
+						kn.fn(kcur, ap, sa, rowsA, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
 					}
 				}
 			}
@@ -108,9 +121,9 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	}
 }
 
-// packPanelsA copies the mc×kc block of op(A) at (i0, p0) into dst as micro-panels
-// of mr rows: element (i, p) of panel q goes to dst[q*mr*kc + p*mr + i].
-// Rows past mc are zero.
+// packPanelsA copies the mc×kc block of op(A) at (i0, p0) into dst as
+// micro-panels of mr rows: element (i, p) of panel q goes to
+// dst[q*mr*kc + p*mr + i]. Rows past mc are zero.
 func packPanelsA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int) {
 	for q := 0; q < mc; q += mr {
 		rows := min(mr, mc-q)
@@ -119,30 +132,36 @@ func packPanelsA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0
 			// op(A)(i, p) = a[p*lda + i]: each step is a short contiguous run.
 			for p := 0; p < kc; p++ {
 				s := a[(p0+p)*lda+i0+q:]
+				s = s[:rows]
 				dp := d[p*mr : p*mr+mr]
-				copy(dp, s[:rows])
-				clear(dp[rows:])
+				for i, v := range s {
+					dp[i] = v
+				}
+				for i := rows; i < len(dp); i++ {
+					dp[i] = 0
+				}
 			}
 			continue
 		}
-		for i := 0; i < rows; i++ {
+		for i := 0; i < mr; i++ {
+			if i >= rows {
+				for p := 0; p < kc; p++ {
+					d[p*mr+i] = 0
+				}
+				continue
+			}
 			s := a[(i0+q+i)*lda+p0:]
 			s = s[:kc]
 			for p, v := range s {
 				d[p*mr+i] = v
 			}
 		}
-		for i := rows; i < mr; i++ {
-			for p := 0; p < kc; p++ {
-				d[p*mr+i] = 0
-			}
-		}
 	}
 }
 
-// packPanelsB copies the kc×nc block of op(B) at (p0, j0) into dst as micro-panels
-// of nr columns: element (p, j) of panel q goes to dst[q*nr*kc + p*nr + j].
-// Columns past nc are zero.
+// packPanelsB copies the kc×nc block of op(B) at (p0, j0) into dst as
+// micro-panels of nr columns: element (p, j) of panel q goes to
+// dst[q*nr*kc + p*nr + j]. Columns past nc are zero.
 func packPanelsB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
 	for q := 0; q < nc; q += nr {
 		cols := min(nr, nc-q)
@@ -150,23 +169,29 @@ func packPanelsB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0
 		if !trans {
 			for p := 0; p < kc; p++ {
 				s := b[(p0+p)*ldb+j0+q:]
+				s = s[:cols]
 				dp := d[p*nr : p*nr+nr]
-				copy(dp, s[:cols])
-				clear(dp[cols:])
+				for j, v := range s {
+					dp[j] = v
+				}
+				for j := cols; j < len(dp); j++ {
+					dp[j] = 0
+				}
 			}
 			continue
 		}
 		// op(B)(p, j) = b[j*ldb + p]: gather each column from a row of b.
-		for j := 0; j < cols; j++ {
+		for j := 0; j < nr; j++ {
+			if j >= cols {
+				for p := 0; p < kc; p++ {
+					d[p*nr+j] = 0
+				}
+				continue
+			}
 			s := b[(j0+q+j)*ldb+p0:]
 			s = s[:kc]
 			for p, v := range s {
 				d[p*nr+j] = v
-			}
-		}
-		for j := cols; j < nr; j++ {
-			for p := 0; p < kc; p++ {
-				d[p*nr+j] = 0
 			}
 		}
 	}

@@ -12,7 +12,7 @@ var goKernel = &kernel{
 
 // kernel4x4 computes the 4×4 tile C = alpha*Â*B̂ + beta*C as described by
 // kernel.fn.
-func kernel4x4(k int, a []float32, sa int, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
+func kernel4x4(k int, a []float32, sa int, _ bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
 	var (
 		c00, c01, c02, c03 float32
 		c10, c11, c12, c13 float32

@@ -38,19 +38,19 @@ type param struct {
 
 func (p *param) len() int { return p.rows * p.cols }
 
-// buffer is a layer-owned tensor whose storage holds a maximum number of
+// rowBuffer is a layer-owned tensor whose storage holds a maximum number of
 // rows; view makes it a tensor of fewer rows without allocating.
-type buffer struct {
+type rowBuffer struct {
 	t   Tensor
 	buf []float32
 }
 
-func newBuffer(maxRows, cols int) buffer {
-	return buffer{t: Tensor{Cols: cols}, buf: make([]float32, maxRows*cols)}
+func newRowBuffer(maxRows, cols int) rowBuffer {
+	return rowBuffer{t: Tensor{Cols: cols}, buf: make([]float32, maxRows*cols)}
 }
 
 // view returns the buffer as a rows×cols tensor.
-func (b *buffer) view(rows int) *Tensor {
+func (b *rowBuffer) view(rows int) *Tensor {
 	n := rows * b.t.Cols
 	if n > len(b.buf) {
 		panic(fmt.Sprintf("core: batch of %d rows exceeds the %d the layer was built for", rows, len(b.buf)/max(b.t.Cols, 1)))

@@ -6,14 +6,14 @@ type actLayer struct {
 	name string
 	cols int
 	act  activation
-	y    buffer
-	aux  buffer
+	y    rowBuffer
+	aux  rowBuffer
 }
 
 func newActLayer(name string, cols, maxRows int, act activation) *actLayer {
-	a := &actLayer{name: name, cols: cols, act: act, y: newBuffer(maxRows, cols)}
+	a := &actLayer{name: name, cols: cols, act: act, y: newRowBuffer(maxRows, cols)}
 	if act.needsAux() {
-		a.aux = newBuffer(maxRows, cols)
+		a.aux = newRowBuffer(maxRows, cols)
 	}
 	return a
 }

@@ -37,10 +37,10 @@ type batchNorm struct {
 	sum2   []float64 // scratch: squared deviations
 	scale  []float32 // scratch: evaluation scale and shift, per column
 	shift  []float32
-	xhat   buffer
-	y      buffer
-	aux    buffer
-	dx     buffer
+	xhat   rowBuffer
+	y      rowBuffer
+	aux    rowBuffer
+	dx     rowBuffer
 	n      int // rows of the last forward call
 	train  bool
 }
@@ -55,12 +55,12 @@ func newBatchNorm(name string, cols, maxRows int, act activation) *batchNorm {
 		sum2:   make([]float64, cols),
 		scale:  make([]float32, cols),
 		shift:  make([]float32, cols),
-		xhat:   newBuffer(maxRows, cols),
-		y:      newBuffer(maxRows, cols),
-		dx:     newBuffer(maxRows, cols),
+		xhat:   newRowBuffer(maxRows, cols),
+		y:      newRowBuffer(maxRows, cols),
+		dx:     newRowBuffer(maxRows, cols),
 	}
 	if act.needsAux() {
-		b.aux = newBuffer(maxRows, cols)
+		b.aux = newRowBuffer(maxRows, cols)
 	}
 	return b
 }
@@ -98,10 +98,10 @@ func (b *batchNorm) forward(x *Tensor, train bool) *Tensor {
 		for r := 0; r < n*c; r += c {
 			xr, yr := x.Data[r:r+c], y.Data[r:r+c]
 			for j, v := range xr {
-				yr[j] = v*scale[j] + shift[j]
+				yr[j] = v * scale[j]
 			}
 		}
-		b.act.apply(y.Data, nil)
+		b.act.biasAct(y.Data, shift, nil) // + shift, activation
 		return y
 	}
 	// Two passes for the statistics, in float64: mean, then squared
@@ -137,14 +137,14 @@ func (b *batchNorm) forward(x *Tensor, train bool) *Tensor {
 		for j, v := range xr {
 			h := float32(float64(v)-mean[j]) * inv[j]
 			hr[j] = h
-			yr[j] = gamma[j]*h + beta[j]
+			yr[j] = gamma[j] * h
 		}
 	}
 	var aux []float32
 	if b.act.needsAux() {
 		aux = b.aux.view(n).Data
 	}
-	b.act.apply(y.Data, aux)
+	b.act.biasAct(y.Data, beta, aux) // + beta, activation
 	return y
 }
 

@@ -12,10 +12,10 @@ type dense struct {
 	w, b    *param // b is nil without bias
 	gemm    *Gemm
 
-	x   *Tensor // input of the last forward call
-	y   buffer  // output, after the activation
-	aux buffer  // activation derivative (GELU only)
-	dx  buffer
+	x   *Tensor   // input of the last forward call
+	y   rowBuffer // output, after the activation
+	aux rowBuffer // activation derivative (GELU only)
+	dx  rowBuffer
 }
 
 // newDense returns a dense layer for batches of up to maxRows samples. Its
@@ -24,14 +24,14 @@ func newDense(name string, in, out, maxRows int, bias bool, act activation, g *G
 	d := &dense{
 		name: name, in: in, out: out, act: act, gemm: g,
 		w:  &param{name: name + ".weight", layer: name, rows: in, cols: out, decay: true},
-		y:  newBuffer(maxRows, out),
-		dx: newBuffer(maxRows, in),
+		y:  newRowBuffer(maxRows, out),
+		dx: newRowBuffer(maxRows, in),
 	}
 	if bias {
 		d.b = &param{name: name + ".bias", layer: name, rows: 1, cols: out}
 	}
 	if act.needsAux() {
-		d.aux = newBuffer(maxRows, out)
+		d.aux = newRowBuffer(maxRows, out)
 	}
 	return d
 }
@@ -57,14 +57,7 @@ func (d *dense) forward(x *Tensor, train bool) *Tensor {
 	if d.b != nil {
 		b = d.b.w
 	}
-	if b == nil && d.act.kind == actIdentity {
-		return y
-	}
-	if b == nil {
-		d.act.apply(y.Data, aux)
-	} else {
-		d.act.biasAct(y.Data, b, aux)
-	}
+	d.act.biasAct(y.Data, b, aux)
 	return y
 }
 

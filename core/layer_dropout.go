@@ -1,6 +1,9 @@
 package core
 
-import "math/rand/v2"
+import (
+	"math"
+	"math/rand/v2"
+)
 
 // dropout is inverted dropout (Srivastava et al. 2014): while training each
 // element is zeroed with probability p and the survivors are scaled by
@@ -16,8 +19,8 @@ type dropout struct {
 	threshold uint32
 	rng       *rand.PCG
 
-	mask buffer // scale or 0 per element of the last training batch
-	y    buffer
+	mask rowBuffer // scale or 0 per element of the last training batch
+	y    rowBuffer
 	pass bool // the last forward call was the identity
 }
 
@@ -26,8 +29,8 @@ func newDropout(name string, cols, maxRows int, p float64, rng *rand.PCG) *dropo
 		name: name, cols: cols, p: p, rng: rng,
 		scale:     float32(1 / (1 - p)),
 		threshold: uint32(p * (1 << 32)),
-		mask:      newBuffer(maxRows, cols),
-		y:         newBuffer(maxRows, cols),
+		mask:      newRowBuffer(maxRows, cols),
+		y:         newRowBuffer(maxRows, cols),
 	}
 }
 
@@ -54,19 +57,21 @@ func (d *dropout) forward(x *Tensor, train bool) *Tensor {
 	return d.apply(x)
 }
 
+// keep returns the mask value for the draw u: 0 if u < threshold, else
+// the scale, without a branch (the outcome is random, so a branch would
+// be mispredicted often).
 func (d *dropout) keep(u uint32) float32 {
-	if u < d.threshold {
-		return 0
-	}
-	return d.scale
+	drop := uint32((uint64(u) - uint64(d.threshold)) >> 63) // 1 if u < threshold
+	return math.Float32frombits(math.Float32bits(d.scale) &^ -drop)
 }
 
 // apply returns x times the current mask.
 func (d *dropout) apply(x *Tensor) *Tensor {
 	y := d.y.view(x.Rows)
 	mask := d.mask.view(x.Rows).Data
-	for i, v := range x.Data[:len(mask)] {
-		y.Data[i] = v * mask[i]
+	yd, xd := y.Data[:len(mask)], x.Data[:len(mask)]
+	for i, m := range mask {
+		yd[i] = xd[i] * m
 	}
 	return y
 }
@@ -79,8 +84,9 @@ func (d *dropout) backward(dy *Tensor, needInput bool) *Tensor {
 		return dy
 	}
 	mask := d.mask.view(dy.Rows).Data
+	dd := dy.Data[:len(mask)]
 	for i, m := range mask {
-		dy.Data[i] *= m
+		dd[i] *= m
 	}
 	return dy
 }

@@ -32,7 +32,7 @@ type model struct {
 	denses []*dense
 	// units are the hidden layers' activation outputs, for diagnostics,
 	// parallel to denses (nil for the output layer).
-	units   []*buffer
+	units   []*rowBuffer
 	actKind actKind
 	drops   []*dropout
 	dropRNG *rand.PCG

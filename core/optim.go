@@ -167,7 +167,7 @@ func (o *optimizer) step(ps []*param, lr float64) int {
 		var mx uint32
 		switch o.kind {
 		case optSGD:
-			mx = sgdKernel(w, g, s1, gs, l2, flr, float32(o.momentum), o.nesterov)
+			mx = sgdKernel(w, g, s1, &sgdArgs{gs: gs, l2: l2, lr: flr, mom: float32(o.momentum)}, o.nesterov)
 		case optAdam, optAdamW:
 			wmul := float32(1)
 			if p.decay && o.kind == optAdamW {
@@ -182,7 +182,8 @@ func (o *optimizer) step(ps []*param, lr float64) int {
 				step: float32(lr / bc1), bc2: float32(1 / math.Sqrt(bc2)), eps: float32(o.eps),
 			})
 		case optRMSProp:
-			mx = rmspropKernel(w, g, s2, s1, gs, l2, flr, float32(o.rho), float32(1-o.rho), float32(o.eps), float32(o.momentum))
+			mx = rmspropKernel(w, g, s2, s1, &rmspropArgs{gs: gs, l2: l2, lr: flr,
+				rho: float32(o.rho), c: float32(1 - o.rho), eps: float32(o.eps), mom: float32(o.momentum)})
 		}
 		o.gradMax[i] = mx
 		if mx >= infBits && bad < 0 {

@@ -4,27 +4,27 @@ package core
 
 import "golang.org/x/sys/cpu"
 
-// useAdamAsm reports whether the AVX2 Adam kernel runs on this CPU. Tests
-// clear it to compare the kernels; nothing else changes it.
-var useAdamAsm = cpu.X86.HasAVX2
+// useOptAsm reports whether the AVX2 optimizer kernels run on this CPU.
+// They do whole vectors of 8 elements and the Go kernels the rest; both
+// round every operation the same way (no fused multiply-add), so the
+// results are the same bits. Tests clear useOptAsm to compare the
+// kernels; nothing else changes it.
+var useOptAsm = cpu.X86.HasAVX2
 
-// adamAsm runs the AVX2 kernel on whole vectors of 8 and adamGo on the
-// rest. Both round every operation the same way (no fused multiply-add),
-// so the results are the same bits.
-func adamAsm(w, g, m, v []float32, a *adamArgs) uint32 {
-	n := len(w) &^ 7
-	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	var mx uint32
-	if n > 0 {
-		mx = adamAVX2(&w[0], &g[0], &m[0], &v[0], n, a)
-	}
-	if n < len(w) {
-		mx = max(mx, adamGo(w[n:], g[n:], m[n:], v[n:], a))
-	}
-	return mx
-}
+// The assembly kernels work on n elements, n a positive multiple of 8.
 
-// adamAVX2 is adamGo on n elements, n a positive multiple of 8.
+// sgdAVX2 is sgdGo: mode 0 without momentum (buf unused), 1 with momentum,
+// 2 with Nesterov momentum.
+//
+//go:noescape
+func sgdAVX2(pw, pg, pbuf *float32, n int, args *sgdArgs, mode int) uint32
+
+// adamAVX2 is adamGo.
 //
 //go:noescape
 func adamAVX2(pw, pg, pm, pv *float32, n int, args *adamArgs) uint32
+
+// rmspropAVX2 is rmspropGo; pbuf is nil without momentum.
+//
+//go:noescape
+func rmspropAVX2(pw, pg, pv, pbuf *float32, n int, args *rmspropArgs) uint32

@@ -8,29 +8,70 @@ import "math"
 // separate multiplies and adds (no fused multiply-add) so that every
 // implementation gives the same bits.
 
+// sgdArgs are the per-step constants of an SGD update.
+type sgdArgs struct {
+	gs, l2, lr, mom float32 // gradient scale, L2 coefficient, rate, momentum
+}
+
 // sgdKernel is SGD with optional (Nesterov) momentum; buf is nil without
 // momentum.
-func sgdKernel(w, g, buf []float32, gs, l2, lr, mom float32, nesterov bool) uint32 {
+func sgdKernel(w, g, buf []float32, a *sgdArgs, nesterov bool) uint32 {
+	if len(w) == 0 {
+		return 0
+	}
+	if useOptAsm {
+		n := len(w) &^ 7
+		var mx uint32
+		if n > 0 {
+			var pbuf *float32
+			mode := 0
+			if buf != nil {
+				pbuf, mode = &buf[:n][0], 1
+				if nesterov {
+					mode = 2
+				}
+			}
+			mx = sgdAVX2(&w[0], &g[:n][0], pbuf, n, a, mode)
+		}
+		if n < len(w) {
+			if buf != nil {
+				buf = buf[n:]
+			}
+			mx = max(mx, sgdGo(w[n:], g[n:], buf, a, nesterov))
+		}
+		return mx
+	}
+	return sgdGo(w, g, buf, a, nesterov)
+}
+
+// The Go kernels convert every product to float32, which keeps the
+// compiler from fusing multiply-adds (as it may with GOAMD64=v3), so that
+// they match the assembly kernels bit for bit.
+
+func sgdGo(w, g, buf []float32, a *sgdArgs, nesterov bool) uint32 {
 	g = g[:len(w)]
+	gs, l2, lr, mom := a.gs, a.l2, a.lr, a.mom
 	var mx uint32
 	if buf == nil {
 		for i, gi := range g {
 			mx = max(mx, math.Float32bits(gi)&0x7fffffff)
-			gi = gi*gs + l2*w[i]
-			w[i] -= lr * gi
+			wi := w[i]
+			gi = float32(gi*gs) + float32(l2*wi)
+			w[i] = wi - float32(lr*gi)
 		}
 		return mx
 	}
 	buf = buf[:len(w)]
 	for i, gi := range g {
 		mx = max(mx, math.Float32bits(gi)&0x7fffffff)
-		gi = gi*gs + l2*w[i]
-		b := mom*buf[i] + gi
+		wi := w[i]
+		gi = float32(gi*gs) + float32(l2*wi)
+		b := float32(mom*buf[i]) + gi
 		buf[i] = b
 		if nesterov {
-			b = gi + mom*b
+			b = gi + float32(mom*b)
 		}
-		w[i] -= lr * b
+		w[i] = wi - float32(lr*b)
 	}
 	return mx
 }
@@ -50,10 +91,17 @@ func adamKernel(w, g, m, v []float32, a *adamArgs) uint32 {
 	if len(w) == 0 {
 		return 0
 	}
-	if useAdamAsm {
-		return adamAsm(w, g, m, v, a)
+	if useOptAsm {
+		n := len(w) &^ 7
+		var mx uint32
+		if n > 0 {
+			mx = adamAVX2(&w[0], &g[:n][0], &m[:n][0], &v[:n][0], n, a)
+		}
+		if n < len(w) {
+			mx = max(mx, adamGo(w[n:], g[n:], m[n:], v[n:], a))
+		}
+		return mx
 	}
-	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	return adamGo(w, g, m, v, a)
 }
 
@@ -63,9 +111,6 @@ func adamGo(w, g, m, v []float32, a *adamArgs) uint32 {
 	b1, c1, b2, c2 := a.b1, a.c1, a.b2, a.c2
 	step, bc2, eps := a.step, a.bc2, a.eps
 	var mx uint32
-	// The float32 conversions round every product, which keeps the
-	// compiler from fusing multiply-adds (as it may with GOAMD64=v3), so
-	// that this matches the assembly kernel bit for bit.
 	for i, gi := range g {
 		mx = max(mx, math.Float32bits(gi)&0x7fffffff)
 		wi := w[i]
@@ -78,29 +123,64 @@ func adamGo(w, g, m, v []float32, a *adamArgs) uint32 {
 	return mx
 }
 
+// rmspropArgs are the per-step constants of an RMSProp update.
+type rmspropArgs struct {
+	gs, l2, lr float32 // gradient scale, L2 coefficient, rate
+	rho, c     float32 // ρ and 1-ρ
+	eps, mom   float32
+}
+
 // rmspropKernel is RMSProp with optional momentum (buf nil without).
-func rmspropKernel(w, g, v, buf []float32, gs, l2, lr, rho, c, eps, mom float32) uint32 {
+func rmspropKernel(w, g, v, buf []float32, a *rmspropArgs) uint32 {
+	if len(w) == 0 {
+		return 0
+	}
+	if useOptAsm {
+		n := len(w) &^ 7
+		var mx uint32
+		if n > 0 {
+			var pbuf *float32
+			if buf != nil {
+				pbuf = &buf[:n][0]
+			}
+			mx = rmspropAVX2(&w[0], &g[:n][0], &v[:n][0], pbuf, n, a)
+		}
+		if n < len(w) {
+			if buf != nil {
+				buf = buf[n:]
+			}
+			mx = max(mx, rmspropGo(w[n:], g[n:], v[n:], buf, a))
+		}
+		return mx
+	}
+	return rmspropGo(w, g, v, buf, a)
+}
+
+func rmspropGo(w, g, v, buf []float32, a *rmspropArgs) uint32 {
 	g, v = g[:len(w)], v[:len(w)]
+	gs, l2, lr, rho, c, eps, mom := a.gs, a.l2, a.lr, a.rho, a.c, a.eps, a.mom
 	var mx uint32
 	if buf == nil {
 		for i, gi := range g {
 			mx = max(mx, math.Float32bits(gi)&0x7fffffff)
-			gi = gi*gs + l2*w[i]
-			vi := rho*v[i] + c*(gi*gi)
+			wi := w[i]
+			gi = float32(gi*gs) + float32(l2*wi)
+			vi := float32(rho*v[i]) + float32(c*float32(gi*gi))
 			v[i] = vi
-			w[i] -= lr * gi / (sqrt32(vi) + eps)
+			w[i] = wi - float32(lr*(gi/(sqrt32(vi)+eps)))
 		}
 		return mx
 	}
 	buf = buf[:len(w)]
 	for i, gi := range g {
 		mx = max(mx, math.Float32bits(gi)&0x7fffffff)
-		gi = gi*gs + l2*w[i]
-		vi := rho*v[i] + c*(gi*gi)
+		wi := w[i]
+		gi = float32(gi*gs) + float32(l2*wi)
+		vi := float32(rho*v[i]) + float32(c*float32(gi*gi))
 		v[i] = vi
-		b := mom*buf[i] + gi/(sqrt32(vi)+eps)
+		b := float32(mom*buf[i]) + gi/(sqrt32(vi)+eps)
 		buf[i] = b
-		w[i] -= lr * b
+		w[i] = wi - float32(lr*b)
 	}
 	return mx
 }

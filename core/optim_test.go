@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -320,28 +321,74 @@ func TestSchedule(t *testing.T) {
 	}
 }
 
-// TestAdamKernels checks that the assembly Adam kernel (where there is
-// one) gives the same bits as the Go kernel, on every length around the
-// vector width and on special values.
-func TestAdamKernels(t *testing.T) {
-	if unsafe.Offsetof(adamArgs{}.eps) != 36 || unsafe.Sizeof(adamArgs{}) != 40 {
-		t.Fatalf("adamArgs layout changed; the assembly reads ten packed float32s")
+// TestOptimizerKernels checks that the assembly optimizer kernels (where
+// there are some) give the same bits as the Go kernels, on every length
+// around the vector width and on special values.
+func TestOptimizerKernels(t *testing.T) {
+	if unsafe.Offsetof(adamArgs{}.eps) != 36 || unsafe.Offsetof(sgdArgs{}.mom) != 12 || unsafe.Offsetof(rmspropArgs{}.mom) != 24 {
+		t.Fatalf("kernel argument layout changed; the assembly reads packed float32s")
 	}
-	if !useAdamAsm {
-		t.Skip("no assembly Adam kernel on this CPU")
+	if !useOptAsm {
+		t.Skip("no assembly optimizer kernels on this CPU")
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	args := []adamArgs{
+	type kernel struct {
+		name string
+		// run updates w, s1, s2 from g with the active kernels (asm) or
+		// the Go ones.
+		run func(w, g, s1, s2 []float32, asm bool) uint32
+	}
+	adam := []adamArgs{
 		{gs: 1, l2: 0, wmul: 1, b1: 0.9, c1: 0.1, b2: 0.999, c2: 0.001, step: 0.01, bc2: 31.6, eps: 1e-8},
 		{gs: 0.37, l2: 0.01, wmul: 0.999, b1: 0.8, c1: 0.2, b2: 0.99, c2: 0.01, step: 0.003, bc2: 1.2, eps: 1e-6},
 	}
-	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1001} {
-		for ai := range args {
-			a := &args[ai]
+	sgd := sgdArgs{gs: 0.7, l2: 0.01, lr: 0.1, mom: 0.9}
+	rms := rmspropArgs{gs: 0.9, l2: 0.001, lr: 0.01, rho: 0.9, c: 0.1, eps: 1e-7, mom: 0.5}
+	kernels := []kernel{
+		{"adam", func(w, g, s1, s2 []float32, asm bool) uint32 {
+			if asm {
+				return adamKernel(w, g, s1, s2, &adam[0])
+			}
+			return adamGo(w, g, s1, s2, &adam[0])
+		}},
+		{"adamw l2 clip", func(w, g, s1, s2 []float32, asm bool) uint32 {
+			if asm {
+				return adamKernel(w, g, s1, s2, &adam[1])
+			}
+			return adamGo(w, g, s1, s2, &adam[1])
+		}},
+	}
+	for _, mode := range []struct {
+		name          string
+		mom, nesterov bool
+	}{{"sgd", false, false}, {"sgd momentum", true, false}, {"sgd nesterov", true, true}} {
+		kernels = append(kernels, kernel{mode.name, func(w, g, s1, s2 []float32, asm bool) uint32 {
+			if !mode.mom {
+				s1 = nil
+			}
+			if asm {
+				return sgdKernel(w, g, s1, &sgd, mode.nesterov)
+			}
+			return sgdGo(w, g, s1, &sgd, mode.nesterov)
+		}})
+	}
+	for _, mom := range []bool{false, true} {
+		kernels = append(kernels, kernel{fmt.Sprintf("rmsprop momentum=%v", mom), func(w, g, s1, s2 []float32, asm bool) uint32 {
+			if !mom {
+				s1 = nil
+			}
+			if asm {
+				return rmspropKernel(w, g, s2, s1, &rms)
+			}
+			return rmspropGo(w, g, s2, s1, &rms)
+		}})
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, k := range kernels {
+		for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 31, 33, 64, 1001} {
 			w, g := randSlice(rng, n, 1), randSlice(rng, n, 0.1)
-			m, v := randSlice(rng, n, 0.01), randSlice(rng, n, 0.01)
-			for i := range v {
-				v[i] *= v[i]
+			s1, s2 := randSlice(rng, n, 0.01), randSlice(rng, n, 0.01)
+			for i := range s2 {
+				s2[i] *= s2[i] // a second moment is not negative
 			}
 			if n > 20 {
 				g[3] = float32(math.NaN())
@@ -349,17 +396,19 @@ func TestAdamKernels(t *testing.T) {
 				g[12] = 1e-42 // subnormal
 				g[19] = 0
 			}
-			w2, g2 := append([]float32(nil), w...), append([]float32(nil), g...)
-			m2, v2 := append([]float32(nil), m...), append([]float32(nil), v...)
-			mxAsm := adamAsm(w, g, m, v, a)
-			mxGo := adamGo(w2, g2, m2, v2, a)
-			if mxAsm != mxGo {
-				t.Errorf("n=%d: max |g| bits %#x (asm), %#x (go)", n, mxAsm, mxGo)
-			}
-			for i := range w {
-				for _, p := range [][2]float32{{w[i], w2[i]}, {m[i], m2[i]}, {v[i], v2[i]}} {
-					if math.Float32bits(p[0]) != math.Float32bits(p[1]) {
-						t.Fatalf("n=%d args %d element %d: asm %v, go %v", n, ai, i, p[0], p[1])
+			cp := func(x []float32) []float32 { return append([]float32(nil), x...) }
+			w2, g2, s12, s22 := cp(w), cp(g), cp(s1), cp(s2)
+			for step := range 2 {
+				mxAsm := k.run(w, g, s1, s2, true)
+				mxGo := k.run(w2, g2, s12, s22, false)
+				if mxAsm != mxGo {
+					t.Errorf("%s n=%d: max |g| bits %#x (asm), %#x (go)", k.name, n, mxAsm, mxGo)
+				}
+				for _, p := range [][2][]float32{{w, w2}, {s1, s12}, {s2, s22}} {
+					for i := range p[0] {
+						if math.Float32bits(p[0][i]) != math.Float32bits(p[1][i]) {
+							t.Fatalf("%s n=%d step %d element %d: asm %v, go %v", k.name, n, step+1, i, p[0][i], p[1][i])
+						}
 					}
 				}
 			}

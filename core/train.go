@@ -2,6 +2,7 @@ package core
 
 import (
 	"context"
+	"encoding"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,14 +15,18 @@ const evalRows = 256
 
 // A Trainer trains one MLP on one data set: seeded, shuffled mini-batches,
 // a validation pass after every epoch, early stopping, diagnostics and
-// checkpoints. It runs on the calling goroutine only, and for the same
-// Config and data it computes bit-identical losses on any machine state
-// (GOMAXPROCS, timing, interruptions resumed from checkpoints).
+// checkpoints. It runs on the calling goroutine only and starts no
+// goroutines. For the same Config, data and build it computes
+// bit-identical losses whatever GOMAXPROCS, timing or interruptions
+// (resumed from checkpoints); the kernels chosen for a CPU are tested to
+// agree bit for bit with their portable versions, except the GEMM
+// micro-kernel, whose fused multiply-adds may change the last bits
+// between machines.
 //
 // A Trainer is not safe for concurrent use. Trainers share nothing, so
 // concurrent trials each use their own, and may share read-only Datasets.
 type Trainer struct {
-	s          *setup
+	s          *trainSetup
 	train, val *Dataset
 	model      *model
 	opt        *optimizer
@@ -30,10 +35,10 @@ type Trainer struct {
 	batches    int // per epoch
 	statsBatch int // the batch whose gradients the diagnostics describe
 
-	trainLabels, valLabels []int32 // class indices, for softmax cross-entropy
-	xb, yb, dz             buffer  // batch features, targets and loss gradient
-	lb                     []int32 // batch labels
-	xv, yv                 Tensor  // views of evaluation chunks
+	trainLabels, valLabels []int32   // class indices, for softmax cross-entropy
+	xb, yb, dz             rowBuffer // batch features, targets and loss gradient
+	lb                     []int32   // batch labels
+	xv, yv                 Tensor    // views of evaluation chunks
 
 	perm      []int32 // sample order of epoch permEpoch
 	permEpoch int
@@ -86,8 +91,8 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		sched:   newSchedule(&s.Schedule, s.Optimizer.LearningRate, s.Train.Epochs),
 		bs:      bs,
 		batches: (train.Len() + bs - 1) / bs,
-		xb:      newBuffer(bs, s.Model.Inputs),
-		dz:      newBuffer(bs, s.Model.Outputs),
+		xb:      newRowBuffer(bs, s.Model.Inputs),
+		dz:      newRowBuffer(bs, s.Model.Outputs),
 		shuffle: rand.NewPCG(0, 0),
 		best:    math.Inf(1),
 		diag:    make([]layerDiag, len(m.denses)),
@@ -107,7 +112,7 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		t.trainLabels, t.valLabels = classLabels(train), classLabels(val)
 		t.lb = make([]int32, bs)
 	} else {
-		t.yb = newBuffer(bs, train.Y.Cols)
+		t.yb = newRowBuffer(bs, train.Y.Cols)
 	}
 	return t, nil
 }
@@ -118,6 +123,18 @@ func classLabels(d *Dataset) []int32 {
 		l[i] = int32(v)
 	}
 	return l
+}
+
+var _ encoding.BinaryMarshaler = (*Trainer)(nil)
+var _ encoding.BinaryUnmarshaler = (*Trainer)(nil)
+
+// ParamCount returns the number of trainable parameters of the model.
+func (t *Trainer) ParamCount() int {
+	n := 0
+	for _, p := range t.model.params {
+		n += p.len()
+	}
+	return n
 }
 
 // Epoch returns the number of complete epochs trained.
@@ -302,101 +319,4 @@ func (t *Trainer) gather(idx []int32) *Tensor {
 		copy(yb.Data[i*yc:(i+1)*yc], Y[int(r)*yc:(int(r)+1)*yc])
 	}
 	return xb
-}
-
-func (t *Trainer) hasAccuracy() bool {
-	return t.s.loss == lossSoftmaxCE || (t.s.loss == lossBCE && t.train.Task == Classification)
-}
-
-// evaluate returns the summed loss and the number of correct predictions
-// of the model in evaluation mode on x (targets y or labels).
-func (t *Trainer) evaluate(x, y *Tensor, labels []int32) (loss float64, correct int) {
-	chunk := t.model.maxRows
-	for lo := 0; lo < x.Rows; lo += chunk {
-		hi := min(lo+chunk, x.Rows)
-		t.xv = Tensor{Rows: hi - lo, Cols: x.Cols, Data: x.Data[lo*x.Cols : hi*x.Cols]}
-		z := t.model.forward(&t.xv, false)
-		var lb []int32
-		var yv *Tensor
-		if labels != nil {
-			lb = labels[lo:hi]
-		} else {
-			t.yv = Tensor{Rows: hi - lo, Cols: y.Cols, Data: y.Data[lo*y.Cols : hi*y.Cols]}
-			yv = &t.yv
-		}
-		l, c := t.s.loss.lossEval(z, lb, yv)
-		loss += l
-		correct += c
-	}
-	return loss, correct
-}
-
-// Metrics are a model's loss and, for classifiers, accuracy on a data set.
-type Metrics struct {
-	Loss        float64 // mean loss per sample
-	Accuracy    float64 // fraction classified correctly, if HasAccuracy
-	HasAccuracy bool
-}
-
-// Evaluate returns the model's metrics on d in evaluation mode (dropout
-// off, batch normalization with its running statistics). d must have the
-// training data's shape and task; otherwise Evaluate returns an error.
-func (t *Trainer) Evaluate(d *Dataset) (Metrics, error) {
-	if err := checkData(d); err != nil {
-		return Metrics{}, fmt.Errorf("evaluate: %w", err)
-	}
-	if d.Task != t.train.Task || d.X.Cols != t.train.X.Cols || d.Y.Cols != t.train.Y.Cols || d.Classes != t.train.Classes {
-		return Metrics{}, fmt.Errorf("evaluate: data of %d features, %d targets, task %v and %d classes does not match the model's training data",
-			d.X.Cols, d.Y.Cols, d.Task, d.Classes)
-	}
-	var lb []int32
-	if t.s.loss == lossSoftmaxCE {
-		lb = classLabels(d)
-	}
-	loss, correct := t.evaluate(d.X, d.Y, lb)
-	m := Metrics{Loss: loss / float64(d.Len()), HasAccuracy: t.hasAccuracy()}
-	if m.HasAccuracy {
-		m.Accuracy = float64(correct) / float64(d.Len())
-	}
-	return m, nil
-}
-
-// Predict returns the model's predictions for the samples of x (one per
-// row) in evaluation mode: class probabilities for softmax cross-entropy,
-// probabilities for binary cross-entropy, the outputs for mean squared
-// error. It panics if x does not have the model's number of inputs.
-func (t *Trainer) Predict(x *Tensor) *Tensor {
-	checkCols("Predict", x, t.s.Model.Inputs)
-	out := NewTensor(x.Rows, t.s.Model.Outputs)
-	chunk := t.model.maxRows
-	for lo := 0; lo < x.Rows; lo += chunk {
-		hi := min(lo+chunk, x.Rows)
-		t.xv = Tensor{Rows: hi - lo, Cols: x.Cols, Data: x.Data[lo*x.Cols : hi*x.Cols]}
-		z := t.model.forward(&t.xv, false)
-		copy(out.Data[lo*out.Cols:], z.Data)
-	}
-	switch t.s.loss {
-	case lossSoftmaxCE:
-		for i := range out.Rows {
-			softmaxRow(out.Row(i))
-		}
-	case lossBCE:
-		for i, v := range out.Data {
-			out.Data[i] = sigmoid32(v)
-		}
-	}
-	return out
-}
-
-func softmaxRow(r []float32) {
-	m := rowMax(r)
-	var s float32
-	for j, v := range r {
-		e := exp32(v - m)
-		r[j] = e
-		s += e
-	}
-	for j := range r {
-		r[j] /= s
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,11 +126,11 @@ func BenchmarkFitEpoch(b *testing.B) {
 // BenchmarkOptimizerStep is one update of the 784-256-128-10 network's
 // 235,146 parameters.
 func BenchmarkOptimizerStep(b *testing.B) {
-	for _, name := range []string{"sgd", "adam", "adam-go", "rmsprop"} {
+	for _, name := range []string{"sgd", "adam", "rmsprop", "sgd/go", "adam/go", "rmsprop/go"} {
 		b.Run(name, func(b *testing.B) {
-			if name == "adam-go" {
-				defer func(v bool) { useAdamAsm = v }(useAdamAsm)
-				useAdamAsm, name = false, "adam"
+			if n, ok := strings.CutSuffix(name, "/go"); ok {
+				defer func(v bool) { useOptAsm = v }(useOptAsm)
+				useOptAsm, name = false, n
 			}
 			cfg := MLPConfig{Inputs: 784, Hidden: []int{256, 128}, Outputs: 10}
 			m := newModel(&cfg, activation{kind: actReLU}, initHeUniform, initGlorotUniform, 1, 1)
@@ -139,8 +140,12 @@ func BenchmarkOptimizerStep(b *testing.B) {
 			oc := OptimizerConfig{Name: name, LearningRate: 1e-3, Momentum: 0.9}
 			o := newOptimizer(&oc, len(m.w), len(m.params))
 			b.SetBytes(int64(len(m.w) * 4))
+			cpu := startTrainTimer()
 			for i := 0; i < b.N; i++ {
 				o.step(m.params, 1e-3)
+			}
+			if d := cpu.stop(); d > 0 {
+				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
 			}
 		})
 	}
@@ -214,5 +219,35 @@ func BenchmarkDiagnostics(b *testing.B) {
 		r := float64(diagCPU) / float64(stepCPU)
 		b.ReportMetric(r, "diag/step")
 		b.ReportMetric(100*r/469, "overhead-%")
+	}
+}
+
+// BenchmarkTrainActivation is BenchmarkTrainMLP at batch 128 with each
+// hidden activation, and with batch normalization and dropout.
+func BenchmarkTrainActivation(b *testing.B) {
+	train := fashionLike(8192, 1)
+	val := fashionLike(256, 2)
+	for _, v := range []string{"relu", "leaky_relu", "tanh", "sigmoid", "gelu", "relu+batchnorm", "relu+dropout"} {
+		b.Run(v, func(b *testing.B) {
+			cfg := fashionConfig(128)
+			act, extra, _ := strings.Cut(v, "+")
+			cfg.Model.Activation = act
+			cfg.Model.BatchNorm = extra == "batchnorm"
+			if extra == "dropout" {
+				cfg.Model.Dropout = 0.2
+			}
+			tr, err := NewTrainer(cfg, train, val)
+			if err != nil {
+				b.Fatal(err)
+			}
+			step := stepTrainer(b, tr)
+			step()
+			b.ResetTimer()
+			start, cpu := time.Now(), startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				step()
+			}
+			reportRate(b, b.N*128, time.Since(start), cpu.stop())
+		})
 	}
 }

@@ -15,8 +15,8 @@ type Config struct {
 	Train     TrainConfig
 }
 
-// setup is a validated Config with its names parsed.
-type setup struct {
+// trainSetup is a validated Config with its names parsed.
+type trainSetup struct {
 	Config
 	act           activation
 	init, outInit initKind
@@ -26,8 +26,8 @@ type setup struct {
 // resolve validates c against the data and fills in Model.Inputs and
 // Model.Outputs. Errors name the configuration field at fault
 // ("model.hidden[1]: ...") or the data set ("train data: ...").
-func (c Config) resolve(train, val *Dataset) (*setup, error) {
-	s := &setup{Config: c}
+func (c Config) resolve(train, val *Dataset) (*trainSetup, error) {
+	s := &trainSetup{Config: c}
 	s.Model.Hidden = append([]int(nil), c.Model.Hidden...)
 	m := &s.Model
 	var err error

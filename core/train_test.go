@@ -32,9 +32,9 @@ func spiralConfig() Config {
 	}
 }
 
-// fit trains a fresh trainer to cfg.Train.Epochs and returns every epoch's
+// fitAll trains a fresh trainer to cfg.Train.Epochs and returns every epoch's
 // stats.
-func fit(t testing.TB, cfg Config, train, val *Dataset) ([]EpochStats, *Trainer) {
+func fitAll(t testing.TB, cfg Config, train, val *Dataset) ([]EpochStats, *Trainer) {
 	t.Helper()
 	tr, err := NewTrainer(cfg, train, val)
 	if err != nil {
@@ -53,7 +53,7 @@ func fit(t testing.TB, cfg Config, train, val *Dataset) ([]EpochStats, *Trainer)
 
 func TestLearnSpirals(t *testing.T) {
 	train, val := holdOut(Spirals(1000, 2, 0.03, 7), 0.3)
-	stats, tr := fit(t, spiralConfig(), train, val)
+	stats, tr := fitAll(t, spiralConfig(), train, val)
 	last := stats[len(stats)-1]
 	t.Logf("epoch %d: train loss %.4f, val loss %.4f, val accuracy %.3f", last.Epoch, last.TrainLoss, last.ValLoss, last.ValAccuracy)
 	if !last.HasAccuracy || last.ValAccuracy < 0.95 {
@@ -65,6 +65,9 @@ func TestLearnSpirals(t *testing.T) {
 	m, err := tr.Evaluate(val)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := tr.ParamCount(); n != 2*32+32+32*32+32+32*2+2 {
+		t.Errorf("ParamCount() = %d", n)
 	}
 	if m.Loss != last.ValLoss || m.Accuracy != last.ValAccuracy || !m.HasAccuracy {
 		t.Errorf("Evaluate = %+v, last epoch %v, %v", m, last.ValLoss, last.ValAccuracy)
@@ -100,7 +103,7 @@ func TestLearnFriedman1(t *testing.T) {
 		Schedule:  ScheduleConfig{Kind: "cosine"},
 		Train:     TrainConfig{Epochs: 40, BatchSize: 32, Seed: 2},
 	}
-	stats, _ := fit(t, cfg, train, val)
+	stats, _ := fitAll(t, cfg, train, val)
 	last := stats[len(stats)-1]
 	// R² = 1 - MSE/Var(y) on the validation set.
 	mean, v := 0.0, 0.0
@@ -133,7 +136,7 @@ func TestDeterminism(t *testing.T) {
 	var runs [][]EpochStats
 	for _, procs := range []int{1, 2, 1} {
 		old := runtime.GOMAXPROCS(procs)
-		s, _ := fit(t, cfg, train, val)
+		s, _ := fitAll(t, cfg, train, val)
 		runtime.GOMAXPROCS(old)
 		runs = append(runs, s)
 	}
@@ -147,7 +150,7 @@ func TestDeterminism(t *testing.T) {
 	}
 	// A different seed gives different losses.
 	cfg.Train.Seed++
-	other, _ := fit(t, cfg, train, val)
+	other, _ := fitAll(t, cfg, train, val)
 	if other[0].TrainLoss == runs[0][0].TrainLoss {
 		t.Errorf("seeds %d and %d gave the same loss", cfg.Train.Seed-1, cfg.Train.Seed)
 	}
@@ -240,7 +243,7 @@ func TestDivergence(t *testing.T) {
 		t.Fatalf("Fit = %v, want a *DivergenceError", err)
 	}
 	t.Logf("%v", err)
-	if de.Epoch != 1 || de.Batch < 1 || de.Batch > 10 || de.Layer == "" || (de.What != "NaN" && de.What != "Inf") {
+	if de.Epoch != 1 || de.Batch < 1 || de.Batch > 10 || de.Layer != "loss" || (de.What != "NaN" && de.What != "Inf") {
 		t.Errorf("divergence %+v", de)
 	}
 	want := "diverged at epoch 1, batch "
@@ -365,7 +368,7 @@ func TestEpochStats(t *testing.T) {
 	cfg := spiralConfig()
 	cfg.Train.Epochs = 3
 	cfg.Schedule = ScheduleConfig{Kind: "cosine"}
-	stats, tr := fit(t, cfg, train, val)
+	stats, tr := fitAll(t, cfg, train, val)
 	if tr.batches != 8 || tr.statsBatch != 6 {
 		t.Errorf("batches %d, stats batch %d; want 8 and 6", tr.batches, tr.statsBatch)
 	}

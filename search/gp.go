@@ -52,9 +52,11 @@ const (
 // Parameters are encoded on the unit cube: ranges linearly (log ranges in
 // log space), int and step ranges rounded when decoded, choices one-hot; an
 // inactive conditional parameter takes a fixed encoding (0.5 for a range,
-// all zeros for a choice). Losses are robustly standardized (see
-// gpTargets): failed trials take the worst finite loss, and a heavy upper
-// tail is compressed logarithmically.
+// all zeros for a choice). Losses are robustly standardized: failed
+// trials take the worst finite loss, the scale comes from the better half
+// of the trials, and the upper tail is compressed logarithmically and
+// capped, so that diverged runs (losses of 1e6 among losses near 1) do not
+// flatten the rest.
 //
 // The prior mean is pessimistic: targets are shifted so that the worst
 // observation sits at the GP's zero mean. Far from the data the model

@@ -8,6 +8,10 @@ import (
 	"github.com/dltune/dltune"
 )
 
+// TestGPDeterministic checks that a suggestion depends only on the seed, the
+// trial number, the observations and the pending trials: a resumed study,
+// which builds a new GP and asks with the same history, gets the same
+// answer as one that never stopped.
 func TestGPDeterministic(t *testing.T) {
 	s := gpMixedSpace()
 	obs := gpBenchObs(s, 40)

@@ -101,6 +101,7 @@ func BenchmarkRecordTrial(b *testing.B) {
 func BenchmarkCommit(b *testing.B) {
 	db := openTest(b)
 	v := make([]byte, 100)
+	cpu := cpuTime()
 	for b.Loop() {
 		err := db.bdb.Update(func(tx *bolt.Tx) error {
 			return tx.Bucket(metaBucket).Put([]byte("bench"), v)
@@ -110,6 +111,7 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/commit")
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/commit")
 }
 
 func benchRecord(b *testing.B, noSync bool, writers, existing, ckptSize int) {
@@ -124,6 +126,7 @@ func benchRecord(b *testing.B, noSync bool, writers, existing, ckptSize int) {
 		ckpt = make([]byte, ckptSize)
 	}
 	commits := db.commits.Load()
+	cpu := cpuTime()
 	b.ResetTimer()
 	if writers == 1 {
 		for b.Loop() {
@@ -148,6 +151,7 @@ func benchRecord(b *testing.B, noSync bool, writers, existing, ckptSize int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/trial")
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/trial")
 	changes := float64(b.N * (2 + benchEpochs))
 	b.ReportMetric(changes/float64(db.commits.Load()-commits), "changes/commit")
 }
@@ -162,6 +166,7 @@ func BenchmarkTrials(b *testing.B) {
 				b.Fatal(err)
 			}
 			prefill(b, db, "s", existing)
+			cpu := cpuTime()
 			for b.Loop() {
 				trials, err := db.Trials(bg, "s")
 				if err != nil || len(trials) != existing {
@@ -169,6 +174,7 @@ func BenchmarkTrials(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(existing), "ns/trial")
+			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(existing), "cpu-ns/trial")
 		})
 	}
 }

@@ -220,7 +220,7 @@ func TestWriteTable(t *testing.T) {
 
 func TestRegistry(t *testing.T) {
 	reg := DefaultRegistry()
-	if got := strings.Join(reg.Names(), ","); got != "random,tpe,tpe-univariate" {
+	if got := strings.Join(reg.Names(), ","); got != "gp,random,tpe,tpe-univariate" {
 		t.Errorf("Names = %s", got)
 	}
 	for _, name := range reg.Names() {
@@ -229,9 +229,9 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("New(%q) = %v, %v", name, s, err)
 		}
 	}
-	_, err := reg.New("gp", Branin().Space, 1)
-	if err == nil || !strings.Contains(err.Error(), "random, tpe, tpe-univariate") {
-		t.Errorf("New(gp) = %v, want an error listing the strategies", err)
+	_, err := reg.New("cmaes", Branin().Space, 1)
+	if err == nil || !strings.Contains(err.Error(), "gp, random, tpe, tpe-univariate") {
+		t.Errorf("New(cmaes) = %v, want an error listing the strategies", err)
 	}
 	bad := &search.Space{Params: []search.Param{{Name: "x"}}}
 	if _, err := reg.New("tpe", bad, 1); err == nil {

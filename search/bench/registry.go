@@ -16,7 +16,8 @@ type NewSampler func(space *search.Space, seed uint64) (search.Sampler, error)
 type Registry map[string]NewSampler
 
 // DefaultRegistry returns a new registry of the samplers of package search:
-// "random", "tpe" (multivariate, the default TPE) and "tpe-univariate".
+// "random", "tpe" (multivariate, the default TPE), "tpe-univariate" and
+// "gp" (the Gaussian-process sampler with default options).
 func DefaultRegistry() Registry {
 	return Registry{
 		"random": func(s *search.Space, seed uint64) (search.Sampler, error) {
@@ -27,6 +28,9 @@ func DefaultRegistry() Registry {
 		},
 		"tpe-univariate": func(s *search.Space, seed uint64) (search.Sampler, error) {
 			return search.NewTPE(s, search.TPEOptions{Seed: seed, Univariate: true})
+		},
+		"gp": func(s *search.Space, seed uint64) (search.Sampler, error) {
+			return search.NewGP(s, search.GPOptions{Seed: seed})
 		},
 	}
 }

@@ -39,7 +39,7 @@ func TestReport(t *testing.T) {
 	reg["tpe-optuna-univariate"] = func(s *search.Space, seed uint64) (search.Sampler, error) {
 		return search.NewTPE(s, search.TPEOptions{Seed: seed, Bandwidth: 0.2, MagicClip: 1, Univariate: true})
 	}
-	strategies := []string{"random", "tpe", "tpe-univariate"}
+	strategies := []string{"random", "tpe", "tpe-univariate", "gp"}
 	if s := os.Getenv("DLTUNE_BENCH_STRATEGIES"); s != "" {
 		strategies = splitComma(s)
 	}
