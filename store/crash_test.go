@@ -72,6 +72,7 @@ func init() {
 					}
 					for tr.Epochs() < crashEpochs {
 						addEpoch(tr)
+						var err error
 						if tr.Epochs()%2 == 1 {
 							err = db.UpdateTrial(bg, "s", tr)
 						} else {
