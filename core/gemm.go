@@ -6,6 +6,7 @@ import "fmt"
 // blocked kernels so that repeated products allocate nothing. The zero value
 // is ready to use. A Gemm is not safe for concurrent use.
 type Gemm struct {
+	pa, pb []float32 // packed blocks of op(A) and op(B)
 }
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, where
@@ -18,7 +19,7 @@ type Gemm struct {
 // or a slice is too short for the shape it is given.
 func (g *Gemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	sgemmRef(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g.sgemm(bestKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Sgemm is Gemm.Sgemm with a temporary Gemm; it allocates packing buffers on

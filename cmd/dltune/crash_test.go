@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/store"
+)
+
+// process is dltune running as a child process: the test binary re-executed
+// with DLTUNE_AS_MAIN set (see TestMain).
+type process struct {
+	cmd   *exec.Cmd
+	lines chan string // stderr, line by line; closed at EOF
+	done  chan struct{}
+	err   error
+	log   strings.Builder
+}
+
+func start(t *testing.T, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"--"}, args...)...)
+	cmd.Env = append(os.Environ(), "DLTUNE_AS_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.log.WriteString(sc.Text() + "\n")
+			select {
+			case p.lines <- sc.Text():
+			default:
+			}
+		}
+		close(p.lines)
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p
+}
+
+// wait waits for the process to exit and returns its status.
+func (p *process) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Minute):
+		p.cmd.Process.Kill()
+		t.Fatalf("dltune did not exit; its log:\n%s", p.log.String())
+	}
+	var ee *exec.ExitError
+	switch {
+	case p.err == nil:
+		return 0
+	case errors.As(p.err, &ee):
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	t.Fatal(p.err)
+	return -1
+}
+
+// waitFor waits for a stderr line containing s; false if the process ended.
+func (p *process) waitFor(s string) bool {
+	for l := range p.lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// crashStudy writes the crash tests' study file into dir: eight trials
+// long enough to be killed mid-epoch, and returns its path.
+func crashStudy(t *testing.T, dir string, trials int) string {
+	t.Helper()
+	src, err := os.ReadFile("testdata/crash.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raceEnabled {
+		src = []byte(strings.Replace(string(src), "samples: 30000", "samples: 6000", 1))
+	}
+	src = []byte(strings.Replace(string(src), "trials: 8", fmt.Sprintf("trials: %d", trials), 1))
+	path := filepath.Join(dir, "crash.yaml")
+	if err := os.WriteFile(path, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// snapshot reads every trial of study from the store at path.
+func snapshot(t *testing.T, path, study string) []*dltune.Trial {
+	t.Helper()
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatalf("open store after the process ended: %v", err)
+	}
+	defer db.Close()
+	trials, err := db.Trials(context.Background(), study)
+	if err != nil && !errors.Is(err, dltune.ErrNotFound) {
+		t.Fatal(err)
+	}
+	return trials
+}
+
+// checkInvariants checks what no interruption may break, against the
+// trials seen before it.
+func checkInvariants(t *testing.T, before, after []*dltune.Trial) {
+	t.Helper()
+	seen := map[int]bool{}
+	for i, tr := range after {
+		if seen[tr.Number] {
+			t.Errorf("trial number %d used twice", tr.Number)
+		}
+		seen[tr.Number] = true
+		if tr.Number != i {
+			t.Errorf("trial %d stored at position %d: numbers have a gap", tr.Number, i)
+		}
+		for k, e := range tr.Curve {
+			if e.Epoch != k+1 {
+				t.Errorf("trial %d: curve entry %d is epoch %d: the curve is not continuous", tr.Number, k, e.Epoch)
+			}
+		}
+	}
+	if len(after) < len(before) {
+		t.Fatalf("trials lost: %d before, %d after", len(before), len(after))
+	}
+	for i, b := range before {
+		a := after[i]
+		if b.State.Finished() {
+			if a.State != b.State || a.Epochs() != b.Epochs() || a.Loss() != b.Loss() || !a.Params.Equal(b.Params) {
+				t.Errorf("finished trial %d changed: %s after %d epochs (loss %v), was %s after %d (loss %v)",
+					b.Number, a.State, a.Epochs(), a.Loss(), b.State, b.Epochs(), b.Loss())
+			}
+			continue
+		}
+		if a.Epochs() < b.Epochs() {
+			t.Errorf("trial %d lost epochs: %d, was %d", b.Number, a.Epochs(), b.Epochs())
+		}
+	}
+}
+
+// checkResumes checks that every resumption of a trial continued from the
+// epochs it had stored: no trained epoch that was recorded is trained
+// twice.
+func checkResumes(t *testing.T, trials []*dltune.Trial) {
+	t.Helper()
+	for _, tr := range trials {
+		last := 0
+		for _, e := range tr.Events {
+			if strings.HasPrefix(e.What, "restarted") && e.Epoch > 0 {
+				t.Errorf("trial %d restarted from scratch after %d epochs: %q", tr.Number, e.Epoch, e.What)
+			}
+			if e.Epoch < last && !strings.HasPrefix(e.What, "restarted") {
+				t.Errorf("trial %d: event %q at epoch %d after one at epoch %d", tr.Number, e.What, e.Epoch, last)
+			}
+			last = e.Epoch
+		}
+	}
+}
+
+func TestInterruptWithSignal(t *testing.T) {
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "int.db")
+	p := start(t, "run", crashStudy(t, dir, 8), "--storage", storage)
+	if !p.waitFor(" complete after ") {
+		t.Fatalf("no trial completed; log:\n%s", p.log.String())
+	}
+	time.Sleep(30 * time.Millisecond)
+	p.cmd.Process.Signal(os.Interrupt)
+	if code := p.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGINT, want %d; log:\n%s", code, exitInterrupted, p.log.String())
+	}
+	if !strings.Contains(p.log.String(), "resume with: dltune resume crash --storage "+storage) {
+		t.Errorf("no resume hint in:\n%s", p.log.String())
+	}
+	before := snapshot(t, storage, "crash")
+	var interrupted []int
+	for _, tr := range before {
+		switch {
+		case tr.State == dltune.Interrupted:
+			interrupted = append(interrupted, tr.Number)
+		case !tr.State.Finished():
+			t.Errorf("trial %d is %s after a clean stop", tr.Number, tr.State)
+		}
+	}
+	if len(interrupted) == 0 {
+		t.Fatalf("no trial was interrupted; log:\n%s", p.log.String())
+	}
+
+	code, _, errs := cli(t, context.Background(), "resume", "crash", "--storage", storage)
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	after := snapshot(t, storage, "crash")
+	checkInvariants(t, before, after)
+	checkResumes(t, after)
+	if len(after) != 8 {
+		t.Errorf("%d trials after resume, want 8", len(after))
+	}
+	for _, tr := range after {
+		if tr.State != dltune.Complete || tr.Epochs() != 5 {
+			t.Errorf("trial %d: %s after %d epochs, want complete after 5", tr.Number, tr.State, tr.Epochs())
+		}
+	}
+	for _, n := range interrupted {
+		var resumed bool
+		for _, e := range after[n].Events {
+			resumed = resumed || strings.HasPrefix(e.What, "resumed from its checkpoint after epoch")
+		}
+		if !resumed {
+			t.Errorf("interrupted trial %d was not resumed from its checkpoint: %+v", n, after[n].Events)
+		}
+	}
+}
+
+// TestKillAnywhere kills dltune with SIGKILL at random moments of a study
+// and resumes it each time. DLTUNE_STRESS=1 kills a longer study 25 times
+// instead of 4.
+func TestKillAnywhere(t *testing.T) {
+	kills, trials, wait := 4, 8, 600
+	if os.Getenv("DLTUNE_STRESS") == "1" {
+		kills, trials, wait = 25, 24, 300
+	}
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("DLTUNE_STRESS_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (DLTUNE_STRESS_SEED reruns it)", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "kill.db")
+	file := crashStudy(t, dir, trials)
+	var before []*dltune.Trial
+	killed := 0
+	for killed < kills {
+		p := start(t, "run", file, "--storage", storage)
+		if rng.IntN(2) == 0 {
+			// Right after a trial ended or started: its records were just written.
+			p.waitFor("trial ")
+		}
+		select {
+		case <-p.done:
+		case <-time.After(time.Duration(rng.IntN(wait)) * time.Millisecond):
+		}
+		p.cmd.Process.Kill()
+		code := p.wait(t)
+		after := snapshot(t, storage, "crash")
+		checkInvariants(t, before, after)
+		if t.Failed() {
+			t.Fatalf("after kill %d; log:\n%s", killed, p.log.String())
+		}
+		before = after
+		if code == 0 {
+			break // the study finished before the kill
+		}
+		killed++
+	}
+	code, _, errs := cli(t, context.Background(), "run", file, "--storage", storage)
+	if code != 0 {
+		t.Fatalf("final run: exit %d: %s", code, errs)
+	}
+	after := snapshot(t, storage, "crash")
+	checkInvariants(t, before, after)
+	checkResumes(t, after)
+	if len(after) != trials {
+		t.Fatalf("%d trials, want exactly %d", len(after), trials)
+	}
+	for _, tr := range after {
+		if tr.State != dltune.Complete || tr.Epochs() != 5 {
+			t.Errorf("trial %d: %s after %d epochs, want complete after 5", tr.Number, tr.State, tr.Epochs())
+		}
+	}
+	t.Logf("killed %d times", killed)
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/store"
+)
+
+// fixtureStore writes a store with a fixed study, so that commands that
+// print it can be compared with golden files.
+func fixtureStore(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "fixture.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	src, err := os.ReadFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 27, 9, 30, 0, 0, time.UTC)
+	if err := db.CreateStudy(ctx, &dltune.Study{Name: "tiny", File: "testdata/tiny.yaml", Spec: src, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	layers := func(g float64) []dltune.LayerStats {
+		return []dltune.LayerStats{
+			{Name: "dense1", WeightNorm: 4.2, GradRMS: g / 10, GradMax: g, DeadFraction: 0.25, GradHist: []int{0, 1, 3, 9, 30, 12, 2, 0}, HistLow: -8},
+			{Name: "dense2", WeightNorm: 3.1, GradRMS: g / 3, GradMax: 2 * g, GradHist: []int{0, 0, 1, 4, 10, 20, 5, 1}, HistLow: -8},
+			{Name: "dense3", WeightNorm: 1.5, GradRMS: g, GradMax: 3 * g, GradHist: []int{0, 0, 0, 1, 2, 4, 3, 1}, HistLow: -8},
+		}
+	}
+	curve := func(losses ...float64) []dltune.Epoch {
+		var c []dltune.Epoch
+		for i, l := range losses {
+			c = append(c, dltune.Epoch{Epoch: i + 1, TrainLoss: l * 0.9, ValLoss: l, ValAccuracy: 1 - l/2, HasAccuracy: true,
+				LearningRate: 0.01, Seconds: 0.25, Layers: layers(0.01 * float64(i+1))})
+		}
+		return c
+	}
+	ev := func(min int, epoch int, what string) dltune.Event {
+		return dltune.Event{Time: t0.Add(time.Duration(min) * time.Minute), Epoch: epoch, What: what}
+	}
+	trials := []*dltune.Trial{
+		{Params: dltune.Params{"lr": dltune.Float(0.003), "width": dltune.Int(16), "act": dltune.String("relu")},
+			State: dltune.Complete, Budget: 4, RetryOf: -1, Curve: curve(0.9, 0.6, 0.5, 0.45),
+			Events: []dltune.Event{ev(0, 0, "created"), ev(1, 2, "interrupted after epoch 2"), ev(2, 2, "resumed from its checkpoint after epoch 2"), ev(3, 4, "complete after 4 epochs")}},
+		{Params: dltune.Params{"lr": dltune.Float(0.02), "width": dltune.Int(8), "act": dltune.String("tanh")},
+			State: dltune.Failed, Budget: 4, RetryOf: -1, Error: "trial 1: diverged at epoch 1, batch 3: NaN in loss"},
+		{Params: dltune.Params{"lr": dltune.Float(0.001), "width": dltune.Int(32), "act": dltune.String("tanh")},
+			State: dltune.Pruned, Budget: 4, RetryOf: -1, Curve: curve(0.4)},
+		{Params: dltune.Params{"lr": dltune.Float(0.01), "width": dltune.Int(24), "act": dltune.String("relu")},
+			State: dltune.Complete, Budget: 4, RetryOf: -1, Curve: curve(0.7, 0.35, 0.3, 0.32)},
+	}
+	for _, tr := range trials {
+		tr.Created = t0
+		if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func TestGolden(t *testing.T) {
+	storage := fixtureStore(t)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"leaderboard.txt", []string{"leaderboard"}},
+		{"leaderboard.csv", []string{"leaderboard", "--format", "csv"}},
+		{"leaderboard.json", []string{"leaderboard", "--format", "json", "--top", "2"}},
+		{"studies.txt", []string{"studies"}},
+		{"studies.json", []string{"studies", "--format", "json"}},
+		{"show.txt", []string{"show", "0"}},
+		{"show-failed.txt", []string{"show", "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := cli(t, context.Background(), append(tt.args, "--storage", storage)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			golden(t, tt.name, out)
+		})
+	}
+}

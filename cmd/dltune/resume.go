@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune/study"
+)
+
+type resumeOptions struct {
+	*globals
+	Name     string
+	Parallel int
+}
+
+func newResumeCmd(g *globals, runF func(context.Context, *resumeOptions) error) *cobra.Command {
+	o := &resumeOptions{globals: g}
+	cmd := &cobra.Command{
+		Use:   "resume NAME",
+		Short: "Continue a stored study without its file",
+		Long: `Continue the study NAME from the store alone, with the specification stored
+when it last ran: trials that were running when it stopped continue from their
+last checkpoints, and the strategy goes on until the budget is used.`,
+		Example: `  dltune resume fashion-mlp --storage runs.db`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runResume(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 0, "trials trained at once (default: the study's search.parallel)")
+	return cmd
+}
+
+func runResume(ctx context.Context, o *resumeOptions) error {
+	spec, err := loadSpec(ctx, o.globals, o.Name)
+	if err != nil {
+		return err
+	}
+	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
+}
+
+// loadSpec reads the stored specification of study name.
+func loadSpec(ctx context.Context, g *globals, name string) (*study.Spec, error) {
+	db, err := g.openStore(false)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	name, err = pickStudy(ctx, db, name)
+	if err != nil {
+		return nil, err
+	}
+	return study.Load(ctx, db, name)
+}

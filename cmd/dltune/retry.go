@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/study"
+)
+
+type retryOptions struct {
+	*globals
+	Study    string
+	Trials   []int
+	Failed   bool
+	Parallel int
+}
+
+func newRetryCmd(g *globals, runF func(context.Context, *retryOptions) error) *cobra.Command {
+	o := &retryOptions{globals: g}
+	cmd := &cobra.Command{
+		Use:   "retry [TRIAL...] [--failed]",
+		Short: "Run failed trials again as new trials",
+		Long: `Run failed trials again, each as a new trial with the same parameters (and a
+new seed). The failed trials stay in the store as they were; each retry adds
+one trial to the study's budget and shows which trial it retries.`,
+		Example: `  dltune retry 7
+  dltune retry --failed --study fashion-mlp`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, a := range args {
+				n, err := strconv.Atoi(a)
+				if err != nil || n < 0 {
+					return usageError{fmt.Errorf("trial %q is not a trial number", a)}
+				}
+				o.Trials = append(o.Trials, n)
+			}
+			if len(o.Trials) == 0 && !o.Failed {
+				return usageError{fmt.Errorf("name the trials to retry, or pass --failed")}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runRetry(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
+	cmd.Flags().BoolVar(&o.Failed, "failed", false, "retry every failed trial that has not been retried")
+	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 0, "trials trained at once (default: the study's search.parallel)")
+	return cmd
+}
+
+func runRetry(ctx context.Context, o *retryOptions) error {
+	db, err := o.openStore(false)
+	if err != nil {
+		return err
+	}
+	name, err := pickStudy(ctx, db, o.Study)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	trials, err := db.Trials(ctx, name)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	spec, err := study.Load(ctx, db, name)
+	db.Close()
+	if err != nil {
+		return err
+	}
+	retried := map[int]bool{}
+	byNumber := map[int]*dltune.Trial{}
+	for _, t := range trials {
+		byNumber[t.Number] = t
+		if t.RetryOf >= 0 {
+			retried[t.RetryOf] = true
+		}
+	}
+	list := o.Trials
+	if o.Failed {
+		for _, t := range trials {
+			if t.State == dltune.Failed && !retried[t.Number] {
+				list = append(list, t.Number)
+			}
+		}
+	}
+	for _, n := range o.Trials {
+		t, ok := byNumber[n]
+		switch {
+		case !ok:
+			return usageError{fmt.Errorf("study %s has no trial %d", name, n)}
+		case t.State != dltune.Failed:
+			return usageError{fmt.Errorf("trial %d is %s: only failed trials can be retried", n, t.State)}
+		}
+	}
+	if len(list) == 0 {
+		fmt.Fprintf(o.stdout, "study %s has no failed trial left to retry\n", name)
+		return nil
+	}
+	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel, Retry: list})
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune/study"
+)
+
+// Exit statuses.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the command failed
+	exitUsage       = 2   // bad arguments or an invalid study file
+	exitInterrupted = 130 // stopped by SIGINT or SIGTERM; the study can be resumed
+)
+
+// usageError marks errors in how dltune was called.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// errInterrupted is returned by commands stopped by a signal after they
+// printed how to go on.
+var errInterrupted = errors.New("interrupted")
+
+// Main runs dltune with args and returns the exit status.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRootCmd(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, errInterrupted) {
+		return exitInterrupted
+	}
+	fmt.Fprintln(stderr, "dltune:", err)
+	var ue usageError
+	var ce *study.ConfigError
+	var ces study.ConfigErrors
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ces):
+		return exitUsage
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		// cobra's error for a mistyped command has no type of its own.
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	}
+	return exitFailure
+}
+
+// globals are the flags every command shares.
+type globals struct {
+	storage string
+	stdout  io.Writer
+	stderr  io.Writer
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "dltune",
+		Short: "Tune the hyperparameters of neural networks",
+		Long: `dltune tunes the hyperparameters of neural networks. It reads a study file
+(data, model, training settings, a search space and a strategy), trains
+trials concurrently on its embedded Go training core, keeps every result in
+an embedded store, and ranks the trials by validation loss. An interrupted
+study resumes where it stopped.
+
+Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
+130 interrupted (the study can be resumed).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	def := os.Getenv("DLTUNE_STORAGE")
+	if def == "" {
+		def = "dltune.db"
+	}
+	root.PersistentFlags().StringVar(&g.storage, "storage", def, "store file (default $DLTUNE_STORAGE or dltune.db)")
+	root.AddCommand(
+		newRunCmd(g, nil),
+		newResumeCmd(g, nil),
+		newValidateCmd(g),
+		newLeaderboardCmd(g),
+		newStudiesCmd(g),
+		newShowCmd(g),
+		newRetryCmd(g, nil),
+		newBenchCmd(g),
+	)
+	return root
+}
+
+// exactArgs is cobra.ExactArgs with errors marked as usage errors.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune/study"
+)
+
+type runOptions struct {
+	*globals
+	File     string
+	Parallel int
+}
+
+func newRunCmd(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
+	o := &runOptions{globals: g}
+	cmd := &cobra.Command{
+		Use:   "run STUDY.yaml",
+		Short: "Run a study, or continue it if the store already holds it",
+		Long: `Run the study that STUDY.yaml describes: train its trials, PARALLEL at a time,
+and record every result in the store.
+
+If the store already holds a study of the same name, run continues it:
+finished trials are kept, trials that were running when the last run stopped
+continue from their checkpoints, and the budget counts what was done. A file
+whose space, data, model or training changed is refused with the differences;
+the number of trials and the parallelism may change.
+
+Ctrl-C stops the study cleanly: running trials save a checkpoint and the
+command exits with status 130, saying how to resume.`,
+		Example: `  dltune run examples/quickstart.yaml
+  dltune run --parallel 4 --storage runs.db study.yaml`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.File = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runRun(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 0, "trials trained at once (default: the study's search.parallel)")
+	return cmd
+}
+
+func runRun(ctx context.Context, o *runOptions) error {
+	spec, err := study.ParseFile(o.File)
+	if err != nil {
+		return err
+	}
+	if err := spec.Validate(); err != nil {
+		return err
+	}
+	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
+}
+
+// execute runs spec in the store and reports the outcome.
+func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Options) error {
+	db, err := g.openStore(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	fmt.Fprintf(g.stderr, "study %s: %d trials, %s strategy, %d at a time, store %s\n",
+		spec.Name, spec.Search.Trials+len(opt.Retry), spec.Search.Strategy, max(opt.Parallel, spec.Search.Parallel), db.Path())
+	p := newProgress(g.stderr, spec.Name, spec.Search.Trials)
+	opt.Progress = p.update
+	sum, err := study.Execute(ctx, db, spec, opt)
+	p.close()
+	if sum != nil && sum.Interrupted {
+		fmt.Fprintf(g.stderr, "interrupted: %d of %d trials finished; running trials saved checkpoints.\nresume with: dltune resume %s --storage %s\n",
+			sum.Finished, sum.Budget, spec.Name, db.Path())
+		return errInterrupted
+	}
+	if err != nil {
+		if errors.Is(err, study.ErrChanged) {
+			return usageError{err}
+		}
+		return err
+	}
+	fmt.Fprintf(g.stdout, "study %s: %d trials finished", spec.Name, sum.Finished)
+	if sum.Failed > 0 {
+		fmt.Fprintf(g.stdout, " (%d failed)", sum.Failed)
+	}
+	if !math.IsInf(sum.Best, 1) {
+		fmt.Fprintf(g.stdout, "; best val_loss %.4g (trial %d)", sum.Best, sum.BestTrial)
+	}
+	fmt.Fprintf(g.stdout, "\nsee: dltune leaderboard --study %s --storage %s\n", spec.Name, db.Path())
+	return nil
+}

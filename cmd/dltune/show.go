@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune"
+)
+
+type showOptions struct {
+	*globals
+	Study  string
+	Trial  int
+	Format string
+}
+
+func newShowCmd(g *globals) *cobra.Command {
+	o := &showOptions{globals: g}
+	cmd := &cobra.Command{
+		Use:   "show TRIAL",
+		Short: "Show a trial: parameters, learning curve, diagnostics, history",
+		Long: `Show one trial: its parameters and state, its learning curve (training and
+validation loss, their gap, accuracy, learning rate), the learning
+diagnostics of its layers (weight norm, gradient RMS and max, dead ReLU
+units, and how gradient magnitudes spread over decades: gradients that
+shrink layer by layer away from the output are vanishing), and its history
+(starts, interruptions, resumptions, promotions, how it ended).
+
+--format json prints the whole stored trial record.`,
+		Example: `  dltune show 4
+  dltune show 4 --study fashion-mlp --format json`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 0 {
+				return usageError{fmt.Errorf("trial %q is not a trial number", args[0])}
+			}
+			o.Trial = n
+			if err := checkFormat(o.Format, "table", "json"); err != nil {
+				return err
+			}
+			return runShow(cmd.Context(), o)
+		},
+	}
+	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
+	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	return cmd
+}
+
+func runShow(ctx context.Context, o *showOptions) error {
+	db, err := o.openStore(false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	name, err := pickStudy(ctx, db, o.Study)
+	if err != nil {
+		return err
+	}
+	t, err := db.Trial(ctx, name, o.Trial)
+	if err != nil {
+		return fmt.Errorf("study %s trial %d: %w", name, o.Trial, err)
+	}
+	if o.Format == "json" {
+		return writeJSON(o.stdout, t)
+	}
+	return printTrial(o.stdout, name, t)
+}
+
+func printTrial(w io.Writer, studyName string, t *dltune.Trial) error {
+	fmt.Fprintf(w, "study %s, trial %d: %s after %d of %d epochs\n", studyName, t.Number, t.State, t.Epochs(), t.Budget)
+	if t.RetryOf >= 0 {
+		fmt.Fprintf(w, "retry of trial %d\n", t.RetryOf)
+	}
+	if l := t.Loss(); !math.IsInf(l, 1) {
+		fmt.Fprintf(w, "best val_loss %s\n", num(l))
+	}
+	if t.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", t.Error)
+	}
+	fmt.Fprintln(w, "\nparameters")
+	for _, n := range t.Params.Names() {
+		fmt.Fprintf(w, "  %-16s %s\n", n, t.Params[n])
+	}
+	if len(t.Curve) > 0 {
+		fmt.Fprintln(w, "\nlearning curve")
+		header := []string{"epoch", "train_loss", "val_loss", "gap", "val_acc", "lr", "seconds"}
+		var rows [][]string
+		for _, e := range t.Curve {
+			acc := "-"
+			if e.HasAccuracy {
+				acc = strconv.FormatFloat(e.ValAccuracy, 'f', 4, 64)
+			}
+			rows = append(rows, []string{strconv.Itoa(e.Epoch), num(e.TrainLoss), num(e.ValLoss), num(e.Gap()), acc,
+				num(e.LearningRate), strconv.FormatFloat(e.Seconds, 'f', 2, 64)})
+		}
+		if err := writeTable(w, header, rows); err != nil {
+			return err
+		}
+		if err := printDiagnostics(w, t.Curve); err != nil {
+			return err
+		}
+	}
+	if len(t.Events) > 0 {
+		fmt.Fprintln(w, "\nhistory")
+		for _, e := range t.Events {
+			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, e.What)
+		}
+	}
+	return nil
+}
+
+// printDiagnostics shows the last epoch's per-layer diagnostics and the
+// gradient flow over epochs.
+func printDiagnostics(w io.Writer, curve []dltune.Epoch) error {
+	last := curve[len(curve)-1]
+	if len(last.Layers) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nlayers at epoch %d (input side first)\n", last.Epoch)
+	header := []string{"layer", "weight_norm", "grad_rms", "grad_max", "dead_relu", "log10|grad| histogram"}
+	var rows [][]string
+	for _, l := range last.Layers {
+		rows = append(rows, []string{l.Name, num(l.WeightNorm), num(l.GradRMS), num(l.GradMax),
+			strconv.FormatFloat(100*l.DeadFraction, 'f', 1, 64) + "%", histogram(l)})
+	}
+	if err := writeTable(w, header, rows); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\ngradient flow: grad_rms per layer by epoch")
+	header = []string{"epoch"}
+	for _, l := range last.Layers {
+		header = append(header, l.Name)
+	}
+	rows = rows[:0]
+	for _, e := range curve {
+		row := []string{strconv.Itoa(e.Epoch)}
+		for i := range last.Layers {
+			if i < len(e.Layers) {
+				row = append(row, num(e.Layers[i].GradRMS))
+			} else {
+				row = append(row, "-")
+			}
+		}
+		rows = append(rows, row)
+	}
+	return writeTable(w, header, rows)
+}
+
+// histogram draws a layer's gradient histogram as one bar per decade, with
+// the decade range at its ends: "1e-8 ▁▂▅█▃▁ 1e-2".
+func histogram(l dltune.LayerStats) string {
+	if len(l.GradHist) == 0 {
+		return ""
+	}
+	bars := []rune("▁▂▃▄▅▆▇█")
+	total := 0
+	top := 0
+	for _, c := range l.GradHist {
+		total += c
+		top = max(top, c)
+	}
+	if total == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "1e%d ", l.HistLow)
+	for _, c := range l.GradHist {
+		if c == 0 {
+			b.WriteRune(' ')
+			continue
+		}
+		b.WriteRune(bars[min(len(bars)-1, c*len(bars)/(top+1))])
+	}
+	fmt.Fprintf(&b, " 1e%d", l.HistLow+len(l.GradHist))
+	return b.String()
+}

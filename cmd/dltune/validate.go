@@ -1,0 +1,43 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune/study"
+)
+
+func newValidateCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate STUDY.yaml...",
+		Short: "Check study files without running them",
+		Long: `Check study files: syntax, every key and value, the search space, and that
+every $name refers to a parameter and every parameter is used. Errors name the
+file, line and field. Data files are not read.`,
+		Example: `  dltune validate examples/*.yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("name at least one study file")}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			for _, f := range args {
+				spec, err := study.ParseFile(f)
+				if err == nil {
+					err = spec.Validate()
+				}
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintf(g.stdout, "%s: ok: study %s, %d parameters, %s strategy, %d trials\n",
+					f, spec.Name, len(spec.Space.Params), spec.Search.Strategy, spec.Search.Trials)
+			}
+			return errors.Join(errs...)
+		},
+	}
+}

@@ -1,0 +1,125 @@
+//go:build !purego
+
+package core
+
+import "golang.org/x/sys/cpu"
+
+// avx2Kernel is the AVX2+FMA micro-kernel: a 6×16 tile held in twelve ymm
+// accumulators.
+var avx2Kernel = &kernel{
+	name: "avx2",
+	mr:   6, nr: 16,
+	mc: 144, kc: 384, nc: 4080,
+	directMaxN: 128, directMaxM: 96,
+	partial: true, rowsA: true,
+	fn:    kernel6x16,
+	packA: packA6,
+	packB: packB16,
+}
+
+// bestKernel is the micro-kernel that Gemm uses: the best of archKernels,
+// or the portable one.
+var bestKernel = func() *kernel {
+	if ks := archKernels(); len(ks) > 0 {
+		return ks[0]
+	}
+	return goKernel
+}()
+
+// archKernels returns the assembly micro-kernels that run on this CPU, best
+// first.
+func archKernels() []*kernel {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		return []*kernel{avx2Kernel}
+	}
+	return nil
+}
+
+// kernel6x16 checks the extent of the operands and calls the assembly.
+func kernel6x16(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32) {
+	if m < 1 || m > 6 || n < 1 || n > 16 {
+		panic("core: kernel6x16: bad tile")
+	}
+	if rowsA {
+		_ = a[(m-1)*sa+k-1]
+	} else {
+		_ = a[(k-1)*sa+m-1]
+	}
+	_ = b[(k-1)*sb+n-1]
+	_ = c[(m-1)*ldc+n-1]
+	sgemmKernel6x16(k, &a[0], sa, rowsA, &b[0], sb, &c[0], ldc, m, n, alpha, beta)
+}
+
+//go:generate go run gemm_asm_gen.go
+
+//go:noescape
+func sgemmKernel6x16(k int, a *float32, sa int, rowsA bool, b *float32, sb int, c *float32, ldc, m, n int, alpha, beta float32)
+
+// packA6 is packPanelsA for mr = 6 with the full panels packed by assembly.
+func packA6(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int) {
+	q := 0
+	for ; q+6 <= mc; q += 6 {
+		d := dst[q*kc : (q+6)*kc]
+		if trans {
+			s := a[p0*lda+i0+q:]
+			_ = s[(kc-1)*lda+5]
+			packA6T(kc, &s[0], lda, &d[0])
+			continue
+		}
+		s := a[(i0+q)*lda+p0:]
+		_ = s[5*lda+kc-1]
+		packA6N(kc, &s[0], lda, &d[0])
+		for p := kc &^ 3; p < kc; p++ {
+			for i := 0; i < 6; i++ {
+				d[p*6+i] = s[i*lda+p]
+			}
+		}
+	}
+	if q < mc {
+		packPanelsA(dst[q*kc:], 6, trans, a, lda, i0+q, mc-q, p0, kc)
+	}
+}
+
+// packB16 is packPanelsB for nr = 16 with the full panels packed by
+// assembly.
+func packB16(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
+	q := 0
+	for ; q+16 <= nc; q += 16 {
+		d := dst[q*kc : (q+16)*kc]
+		if !trans {
+			s := b[p0*ldb+j0+q:]
+			_ = s[(kc-1)*ldb+15]
+			packB16N(kc, &s[0], ldb, &d[0])
+			continue
+		}
+		s := b[(j0+q)*ldb+p0:]
+		_ = s[15*ldb+kc-1]
+		packB16T(kc, &s[0], ldb, &d[0])
+		for p := kc &^ 7; p < kc; p++ {
+			for j := 0; j < 16; j++ {
+				d[p*16+j] = s[j*ldb+p]
+			}
+		}
+	}
+	if q < nc {
+		packPanelsB(dst[q*kc:], 16, trans, b, ldb, p0, kc, j0+q, nc-q)
+	}
+}
+
+// The packing routines fill one full micro-panel; see gemm_pack_amd64.s.
+
+//go:noescape
+func packA6N(k int, a *float32, lda int, dst *float32)
+
+//go:noescape
+func packA6T(k int, a *float32, lda int, dst *float32)
+
+//go:noescape
+func packB16N(k int, b *float32, ldb int, dst *float32)
+
+//go:noescape
+func packB16T(k int, b *float32, ldb int, dst *float32)
+
+// fmaPeak runs n rounds of 28 independent ymm FMAs; benchmarks use it
+// to measure the machine's peak.
+func fmaPeak(n int)

@@ -1,0 +1,236 @@
+package core
+
+// This file holds the cache-blocked GEMM driver shared by every micro-kernel,
+// in the style of GotoBLAS and BLIS. The five loops around the micro-kernel
+// are
+//
+//	for jc over n in steps of nc:          B block (kc×nc) packed, lives in L3
+//	  for pc over k in steps of kc:
+//	    for ic over m in steps of mc:      A block (mc×kc) packed, lives in L2
+//	      for jr over nc in steps of nr:   B micro-panel (kc×nr) stays in L1
+//	        for ir over mc in steps of mr: micro-kernel: mr×nr tile of C
+//
+// Packing copies op(A) and op(B) into contiguous micro-panels whatever the
+// transposition, so that the micro-kernel always streams memory in order.
+// Panels are zero-padded to whole tiles; partial tiles of C are computed
+// into a scratch tile and merged.
+
+// A kernel is a register-blocked micro-kernel with the cache block sizes
+// that suit it.
+type kernel struct {
+	name   string
+	mr, nr int // register tile of C
+	mc, kc int // cache blocks: A block mc×kc, B micro-panel kc×nr
+	nc     int
+	// fn sets the top-left m×n corner (1 ≤ m ≤ mr, 1 ≤ n ≤ nr) of the
+	// tile C to alpha*Â*B̂ + beta*C over k ≥ 1 steps. Step p reads the mr
+	// values of Â at a[p*sa:] (or, if rowsA, column p of the mr rows of Â
+	// at a[i*sa+p]) and the nr values of B̂ at b[p*sb:]. C's rows are ldc
+	// apart. When beta is 0, C is not read. Nothing outside the corner is
+	// written.
+	fn func(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32)
+	// directMaxN is the widest C for which A is read in place instead of
+	// packed; directMaxM the tallest C for which B is.
+	directMaxN, directMaxM int
+	// partial says that fn reads no row of Â past m nor column of B̂ past
+	// n, so that partial panels can be read in place too.
+	partial bool
+	// rowsA says that fn takes rowsA, so that A can be read in place
+	// when it is not transposed.
+	rowsA bool
+	// packA and packB, if not nil, replace packPanelsA and packPanelsB
+	// (with this kernel's mr and nr) by faster code.
+	packA func(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int)
+	packB func(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int)
+}
+
+// smallOperand is the size in float32s under which an operand is read in
+// place rather than packed: it stays in L1 whatever its layout.
+const smallOperand = 4096
+
+// sgemm computes C = alpha*op(A)*op(B) + beta*C with kernel kn. The
+// arguments have been checked.
+func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	if alpha == 0 || k == 0 {
+		scaleRows(m, n, beta, c, ldc)
+		return
+	}
+	mr, nr := kn.mr, kn.nr
+	kc := blockSize(k, kn.kc, 1)
+	mc := blockSize(m, kn.mc, mr)
+	nc := blockSize(n, kn.nc, nr)
+	g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)
+	g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
+	// Packing pays for itself by reuse: a panel of A serves n/nr tiles, a
+	// panel of B m/mr. When the kernel can read an operand in place, it
+	// does so when there is little reuse or the whole operand fits in L1.
+	directA := (transA || kn.rowsA) && (n <= kn.directMaxN || k*lda <= smallOperand)
+	directB := !transB && (m <= kn.directMaxM || k*ldb <= smallOperand)
+	for jc := 0; jc < n; jc += nc {
+		ncur := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kcur := min(kc, k-pc)
+			if directB {
+				if t := ncur - ncur%nr; t < ncur && !kn.partial {
+					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
+				}
+			} else if kn.packB != nil {
+				kn.packB(g.pb, transB, b, ldb, pc, kcur, jc, ncur)
+			} else {
+				packPanelsB(g.pb, nr, transB, b, ldb, pc, kcur, jc, ncur)
+			}
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			for ic := 0; ic < m; ic += mc {
+				mcur := min(mc, m-ic)
+				if directA {
+					if t := mcur - mcur%mr; t < mcur && !kn.partial {
+						packPanelsA(g.pa[t*kcur:], mr, transA, a, lda, ic+t, mcur-t, pc, kcur)
+					}
+				} else if kn.packA != nil {
+					kn.packA(g.pa, transA, a, lda, ic, mcur, pc, kcur)
+				} else {
+					packPanelsA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
+				}
+				for jr := 0; jr < ncur; jr += nr {
+					nrr := min(nr, ncur-jr)
+					bp, sb := g.pb[jr*kcur:], nr
+					if directB && (nrr == nr || kn.partial) {
+						bp, sb = b[pc*ldb+jc+jr:], ldb
+					}
+					for ir := 0; ir < mcur; ir += mr {
+						mrr := min(mr, mcur-ir)
+						ap, sa, rowsA := g.pa[ir*kcur:], mr, false
+						if directA && (mrr == mr || kn.partial) {
+							if transA {
+								ap, sa = a[pc*lda+ic+ir:], lda
+							} else {
+								ap, sa, rowsA = a[(ic+ir)*lda+pc:], lda, true
+							}
+						}
+						kn.fn(kcur, ap, sa, rowsA, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
+					}
+				}
+			}
+		}
+	}
+}
+
+// packPanelsA copies the mc×kc block of op(A) at (i0, p0) into dst as
+// micro-panels of mr rows: element (i, p) of panel q goes to
+// dst[q*mr*kc + p*mr + i]. Rows past mc are zero.
+func packPanelsA(dst []float32, mr int, trans bool, a []float32, lda, i0, mc, p0, kc int) {
+	for q := 0; q < mc; q += mr {
+		rows := min(mr, mc-q)
+		d := dst[q*kc : (q+mr)*kc]
+		if trans {
+			// op(A)(i, p) = a[p*lda + i]: each step is a short contiguous run.
+			for p := 0; p < kc; p++ {
+				s := a[(p0+p)*lda+i0+q:]
+				s = s[:rows]
+				dp := d[p*mr : p*mr+mr]
+				for i, v := range s {
+					dp[i] = v
+				}
+				for i := rows; i < len(dp); i++ {
+					dp[i] = 0
+				}
+			}
+			continue
+		}
+		for i := 0; i < mr; i++ {
+			if i >= rows {
+				for p := 0; p < kc; p++ {
+					d[p*mr+i] = 0
+				}
+				continue
+			}
+			s := a[(i0+q+i)*lda+p0:]
+			s = s[:kc]
+			for p, v := range s {
+				d[p*mr+i] = v
+			}
+		}
+	}
+}
+
+// packPanelsB copies the kc×nc block of op(B) at (p0, j0) into dst as
+// micro-panels of nr columns: element (p, j) of panel q goes to
+// dst[q*nr*kc + p*nr + j]. Columns past nc are zero.
+func packPanelsB(dst []float32, nr int, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
+	for q := 0; q < nc; q += nr {
+		cols := min(nr, nc-q)
+		d := dst[q*kc : (q+nr)*kc]
+		if !trans {
+			for p := 0; p < kc; p++ {
+				s := b[(p0+p)*ldb+j0+q:]
+				s = s[:cols]
+				dp := d[p*nr : p*nr+nr]
+				for j, v := range s {
+					dp[j] = v
+				}
+				for j := cols; j < len(dp); j++ {
+					dp[j] = 0
+				}
+			}
+			continue
+		}
+		// op(B)(p, j) = b[j*ldb + p]: gather each column from a row of b.
+		for j := 0; j < nr; j++ {
+			if j >= cols {
+				for p := 0; p < kc; p++ {
+					d[p*nr+j] = 0
+				}
+				continue
+			}
+			s := b[(j0+q+j)*ldb+p0:]
+			s = s[:kc]
+			for p, v := range s {
+				d[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// scaleRows sets the m×n matrix C to beta*C, or to zero when beta is 0.
+func scaleRows(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		ci := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(ci)
+		case 1:
+		default:
+			for j := range ci {
+				ci[j] *= beta
+			}
+		}
+	}
+}
+
+// blockSize splits x into the fewest blocks of at most limit and returns
+// the size of the largest, rounded up to a multiple of mult (and at most
+// limit rounded up so). Balanced blocks avoid a thin last block.
+func blockSize(x, limit, mult int) int {
+	if x <= limit {
+		return roundUp(x, mult)
+	}
+	nb := (x + limit - 1) / limit
+	return roundUp((x+nb-1)/nb, mult)
+}
+
+func roundUp(x, mult int) int { return (x + mult - 1) / mult * mult }
+
+// grow returns s resliced to n elements, reallocated only if its capacity is
+// too small, so that a Gemm reaches its working size once and stays there.
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}

@@ -1,0 +1,253 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fashionLike returns n samples shaped like Fashion-MNIST: 784 features in
+// [0, 1] around one of 10 class prototypes.
+func fashionLike(n int, seed uint64) *Dataset {
+	const features, classes = 784, 10
+	rng := rand.New(rand.NewPCG(seed, 1))
+	proto := make([]float32, classes*features)
+	for i := range proto {
+		proto[i] = float32(rng.Float64())
+	}
+	d := newSynth(n, features, 1, Classification, classes)
+	for i := range n {
+		c := rng.IntN(classes)
+		x := d.X.Row(i)
+		for j := range x {
+			v := proto[c*features+j] + float32(0.3*rng.NormFloat64())
+			x[j] = min(max(v, 0), 1)
+		}
+		d.Y.Set(i, 0, float32(c))
+	}
+	return d
+}
+
+func fashionConfig(batch int) Config {
+	return Config{
+		Model:     MLPConfig{Hidden: []int{256, 128}},
+		Optimizer: OptimizerConfig{Name: "adam", LearningRate: 1e-3},
+		Train:     TrainConfig{Epochs: 10, BatchSize: batch, Seed: 1},
+	}
+}
+
+// stepTrainer runs one training step per call, wrapping to the next epoch
+// as Fit would (without the validation pass).
+func stepTrainer(tb testing.TB, tr *Trainer) func() {
+	return func() {
+		if tr.batch == tr.batches {
+			tr.epoch++
+			tr.batch, tr.lossSum, tr.hasDiag = 0, 0, false
+		}
+		tr.ensurePerm()
+		if err := tr.step(); err != nil {
+			tb.Fatal(err)
+		}
+		tr.batch++
+	}
+}
+
+// BenchmarkTrainMLP trains 784-256-128-10 (ReLU, softmax cross-entropy,
+// Adam) on Fashion-MNIST-shaped data, one batch per iteration, on one
+// goroutine. diag=epoch is normal training (diagnostics on one batch per
+// epoch, here of 8192 samples); diag=off skips them; diag=every computes
+// them on every batch, an upper bound of their cost.
+func BenchmarkTrainMLP(b *testing.B) {
+	train := fashionLike(8192, 1)
+	val := fashionLike(256, 2)
+	for _, bs := range []int{128, 32} {
+		for _, diag := range []string{"epoch", "off", "every"} {
+			b.Run(fmt.Sprintf("batch=%d/diag=%s", bs, diag), func(b *testing.B) {
+				tr, err := NewTrainer(fashionConfig(bs), train, val)
+				if err != nil {
+					b.Fatal(err)
+				}
+				tr.noDiag = diag == "off"
+				step := stepTrainer(b, tr)
+				for range 3 {
+					step()
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				start, cpu := time.Now(), startTrainTimer()
+				for i := 0; i < b.N; i++ {
+					if diag == "every" {
+						tr.statsBatch = tr.batch % tr.batches
+					}
+					step()
+				}
+				reportRate(b, b.N*bs, time.Since(start), cpu.stop())
+			})
+		}
+	}
+}
+
+// reportRate reports samples per second of wall time and, where it can be
+// measured, per second of the thread's CPU time (steadier on a shared
+// machine).
+func reportRate(b *testing.B, samples int, wall, cpu time.Duration) {
+	b.ReportMetric(float64(samples)/wall.Seconds(), "samples/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(samples)/cpu.Seconds(), "samples/cpu-s")
+	}
+}
+
+// BenchmarkFitEpoch runs whole epochs through Fit (validation and
+// diagnostics included) on 16384 samples at batch 128.
+func BenchmarkFitEpoch(b *testing.B) {
+	train := fashionLike(16384, 1)
+	val := fashionLike(1024, 2)
+	for _, diag := range []bool{true, false} {
+		b.Run(fmt.Sprintf("diag=%v", diag), func(b *testing.B) {
+			tr, err := NewTrainer(fashionConfig(128), train, val)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tr.noDiag = !diag
+			tr.s.Train.Epochs = 1 << 30
+			b.ResetTimer()
+			start, cpu := time.Now(), startTrainTimer()
+			if err := tr.Fit(context.Background(), b.N, nil); err != nil {
+				b.Fatal(err)
+			}
+			reportRate(b, b.N*train.Len(), time.Since(start), cpu.stop())
+		})
+	}
+}
+
+// BenchmarkOptimizerStep is one update of the 784-256-128-10 network's
+// 235,146 parameters.
+func BenchmarkOptimizerStep(b *testing.B) {
+	for _, name := range []string{"sgd", "adam", "rmsprop", "sgd/go", "adam/go", "rmsprop/go"} {
+		b.Run(name, func(b *testing.B) {
+			if n, ok := strings.CutSuffix(name, "/go"); ok {
+				defer func(v bool) { useOptAsm = v }(useOptAsm)
+				useOptAsm, name = false, n
+			}
+			cfg := MLPConfig{Inputs: 784, Hidden: []int{256, 128}, Outputs: 10}
+			m := newModel(&cfg, activation{kind: actReLU}, initHeUniform, initGlorotUniform, 1, 1)
+			for i := range m.g {
+				m.g[i] = float32(i%7) * 1e-3
+			}
+			oc := OptimizerConfig{Name: name, LearningRate: 1e-3, Momentum: 0.9}
+			o := newOptimizer(&oc, len(m.w), len(m.params))
+			b.SetBytes(int64(len(m.w) * 4))
+			cpu := startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				o.step(m.params, 1e-3)
+			}
+			if d := cpu.stop(); d > 0 {
+				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			}
+		})
+	}
+}
+
+// TestStepAllocs pins that a training step allocates nothing once the
+// first batch has run, for every loss and with dropout, batch
+// normalization, clipping and diagnostics.
+func TestStepAllocs(t *testing.T) {
+	cls, clsVal := holdOut(Spirals(200, 2, 0.05, 1), 0.25)
+	reg, regVal := holdOut(Friedman1(200, 0.1, 1), 0.25)
+	for _, c := range []struct {
+		name       string
+		cfg        Config
+		train, val *Dataset
+	}{
+		{"softmax", Config{Model: MLPConfig{Hidden: []int{8, 8}, Dropout: 0.2, BatchNorm: true, Activation: "gelu"},
+			Optimizer: OptimizerConfig{Name: "adamw", LearningRate: 0.01, ClipNorm: 1, WeightDecay: 0.01}}, cls, clsVal},
+		{"bce", Config{Model: MLPConfig{Hidden: []int{8}, Activation: "leaky_relu"},
+			Optimizer: OptimizerConfig{Name: "rmsprop", LearningRate: 0.01, Momentum: 0.5}, Train: TrainConfig{Loss: "binary_cross_entropy"}}, cls, clsVal},
+		{"mse", Config{Model: MLPConfig{Hidden: []int{8}, Activation: "tanh"},
+			Optimizer: OptimizerConfig{Name: "sgd", LearningRate: 0.001, Momentum: 0.9, Nesterov: true}, Schedule: ScheduleConfig{Kind: "cosine", WarmupEpochs: 1}}, reg, regVal},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.cfg.Train.Epochs, c.cfg.Train.BatchSize = 5, 16
+			tr, err := NewTrainer(c.cfg, c.train, c.val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			step := stepTrainer(t, tr)
+			step()
+			// 30 runs cross an epoch boundary (10 batches per epoch) and
+			// the diagnostics batch.
+			if a := testing.AllocsPerRun(30, step); a != 0 {
+				t.Errorf("%v allocations per step, want 0", a)
+			}
+		})
+	}
+}
+
+// BenchmarkDiagnostics measures what the per-epoch diagnostics cost
+// against a training step of 784-256-128-10 at batch 128, in the same
+// run: diag/step is the cost of one epoch's diagnostics (gradient
+// statistics of one batch plus the weight norms) in steps, and
+// overhead-% is that spread over the 469 batches of a Fashion-MNIST
+// epoch.
+func BenchmarkDiagnostics(b *testing.B) {
+	train := fashionLike(4096, 1)
+	tr, err := NewTrainer(fashionConfig(128), train, fashionLike(128, 2))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tr.noDiag = true
+	step := stepTrainer(b, tr)
+	step()
+	var stepCPU, diagCPU time.Duration
+	for i := 0; i < b.N; i++ {
+		c := startTrainTimer()
+		for range 10 {
+			step()
+		}
+		stepCPU += c.stop()
+		c = startTrainTimer()
+		for range 10 {
+			tr.captureDiag()
+			tr.layerStats()
+		}
+		diagCPU += c.stop()
+	}
+	if stepCPU > 0 {
+		r := float64(diagCPU) / float64(stepCPU)
+		b.ReportMetric(r, "diag/step")
+		b.ReportMetric(100*r/469, "overhead-%")
+	}
+}
+
+// BenchmarkTrainActivation is BenchmarkTrainMLP at batch 128 with each
+// hidden activation, and with batch normalization and dropout.
+func BenchmarkTrainActivation(b *testing.B) {
+	train := fashionLike(8192, 1)
+	val := fashionLike(256, 2)
+	for _, v := range []string{"relu", "leaky_relu", "tanh", "sigmoid", "gelu", "relu+batchnorm", "relu+dropout"} {
+		b.Run(v, func(b *testing.B) {
+			cfg := fashionConfig(128)
+			act, extra, _ := strings.Cut(v, "+")
+			cfg.Model.Activation = act
+			cfg.Model.BatchNorm = extra == "batchnorm"
+			if extra == "dropout" {
+				cfg.Model.Dropout = 0.2
+			}
+			tr, err := NewTrainer(cfg, train, val)
+			if err != nil {
+				b.Fatal(err)
+			}
+			step := stepTrainer(b, tr)
+			step()
+			b.ResetTimer()
+			start, cpu := time.Now(), startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				step()
+			}
+			reportRate(b, b.N*128, time.Since(start), cpu.stop())
+		})
+	}
+}

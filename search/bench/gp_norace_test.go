@@ -1,0 +1,6 @@
+//go:build !race
+
+package bench
+
+// gpRace reports whether the race detector is on.
+const gpRace = false

@@ -1,0 +1,31 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// compactTxSize bounds the size of each transaction Compact writes.
+const compactTxSize = 64 << 20
+
+// Compact writes a compacted copy of the store to a new file at dst: the
+// same studies, trials and checkpoints, without the free pages that
+// deleted checkpoints and replaced records leave in the file. The store's
+// file never shrinks by itself; replacing it with its compacted copy (while
+// no process has it open) reclaims the space. dst must not exist; it
+// appears complete or not at all. Compact reads a consistent snapshot and
+// runs concurrently with other methods. ctx is checked before it starts.
+func (db *DB) Compact(ctx context.Context, dst string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := build(dst, func(bdb *bolt.DB) error {
+		return bolt.Compact(bdb, db.bdb, compactTxSize)
+	})
+	if err != nil {
+		return fmt.Errorf("compact %s to %s: %w", db.path, dst, err)
+	}
+	return nil
+}

@@ -1,0 +1,270 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/dltune/dltune"
+)
+
+// Format is the store format this package writes: the version in the meta
+// bucket and in every record. A store or record with a larger format is
+// refused with ErrVersion; older formats, when there are any, are read and
+// upgraded.
+const Format = 1
+
+// The records below are the on-disk schema. They mirror the dltune types
+// field by field so that a change to those types cannot silently change
+// what is on disk: a new field is added here, and a change of meaning
+// bumps Format. "format" is always the first key of a record.
+
+// studyRecord is the stored form of a dltune.Study.
+type studyRecord struct {
+	Format  int       `json:"format"`
+	Name    string    `json:"name"`
+	File    string    `json:"file,omitempty"`
+	Spec    []byte    `json:"spec"`
+	Created time.Time `json:"created"`
+}
+
+// trialRecord is the stored form of a dltune.Trial.
+type trialRecord struct {
+	Format   int           `json:"format"`
+	Number   int           `json:"number"`
+	Params   dltune.Params `json:"params"`
+	State    dltune.State  `json:"state"`
+	Budget   int           `json:"budget"`
+	Curve    []epochRecord `json:"curve,omitempty"`
+	Bracket  int           `json:"bracket,omitempty"`
+	RetryOf  int           `json:"retry_of"`
+	Error    string        `json:"error,omitempty"`
+	Created  time.Time     `json:"created"`
+	Started  time.Time     `json:"started,omitzero"`
+	Finished time.Time     `json:"finished,omitzero"`
+	Events   []eventRecord `json:"events,omitempty"`
+}
+
+// epochRecord is the stored form of a dltune.Epoch. Its floats may be NaN or
+// infinite (a diverging trial), which plain JSON numbers cannot hold.
+type epochRecord struct {
+	Epoch        int           `json:"epoch"`
+	TrainLoss    number        `json:"train_loss"`
+	ValLoss      number        `json:"val_loss"`
+	ValAccuracy  number        `json:"val_accuracy,omitzero"`
+	HasAccuracy  bool          `json:"has_accuracy,omitempty"`
+	LearningRate number        `json:"lr"`
+	Seconds      number        `json:"seconds"`
+	Layers       []layerRecord `json:"layers,omitempty"`
+}
+
+// layerRecord is the stored form of a dltune.LayerStats.
+type layerRecord struct {
+	Name         string `json:"name"`
+	WeightNorm   number `json:"weight_norm"`
+	GradRMS      number `json:"grad_rms"`
+	GradMax      number `json:"grad_max"`
+	DeadFraction number `json:"dead_fraction"`
+	GradHist     []int  `json:"grad_hist,omitempty"`
+	HistLow      int    `json:"hist_low,omitempty"`
+}
+
+// eventRecord is the stored form of a dltune.Event.
+type eventRecord struct {
+	Time  time.Time `json:"time"`
+	Epoch int       `json:"epoch"`
+	What  string    `json:"what"`
+}
+
+// A number is a float64 that encodes NaN and the infinities as the JSON
+// strings "NaN", "+Inf" and "-Inf".
+type number float64
+
+// MarshalJSON encodes f as a JSON number, or a string if it is not finite.
+func (f number) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"+Inf"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Inf"`), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+// UnmarshalJSON decodes what MarshalJSON encodes; null leaves f unchanged.
+func (f *number) UnmarshalJSON(b []byte) error {
+	switch s := string(b); s {
+	case "null":
+		return nil
+	case `"NaN"`:
+		*f = number(math.NaN())
+	case `"+Inf"`:
+		*f = number(math.Inf(1))
+	case `"-Inf"`:
+		*f = number(math.Inf(-1))
+	default:
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%s is not a number", s)
+		}
+		*f = number(v)
+	}
+	return nil
+}
+
+// encodeStudy returns the stored form of s.
+func encodeStudy(s *dltune.Study) ([]byte, error) {
+	return json.Marshal(&studyRecord{
+		Format:  Format,
+		Name:    s.Name,
+		File:    s.File,
+		Spec:    s.Spec,
+		Created: s.Created,
+	})
+}
+
+// decodeStudy decodes a study record written by encodeStudy.
+func decodeStudy(data []byte) (*dltune.Study, error) {
+	var r studyRecord
+	if err := decodeRecord(data, &r, &r.Format); err != nil {
+		return nil, err
+	}
+	return &dltune.Study{Name: r.Name, File: r.File, Spec: r.Spec, Created: r.Created}, nil
+}
+
+// encodeTrial returns the stored form of t, numbered n.
+func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
+	r := trialRecord{
+		Format:   Format,
+		Number:   n,
+		Params:   t.Params,
+		State:    t.State,
+		Budget:   t.Budget,
+		Bracket:  t.Bracket,
+		RetryOf:  t.RetryOf,
+		Error:    t.Error,
+		Created:  t.Created,
+		Started:  t.Started,
+		Finished: t.Finished,
+	}
+	if len(t.Curve) > 0 {
+		r.Curve = make([]epochRecord, len(t.Curve))
+		for i, e := range t.Curve {
+			r.Curve[i] = epochRecord{
+				Epoch:        e.Epoch,
+				TrainLoss:    number(e.TrainLoss),
+				ValLoss:      number(e.ValLoss),
+				ValAccuracy:  number(e.ValAccuracy),
+				HasAccuracy:  e.HasAccuracy,
+				LearningRate: number(e.LearningRate),
+				Seconds:      number(e.Seconds),
+			}
+			if len(e.Layers) > 0 {
+				ls := make([]layerRecord, len(e.Layers))
+				for j, l := range e.Layers {
+					ls[j] = layerRecord{
+						Name:         l.Name,
+						WeightNorm:   number(l.WeightNorm),
+						GradRMS:      number(l.GradRMS),
+						GradMax:      number(l.GradMax),
+						DeadFraction: number(l.DeadFraction),
+						GradHist:     l.GradHist,
+						HistLow:      l.HistLow,
+					}
+				}
+				r.Curve[i].Layers = ls
+			}
+		}
+	}
+	if len(t.Events) > 0 {
+		r.Events = make([]eventRecord, len(t.Events))
+		for i, e := range t.Events {
+			r.Events[i] = eventRecord{Time: e.Time, Epoch: e.Epoch, What: e.What}
+		}
+	}
+	return json.Marshal(&r)
+}
+
+// decodeTrial decodes a trial record written by encodeTrial.
+func decodeTrial(data []byte) (*dltune.Trial, error) {
+	var r trialRecord
+	if err := decodeRecord(data, &r, &r.Format); err != nil {
+		return nil, err
+	}
+	if _, err := r.State.MarshalText(); err != nil {
+		return nil, fmt.Errorf("%w: decode: trial has no valid state", ErrCorrupt)
+	}
+	if r.Number < 0 {
+		return nil, fmt.Errorf("%w: decode: negative trial number %d", ErrCorrupt, r.Number)
+	}
+	t := &dltune.Trial{
+		Number:   r.Number,
+		Params:   r.Params,
+		State:    r.State,
+		Budget:   r.Budget,
+		Bracket:  r.Bracket,
+		RetryOf:  r.RetryOf,
+		Error:    r.Error,
+		Created:  r.Created,
+		Started:  r.Started,
+		Finished: r.Finished,
+	}
+	if len(r.Curve) > 0 {
+		t.Curve = make([]dltune.Epoch, len(r.Curve))
+		for i, e := range r.Curve {
+			t.Curve[i] = dltune.Epoch{
+				Epoch:        e.Epoch,
+				TrainLoss:    float64(e.TrainLoss),
+				ValLoss:      float64(e.ValLoss),
+				ValAccuracy:  float64(e.ValAccuracy),
+				HasAccuracy:  e.HasAccuracy,
+				LearningRate: float64(e.LearningRate),
+				Seconds:      float64(e.Seconds),
+			}
+			if len(e.Layers) > 0 {
+				ls := make([]dltune.LayerStats, len(e.Layers))
+				for j, l := range e.Layers {
+					ls[j] = dltune.LayerStats{
+						Name:         l.Name,
+						WeightNorm:   float64(l.WeightNorm),
+						GradRMS:      float64(l.GradRMS),
+						GradMax:      float64(l.GradMax),
+						DeadFraction: float64(l.DeadFraction),
+						GradHist:     l.GradHist,
+						HistLow:      l.HistLow,
+					}
+				}
+				t.Curve[i].Layers = ls
+			}
+		}
+	}
+	if len(r.Events) > 0 {
+		t.Events = make([]dltune.Event, len(r.Events))
+		for i, e := range r.Events {
+			t.Events[i] = dltune.Event{Time: e.Time, Epoch: e.Epoch, What: e.What}
+		}
+	}
+	return t, nil
+}
+
+// decodeRecord decodes data into r and checks the format version that
+// decoding stored in *format. A record from a newer format is reported as
+// such even when the rest of it does not decode: the format is the first
+// key, and json.Unmarshal fills it before it meets a field it cannot read.
+func decodeRecord(data []byte, r any, format *int) error {
+	err := json.Unmarshal(data, r)
+	switch {
+	case *format > Format:
+		return &versionError{format: *format}
+	case err != nil:
+		return fmt.Errorf("%w: decode: %v", ErrCorrupt, err)
+	case *format < 1:
+		return fmt.Errorf("%w: decode: record has no format version", ErrCorrupt)
+	}
+	return nil
+}

@@ -1,0 +1,317 @@
+package study
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/search"
+)
+
+// modelTemplate is the model section with its $references unresolved.
+type modelTemplate struct {
+	hidden                                           hiddenTemplate
+	activation, leakySlope, dropout, batchNorm, init field
+}
+
+// hiddenForm is how the file wrote the hidden layers.
+type hiddenForm uint8
+
+const (
+	// hiddenList: [w1, w2, ...]; a width naming an inactive conditional
+	// parameter drops its layer.
+	hiddenList hiddenForm = iota + 1
+	// hiddenUniform: {depth: D, width: W}, D layers of width W.
+	hiddenUniform
+	// hiddenPrefix: {depth: D, widths: [w1, w2, ...]}, the first D widths
+	// (inactive conditional ones dropped).
+	hiddenPrefix
+)
+
+type hiddenTemplate struct {
+	form      hiddenForm
+	line, col int
+	depth     field   // hiddenUniform and hiddenPrefix
+	widths    []field // one for hiddenUniform
+}
+
+// trainTemplate is the train section with its $references unresolved.
+type trainTemplate struct {
+	epochs, batchSize, optimizer, learningRate, weightDecay  field
+	momentum, nesterov, beta1, beta2, epsilon, rho, clipNorm field
+	patience, loss                                           field
+	schedule                                                 scheduleTemplate
+}
+
+type scheduleTemplate struct {
+	kind, warmup, stepEpochs, gamma, minLR field
+}
+
+// Resolve returns the training configuration of a trial with parameters
+// p: the model and train templates with every $reference replaced by its
+// value in p. seed becomes train.Seed. MLPConfig.Inputs and Outputs are
+// left 0: they come from the loaded data, and the caller sets them.
+//
+// A field whose conditional parameter is absent from p (inactive) takes
+// its default; a hidden width naming one drops its layer. Resolve returns
+// ConfigErrors, never panics, if p lacks a parameter that a field needs or
+// holds a value the field cannot take. It is safe for concurrent use and
+// allocates only the Hidden slice (and errors).
+func (s *Spec) Resolve(p dltune.Params, seed uint64) (model core.MLPConfig, opt core.OptimizerConfig, sched core.ScheduleConfig, train core.TrainConfig, err error) {
+	r := resolver{p: p, file: s.File}
+	m, t := &s.model, &s.train
+
+	model.Hidden = r.hidden(&m.hidden)
+	model.Activation = r.str(&m.activation)
+	model.LeakySlope = r.num(&m.leakySlope)
+	model.Dropout = r.num(&m.dropout)
+	model.BatchNorm = r.bool(&m.batchNorm)
+	model.Init = r.str(&m.init)
+
+	opt.Name = r.str(&t.optimizer)
+	if opt.Name == "" {
+		opt.Name = "adam"
+	}
+	opt.LearningRate = r.num(&t.learningRate)
+	opt.Momentum = r.num(&t.momentum)
+	opt.Nesterov = r.bool(&t.nesterov)
+	opt.Beta1 = r.num(&t.beta1)
+	opt.Beta2 = r.num(&t.beta2)
+	opt.Epsilon = r.num(&t.epsilon)
+	opt.Rho = r.num(&t.rho)
+	opt.WeightDecay = r.num(&t.weightDecay)
+	opt.ClipNorm = r.num(&t.clipNorm)
+
+	sc := &t.schedule
+	sched.Kind = r.str(&sc.kind)
+	sched.WarmupEpochs = r.int(&sc.warmup)
+	sched.StepEpochs = r.int(&sc.stepEpochs)
+	sched.Gamma = r.num(&sc.gamma)
+	sched.MinRate = r.num(&sc.minLR)
+
+	train.Epochs = r.int(&t.epochs)
+	train.BatchSize = r.int(&t.batchSize)
+	train.Loss = r.str(&t.loss)
+	train.Patience = r.int(&t.patience)
+	train.Seed = seed
+
+	// Checks across fields, which hold only for some trials.
+	if opt.Name == "sgd" && opt.Nesterov && opt.Momentum == 0 {
+		r.fail(&t.nesterov, "nesterov needs momentum > 0")
+	}
+	if sched.Kind == "cosine" && sched.MinRate > opt.LearningRate {
+		r.fail(&sc.minLR, "min_lr %s exceeds learning_rate %s", fmtNum(sched.MinRate), fmtNum(opt.LearningRate))
+	}
+	if sched.WarmupEpochs > train.Epochs {
+		r.fail(&sc.warmup, "warmup_epochs %d exceeds epochs %d", sched.WarmupEpochs, train.Epochs)
+	}
+	if s.Data.Task == core.Regression && train.Loss != "" && train.Loss != "mse" {
+		r.fail(&t.loss, "loss %s needs a classification task, but the data is regression", train.Loss)
+	}
+	if r.errs.errs != nil {
+		return core.MLPConfig{}, core.OptimizerConfig{}, core.ScheduleConfig{}, core.TrainConfig{}, r.errs.err()
+	}
+	return model, opt, sched, train, nil
+}
+
+// resolver resolves fields against one trial's parameters, collecting
+// errors.
+type resolver struct {
+	p    dltune.Params
+	file string
+	errs errorList
+}
+
+func (r *resolver) fail(f *field, format string, args ...any) {
+	r.errs.file = r.file
+	r.errs.add(f.line, f.col, f.path, format, args...)
+}
+
+// value returns f's value in this trial; false if f is unset, names an
+// inactive conditional parameter, or fails.
+func (r *resolver) value(f *field) (dltune.Value, bool) {
+	if !f.set {
+		return dltune.Value{}, false
+	}
+	if f.ref == "" {
+		return f.lit, true
+	}
+	v, ok := r.p[f.ref]
+	if !ok {
+		if !f.cond {
+			r.fail(f, "$%s: the trial has no value for parameter %q", f.ref, f.ref)
+		}
+		return dltune.Value{}, false
+	}
+	if msg := f.rule.check(v); msg != "" {
+		r.fail(f, "$%s = %s: %s", f.ref, v, msg)
+		return dltune.Value{}, false
+	}
+	return v, true
+}
+
+func (r *resolver) num(f *field) float64 {
+	v, _ := r.value(f)
+	return v.Num
+}
+
+func (r *resolver) int(f *field) int {
+	v, ok := r.value(f)
+	if !ok {
+		return 0
+	}
+	return v.Int()
+}
+
+func (r *resolver) str(f *field) string {
+	v, _ := r.value(f)
+	return v.Str
+}
+
+func (r *resolver) bool(f *field) bool {
+	v, _ := r.value(f)
+	return v.Bool()
+}
+
+func (r *resolver) hidden(h *hiddenTemplate) []int {
+	switch h.form {
+	case hiddenList:
+		out := make([]int, 0, len(h.widths))
+		for i := range h.widths {
+			if v, ok := r.value(&h.widths[i]); ok {
+				out = append(out, v.Int())
+			}
+		}
+		return out
+	case hiddenUniform:
+		d, w := r.int(&h.depth), r.int(&h.widths[0])
+		out := make([]int, d)
+		for i := range out {
+			out[i] = w
+		}
+		return out
+	case hiddenPrefix:
+		d := r.int(&h.depth)
+		if d > len(h.widths) {
+			r.fail(&h.depth, "depth %d exceeds the %d widths listed", d, len(h.widths))
+			return nil
+		}
+		out := make([]int, 0, d)
+		for i := range h.widths[:d] {
+			if v, ok := r.value(&h.widths[i]); ok {
+				out = append(out, v.Int())
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Validate checks what Parse cannot see in the file alone: it resolves a
+// set of probe points (every choice of every parameter, the ends of every
+// range, in several combinations, conditions respected) and reports the
+// fields that fail, such as a cosine min_lr above the low end of a
+// learning-rate range. Its errors are ConfigErrors that name the
+// parameters of a failing probe. It is safe for concurrent use.
+func (s *Spec) Validate() error {
+	seen := map[string]bool{}
+	var all ConfigErrors
+	for _, pt := range probes(s.Space) {
+		_, _, _, _, err := s.Resolve(pt, 0)
+		var es ConfigErrors
+		if !errors.As(err, &es) {
+			continue
+		}
+		for _, e := range es {
+			if seen[e.Field] {
+				continue
+			}
+			seen[e.Field] = true
+			c := *e
+			c.Msg += " (with " + formatParams(pt) + ")"
+			all = append(all, &c)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	sortErrors(all)
+	return all
+}
+
+// maxProbes bounds the points Validate resolves per pass, and
+// maxProbeValues the parameter values of a pass.
+const (
+	maxProbes      = 256
+	maxProbeValues = 100000
+)
+
+// probes returns points of space that together take every choice and both
+// ends of every range, in two passes: all parameters in step, and each
+// parameter shifted by its index, so that low ends meet high ends.
+func probes(space *search.Space) []dltune.Params {
+	if space == nil {
+		return []dltune.Params{{}}
+	}
+	cands := make([][]dltune.Value, len(space.Params))
+	k := 1
+	for i := range space.Params {
+		q := &space.Params[i]
+		switch q.Type {
+		case search.Choice:
+			cands[i] = q.Choices
+		case search.IntRange:
+			lo, hi := bounds(q)
+			cands[i] = []dltune.Value{dltune.Int(int(lo)), dltune.Int(int(hi))}
+		default:
+			lo, hi := bounds(q)
+			cands[i] = []dltune.Value{dltune.Float(lo), dltune.Float(hi)}
+		}
+		k = max(k, len(cands[i]))
+	}
+	// Bound the work: k points of every parameter, twice.
+	k = min(k, maxProbes, max(1, maxProbeValues/max(1, len(space.Params))))
+	// The values of each condition, as sets.
+	when := make([]map[valueKey]bool, len(space.Params))
+	for i := range space.Params {
+		if c := space.Params[i].When; c != nil {
+			when[i] = make(map[valueKey]bool, len(c.Values))
+			for _, v := range c.Values {
+				when[i][keyOf(v)] = true
+			}
+		}
+	}
+	var out []dltune.Params
+	for pass := range 2 {
+		for j := range k {
+			pt := make(dltune.Params, len(space.Params))
+			for i := range space.Params {
+				q := &space.Params[i]
+				if q.When != nil {
+					v, ok := pt[q.When.Param]
+					if !ok || !when[i][keyOf(v)] {
+						continue
+					}
+				}
+				c := cands[i]
+				pt[q.Name] = c[(j+pass*i)%len(c)]
+			}
+			out = append(out, pt)
+		}
+	}
+	return out
+}
+
+// formatParams formats parameters as "a=1, b=relu" in name order.
+func formatParams(p dltune.Params) string {
+	var sb strings.Builder
+	for i, n := range p.Names() {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "%s=%s", n, p[n])
+	}
+	return sb.String()
+}

@@ -1,0 +1,249 @@
+package study
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/search"
+	"github.com/dltune/dltune/trial"
+)
+
+// ErrChanged is returned when a study file no longer matches the stored
+// study of the same name in a way that would mix incomparable trials.
+var ErrChanged = errors.New("study changed")
+
+// Options tune Execute.
+type Options struct {
+	// Parallel, if > 0, overrides the spec's search.parallel.
+	Parallel int
+	// Retry lists failed trials to run again as new trials; each adds one
+	// trial to the study's budget.
+	Retry []int
+	// Progress is passed on to Run.
+	Progress func(Status)
+}
+
+// Execute runs the study that spec describes in st. A new study is stored
+// first; a stored one is resumed, after checking that spec has not changed
+// its space, data, model or training in a way that makes the stored trials
+// incomparable with new ones (the number of trials and the parallelism may
+// change). See Run for what happens while it runs and when ctx is
+// cancelled.
+func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, error) {
+	if err := store(ctx, st, spec); err != nil {
+		return nil, err
+	}
+	trials, err := st.Trials(ctx, spec.Name)
+	if err != nil {
+		return nil, fmt.Errorf("study %s: %w", spec.Name, err)
+	}
+	cfg, err := spec.config(trials, opt)
+	if err != nil {
+		return nil, err
+	}
+	train, val, err := spec.LoadData(ctx)
+	if err != nil {
+		return nil, err
+	}
+	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
+		m, o, sc, tr, err := spec.Resolve(job.Params, job.Seed)
+		if err != nil {
+			return trial.Result{}, err
+		}
+		c := core.Config{Model: m, Optimizer: o, Schedule: sc, Train: tr}
+		return trial.Run(ctx, c, train, val, job)
+	}
+	return Run(ctx, st, spec.Name, cfg, obj)
+}
+
+// Load returns the spec of the study stored under name, to resume it without
+// its file.
+func Load(ctx context.Context, st Store, name string) (*Spec, error) {
+	s, err := st.Study(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("study %s: %w", name, err)
+	}
+	file := s.File
+	if file == "" {
+		file = name + ".yaml"
+	}
+	spec, err := Parse(file, s.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("stored spec of study %s: %w", name, err)
+	}
+	return spec, nil
+}
+
+// store records spec in st, or checks it against the stored study.
+func store(ctx context.Context, st Store, spec *Spec) error {
+	file := spec.File
+	if abs, err := filepath.Abs(file); err == nil {
+		file = abs
+	}
+	rec := &dltune.Study{Name: spec.Name, File: file, Spec: spec.Source, Created: time.Now()}
+	old, err := st.Study(ctx, spec.Name)
+	switch {
+	case errors.Is(err, dltune.ErrNotFound):
+		if err := st.CreateStudy(ctx, rec); err != nil {
+			return fmt.Errorf("study %s: %w", spec.Name, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("study %s: %w", spec.Name, err)
+	}
+	prev, err := Parse(old.File, old.Spec)
+	if err != nil {
+		return fmt.Errorf("stored spec of study %s: %w", spec.Name, err)
+	}
+	if diff := Compare(prev, spec); len(diff) > 0 {
+		return fmt.Errorf("%w: %s in the store differs from %s:\n  %s\nrun it under a new name, or restore the old file",
+			ErrChanged, spec.Name, spec.File, strings.Join(diff, "\n  "))
+	}
+	rec.Created = old.Created
+	if string(old.Spec) != string(spec.Source) || old.File != rec.File {
+		if err := st.UpdateStudy(ctx, rec); err != nil {
+			return fmt.Errorf("study %s: %w", spec.Name, err)
+		}
+	}
+	return nil
+}
+
+// config builds the loop's configuration from spec.
+func (s *Spec) config(trials []*dltune.Trial, opt Options) (Config, error) {
+	strat, pruner, err := s.Strategy()
+	if err != nil {
+		return Config{}, err
+	}
+	budget := s.Search.Trials + len(opt.Retry)
+	for _, t := range trials {
+		if t.RetryOf >= 0 {
+			budget++
+		}
+	}
+	par := s.Search.Parallel
+	if opt.Parallel > 0 {
+		par = opt.Parallel
+	}
+	return Config{
+		Strategy:  strat,
+		Pruner:    pruner,
+		Parallel:  par,
+		Budget:    budget,
+		MaxEpochs: s.MaxEpochs(),
+		Seed:      s.Seed,
+		Retry:     opt.Retry,
+		Progress:  opt.Progress,
+	}, nil
+}
+
+// Strategy builds the spec's search strategy and pruner (nil if none).
+func (s *Spec) Strategy() (search.Strategy, search.Pruner, error) {
+	sp := s.Search
+	epochs := s.MaxEpochs()
+	var pruner search.Pruner
+	if p := sp.Pruner; p != nil {
+		pruner = search.NewMedianPruner(p.WarmupEpochs, p.MinTrials)
+	}
+	sampler := func(name string) (search.Sampler, error) {
+		switch name {
+		case "", "random":
+			return search.NewRandomSampler(s.Space, s.Seed), nil
+		case "tpe":
+			return search.NewTPE(s.Space, search.TPEOptions{Startup: sp.Startup, Univariate: sp.Univariate, Seed: s.Seed})
+		case "gp":
+			return search.NewGP(s.Space, search.GPOptions{Startup: sp.Startup, Seed: s.Seed})
+		}
+		return nil, fmt.Errorf("%s: unknown sampler %q", s.File, name)
+	}
+	halving := func() (search.HalvingOptions, error) {
+		smp, err := sampler(sp.Sampler)
+		return search.HalvingOptions{MinEpochs: sp.MinEpochs, MaxEpochs: epochs, Eta: sp.Eta, Sampler: smp}, err
+	}
+	var strat search.Strategy
+	var err error
+	switch sp.Strategy {
+	case "grid":
+		strat, err = search.NewGrid(s.Space, sp.Points, epochs)
+	case "random":
+		strat = search.NewSampling(search.NewRandomSampler(s.Space, s.Seed), epochs)
+	case "bayesian":
+		var smp search.Sampler
+		method := sp.Method
+		if method == "" {
+			method = "tpe"
+		}
+		smp, err = sampler(method)
+		if err == nil {
+			strat = search.NewSampling(smp, epochs)
+		}
+	case "successive-halving", "asha", "hyperband":
+		var o search.HalvingOptions
+		o, err = halving()
+		if err != nil {
+			break
+		}
+		switch sp.Strategy {
+		case "successive-halving":
+			strat, err = search.NewSuccessiveHalving(s.Space, o)
+		case "asha":
+			strat, err = search.NewASHA(s.Space, o)
+		default:
+			strat, err = search.NewHyperband(s.Space, o)
+		}
+	default:
+		err = fmt.Errorf("unknown strategy %q", sp.Strategy)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: search: %w", s.File, err)
+	}
+	return strat, pruner, nil
+}
+
+// LoadData loads, splits and normalizes the spec's data. The split and any
+// synthetic data derive from the study seed, so every run of the study sees
+// the same training and validation sets.
+func (s *Spec) LoadData(ctx context.Context) (train, val *core.Dataset, err error) {
+	d := s.Data
+	var all *core.Dataset
+	switch d.Kind {
+	case "idx":
+		all, err = core.LoadIDX(d.Images, d.Labels)
+	case "csv":
+		all, err = core.LoadCSV(d.CSV, core.CSVOptions{Target: d.Target, Task: d.Task})
+	case "synthetic":
+		switch d.Generator {
+		case "spirals":
+			all = core.Spirals(d.Samples, d.Classes, d.Noise, s.Seed)
+		case "moons":
+			all = core.Moons(d.Samples, d.Noise, s.Seed)
+		case "blobs":
+			all = core.Blobs(d.Samples, d.Classes, d.Features, d.Noise, s.Seed)
+		case "friedman1":
+			all = core.Friedman1(d.Samples, d.Noise, s.Seed)
+		default:
+			err = fmt.Errorf("unknown generator %q", d.Generator)
+		}
+	default:
+		err = fmt.Errorf("unknown data kind %q", d.Kind)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: data: %w", s.File, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	train, val, err = core.Split(all, d.Validation, s.Seed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: data.validation: %w", s.File, err)
+	}
+	if err := core.Normalize(d.Normalize, train, val); err != nil {
+		return nil, nil, fmt.Errorf("%s: data.normalize: %w", s.File, err)
+	}
+	return train, val, nil
+}

@@ -1,0 +1,150 @@
+package study
+
+import (
+	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/search"
+)
+
+// A Spec is a parsed and checked study file: what data to train on, the
+// model and training templates, the search space and the strategy. Parse
+// and ParseFile make Specs; Resolve turns one trial's parameters into
+// training configurations.
+//
+// A Spec is immutable once parsed and safe for concurrent use.
+type Spec struct {
+	// File is the name the study was read from, as given to Parse; errors
+	// name it and relative data paths were resolved against its directory.
+	File string
+	// Source is the file's text, kept so that a store can keep the study
+	// and resume it without the file.
+	Source []byte
+	// Name is the study's key in the store: [A-Za-z0-9._-]+.
+	Name string
+	// Seed is the study's seed; trial seeds and the validation split derive
+	// from it.
+	Seed   uint64
+	Data   DataSpec
+	Search SearchSpec
+	// Space holds the parameters in dependency order: a conditional
+	// parameter comes after the parameter its condition names.
+	Space *search.Space
+
+	model modelTemplate
+	train trainTemplate
+	// raw holds the data paths as written, for Canonical.
+	raw struct{ images, labels, csv string }
+}
+
+// DataSpec says where a study's data comes from and how it is prepared.
+// Relative file paths have been resolved against the study file's
+// directory; whether the files exist is checked when the data is loaded.
+type DataSpec struct {
+	// Kind is idx, csv or synthetic.
+	Kind string
+	// Task is what the targets are: classification for idx and for every
+	// generator but friedman1, as declared for csv.
+	Task core.Task
+
+	// Images and Labels are the IDX files of kind idx (gzipped or not).
+	Images, Labels string
+
+	// CSV is the file of kind csv; Target names its target column.
+	CSV    string
+	Target string
+
+	// Generator (spirals, moons, blobs or friedman1), Samples, Classes,
+	// Features and Noise describe kind synthetic. Classes is 0 for
+	// friedman1 (regression); defaults are filled in (see the reference).
+	Generator string
+	Samples   int
+	Classes   int
+	Features  int
+	Noise     float64
+
+	// Validation is the fraction of the samples held out for validation,
+	// in (0, 1), split with the study seed and stratified by class for
+	// classification.
+	Validation float64
+	// Normalize is none, scale (each feature min-max to [0, 1]) or
+	// standardize (each feature to mean 0, standard deviation 1), fitted on
+	// the training split.
+	Normalize string
+}
+
+// SearchSpec chooses the strategy and its budget. Options that a strategy
+// does not use are zero; defaults are filled in.
+type SearchSpec struct {
+	// Strategy is grid, random, bayesian, successive-halving, asha or
+	// hyperband.
+	Strategy string
+	// Trials is the number of trials the study may run in all.
+	Trials int
+	// Parallel is the number of trials that train at once.
+	Parallel int
+	// Points is the grid strategy's default number of points for a range
+	// without a step; it has been copied into every such search.Param that
+	// did not set its own, so strategies need not read it. 0 leaves the
+	// grid's own default.
+	Points int
+	// Method (tpe or gp) and Univariate (tpe only: independent per-parameter
+	// densities) tune the bayesian strategy; Startup is the number of
+	// random trials before a model proposes points (bayesian, and the
+	// halving family with sampler tpe or gp).
+	Method     string
+	Startup    int
+	Univariate bool
+	// MinEpochs, MaxEpochs and Eta set the rungs of successive-halving,
+	// asha and hyperband: budgets MinEpochs*Eta^k up to MaxEpochs, keeping
+	// the best 1/Eta at each rung. MaxEpochs defaults to train.epochs.
+	MinEpochs, MaxEpochs, Eta int
+	// Sampler proposes new trials for the halving family: random, tpe or gp.
+	Sampler string
+	// Pruner, if not nil, stops unpromising trials early (grid, random and
+	// bayesian only).
+	Pruner *PrunerSpec
+}
+
+// PrunerSpec configures a pruner.
+type PrunerSpec struct {
+	// Kind is median: stop a trial whose best validation loss so far is
+	// worse than the median of other trials' at the same epoch.
+	Kind string
+	// WarmupEpochs is the number of epochs a trial trains before it can be
+	// pruned.
+	WarmupEpochs int
+	// MinTrials is the number of trials that must have reported an epoch
+	// before any trial is pruned at that epoch.
+	MinTrials int
+}
+
+// MaxEpochs returns the most epochs any trial of the study trains: the
+// halving family's MaxEpochs, else the largest value train.epochs can take.
+func (s *Spec) MaxEpochs() int {
+	if s.Search.MaxEpochs > 0 {
+		return s.Search.MaxEpochs
+	}
+	return s.train.epochs.maxInt(s.Space)
+}
+
+// The names that study files accept, in the order error messages list them.
+var (
+	dataKinds      = []string{"idx", "csv", "synthetic"}
+	generators     = []string{"spirals", "moons", "blobs", "friedman1"}
+	tasks          = []string{"classification", "regression"}
+	normalizations = []string{"none", "scale", "standardize"}
+	modelKinds     = []string{"mlp"}
+	activations    = []string{"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}
+	initializers   = []string{"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"}
+	optimizers     = []string{"sgd", "adam", "adamw", "rmsprop"}
+	scheduleKinds  = []string{"constant", "step", "cosine"}
+	losses         = []string{"softmax_cross_entropy", "mse", "binary_cross_entropy"}
+	strategies     = []string{"grid", "random", "bayesian", "successive-halving", "asha", "hyperband"}
+	methods        = []string{"tpe", "gp"}
+	samplers       = []string{"random", "tpe", "gp"}
+	prunerKinds    = []string{"median"}
+)
+
+// halving reports whether strategy belongs to the successive-halving family.
+func halving(strategy string) bool {
+	return strategy == "successive-halving" || strategy == "asha" || strategy == "hyperband"
+}
