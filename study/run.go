@@ -30,9 +30,14 @@ type Config struct {
 	Parallel int
 	// Budget is the number of trials the study runs in all.
 	Budget int
-	// MaxEpochs is a trial's full training length: a trial that reaches it
-	// is complete, one that stops short at its budget is paused.
+	// MaxEpochs is the longest a trial trains: a trial that reaches its
+	// full length is complete, one that stops short at its budget is
+	// paused.
 	MaxEpochs int
+	// Epochs, if not nil, gives a trial's full length when it depends on
+	// its parameters (train.epochs set by a parameter); it must not exceed
+	// MaxEpochs. Nil means every trial's full length is MaxEpochs.
+	Epochs func(dltune.Params) int
 	// Seed is the study seed; each trial's seed derives from it and the
 	// trial's number.
 	Seed uint64
@@ -341,8 +346,8 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 				return nil, true, nil
 			}
 			epochs := d.Epochs
-			if epochs <= 0 || epochs > r.cfg.MaxEpochs {
-				epochs = r.cfg.MaxEpochs
+			if full := r.full(d.Params); epochs <= 0 || epochs > full {
+				epochs = full
 			}
 			t := &dltune.Trial{Params: d.Params, Budget: epochs, Bracket: d.Bracket, RetryOf: -1}
 			j, err := r.create(ctx, t, "created")
@@ -352,8 +357,8 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 			if t == nil || t.State != dltune.Paused {
 				return nil, false, fmt.Errorf("%w: continue trial %d, which is not paused", ErrStrategy, d.Trial)
 			}
-			if d.Epochs <= t.Epochs() || d.Epochs > r.cfg.MaxEpochs {
-				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, t.Epochs(), d.Epochs, r.cfg.MaxEpochs)
+			if full := r.full(t.Params); d.Epochs <= t.Epochs() || d.Epochs > full {
+				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, t.Epochs(), d.Epochs, full)
 			}
 			ckpt, err := r.st.Checkpoint(ctx, r.name, t.Number)
 			if err != nil && !errors.Is(err, dltune.ErrNotFound) {
@@ -386,6 +391,16 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 			return nil, false, fmt.Errorf("%w: unknown action %d", ErrStrategy, d.Action)
 		}
 	}
+}
+
+// full returns the full training length of a trial with params p.
+func (r *runner) full(p dltune.Params) int {
+	if r.cfg.Epochs != nil {
+		if n := r.cfg.Epochs(p); n > 0 && n <= r.cfg.MaxEpochs {
+			return n
+		}
+	}
+	return r.cfg.MaxEpochs
 }
 
 func (r *runner) nextNumber() int {
@@ -509,7 +524,7 @@ func (r *runner) work(ctx, bg context.Context, w *work) {
 		state, what = dltune.Pruned, fmt.Sprintf("pruned after epoch %d", t.Epochs())
 	case res.EarlyStopped:
 		state, what = dltune.Complete, fmt.Sprintf("complete: early stopping after epoch %d", t.Epochs())
-	case t.Epochs() >= r.cfg.MaxEpochs:
+	case t.Epochs() >= r.full(t.Params):
 		state, what = dltune.Complete, fmt.Sprintf("complete after %d epochs", t.Epochs())
 	default:
 		state, what = dltune.Paused, fmt.Sprintf("paused at its budget of %d epochs", t.Epochs())

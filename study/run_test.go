@@ -500,3 +500,19 @@ func TestTrialSeed(t *testing.T) {
 	}
 	_ = math.Inf
 }
+
+func TestRunPerTrialEpochs(t *testing.T) {
+	st := newMemStore()
+	cfg := Config{Strategy: sequence{}, Parallel: 2, Budget: 4, MaxEpochs: 5,
+		Epochs: func(p dltune.Params) int { return 2 + p["x"].Int() }} // 2, 3, 4, 5
+	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
+		t.Fatal(err)
+	}
+	trials, _ := st.Trials(context.Background(), "s")
+	for _, tr := range trials {
+		want := 2 + tr.Params["x"].Int()
+		if tr.State != dltune.Complete || tr.Epochs() != want || tr.Budget != want {
+			t.Errorf("trial x=%d: %s after %d epochs (budget %d), want complete after %d", tr.Params["x"].Int(), tr.State, tr.Epochs(), tr.Budget, want)
+		}
+	}
+}

@@ -29,13 +29,48 @@ type Options struct {
 	Progress func(Status)
 }
 
-// Execute runs the study that spec describes in st. A new study is stored
-// first; a stored one is resumed, after checking that spec has not changed
-// its space, data, model or training in a way that makes the stored trials
-// incomparable with new ones (the number of trials and the parallelism may
-// change). See Run for what happens while it runs and when ctx is
-// cancelled.
+// Execute runs the study that spec describes in st: Prepare, then Run on
+// the result.
 func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, error) {
+	p, err := Prepare(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return p.Run(ctx, st, opt)
+}
+
+// Prepared is a study ready to run: its strategy checked and its data
+// loaded, split and normalized. It only reads its data, so it may be run
+// again.
+type Prepared struct {
+	spec       *Spec
+	train, val *core.Dataset
+}
+
+// Prepare does everything that can fail on bad input before a study
+// touches a store: it builds the strategy and loads the data.
+func Prepare(ctx context.Context, spec *Spec) (*Prepared, error) {
+	if _, _, err := spec.Strategy(); err != nil {
+		return nil, err
+	}
+	train, val, err := spec.LoadData(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{spec: spec, train: train, val: val}, nil
+}
+
+// Data returns the training and validation sets.
+func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
+
+// Run runs the study in st. A new study is stored first; a stored one is
+// resumed, after checking that the spec has not changed its space, data,
+// model, training or strategy in a way that makes the stored trials
+// incomparable with new ones (the number of trials and the parallelism
+// may change). See the package function Run for what happens while it
+// runs and when ctx is cancelled.
+func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, error) {
+	spec := p.spec
 	if err := store(ctx, st, spec); err != nil {
 		return nil, err
 	}
@@ -47,17 +82,13 @@ func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, 
 	if err != nil {
 		return nil, err
 	}
-	train, val, err := spec.LoadData(ctx)
-	if err != nil {
-		return nil, err
-	}
 	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
 		m, o, sc, tr, err := spec.Resolve(job.Params, job.Seed)
 		if err != nil {
 			return trial.Result{}, err
 		}
 		c := core.Config{Model: m, Optimizer: o, Schedule: sc, Train: tr}
-		return trial.Run(ctx, c, train, val, job)
+		return trial.Run(ctx, c, p.train, p.val, job)
 	}
 	return Run(ctx, st, spec.Name, cfg, obj)
 }
@@ -136,9 +167,16 @@ func (s *Spec) config(trials []*dltune.Trial, opt Options) (Config, error) {
 		Parallel:  par,
 		Budget:    budget,
 		MaxEpochs: s.MaxEpochs(),
-		Seed:      s.Seed,
-		Retry:     opt.Retry,
-		Progress:  opt.Progress,
+		Epochs: func(p dltune.Params) int {
+			_, _, _, tr, err := s.Resolve(p, 0)
+			if err != nil {
+				return 0
+			}
+			return tr.Epochs
+		},
+		Seed:     s.Seed,
+		Retry:    opt.Retry,
+		Progress: opt.Progress,
 	}, nil
 }
 

@@ -61,16 +61,27 @@ func runRun(ctx context.Context, o *runOptions) error {
 
 // execute runs spec in the store and reports the outcome.
 func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Options) error {
+	// Load the data before the store is opened: bad data must leave no
+	// trace, not even a new empty store.
+	prep, err := study.Prepare(ctx, spec)
+	if err != nil {
+		return err
+	}
 	db, err := g.openStore(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(g.stderr, "study %s: %d trials, %s strategy, %d at a time, store %s\n",
-		spec.Name, spec.Search.Trials+len(opt.Retry), spec.Search.Strategy, max(opt.Parallel, spec.Search.Parallel), db.Path())
+	train, val := prep.Data()
+	par := spec.Search.Parallel
+	if opt.Parallel > 0 {
+		par = opt.Parallel
+	}
+	fmt.Fprintf(g.stderr, "study %s: %d trials, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
+		spec.Name, spec.Search.Trials+len(opt.Retry), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
 	p := newProgress(g.stderr, spec.Name, spec.Search.Trials)
 	opt.Progress = p.update
-	sum, err := study.Execute(ctx, db, spec, opt)
+	sum, err := prep.Run(ctx, db, opt)
 	p.close()
 	if sum != nil && sum.Interrupted {
 		fmt.Fprintf(g.stderr, "interrupted: %d of %d trials finished; running trials saved checkpoints.\nresume with: dltune resume %s --storage %s\n",
