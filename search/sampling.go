@@ -46,7 +46,12 @@ func (s *Sampling) Next(h *History) (Decision, error) {
 	if h.Started() >= h.Budget {
 		return Decision{Action: Done}, nil
 	}
-	s.obs, s.pending = Observations(h, s.obs[:0], s.pending[:0])
+	s.obs, s.pending = s.obs[:0], s.pending[:0]
+	if _, blind := s.sampler.(*RandomSampler); !blind {
+		// Random sampling ignores the history: skip building it, so that a
+		// random study's cost per trial does not grow with its length.
+		s.obs, s.pending = Observations(h, s.obs, s.pending)
+	}
 	p, err := s.sampler.Sample(s.obs, s.pending, h.Next)
 	if err != nil {
 		return Decision{}, fmt.Errorf("sample trial %d: %w", h.Next, err)

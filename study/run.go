@@ -114,11 +114,12 @@ func Run(ctx context.Context, st Store, name string, cfg Config, obj Objective) 
 		wake:    make(chan struct{}, 1),
 		started: len(trials),
 	}
+	r.best, r.bestTrial = math.Inf(1), -1
 	for _, t := range trials {
-		if t.State.Finished() {
-			r.finishedBefore++
-		}
+		r.count(t)
+		r.observe(t)
 	}
+	r.finishedBefore = r.finished
 	return r.run(ctx)
 }
 
@@ -138,6 +139,10 @@ type runner struct {
 	ended          []*dltune.Trial // since the last progress call
 	started        int
 	finishedBefore int
+	// Counts kept as trials change, so that a status costs O(1).
+	finished, failed int
+	best             float64
+	bestTrial        int
 
 	start time.Time
 	wake  chan struct{}
@@ -471,21 +476,32 @@ func TrialSeed(seed uint64, number int) uint64 {
 // used for the store writes that must happen even after ctx is cancelled.
 func (r *runner) work(ctx, bg context.Context, w *work) {
 	defer r.signal()
-	w.job.Report = func(e dltune.Epoch, ckpt []byte) (bool, error) {
+	w.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
 		r.mu.Lock()
 		t := w.t
 		e.Epoch = t.Epochs() + 1
 		t.Curve = append(t.Curve, e)
+		r.observe(t)
 		stop := false
 		if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
 			h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
 			stop = r.cfg.Pruner.Prune(h, t)
 		}
+		// A trial that has just completed needs no checkpoint: the record
+		// of how it ended carries this epoch too.
+		last := !stop && t.Epochs() >= r.full(t.Params)
 		snap := t.Clone()
 		r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
 		r.mu.Unlock()
 		r.signal()
-		if err := r.st.SaveCheckpoint(bg, r.name, snap, ckpt); err != nil {
+		if last {
+			return false, nil
+		}
+		ckpt, err := checkpoint()
+		if err == nil {
+			err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
+		}
+		if err != nil {
 			err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
 			r.setFatal(err)
 			return false, err
@@ -494,29 +510,25 @@ func (r *runner) work(ctx, bg context.Context, w *work) {
 	}
 	res, err := r.obj(ctx, &w.job)
 
+	// Decide how the trial ended and mark it so in memory, then write it
+	// to the store without holding mu, so that trials ending together can
+	// share a commit.
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.running--
 	t := w.t
-	var state dltune.State
-	var what string
-	switch {
-	case r.fatal != nil:
+	if r.fatal != nil {
 		// The store failed: leave the trial as stored (Running); the next
 		// run continues it from its last checkpoint.
+		r.running--
+		r.mu.Unlock()
 		return
+	}
+	var state dltune.State
+	var what string
+	var ckpt []byte
+	switch {
 	case err != nil && ctx.Err() != nil:
 		state, what = dltune.Interrupted, fmt.Sprintf("interrupted after epoch %d", t.Epochs())
-		if res.Checkpoint != nil {
-			t.State = state
-			t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: what})
-			if serr := r.st.SaveCheckpoint(bg, r.name, t, res.Checkpoint); serr != nil {
-				r.fatal = fmt.Errorf("save interrupted trial %d: %w", t.Number, serr)
-			}
-			r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-			r.ended = append(r.ended, t.Clone())
-			return
-		}
+		ckpt = res.Checkpoint
 	case err != nil:
 		state, what = dltune.Failed, "failed: "+err.Error()
 		t.Error = err.Error()
@@ -529,26 +541,75 @@ func (r *runner) work(ctx, bg context.Context, w *work) {
 	default:
 		state, what = dltune.Paused, fmt.Sprintf("paused at its budget of %d epochs", t.Epochs())
 	}
-	if eerr := r.end(bg, t, state, what); eerr != nil {
-		r.fatal = eerr
+	r.mark(t, state, what)
+	snap := t.Clone()
+	r.mu.Unlock()
+
+	var serr error
+	if ckpt != nil {
+		// Where an interrupted trial stopped, possibly mid-epoch.
+		serr = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
+	} else {
+		serr = r.st.UpdateTrial(bg, r.name, snap)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running--
+	if serr != nil {
+		if r.fatal == nil {
+			r.fatal = fmt.Errorf("record trial %d %s: %w", t.Number, state, serr)
+		}
+		return
+	}
+	r.ended = append(r.ended, snap)
+	r.last = describe(snap, what)
+}
+
+// count adds a trial in a final state to the counts. Called with mu held.
+func (r *runner) count(t *dltune.Trial) {
+	if t.State.Finished() {
+		r.finished++
+	}
+	if t.State == dltune.Failed {
+		r.failed++
 	}
 }
 
-// end records a trial's new state. Called with mu held.
-func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
+// observe updates the best loss with t's. Called with mu held.
+func (r *runner) observe(t *dltune.Trial) {
+	if l := t.Loss(); l < r.best {
+		r.best, r.bestTrial = l, t.Number
+	}
+}
+
+// mark sets a trial's state and records the event. Called with mu held.
+func (r *runner) mark(t *dltune.Trial, state dltune.State, what string) {
 	t.State = state
 	now := time.Now()
 	if state.Finished() {
 		t.Finished = now
 	}
 	t.Events = append(t.Events, dltune.Event{Time: now, Epoch: t.Epochs(), What: what})
+	r.count(t)
+}
+
+// describe is the progress line of a trial that ended.
+func describe(t *dltune.Trial, what string) string {
+	s := fmt.Sprintf("trial %d %s", t.Number, what)
+	if t.State.Finished() && !math.IsInf(t.Loss(), 1) {
+		s += fmt.Sprintf(" (val_loss %.4g)", t.Loss())
+	}
+	return s
+}
+
+// end records a trial's new state. Called with mu held.
+func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
+	r.mark(t, state, what)
 	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
 	}
-	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-	if state.Finished() && !math.IsInf(t.Loss(), 1) {
-		r.last += fmt.Sprintf(" (val_loss %.4g)", t.Loss())
-	}
+	r.last = describe(t, what)
 	r.ended = append(r.ended, t.Clone())
 	return nil
 }
@@ -564,18 +625,8 @@ func (r *runner) setFatal(err error) {
 
 // status summarizes the study. Called with mu held.
 func (r *runner) status() Status {
-	s := Status{Budget: r.cfg.Budget, Running: r.running, Best: math.Inf(1), BestTrial: -1, Last: r.last}
-	for _, t := range r.trials {
-		if t.State.Finished() {
-			s.Finished++
-		}
-		if t.State == dltune.Failed {
-			s.Failed++
-		}
-		if l := t.Loss(); l < s.Best {
-			s.Best, s.BestTrial = l, t.Number
-		}
-	}
+	s := Status{Budget: r.cfg.Budget, Running: r.running, Finished: r.finished, Failed: r.failed,
+		Best: r.best, BestTrial: r.bestTrial, Last: r.last}
 	s.Elapsed = time.Since(r.start)
 	if done := s.Finished - r.finishedBefore; done > 0 && s.Budget > s.Finished {
 		s.Left = time.Duration(float64(s.Elapsed) / float64(done) * float64(s.Budget-s.Finished))

@@ -165,7 +165,7 @@ func (o *curveObjective) run(ctx context.Context, job *trial.Job) (trial.Result,
 		}
 		e++
 		o.epochs.Add(1)
-		ck := binary.BigEndian.AppendUint64(nil, uint64(e))
+		ck := func() ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(e)), nil }
 		stop, err := job.Report(dltune.Epoch{ValLoss: float64(x) + 1/float64(e), TrainLoss: float64(x)}, ck)
 		if err != nil {
 			return trial.Result{Epochs: e}, err

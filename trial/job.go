@@ -17,9 +17,11 @@ type Job struct {
 	// Until is the number of epochs to train to, in all.
 	Until int
 	// Report, if not nil, is called after every epoch with what it measured
-	// and a checkpoint of the state after it. Returning stop=true ends the
-	// trial there (it was pruned); returning an error fails it.
-	Report func(e dltune.Epoch, checkpoint []byte) (stop bool, err error)
+	// and a function that returns a checkpoint of the state after it (a
+	// checkpoint costs a copy of the model and optimizer state, so it is
+	// only made when asked for). Returning stop=true ends the trial there
+	// (it was pruned); returning an error fails it.
+	Report func(e dltune.Epoch, checkpoint func() ([]byte, error)) (stop bool, err error)
 }
 
 // A Result says how a job ended when Run returns without error, or, with

@@ -44,9 +44,12 @@ func Run(ctx context.Context, cfg core.Config, train, val *core.Dataset, job *Jo
 		if job.Report == nil {
 			return nil
 		}
-		ckpt, err := tr.MarshalBinary()
-		if err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
+		ckpt := func() ([]byte, error) {
+			b, err := tr.MarshalBinary()
+			if err != nil {
+				return nil, fmt.Errorf("checkpoint: %w", err)
+			}
+			return b, nil
 		}
 		stop, err := job.Report(Epoch(s), ckpt)
 		if err != nil {

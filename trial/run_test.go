@@ -31,8 +31,12 @@ func config(lr float64) core.Config {
 }
 
 // collect returns a Report that records epochs and checkpoints.
-func collect(epochs *[]dltune.Epoch, ckpts *[][]byte, stopAt int) func(dltune.Epoch, []byte) (bool, error) {
-	return func(e dltune.Epoch, c []byte) (bool, error) {
+func collect(epochs *[]dltune.Epoch, ckpts *[][]byte, stopAt int) func(dltune.Epoch, func() ([]byte, error)) (bool, error) {
+	return func(e dltune.Epoch, ckpt func() ([]byte, error)) (bool, error) {
+		c, err := ckpt()
+		if err != nil {
+			return false, err
+		}
 		*epochs = append(*epochs, e)
 		*ckpts = append(*ckpts, c)
 		return len(*epochs) == stopAt, nil
@@ -87,7 +91,7 @@ func TestRunEnds(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	epochs = nil
-	res, err = Run(ctx, config(0.01), train, val, &Job{Seed: 1, Until: 6, Report: func(e dltune.Epoch, c []byte) (bool, error) {
+	res, err = Run(ctx, config(0.01), train, val, &Job{Seed: 1, Until: 6, Report: func(e dltune.Epoch, _ func() ([]byte, error)) (bool, error) {
 		epochs = append(epochs, e)
 		cancel()
 		return false, nil
