@@ -89,7 +89,9 @@ func trialLine(t *dltune.Trial, s study.Status) string {
 	if t.Error != "" {
 		fmt.Fprintf(&b, ": %s", t.Error)
 	}
-	fmt.Fprintf(&b, " [%s]", paramString(t.Params))
+	if len(t.Params) > 0 {
+		fmt.Fprintf(&b, " [%s]", paramString(t.Params))
+	}
 	fmt.Fprintf(&b, " · %d/%d finished", s.Finished, s.Budget)
 	if !math.IsInf(s.Best, 1) {
 		fmt.Fprintf(&b, ", best %.4g (trial %d)", s.Best, s.BestTrial)

@@ -77,8 +77,8 @@ func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Option
 	if opt.Parallel > 0 {
 		par = opt.Parallel
 	}
-	fmt.Fprintf(g.stderr, "study %s: %d trials, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
-		spec.Name, spec.Search.Trials+len(opt.Retry), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
+	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
+		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
 	p := newProgress(g.stderr, spec.Name, spec.Search.Trials)
 	opt.Progress = p.update
 	sum, err := prep.Run(ctx, db, opt)
@@ -94,7 +94,7 @@ func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Option
 		}
 		return err
 	}
-	fmt.Fprintf(g.stdout, "study %s: %d trials finished", spec.Name, sum.Finished)
+	fmt.Fprintf(g.stdout, "study %s: %s finished", spec.Name, plural(sum.Finished, "trial"))
 	if sum.Failed > 0 {
 		fmt.Fprintf(g.stdout, " (%d failed)", sum.Failed)
 	}
@@ -103,4 +103,12 @@ func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Option
 	}
 	fmt.Fprintf(g.stdout, "\nsee: dltune leaderboard --study %s --storage %s\n", spec.Name, db.Path())
 	return nil
+}
+
+// plural formats n things: "1 trial", "2 trials".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
