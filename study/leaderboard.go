@@ -33,8 +33,8 @@ type Row struct {
 
 // Leaderboard ranks trials, best first: trials that trained their full
 // budget by lowest validation loss, then trials stopped short (pruned,
-// paused) by the epochs they reached, most first, and by loss, then trials
-// that trained no epoch. Ties go to the lower trial number. Unless all is
+// paused) by the epochs they reached, most first, and by loss, then failed
+// trials in the same order. Ties go to the lower trial number. Unless all is
 // set, only finished trials (complete, pruned, failed) are ranked.
 func Leaderboard(trials []*dltune.Trial, maxEpochs int, all bool) []Row {
 	var rows []Row
@@ -66,6 +66,9 @@ func Leaderboard(trials []*dltune.Trial, maxEpochs int, all bool) []Row {
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := &rows[i], &rows[j]
+		if fa, fb := a.State == dltune.Failed, b.State == dltune.Failed; fa != fb {
+			return fb
+		}
 		if (a.ValLoss == nil) != (b.ValLoss == nil) {
 			return b.ValLoss == nil
 		}

@@ -30,8 +30,8 @@ func TestLeaderboard(t *testing.T) {
 		all  bool
 		want []int
 	}{
-		{"finished", false, []int{2, 0, 4, 6, 7, 1, 3}},
-		{"all", true, []int{2, 0, 4, 6, 7, 5, 1, 3}},
+		{"finished", false, []int{2, 0, 4, 6, 1, 7, 3}},
+		{"all", true, []int{2, 0, 4, 6, 5, 1, 7, 3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

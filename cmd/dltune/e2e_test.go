@@ -180,3 +180,55 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryFailed(t *testing.T) {
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "r.db")
+	f := filepath.Join(dir, "diverge.yaml")
+	os.WriteFile(f, []byte(`name: diverge
+seed: 5
+data:
+  kind: synthetic
+  synthetic: {generator: friedman1, samples: 200, noise: 0.1}
+model: {hidden: [8]}
+train: {epochs: 2, batch_size: 16, optimizer: sgd, learning_rate: $lr}
+space:
+  lr: {choice: [0.001, 1000]}
+search: {strategy: grid, trials: 2}
+`), 0o644)
+	code, out, errs := cli(t, context.Background(), "run", f, "--storage", storage)
+	if code != 0 || !strings.Contains(out, "(1 failed)") {
+		t.Fatalf("run: exit %d, %q %q; want one failed trial", code, out, errs)
+	}
+	rows := leaderboard(t, storage)
+	failed := rows[len(rows)-1]
+	if failed.State != "failed" {
+		t.Fatalf("last row %+v, want the failed trial", failed)
+	}
+	if tr := showTrial(t, storage, failed.Trial); !strings.Contains(tr.Error, "diverged") {
+		t.Errorf("failed trial's error %q does not say it diverged", tr.Error)
+	}
+
+	code, _, errs = cli(t, context.Background(), "retry", "--failed", "--storage", storage)
+	if code != 0 {
+		t.Fatalf("retry: exit %d: %s", code, errs)
+	}
+	rows = leaderboard(t, storage)
+	if len(rows) != 3 {
+		t.Fatalf("%d trials after the retry, want 3 (the budget grows by one)", len(rows))
+	}
+	retry := showTrial(t, storage, 2)
+	orig := showTrial(t, storage, failed.Trial)
+	if retry.RetryOf != failed.Trial || !retry.Params.Equal(orig.Params) || orig.State != dltune.Failed {
+		t.Errorf("retry = trial 2 retrying %d with %v; want a copy of failed trial %d, kept failed", retry.RetryOf, retry.Params, failed.Trial)
+	}
+	// Retried trials are not retried again by --failed; the retry failed too.
+	code, out, _ = cli(t, context.Background(), "retry", "--failed", "--storage", storage)
+	if code != 0 || len(leaderboard(t, storage)) != 4 {
+		t.Errorf("second retry --failed: exit %d, %q", code, out)
+	}
+	code, _, errs = cli(t, context.Background(), "retry", "0", "--storage", storage)
+	if code != exitUsage || !strings.Contains(errs, "only failed trials") {
+		t.Errorf("retry of a complete trial: exit %d, %q", code, errs)
+	}
+}
