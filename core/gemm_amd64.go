@@ -27,7 +27,7 @@ var bestKernel = func() *kernel {
 }()
 
 // archKernels returns the assembly micro-kernels that run on this CPU, best
-// first.
+// first. There is no AVX-512 kernel yet: AVX-512 CPUs use the AVX2 one.
 func archKernels() []*kernel {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		return []*kernel{avx2Kernel}
