@@ -11,9 +11,12 @@ package core
 //	        for ir over mc in steps of mr: micro-kernel: mr×nr tile of C
 //
 // Packing copies op(A) and op(B) into contiguous micro-panels whatever the
-// transposition, so that the micro-kernel always streams memory in order.
-// Panels are zero-padded to whole tiles; partial tiles of C are computed
-// into a scratch tile and merged.
+// transposition, so that the micro-kernel streams memory in order; panels
+// are zero-padded to whole tiles. The kernel reads its operands through
+// strides, so when op(A) = Aᵀ, op(B) = B, or (for kernels that can) op(A) =
+// A, an operand can also be read where it is; the driver does so when
+// packing would not pay (see sgemm). The kernel finishes the partial tiles
+// at the edges of C itself.
 
 // A kernel is a register-blocked micro-kernel with the cache block sizes
 // that suit it.
