@@ -36,8 +36,8 @@ func TestTuneSgemm(t *testing.T) {
 	}{
 		{"default", func(k *kernel) {}},
 		{"packed", func(k *kernel) { k.directMaxM, k.directMaxN = 0, 0 }},
-		{"directB", func(k *kernel) { k.directMaxN = 0 }},
-		{"directA", func(k *kernel) { k.directMaxM = 0 }},
+		{"kc256", func(k *kernel) { k.kc = 256 }},
+		{"mc72", func(k *kernel) { k.mc = 72 }},
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
