@@ -3,8 +3,12 @@ package core
 import "fmt"
 
 // Gemm computes general matrix products. It owns the packing buffers of the
-// blocked kernels so that repeated products allocate nothing. The zero value
-// is ready to use. A Gemm is not safe for concurrent use.
+// blocked kernels, grown to the largest product it has computed and kept,
+// so that repeated products allocate nothing. The zero value is ready to
+// use. A Gemm is not safe for concurrent use; give each goroutine its own.
+//
+// On amd64 with AVX2 and FMA the products run on an assembly micro-kernel;
+// elsewhere, or when built with the purego tag, on a portable Go one.
 type Gemm struct {
 	pa, pb []float32 // packed blocks of op(A) and op(B)
 }
@@ -13,7 +17,8 @@ type Gemm struct {
 // op(X) is X, or its transpose when the corresponding trans flag is set.
 // op(A) is m×k, op(B) is k×n and C is m×n; lda, ldb and ldc are the row
 // strides of A, B and C as stored. When beta is 0, C is not read (NaNs in it
-// do not propagate).
+// do not propagate); when alpha or k is 0, A and B are not read and C is
+// only scaled by beta. C must not overlap A or B.
 //
 // Sgemm panics if a dimension is negative, a stride is smaller than its row,
 // or a slice is too short for the shape it is given.

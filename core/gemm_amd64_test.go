@@ -16,9 +16,6 @@ func benchPeak(b *testing.B) {
 	}
 	b.Run("peak", func(b *testing.B) {
 		const n = 1000
-		for b.Loop() {
-			fmaPeak(n)
-		}
-		b.ReportMetric(28*16*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		benchFlops(b, 28*16*n, func() { fmaPeak(n) })
 	})
 }

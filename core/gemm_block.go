@@ -11,9 +11,12 @@ package core
 //	        for ir over mc in steps of mr: micro-kernel: mr×nr tile of C
 //
 // Packing copies op(A) and op(B) into contiguous micro-panels whatever the
-// transposition, so that the micro-kernel always streams memory in order.
-// Panels are zero-padded to whole tiles; partial tiles of C are computed
-// into a scratch tile and merged.
+// transposition, so that the micro-kernel streams memory in order; panels
+// are zero-padded to whole tiles. The kernel reads its operands through
+// strides, so when op(A) = Aᵀ, op(B) = B, or (for kernels that can) op(A) =
+// A, an operand can also be read where it is; the driver does so when
+// packing would not pay (see sgemm). The kernel finishes the partial tiles
+// at the edges of C itself.
 
 // A kernel is a register-blocked micro-kernel with the cache block sizes
 // that suit it.
@@ -62,13 +65,21 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	kc := blockSize(k, kn.kc, 1)
 	mc := blockSize(m, kn.mc, mr)
 	nc := blockSize(n, kn.nc, nr)
-	g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)
-	g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
 	// Packing pays for itself by reuse: a panel of A serves n/nr tiles, a
 	// panel of B m/mr. When the kernel can read an operand in place, it
 	// does so when there is little reuse or the whole operand fits in L1.
-	directA := (transA || kn.rowsA) && (n <= kn.directMaxN || k*lda <= smallOperand)
+	storedRowsA := m
+	if transA {
+		storedRowsA = k
+	}
+	directA := (transA || kn.rowsA) && (n <= kn.directMaxN || storedRowsA*lda <= smallOperand)
 	directB := !transB && (m <= kn.directMaxM || k*ldb <= smallOperand)
+	if !directA || !kn.partial {
+		g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)
+	}
+	if !directB || !kn.partial {
+		g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
+	}
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -99,19 +110,24 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 				}
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
-					bp, sb := g.pb[jr*kcur:], nr
+					var bp []float32
+					sb := nr
 					if directB && (nrr == nr || kn.partial) {
 						bp, sb = b[pc*ldb+jc+jr:], ldb
+					} else {
+						bp = g.pb[jr*kcur:]
 					}
 					for ir := 0; ir < mcur; ir += mr {
 						mrr := min(mr, mcur-ir)
-						ap, sa, rowsA := g.pa[ir*kcur:], mr, false
-						if directA && (mrr == mr || kn.partial) {
-							if transA {
-								ap, sa = a[pc*lda+ic+ir:], lda
-							} else {
-								ap, sa, rowsA = a[(ic+ir)*lda+pc:], lda, true
-							}
+						var ap []float32
+						sa, rowsA := mr, false
+						switch {
+						case !directA || (mrr < mr && !kn.partial):
+							ap = g.pa[ir*kcur:]
+						case transA:
+							ap, sa = a[pc*lda+ic+ir:], lda
+						default:
+							ap, sa, rowsA = a[(ic+ir)*lda+pc:], lda, true
 						}
 						kn.fn(kcur, ap, sa, rowsA, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
 					}

@@ -2,6 +2,9 @@ package core
 
 // goKernel is the portable micro-kernel: a 4×4 tile of scalar accumulators.
 // It is the default where there is no assembly, and is tested everywhere.
+// On arm64 (32 floating-point registers) the tile stays in registers and
+// the compiler fuses the multiply-adds; on amd64 with -tags purego, whose 15
+// usable XMM registers cannot hold it, it spills and runs at ~3 GFLOP/s.
 var goKernel = &kernel{
 	name: "go",
 	mr:   4, nr: 4,
