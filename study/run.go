@@ -68,6 +68,18 @@ type Status struct {
 	// Ended holds copies of the trials that ended (finished, paused or
 	// interrupted) since the previous call of Config.Progress, in order.
 	Ended []*dltune.Trial
+	// Epochs holds the epochs trials reported since the previous call of
+	// Config.Progress, in order. Each was recorded in the store before it
+	// is listed here, but for a trial's final epoch, which the record of
+	// how the trial ended carries.
+	Epochs []TrialEpoch
+}
+
+// A TrialEpoch is one epoch a trial reported.
+type TrialEpoch struct {
+	Trial  int
+	Budget int // the epochs the trial is training toward
+	Epoch  dltune.Epoch
 }
 
 // Summary is what a finished or interrupted Run did.
@@ -137,6 +149,7 @@ type runner struct {
 	fatal          error // a store failure: the study cannot go on
 	last           string
 	ended          []*dltune.Trial // since the last progress call
+	epochs         []TrialEpoch    // since the last progress call
 	started        int
 	finishedBefore int
 	// Counts kept as trials change, so that a status costs O(1).
@@ -493,19 +506,21 @@ func (r *runner) work(ctx, bg context.Context, w *work) {
 		snap := t.Clone()
 		r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
 		r.mu.Unlock()
+		if !last {
+			ckpt, err := checkpoint()
+			if err == nil {
+				err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
+			}
+			if err != nil {
+				err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
+				r.setFatal(err)
+				return false, err
+			}
+		}
+		r.mu.Lock()
+		r.epochs = append(r.epochs, TrialEpoch{Trial: snap.Number, Budget: snap.Budget, Epoch: e})
+		r.mu.Unlock()
 		r.signal()
-		if last {
-			return false, nil
-		}
-		ckpt, err := checkpoint()
-		if err == nil {
-			err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
-		}
-		if err != nil {
-			err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
-			r.setFatal(err)
-			return false, err
-		}
 		return stop, nil
 	}
 	res, err := r.obj(ctx, &w.job)
@@ -639,6 +654,7 @@ func (r *runner) progress() {
 	if r.cfg.Progress != nil {
 		s := r.status()
 		s.Ended, r.ended = r.ended, nil
+		s.Epochs, r.epochs = r.epochs, nil
 		r.cfg.Progress(s)
 	}
 }

@@ -161,6 +161,25 @@ func checkInvariants(t *testing.T, before, after []*dltune.Trial) {
 	}
 }
 
+// epochLines counts the epochs a log reports (dltune -v), by trial and epoch.
+func epochLines(log string, into map[[2]int]int) {
+	for _, l := range strings.Split(log, "\n") {
+		var trial, epoch, budget int
+		if n, _ := fmt.Sscanf(l, "trial %d epoch %d/%d:", &trial, &epoch, &budget); n == 3 {
+			into[[2]int{trial, epoch}]++
+		}
+	}
+}
+
+// retrained returns how many epochs were reported more than once.
+func retrained(counts map[[2]int]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c - 1
+	}
+	return n
+}
+
 // checkResumes checks that every resumption of a trial continued from the
 // epochs it had stored: no trained epoch that was recorded is trained
 // twice.
@@ -183,7 +202,7 @@ func checkResumes(t *testing.T, trials []*dltune.Trial) {
 func TestInterruptWithSignal(t *testing.T) {
 	dir := t.TempDir()
 	storage := filepath.Join(dir, "int.db")
-	p := start(t, "run", crashStudy(t, dir, 8), "--storage", storage)
+	p := start(t, "run", "-v", crashStudy(t, dir, 8), "--storage", storage)
 	if !p.waitFor(" complete after ") {
 		t.Fatalf("no trial completed; log:\n%s", p.log.String())
 	}
@@ -209,9 +228,17 @@ func TestInterruptWithSignal(t *testing.T) {
 		t.Fatalf("no trial was interrupted; log:\n%s", p.log.String())
 	}
 
-	code, _, errs := cli(t, context.Background(), "resume", "crash", "--storage", storage)
+	code, _, errs := cli(t, context.Background(), "resume", "-v", "crash", "--storage", storage)
 	if code != 0 {
 		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	// Interrupted trials continued where they stopped, mid-epoch: every
+	// epoch was trained once.
+	counts := map[[2]int]int{}
+	epochLines(p.log.String(), counts)
+	epochLines(errs, counts)
+	if len(counts) != 8*5 || retrained(counts) != 0 {
+		t.Errorf("%d distinct epochs reported, %d of them twice; want 40, none twice", len(counts), retrained(counts))
 	}
 	after := snapshot(t, storage, "crash")
 	checkInvariants(t, before, after)
@@ -254,8 +281,9 @@ func TestKillAnywhere(t *testing.T) {
 	file := crashStudy(t, dir, trials)
 	var before []*dltune.Trial
 	killed := 0
+	counts := map[[2]int]int{}
 	for killed < kills {
-		p := start(t, "run", file, "--storage", storage)
+		p := start(t, "run", "-v", file, "--storage", storage)
 		if rng.IntN(2) == 0 {
 			// Right after a trial ended or started: its records were just written.
 			p.waitFor("trial ")
@@ -266,6 +294,7 @@ func TestKillAnywhere(t *testing.T) {
 		}
 		p.cmd.Process.Kill()
 		code := p.wait(t)
+		epochLines(p.log.String(), counts)
 		after := snapshot(t, storage, "crash")
 		checkInvariants(t, before, after)
 		if t.Failed() {
@@ -277,9 +306,20 @@ func TestKillAnywhere(t *testing.T) {
 		}
 		killed++
 	}
-	code, _, errs := cli(t, context.Background(), "run", file, "--storage", storage)
+	code, _, errs := cli(t, context.Background(), "run", "-v", file, "--storage", storage)
 	if code != 0 {
 		t.Fatalf("final run: exit %d: %s", code, errs)
+	}
+	// Each kill may cost the epoch each of the 2 running trials was in;
+	// epochs reported (and so recorded) are never trained again, but for a
+	// trial's last epoch, recorded with its end. (A process killed between
+	// recording an epoch and logging it leaves it out of the log.)
+	epochLines(errs, counts)
+	if len(counts) > trials*5 {
+		t.Errorf("%d distinct epochs reported, want at most %d", len(counts), trials*5)
+	}
+	if n := retrained(counts); n > 2*killed {
+		t.Errorf("%d epochs reported twice after %d kills, want at most %d", n, killed, 2*killed)
 	}
 	after := snapshot(t, storage, "crash")
 	checkInvariants(t, before, after)

@@ -18,13 +18,16 @@ import (
 // progress shows a running study: a live bar on a terminal, one log line per
 // trial that ends otherwise.
 type progress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	w       io.Writer
+	bar     *progressbar.ProgressBar
+	verbose bool
 }
 
-func newProgress(w io.Writer, name string, budget int) *progress {
-	p := &progress{w: w}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+// newProgress returns the display of a study; verbose logs every epoch
+// instead of drawing a bar.
+func newProgress(w io.Writer, name string, budget int, verbose bool) *progress {
+	p := &progress{w: w, verbose: verbose}
+	if f, ok := w.(*os.File); ok && !verbose && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(budget,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(name),
@@ -42,6 +45,11 @@ func newProgress(w io.Writer, name string, budget int) *progress {
 // update is study.Config.Progress.
 func (p *progress) update(s study.Status) {
 	if p.bar == nil {
+		if p.verbose {
+			for _, e := range s.Epochs {
+				fmt.Fprintln(p.w, epochLine(e))
+			}
+		}
 		for _, t := range s.Ended {
 			fmt.Fprintln(p.w, trialLine(t, s))
 		}
@@ -75,6 +83,18 @@ func statusLine(s study.Status) string {
 	if s.Left > 0 {
 		fmt.Fprintf(&b, " · ~%s left", s.Left.Round(time.Second))
 	}
+	return b.String()
+}
+
+// epochLine is the log line of an epoch, for --verbose.
+func epochLine(te study.TrialEpoch) string {
+	e := te.Epoch
+	var b strings.Builder
+	fmt.Fprintf(&b, "trial %d epoch %d/%d: train_loss %.4g val_loss %.4g", te.Trial, e.Epoch, te.Budget, e.TrainLoss, e.ValLoss)
+	if e.HasAccuracy {
+		fmt.Fprintf(&b, " val_acc %.4f", e.ValAccuracy)
+	}
+	fmt.Fprintf(&b, " lr %.3g (%.2fs)", e.LearningRate, e.Seconds)
 	return b.String()
 }
 

@@ -61,6 +61,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // globals are the flags every command shares.
 type globals struct {
 	storage string
+	verbose bool
 	stdout  io.Writer
 	stderr  io.Writer
 }
@@ -89,6 +90,7 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 		def = "dltune.db"
 	}
 	root.PersistentFlags().StringVar(&g.storage, "storage", def, "store file (default $DLTUNE_STORAGE or dltune.db)")
+	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "while a study runs, log every epoch instead of showing a progress bar")
 	root.AddCommand(
 		newRunCmd(g, nil),
 		newResumeCmd(g, nil),

@@ -79,7 +79,7 @@ func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Option
 	}
 	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
 		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
-	p := newProgress(g.stderr, spec.Name, spec.Search.Trials)
+	p := newProgress(g.stderr, spec.Name, spec.Search.Trials, g.verbose)
 	opt.Progress = p.update
 	sum, err := prep.Run(ctx, db, opt)
 	p.close()
