@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -39,6 +41,16 @@ func TestASHAEfficiency(t *testing.T) {
 	}
 	rbest, repochs := run("../../examples/spirals-random.yaml")
 	abest, aepochs := run("../../examples/spirals-asha.yaml")
+
+	// show tells the winner's way up the rungs.
+	storage := filepath.Join(dir, "spirals-asha.yaml.db")
+	top := leaderboard(t, storage, "--top", "1")[0]
+	_, out, _ := cli(t, context.Background(), "show", strconv.Itoa(top.Trial), "--storage", storage)
+	for _, want := range []string{"rungs at 1, 3, 9, 25 epochs: reached 4 of 4", "promoted from 1 to 3 epochs", "promoted from 9 to 25 epochs", "complete after 25 epochs"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show %d lacks %q:\n%s", top.Trial, want, out)
+		}
+	}
 	t.Logf("random: best %.4f in %d epochs; asha: best %.4f in %d epochs", rbest, repochs, abest, aepochs)
 	if abest > rbest*1.02 {
 		t.Errorf("ASHA's best %.4f is more than 2%% above random's %.4f", abest, rbest)

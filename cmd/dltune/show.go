@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/study"
 )
 
 type showOptions struct {
@@ -71,11 +72,34 @@ func runShow(ctx context.Context, o *showOptions) error {
 	if o.Format == "json" {
 		return writeJSON(o.stdout, t)
 	}
-	return printTrial(o.stdout, name, t)
+	var rungs []int
+	if spec, err := study.Load(ctx, db, name); err == nil {
+		if strat, _, err := spec.Strategy(); err == nil {
+			if r, ok := strat.(interface{ Rungs() []int }); ok {
+				rungs = r.Rungs()
+			}
+		}
+	}
+	return printTrial(o.stdout, name, t, rungs)
 }
 
-func printTrial(w io.Writer, studyName string, t *dltune.Trial) error {
+// printTrial shows a trial for people; rungs are the epoch budgets of a
+// successive-halving study, nil for others.
+func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) error {
 	fmt.Fprintf(w, "study %s, trial %d: %s after %d of %d epochs\n", studyName, t.Number, t.State, t.Epochs(), t.Budget)
+	if len(rungs) > 0 {
+		reached := 0
+		for i, r := range rungs {
+			if t.Epochs() >= r {
+				reached = i + 1
+			}
+		}
+		var rs []string
+		for _, r := range rungs {
+			rs = append(rs, strconv.Itoa(r))
+		}
+		fmt.Fprintf(w, "rungs at %s epochs: reached %d of %d\n", strings.Join(rs, ", "), reached, len(rungs))
+	}
 	if t.RetryOf >= 0 {
 		fmt.Fprintf(w, "retry of trial %d\n", t.RetryOf)
 	}
