@@ -334,3 +334,34 @@ func TestKillAnywhere(t *testing.T) {
 	}
 	t.Logf("killed %d times", killed)
 }
+
+// TestReadWhileRunning reads the leaderboard of a study that another
+// process is running: from the snapshot that process keeps.
+func TestReadWhileRunning(t *testing.T) {
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "live.db")
+	p := start(t, "run", crashStudy(t, dir, 40), "--storage", storage)
+	defer func() {
+		p.cmd.Process.Kill()
+		p.wait(t)
+	}()
+	if !p.waitFor(" complete after ") {
+		t.Fatalf("no trial completed; log:\n%s", p.log.String())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, out, errs := cli(t, context.Background(), "leaderboard", "--storage", storage, "--format", "json")
+		if code == 0 && strings.Contains(errs, "a study is running on") && strings.Contains(out, `"state": "complete"`) {
+			return
+		}
+		select {
+		case <-p.done:
+			t.Skip("the study ended before it could be read while running")
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("leaderboard while running: exit %d, %q %q", code, out, errs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -51,7 +51,7 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
 }
 
 func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
-	db, err := o.openStore(false)
+	db, err := o.openReader()
 	if err != nil {
 		return err
 	}

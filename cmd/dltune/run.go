@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -80,8 +81,15 @@ func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Option
 	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
 		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
 	p := newProgress(g.stderr, spec.Name, spec.Search.Trials, g.verbose)
-	opt.Progress = p.update
+	mark, stopSnapshots := snapshots(db, time.Second)
+	opt.Progress = func(s study.Status) {
+		p.update(s)
+		if len(s.Ended) > 0 || len(s.Epochs) > 0 {
+			mark()
+		}
+	}
 	sum, err := prep.Run(ctx, db, opt)
+	stopSnapshots()
 	p.close()
 	if sum != nil && sum.Interrupted {
 		fmt.Fprintf(g.stderr, "interrupted: %d of %d trials finished; running trials saved checkpoints.\nresume with: dltune resume %s --storage %s\n",

@@ -56,7 +56,7 @@ shrink layer by layer away from the output are vanishing), and its history
 }
 
 func runShow(ctx context.Context, o *showOptions) error {
-	db, err := o.openStore(false)
+	db, err := o.openReader()
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ loss. "unfinished" counts trials that are running, paused or interrupted
 }
 
 func runStudies(ctx context.Context, o *studiesOptions) error {
-	db, err := o.openStore(false)
+	db, err := o.openReader()
 	if err != nil {
 		return err
 	}
