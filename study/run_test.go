@@ -454,15 +454,17 @@ func TestRunStoreFailureStopsTheStudy(t *testing.T) {
 		}
 		return nil
 	}
-	cfg := Config{Strategy: sequence{epochs: 3}, Parallel: 2, Budget: 8, MaxEpochs: 3}
+	// One at a time, so that no trial can start before trial 2 fails.
+	cfg := Config{Strategy: sequence{epochs: 3}, Parallel: 1, Budget: 8, MaxEpochs: 3}
 	_, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run)
 	if !errors.Is(err, boom) {
 		t.Fatalf("Run error = %v, want the store's", err)
 	}
 	trials, _ := st.Trials(context.Background(), "s")
-	if len(trials) >= 8 {
-		t.Errorf("study went on after the store failed: %d trials", len(trials))
+	if len(trials) != 3 || trials[2].State != dltune.Running {
+		t.Errorf("after the store failed on trial 2: %d trials, the last %s; want 3, the last left running", len(trials), trials[len(trials)-1].State)
 	}
+	cfg.Parallel = 2
 	// Nothing finished was lost; trial 2 is left to be continued.
 	st.fail = nil
 	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
