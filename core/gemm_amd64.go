@@ -2,16 +2,24 @@
 
 package core
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // avx2Kernel is the AVX2+FMA micro-kernel: a 6×16 tile held in twelve ymm
 // accumulators (gemm_amd64.s, written by gemm_asm_gen.go). Its block sizes
-// and direct-read thresholds were chosen with TestTuneSgemm on a Zen 3.
+// and direct-read thresholds were chosen with TestTuneSgemm on a Zen 3:
+// a B micro-panel of kc×16 floats (up to 25 KiB) stays in the 32 KiB L1d
+// while the rows of A stream past it from L2, and A not transposed is read
+// where it is (six rows at a time), which saves packing it and lets the
+// hardware prefetchers fetch it while the kernel computes.
 var avx2Kernel = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
-	mc: 144, kc: 384, nc: 4080,
-	directMaxN: 128, directMaxM: 96,
+	mc: 144, kc: 400, nc: 4080,
+	directMaxN: 128, directRowsMaxN: math.MaxInt, directMaxM: 96,
 	partial: true, rowsA: true,
 	fn:    kernel6x16,
 	packA: packA6,
@@ -84,21 +92,21 @@ func packA6(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int) {
 // packB16 is packPanelsB for nr = 16 with the full panels packed by
 // assembly.
 func packB16(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
-	q := 0
-	for ; q+16 <= nc; q += 16 {
-		d := dst[q*kc : (q+16)*kc]
-		if !trans {
-			s := b[p0*ldb+j0+q:]
-			_ = s[(kc-1)*ldb+15]
-			packB16N(kc, &s[0], ldb, &d[0])
-			continue
-		}
-		s := b[(j0+q)*ldb+p0:]
+	q := nc &^ 15
+	if q > 0 && !trans {
+		s := b[p0*ldb+j0:]
+		_ = s[(kc-1)*ldb+q-1]
+		_ = dst[q*kc-1]
+		packB16N(kc, &s[0], ldb, q/16, &dst[0], 16*kc)
+	}
+	for j := 0; j < q && trans; j += 16 {
+		d := dst[j*kc : (j+16)*kc]
+		s := b[(j0+j)*ldb+p0:]
 		_ = s[15*ldb+kc-1]
 		packB16T(kc, &s[0], ldb, &d[0])
 		for p := kc &^ 7; p < kc; p++ {
-			for j := 0; j < 16; j++ {
-				d[p*16+j] = s[j*ldb+p]
+			for jj := 0; jj < 16; jj++ {
+				d[p*16+jj] = s[jj*ldb+p]
 			}
 		}
 	}
@@ -107,7 +115,7 @@ func packB16(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
 	}
 }
 
-// The packing routines fill one full micro-panel; see gemm_pack_amd64.s.
+// The packing routines fill full micro-panels; see gemm_pack_amd64.s.
 
 //go:noescape
 func packA6N(k int, a *float32, lda int, dst *float32)
@@ -116,7 +124,7 @@ func packA6N(k int, a *float32, lda int, dst *float32)
 func packA6T(k int, a *float32, lda int, dst *float32)
 
 //go:noescape
-func packB16N(k int, b *float32, ldb int, dst *float32)
+func packB16N(k int, b *float32, ldb int, panels int, dst *float32, pstride int)
 
 //go:noescape
 func packB16T(k int, b *float32, ldb int, dst *float32)
@@ -124,3 +132,4 @@ func packB16T(k int, b *float32, ldb int, dst *float32)
 // fmaPeak runs n rounds of 28 independent ymm FMAs; benchmarks use it
 // to measure the machine's peak.
 func fmaPeak(n int)
+

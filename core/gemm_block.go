@@ -32,9 +32,10 @@ type kernel struct {
 	// apart. When beta is 0, C is not read. Nothing outside the corner is
 	// written.
 	fn func(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32)
-	// directMaxN is the widest C for which A is read in place instead of
-	// packed; directMaxM the tallest C for which B is.
-	directMaxN, directMaxM int
+	// directMaxN is the widest C for which Aᵀ is read in place instead of
+	// packed, directRowsMaxN the same for A (rowsA kernels only), and
+	// directMaxM the tallest C for which B is.
+	directMaxN, directRowsMaxN, directMaxM int
 	// partial says that fn reads no row of Â past m nor column of B̂ past
 	// n, so that partial panels can be read in place too.
 	partial bool
@@ -72,7 +73,15 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	if transA {
 		storedRowsA = k
 	}
-	directA := (transA || kn.rowsA) && (n <= kn.directMaxN || storedRowsA*lda <= smallOperand)
+	directA := storedRowsA*lda <= smallOperand
+	switch {
+	case transA:
+		directA = directA || n <= kn.directMaxN
+	case kn.rowsA:
+		directA = directA || n <= kn.directRowsMaxN
+	default:
+		directA = false
+	}
 	directB := !transB && (m <= kn.directMaxM || k*ldb <= smallOperand)
 	if !directA || !kn.partial {
 		g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)

@@ -169,9 +169,9 @@ func testVariants() []*kernel {
 	for _, kn := range testKernels() {
 		packed, direct := *kn, *kn
 		packed.name += "/packed"
-		packed.directMaxM, packed.directMaxN = 0, 0
+		packed.directMaxM, packed.directMaxN, packed.directRowsMaxN = 0, 0, 0
 		direct.name += "/direct"
-		direct.directMaxM, direct.directMaxN = math.MaxInt, math.MaxInt
+		direct.directMaxM, direct.directMaxN, direct.directRowsMaxN = math.MaxInt, math.MaxInt, math.MaxInt
 		ks = append(ks, kn, &packed, &direct)
 	}
 	return ks
