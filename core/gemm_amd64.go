@@ -22,6 +22,7 @@ var avx2Kernel = &kernel{
 	directMaxN: 128, directRowsMaxN: math.MaxInt, directMaxM: 96,
 	partial: true, rowsA: true,
 	fn:    kernel6x16,
+	panel: panel6x16,
 	packA: packA6,
 	packB: packB16,
 }
@@ -57,6 +58,26 @@ func kernel6x16(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c [
 	_ = b[(k-1)*sb+n-1]
 	_ = c[(m-1)*ldc+n-1]
 	sgemmKernel6x16(k, &a[0], sa, rowsA, &b[0], sb, &c[0], ldc, m, n, alpha, beta)
+}
+
+// panel6x16 checks the extent of the operands and calls the assembly.
+func panel6x16(k int, a []float32, sa, ta int, rowsA bool, b []float32, sb int, pb []float32, c []float32, ldc, tiles int, alpha, beta float32) {
+	if tiles < 1 || k < 1 {
+		panic("core: panel6x16: bad panel")
+	}
+	if last := (tiles - 1) * ta; rowsA {
+		_ = a[last+5*sa+k-1]
+	} else {
+		_ = a[last+(k-1)*sa+5]
+	}
+	_ = b[(k-1)*sb+15]
+	var pp *float32
+	if len(pb) > 0 {
+		_ = pb[16*k-1]
+		pp = &pb[0]
+	}
+	_ = c[(6*tiles-1)*ldc+15]
+	sgemmPanel6x16(k, &a[0], sa, ta, rowsA, &b[0], sb, pp, &c[0], ldc, tiles, alpha, beta)
 }
 
 //go:generate go run gemm_asm_gen.go
@@ -115,6 +136,9 @@ func packB16(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
 	}
 }
 
+//go:noescape
+func sgemmPanel6x16(k int, a *float32, sa int, ta int, rowsA bool, b *float32, sb int, pb *float32, c *float32, ldc int, tiles int, alpha float32, beta float32)
+
 // The packing routines fill full micro-panels; see gemm_pack_amd64.s.
 
 //go:noescape
@@ -132,4 +156,3 @@ func packB16T(k int, b *float32, ldb int, dst *float32)
 // fmaPeak runs n rounds of 28 independent ymm FMAs; benchmarks use it
 // to measure the machine's peak.
 func fmaPeak(n int)
-

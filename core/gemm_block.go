@@ -42,6 +42,11 @@ type kernel struct {
 	// rowsA says that fn takes rowsA, so that A can be read in place
 	// when it is not transposed.
 	rowsA bool
+	// panel, if not nil, does what fn does for tiles ≥ 1 full tiles down
+	// a column of C (tile t at c[t*mr*ldc:]), the Â of tile t at
+	// a[t*ta:]; and if pb is not empty, the first tile also packs B̂ (read
+	// at stride sb) into pb as a micro-panel, and the others read it there.
+	panel func(k int, a []float32, sa, ta int, rowsA bool, b []float32, sb int, pb []float32, c []float32, ldc, tiles int, alpha, beta float32)
 	// packA and packB, if not nil, replace packPanelsA and packPanelsB
 	// (with this kernel's mr and nr) by faster code.
 	packA func(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int)
@@ -89,17 +94,26 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	if !directB || !kn.partial {
 		g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
 	}
+	// With a panel kernel, B not transposed is packed by the first tile
+	// of each micro-panel while it computes, except for a partial last
+	// panel.
+	fuseB := !directB && !transB && kn.panel != nil && m >= mr
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			if directB {
-				if t := ncur - ncur%nr; t < ncur && !kn.partial {
+			switch t := ncur - ncur%nr; {
+			case directB:
+				if t < ncur && !kn.partial {
 					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
 				}
-			} else if kn.packB != nil {
+			case fuseB:
+				if t < ncur {
+					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
+				}
+			case kn.packB != nil:
 				kn.packB(g.pb, transB, b, ldb, pc, kcur, jc, ncur)
-			} else {
+			default:
 				packPanelsB(g.pb, nr, transB, b, ldb, pc, kcur, jc, ncur)
 			}
 			bet := beta
@@ -117,6 +131,18 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 				} else {
 					packPanelsA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
 				}
+				// panelA returns where the tile at row ir of the block
+				// reads Â, and how far the next tile's Â is.
+				panelA := func(ir, mrr int) (ap []float32, sa int, rowsA bool, ta int) {
+					switch {
+					case !directA || (mrr < mr && !kn.partial):
+						return g.pa[ir*kcur:], mr, false, mr * kcur
+					case transA:
+						return a[pc*lda+ic+ir:], lda, false, mr
+					default:
+						return a[(ic+ir)*lda+pc:], lda, true, mr * lda
+					}
+				}
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
 					var bp []float32
@@ -126,18 +152,19 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 					} else {
 						bp = g.pb[jr*kcur:]
 					}
-					for ir := 0; ir < mcur; ir += mr {
-						mrr := min(mr, mcur-ir)
-						var ap []float32
-						sa, rowsA := mr, false
-						switch {
-						case !directA || (mrr < mr && !kn.partial):
-							ap = g.pa[ir*kcur:]
-						case transA:
-							ap, sa = a[pc*lda+ic+ir:], lda
-						default:
-							ap, sa, rowsA = a[(ic+ir)*lda+pc:], lda, true
+					ir := 0
+					if tiles := mcur / mr; kn.panel != nil && nrr == nr && tiles > 0 {
+						ap, sa, rowsA, ta := panelA(0, mr)
+						src, ssb, dst := bp, sb, []float32(nil)
+						if fuseB && ic == 0 {
+							src, ssb, dst = b[pc*ldb+jc+jr:], ldb, g.pb[jr*kcur:(jr+nr)*kcur]
 						}
+						kn.panel(kcur, ap, sa, ta, rowsA, src, ssb, dst, c[ic*ldc+jc+jr:], ldc, tiles, alpha, bet)
+						ir = tiles * mr
+					}
+					for ; ir < mcur; ir += mr {
+						mrr := min(mr, mcur-ir)
+						ap, sa, rowsA, _ := panelA(ir, mrr)
 						kn.fn(kcur, ap, sa, rowsA, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
 					}
 				}
