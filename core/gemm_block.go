@@ -157,7 +157,13 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 						ap, sa, rowsA, ta := panelA(0, mr)
 						src, ssb, dst := bp, sb, []float32(nil)
 						if fuseB && ic == 0 {
-							src, ssb, dst = b[pc*ldb+jc+jr:], ldb, g.pb[jr*kcur:(jr+nr)*kcur]
+							// With one block of A, the micro-panel serves
+							// only this column of tiles: pack it where the
+							// previous one was, which is in L1.
+							if mcur == m {
+								bp = g.pb[:nr*kcur]
+							}
+							src, ssb, dst = b[pc*ldb+jc+jr:], ldb, bp[:nr*kcur]
 						}
 						kn.panel(kcur, ap, sa, ta, rowsA, src, ssb, dst, c[ic*ldc+jc+jr:], ldc, tiles, alpha, bet)
 						ir = tiles * mr
