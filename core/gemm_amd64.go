@@ -14,12 +14,14 @@ import (
 // a B micro-panel of kc×16 floats (up to 25 KiB) stays in the 32 KiB L1d
 // while the rows of A stream past it from L2, and A not transposed is read
 // where it is (six rows at a time), which saves packing it and lets the
-// hardware prefetchers fetch it while the kernel computes.
+// hardware prefetchers fetch it while the kernel computes. B not transposed
+// is packed by the panel kernel as it goes, which costs so little that it
+// pays from the second tile on: B is read in place only below one tile.
 var avx2Kernel = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,
 	mc: 144, kc: 400, nc: 4080,
-	directMaxN: 128, directRowsMaxN: math.MaxInt, directMaxM: 96,
+	directMaxN: 128, directRowsMaxN: math.MaxInt, directMaxM: 5,
 	partial: true, rowsA: true,
 	fn:    kernel6x16,
 	panel: panel6x16,
