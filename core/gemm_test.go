@@ -158,8 +158,8 @@ func gemmCases() []gemmCase {
 }
 
 // testKernels returns every micro-kernel that runs here: the assembly ones
-// and the portable one.
-func testKernels() []*kernel { return append(archKernels(), goKernel) }
+// and the portable ones.
+func testKernels() []*kernel { return append(archKernels(), goKernels()...) }
 
 // testVariants returns each kernel of testKernels as it is configured, and
 // again forced to pack every panel and forced to read Aᵀ and B in place
