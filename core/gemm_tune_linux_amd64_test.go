@@ -36,7 +36,7 @@ func TestTuneSgemm(t *testing.T) {
 	}{
 		{"default", func(k *kernel) {}},
 		{"packed", func(k *kernel) { k.directMaxM, k.directMaxN, k.directRowsMaxN = 0, 0, 0 }},
-		{"kc256", func(k *kernel) { k.kc = 256 }},
+		{"kc400", func(k *kernel) { k.kc = 400 }},
 		{"mc72", func(k *kernel) { k.mc = 72 }},
 	}
 	runtime.LockOSThread()
