@@ -96,8 +96,11 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	}
 	// With a panel kernel, B not transposed is packed by the first tile
 	// of each micro-panel while it computes, except for a partial last
-	// panel.
+	// panel. Otherwise, with one block of A, each micro-panel serves only
+	// its own column of tiles, so it is packed just before them, where the
+	// previous one was, which is in L1.
 	fuseB := !directB && !transB && kn.panel != nil && m >= mr
+	lazyB := !directB && !fuseB && m <= mc
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -107,7 +110,7 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 				if t < ncur && !kn.partial {
 					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
 				}
-			case fuseB:
+			case fuseB || lazyB:
 				if t < ncur {
 					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
 				}
@@ -147,9 +150,17 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 					nrr := min(nr, ncur-jr)
 					var bp []float32
 					sb := nr
-					if directB && (nrr == nr || kn.partial) {
+					switch {
+					case directB && (nrr == nr || kn.partial):
 						bp, sb = b[pc*ldb+jc+jr:], ldb
-					} else {
+					case lazyB && nrr == nr:
+						bp = g.pb[:nr*kcur]
+						if kn.packB != nil {
+							kn.packB(bp, transB, b, ldb, pc, kcur, jc+jr, nr)
+						} else {
+							packPanelsB(bp, nr, transB, b, ldb, pc, kcur, jc+jr, nr)
+						}
+					default:
 						bp = g.pb[jr*kcur:]
 					}
 					ir := 0
