@@ -48,6 +48,7 @@ func TestSgemmGuardPages(t *testing.T) {
 			{m: 12, n: 32, k: 7, alpha: 1, beta: 0},
 			{m: 13, n: 35, k: 9, alpha: 1, beta: 1},
 			{m: 12, n: 32, k: 7, alpha: 1, beta: 1, transA: true},
+			{m: 7, n: 35, k: 9, alpha: 1, beta: 1, transB: true},
 		} {
 			t.Run(fmt.Sprintf("%s/%v", kn.name, tc), func(t *testing.T) {
 				o := newGemmOperands(tc, rng)
