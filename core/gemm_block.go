@@ -17,6 +17,15 @@ package core
 // A, an operand can also be read where it is; the driver does so when
 // packing would not pay (see sgemm). The kernel finishes the partial tiles
 // at the edges of C itself.
+//
+// A kernel may also have a panel function that runs the ir loop itself for
+// the full tiles of a micro-panel of B. The driver then packs B differently:
+// when op(B) = B, the panel's first tile reads the micro-panel where it is
+// and writes the packed copy that the other tiles read (packing without a
+// pass of its own); otherwise, when A is one block (m ≤ mc), each
+// micro-panel is packed just before its column of tiles. With one block of
+// A, a micro-panel serves only its own column, so every one of them is
+// packed into the same place, which stays in L1 or L2.
 
 // A kernel is a register-blocked micro-kernel with the cache block sizes
 // that suit it.
@@ -94,11 +103,9 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	if !directB || !kn.partial {
 		g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
 	}
-	// With a panel kernel, B not transposed is packed by the first tile
-	// of each micro-panel while it computes, except for a partial last
-	// panel. Otherwise, with one block of A, each micro-panel serves only
-	// its own column of tiles, so it is packed just before them, where the
-	// previous one was, which is in L1.
+	// How B is packed when it is: by the panel's first tile (fuseB), one
+	// micro-panel just before its tiles (lazyB), or a block at a time. The
+	// first two pack a partial last micro-panel ahead, with the block.
 	fuseB := !directB && !transB && kn.panel != nil && m >= mr
 	lazyB := !directB && !fuseB && m <= mc
 	for jc := 0; jc < n; jc += nc {
@@ -168,9 +175,6 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 						ap, sa, rowsA, ta := panelA(0, mr)
 						src, ssb, dst := bp, sb, []float32(nil)
 						if fuseB && ic == 0 {
-							// With one block of A, the micro-panel serves
-							// only this column of tiles: pack it where the
-							// previous one was, which is in L1.
 							if mcur == m {
 								bp = g.pb[:nr*kcur]
 							}
