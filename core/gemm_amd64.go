@@ -77,12 +77,15 @@ func panel6x16(k int, a []float32, sa, ta int, rowsA bool, b []float32, sb int, 
 	}
 	_ = b[(k-1)*sb+15]
 	var pp *float32
+	pbn := 0
 	if len(pb) > 0 {
-		_ = pb[16*k-1]
+		pbn = min(len(pb)/(16*k), 2)
+		_ = pb[pbn*16*k-1]
+		_ = b[(k-1)*sb+16*pbn-1]
 		pp = &pb[0]
 	}
 	_ = c[(6*tiles-1)*ldc+15]
-	sgemmPanel6x16(k, &a[0], sa, ta, rowsA, &b[0], sb, pp, &c[0], ldc, tiles, alpha, beta)
+	sgemmPanel6x16(k, &a[0], sa, ta, rowsA, &b[0], sb, pp, &c[0], ldc, tiles, alpha, beta, pbn)
 }
 
 //go:generate go run gemm_asm_gen.go
@@ -142,7 +145,7 @@ func packB16(dst []float32, trans bool, b []float32, ldb, p0, kc, j0, nc int) {
 }
 
 //go:noescape
-func sgemmPanel6x16(k int, a *float32, sa int, ta int, rowsA bool, b *float32, sb int, pb *float32, c *float32, ldc int, tiles int, alpha float32, beta float32)
+func sgemmPanel6x16(k int, a *float32, sa int, ta int, rowsA bool, b *float32, sb int, pb *float32, c *float32, ldc int, tiles int, alpha float32, beta float32, pbn int)
 
 // The packing routines fill full micro-panels; see gemm_pack_amd64.s.
 

@@ -194,14 +194,21 @@ func stores(label string, row func(r int)) {
 }
 
 // panelStep emits one step of a full 6×16 tile of the panel kernel: load
-// B̂ from BX (stored to R15 too when copy is set), then broadcast each row
-// of Â and multiply-add.
-func panelStep(amode string, s int, copy bool, bAddr func(disp int) string) {
+// B̂ from BX (stored to R15 too when copies ≥ 1, and the next sixteen
+// columns copied to off bytes further when copies is 2), then broadcast
+// each row of Â and multiply-add.
+func panelStep(amode string, s, copies int, off string, bAddr func(disp int) string) {
 	p("\tVMOVUPS %s, Y12", bAddr(0))
 	p("\tVMOVUPS %s, Y13", bAddr(32))
-	if copy {
+	if copies >= 1 {
 		p("\tVMOVUPS Y12, %s", mem(64*s, "R15", ""))
 		p("\tVMOVUPS Y13, %s", mem(64*s+32, "R15", ""))
+	}
+	if copies == 2 {
+		p("\tVMOVUPS %s, Y14", bAddr(64))
+		p("\tVMOVUPS Y14, %s", mem(64*s, "R15", off+"*1"))
+		p("\tVMOVUPS %s, Y15", bAddr(96))
+		p("\tVMOVUPS Y15, %s", mem(64*s+32, "R15", off+"*1"))
 	}
 	for r := 0; r < 6; r++ {
 		y := "Y14"
@@ -215,20 +222,21 @@ func panelStep(amode string, s int, copy bool, bAddr func(disp int) string) {
 }
 
 // panelLoop emits the k loop of a full tile of the panel kernel, four
-// steps per iteration, then a jump to its store.
-func panelLoop(amode string, copy bool) {
-	lbl := "p" + amode
-	if copy {
-		lbl = "pc" + amode
-	}
+// steps per iteration, then a jump to its store. The tile copies B̂ to
+// copies micro-panels of pb (0, 1 or 2) as it goes.
+func panelLoop(amode string, copies int) {
+	lbl := [...]string{"p", "pc", "pd"}[copies] + amode
 	p("%s:", lbl)
 	p("\tMOVQ CX, R13")
+	if copies == 2 {
+		p("\tSHLQ $6, CX // the second micro-panel of pb is 64*k bytes on")
+	}
 	p("\tSHRQ $2, R13")
 	p("\tJZ   %stail", lbl)
 	p("")
 	p("%sloop4:", lbl)
 	for s := 0; s < 4; s++ {
-		panelStep(amode, s, copy, func(disp int) string { return mem(disp, "BX", stepIndex(s, "R9", "R12")) })
+		panelStep(amode, s, copies, "CX", func(disp int) string { return mem(disp, "BX", stepIndex(s, "R9", "R12")) })
 	}
 	if amode == "s" {
 		p("\tLEAQ (AX)(R8*4), AX")
@@ -237,18 +245,23 @@ func panelLoop(amode string, copy bool) {
 		p("\tADDQ $16, SI")
 	}
 	p("\tLEAQ (BX)(R9*4), BX")
-	if copy {
+	if copies > 0 {
 		p("\tADDQ $256, R15")
 	}
 	p("\tDECQ R13")
 	p("\tJNZ  %sloop4", lbl)
 	p("")
 	p("%stail:", lbl)
+	if copies == 2 {
+		p("\tMOVQ k+0(FP), R13")
+		p("\tSHLQ $6, R13")
+	}
+	p("\tMOVQ k+0(FP), CX")
 	p("\tANDQ $3, CX")
 	p("\tJZ   %sdone", lbl)
 	p("")
 	p("%sloop1:", lbl)
-	panelStep(amode, 0, copy, func(disp int) string { return mem(disp, "BX", "") })
+	panelStep(amode, 0, copies, "R13", func(disp int) string { return mem(disp, "BX", "") })
 	if amode == "s" {
 		p("\tADDQ R8, AX")
 	} else {
@@ -256,14 +269,14 @@ func panelLoop(amode string, copy bool) {
 		p("\tADDQ $4, SI")
 	}
 	p("\tADDQ R9, BX")
-	if copy {
+	if copies > 0 {
 		p("\tADDQ $64, R15")
 	}
 	p("\tDECQ CX")
 	p("\tJNZ  %sloop1", lbl)
 	p("")
 	p("%sdone:", lbl)
-	if copy {
+	if copies > 0 {
 		p("\tJMP  pcopied")
 	} else {
 		p("\tJMP  pstore")
@@ -276,15 +289,16 @@ func panelLoop(amode string, copy bool) {
 // micro-panel of B instead of one per tile, and can pack that micro-panel
 // while the first tile uses it.
 func panel() {
-	p(`// func sgemmPanel6x16(k int, a *float32, sa int, ta int, rowsA bool, b *float32, sb int, pb *float32, c *float32, ldc int, tiles int, alpha float32, beta float32)
+	p(`// func sgemmPanel6x16(k int, a *float32, sa int, ta int, rowsA bool, b *float32, sb int, pb *float32, c *float32, ldc int, tiles int, alpha float32, beta float32, pbn int)
 //
 // Sets tiles full 6×16 tiles of C, one under the other (tile t at
 // c+6*t*ldc), to alpha*Â_t*B̂ + beta*C over k ≥ 1 steps, where Â_t starts at
 // a+t*ta and is read as by sgemmKernel6x16. B̂ is read at b with steps sb
 // apart; if pb is not nil, the first tile also copies each step of B̂ to
-// pb+16*p and the other tiles read B̂ from there. Strides in float32s.
-// Requires AVX2 and FMA3.
-TEXT ·sgemmPanel6x16(SB), NOSPLIT, $0-96
+// pb+16*p and the other tiles read B̂ from there, and if pbn is 2, it also
+// copies the next sixteen columns of b to pb+16*k+16*p: the next
+// micro-panel, packed. Strides in float32s. Requires AVX2 and FMA3.
+TEXT ·sgemmPanel6x16(SB), NOSPLIT, $0-104
 	MOVQ tiles+80(FP), R14
 	TESTQ R14, R14
 	JZ   pret
@@ -305,7 +319,9 @@ TEXT ·sgemmPanel6x16(SB), NOSPLIT, $0-96
 	JZ   ptile
 
 	// The first tile reads B̂ in place and copies it to pb.
-	MOVQ R13, R15`)
+	MOVQ R13, R15
+	CMPQ pbn+96(FP), $2
+	JEQ  pdsetup`)
 	tileSetup := func(next string) {
 		p("\tMOVQ DI, AX")
 		p("\tLEAQ (AX)(R8*4), SI // row 4 of Â when rowsA")
@@ -329,12 +345,14 @@ TEXT ·sgemmPanel6x16(SB), NOSPLIT, $0-96
 		p("")
 	}
 	tileSetup("pc")
+	p("pdsetup:")
+	tileSetup("pd")
 	p("ptile:")
 	p("\tMOVQ R15, BX")
 	tileSetup("p")
-	for _, copy := range []bool{false, true} {
+	for copies := range 3 {
 		for _, amode := range []string{"s", "r"} {
-			panelLoop(amode, copy)
+			panelLoop(amode, copies)
 		}
 	}
 	p(`pcopied:

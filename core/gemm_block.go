@@ -22,10 +22,12 @@ package core
 // the full tiles of a micro-panel of B. The driver then packs B differently:
 // when op(B) = B, the panel's first tile reads the micro-panel where it is
 // and writes the packed copy that the other tiles read (packing without a
-// pass of its own); otherwise, when A is one block (m ≤ mc), each
-// micro-panel is packed just before its column of tiles. With one block of
-// A, a micro-panel serves only its own column, so every one of them is
-// packed into the same place, which stays in L1 or L2.
+// pass of its own; the first tile of every other column packs the next
+// micro-panel too, so that each walk down B, whose rows are far apart,
+// fetches two cache lines a row); otherwise, when A is one block (m ≤ mc),
+// each micro-panel is packed just before its column of tiles. With one
+// block of A, a micro-panel serves only its own column, so every one of
+// them is packed into the same place, which stays in L1 or L2.
 
 // A kernel is a register-blocked micro-kernel with the cache block sizes
 // that suit it.
@@ -55,6 +57,8 @@ type kernel struct {
 	// a column of C (tile t at c[t*mr*ldc:]), the Â of tile t at
 	// a[t*ta:]; and if pb is not empty, the first tile also packs B̂ (read
 	// at stride sb) into pb as a micro-panel, and the others read it there.
+	// If pb has room for two micro-panels, the first tile packs the next
+	// nr columns of b into the second one too.
 	panel func(k int, a []float32, sa, ta int, rowsA bool, b []float32, sb int, pb []float32, c []float32, ldc, tiles int, alpha, beta float32)
 	// packA and packB, if not nil, replace packPanelsA and packPanelsB
 	// (with this kernel's mr and nr) by faster code.
@@ -153,6 +157,7 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 						return a[(ic+ir)*lda+pc:], lda, true, mr * lda
 					}
 				}
+				packedNext := false
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
 					var bp []float32
@@ -174,11 +179,26 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 					if tiles := mcur / mr; kn.panel != nil && nrr == nr && tiles > 0 {
 						ap, sa, rowsA, ta := panelA(0, mr)
 						src, ssb, dst := bp, sb, []float32(nil)
-						if fuseB && ic == 0 {
+						switch {
+						case !fuseB || ic > 0:
+						case packedNext:
+							// The previous call packed this one.
 							if mcur == m {
-								bp = g.pb[:nr*kcur]
+								bp = g.pb[nr*kcur : 2*nr*kcur]
 							}
-							src, ssb, dst = b[pc*ldb+jc+jr:], ldb, bp[:nr*kcur]
+							src, packedNext = bp, false
+						default:
+							// Pack two micro-panels when there are: one
+							// walk down B (rows 1 KiB or more apart) then
+							// serves both.
+							if mcur == m {
+								bp = g.pb
+							}
+							packs := 1
+							if jr+2*nr <= ncur-ncur%nr {
+								packs, packedNext = 2, true
+							}
+							src, ssb, dst = b[pc*ldb+jc+jr:], ldb, bp[:packs*nr*kcur]
 						}
 						kn.panel(kcur, ap, sa, ta, rowsA, src, ssb, dst, c[ic*ldc+jc+jr:], ldc, tiles, alpha, bet)
 						ir = tiles * mr
