@@ -145,18 +145,6 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 				} else {
 					packPanelsA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
 				}
-				// panelA returns where the tile at row ir of the block
-				// reads Â, and how far the next tile's Â is.
-				panelA := func(ir, mrr int) (ap []float32, sa int, rowsA bool, ta int) {
-					switch {
-					case !directA || (mrr < mr && !kn.partial):
-						return g.pa[ir*kcur:], mr, false, mr * kcur
-					case transA:
-						return a[pc*lda+ic+ir:], lda, false, mr
-					default:
-						return a[(ic+ir)*lda+pc:], lda, true, mr * lda
-					}
-				}
 				packedNext := false
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
@@ -177,7 +165,7 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 					}
 					ir := 0
 					if tiles := mcur / mr; kn.panel != nil && nrr == nr && tiles > 0 {
-						ap, sa, rowsA, ta := panelA(0, mr)
+						ap, sa, rowsA, ta := g.tileA(kn, directA, transA, a, lda, ic, 0, pc, kcur, mr)
 						src, ssb, dst := bp, sb, []float32(nil)
 						switch {
 						case !fuseB || ic > 0:
@@ -205,12 +193,28 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 					}
 					for ; ir < mcur; ir += mr {
 						mrr := min(mr, mcur-ir)
-						ap, sa, rowsA, _ := panelA(ir, mrr)
+						ap, sa, rowsA, _ := g.tileA(kn, directA, transA, a, lda, ic, ir, pc, kcur, mrr)
 						kn.fn(kcur, ap, sa, rowsA, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
 					}
 				}
 			}
 		}
+	}
+}
+
+// tileA returns where the kernel reads the Â of the mrr×kcur tile at row
+// ir of the block of A at (ic, pc): its packed panel, or A where it is;
+// the stride of Â; whether it is read by rows; and how far the next tile's
+// Â is.
+func (g *Gemm) tileA(kn *kernel, directA, transA bool, a []float32, lda, ic, ir, pc, kcur, mrr int) (ap []float32, sa int, rowsA bool, ta int) {
+	mr := kn.mr
+	switch {
+	case !directA || (mrr < mr && !kn.partial):
+		return g.pa[ir*kcur:], mr, false, mr * kcur
+	case transA:
+		return a[pc*lda+ic+ir:], lda, false, mr
+	default:
+		return a[(ic+ir)*lda+pc:], lda, true, mr * lda
 	}
 }
 
