@@ -59,7 +59,7 @@ func kernel2x3(k int, a []float32, sa int, _ bool, b []float32, sb int, c []floa
 		// Packed panels: walk them so that the loop condition proves
 		// every index in range.
 		a, b = a[:2*k], b[:3*k]
-		for len(a) >= 16 && len(b) >= 24 {
+		for len(a) >= 16 && len(b) >= 24 { // eight steps
 			a0 := a[0]
 			a1 := a[1]
 			b0 := b[0]
@@ -200,7 +200,7 @@ func kernel4x4(k int, a []float32, sa int, _ bool, b []float32, sb int, c []floa
 		// Packed panels: walk them so that the loop condition proves
 		// every index in range.
 		a, b = a[:4*k], b[:4*k]
-		for len(a) >= 8 && len(b) >= 8 {
+		for len(a) >= 8 && len(b) >= 8 { // two steps
 			a0 := a[0]
 			a1 := a[1]
 			a2 := a[2]
