@@ -193,6 +193,213 @@ func stores(label string, row func(r int)) {
 	p("")
 }
 
+// panelStep emits one step of a full 6×16 tile of the panel kernel: load
+// B̂ from BX (stored to R15 too when copies ≥ 1, and the next sixteen
+// columns copied to off bytes further when copies is 2), then broadcast
+// each row of Â and multiply-add.
+func panelStep(amode string, s, copies int, off string, bAddr func(disp int) string) {
+	p("\tVMOVUPS %s, Y12", bAddr(0))
+	p("\tVMOVUPS %s, Y13", bAddr(32))
+	if copies >= 1 {
+		p("\tVMOVUPS Y12, %s", mem(64*s, "R15", ""))
+		p("\tVMOVUPS Y13, %s", mem(64*s+32, "R15", ""))
+	}
+	if copies == 2 {
+		p("\tVMOVUPS %s, Y14", bAddr(64))
+		p("\tVMOVUPS Y14, %s", mem(64*s, "R15", off+"*1"))
+		p("\tVMOVUPS %s, Y15", bAddr(96))
+		p("\tVMOVUPS Y15, %s", mem(64*s+32, "R15", off+"*1"))
+	}
+	for r := 0; r < 6; r++ {
+		y := "Y14"
+		if r%2 == 1 {
+			y = "Y15"
+		}
+		p("\tVBROADCASTSS %s, %s", aAddr(amode, s, r), y)
+		p("\tVFMADD231PS Y12, %s, Y%d", y, 2*r)
+		p("\tVFMADD231PS Y13, %s, Y%d", y, 2*r+1)
+	}
+}
+
+// panelLoop emits the k loop of a full tile of the panel kernel, four
+// steps per iteration, then a jump to its store. The tile copies B̂ to
+// copies micro-panels of pb (0, 1 or 2) as it goes.
+func panelLoop(amode string, copies int) {
+	lbl := [...]string{"p", "pc", "pd"}[copies] + amode
+	p("%s:", lbl)
+	p("\tMOVQ CX, R13")
+	if copies == 2 {
+		p("\tSHLQ $6, CX // the second micro-panel of pb is 64*k bytes on")
+	}
+	p("\tSHRQ $2, R13")
+	p("\tJZ   %stail", lbl)
+	p("")
+	p("%sloop4:", lbl)
+	for s := 0; s < 4; s++ {
+		panelStep(amode, s, copies, "CX", func(disp int) string { return mem(disp, "BX", stepIndex(s, "R9", "R12")) })
+	}
+	if amode == "s" {
+		p("\tLEAQ (AX)(R8*4), AX")
+	} else {
+		p("\tADDQ $16, AX")
+		p("\tADDQ $16, SI")
+	}
+	p("\tLEAQ (BX)(R9*4), BX")
+	if copies > 0 {
+		p("\tADDQ $256, R15")
+	}
+	p("\tDECQ R13")
+	p("\tJNZ  %sloop4", lbl)
+	p("")
+	p("%stail:", lbl)
+	if copies == 2 {
+		p("\tMOVQ k+0(FP), R13")
+		p("\tSHLQ $6, R13")
+	}
+	p("\tMOVQ k+0(FP), CX")
+	p("\tANDQ $3, CX")
+	p("\tJZ   %sdone", lbl)
+	p("")
+	p("%sloop1:", lbl)
+	panelStep(amode, 0, copies, "R13", func(disp int) string { return mem(disp, "BX", "") })
+	if amode == "s" {
+		p("\tADDQ R8, AX")
+	} else {
+		p("\tADDQ $4, AX")
+		p("\tADDQ $4, SI")
+	}
+	p("\tADDQ R9, BX")
+	if copies > 0 {
+		p("\tADDQ $64, R15")
+	}
+	p("\tDECQ CX")
+	p("\tJNZ  %sloop1", lbl)
+	p("")
+	p("%sdone:", lbl)
+	if copies > 0 {
+		p("\tJMP  pcopied")
+	} else {
+		p("\tJMP  pstore")
+	}
+	p("")
+}
+
+// panel emits sgemmPanel6x16, which runs the full-tile loop of the kernel
+// down a column of tiles of C, so that the driver makes one call per
+// micro-panel of B instead of one per tile, and can pack that micro-panel
+// while the first tile uses it.
+func panel() {
+	p(`// func sgemmPanel6x16(k int, a *float32, sa int, ta int, rowsA bool, b *float32, sb int, pb *float32, c *float32, ldc int, tiles int, alpha float32, beta float32, pbn int)
+//
+// Sets tiles full 6×16 tiles of C, one under the other (tile t at
+// c+6*t*ldc), to alpha*Â_t*B̂ + beta*C over k ≥ 1 steps, where Â_t starts at
+// a+t*ta and is read as by sgemmKernel6x16. B̂ is read at b with steps sb
+// apart; if pb is not nil, the first tile also copies each step of B̂ to
+// pb+16*p and the other tiles read B̂ from there, and if pbn is 2, it also
+// copies the next sixteen columns of b to pb+16*k+16*p: the next
+// micro-panel, packed. Strides in float32s. Requires AVX2 and FMA3.
+TEXT ·sgemmPanel6x16(SB), NOSPLIT, $0-104
+	MOVQ tiles+80(FP), R14
+	TESTQ R14, R14
+	JZ   pret
+	MOVQ a+8(FP), DI
+	MOVQ sa+16(FP), R8
+	MOVQ b+40(FP), BX
+	MOVQ sb+48(FP), R9
+	MOVQ c+64(FP), DX
+	MOVQ ldc+72(FP), R10
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	LEAQ (R8)(R8*2), R11 // 3*sa bytes
+	LEAQ (R9)(R9*2), R12 // 3*sb bytes
+	MOVQ BX, R15         // B̂ of the tiles after the first
+	MOVQ pb+56(FP), R13
+	TESTQ R13, R13
+	JZ   ptile
+
+	// The first tile reads B̂ in place and copies it to pb.
+	MOVQ R13, R15
+	CMPQ pbn+96(FP), $2
+	JEQ  pdsetup`)
+	tileSetup := func(next string) {
+		p("\tMOVQ DI, AX")
+		p("\tLEAQ (AX)(R8*4), SI // row 4 of Â when rowsA")
+		p("\tMOVQ DX, CX         // bring the C tile towards L1")
+		p("\tPREFETCHT0 (CX)")
+		p("\tPREFETCHT0 (CX)(R10*1)")
+		p("\tPREFETCHT0 (CX)(R10*2)")
+		p("\tLEAQ (CX)(R10*2), CX")
+		p("\tPREFETCHT0 (CX)(R10*1)")
+		p("\tPREFETCHT0 (CX)(R10*2)")
+		p("\tLEAQ (CX)(R10*2), CX")
+		p("\tPREFETCHT0 (CX)(R10*1)")
+		for i := 0; i < 12; i++ {
+			p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+		}
+		p("\tMOVQ k+0(FP), CX")
+		p("\tMOVBLZX rowsA+32(FP), R13")
+		p("\tTESTL R13, R13")
+		p("\tJNZ  %sr", next)
+		p("\tJMP  %ss", next)
+		p("")
+	}
+	tileSetup("pc")
+	p("pdsetup:")
+	tileSetup("pd")
+	p("ptile:")
+	p("\tMOVQ R15, BX")
+	tileSetup("p")
+	for copies := range 3 {
+		for _, amode := range []string{"s", "r"} {
+			panelLoop(amode, copies)
+		}
+	}
+	p(`pcopied:
+	// The other tiles read the copy.
+	MOVQ pb+56(FP), R15
+	MOVQ $64, R9
+	MOVQ $192, R12
+
+pstore:
+	VBROADCASTSS alpha+88(FP), Y12
+	VBROADCASTSS beta+92(FP), Y13`)
+	for i := 0; i < 12; i++ {
+		p("\tVMULPS Y12, Y%d, Y%d", i, i)
+	}
+	p(`	MOVL beta+92(FP), R13
+	ANDL $0x7fffffff, R13 // zero: beta is ±0
+	JZ   pnobeta`)
+	prow := func(beta bool) {
+		for r := 0; r < 6; r++ {
+			idx := [...]string{"", "R10*1", "R10*2"}[r%3]
+			if beta {
+				p("\tVFMADD231PS %s, Y13, Y%d", mem(0, "DX", idx), 2*r)
+				p("\tVFMADD231PS %s, Y13, Y%d", mem(32, "DX", idx), 2*r+1)
+			}
+			p("\tVMOVUPS Y%d, %s", 2*r, mem(0, "DX", idx))
+			p("\tVMOVUPS Y%d, %s", 2*r+1, mem(32, "DX", idx))
+			if r%3 == 2 {
+				p("\tLEAQ (DX)(R10*2), DX")
+				p("\tADDQ R10, DX")
+			}
+		}
+	}
+	prow(true)
+	p("	JMP  pnext")
+	p("pnobeta:")
+	prow(false)
+	p(`pnext:
+	MOVQ ta+24(FP), R13
+	LEAQ (DI)(R13*4), DI
+	DECQ R14
+	JNZ  ptile
+
+pret:
+	VZEROUPPER
+	RET`)
+}
+
 func main() {
 	p("// Code generated by gemm_asm_gen.go; DO NOT EDIT.")
 	p("")
@@ -351,6 +558,9 @@ TEXT ·sgemmKernel6x16(SB), NOSPLIT, $0-88
 	p("ret:")
 	p("\tVZEROUPPER")
 	p("\tRET")
+
+	p("")
+	panel()
 
 	if err := os.WriteFile("gemm_amd64.s", buf.Bytes(), 0o666); err != nil {
 		log.Fatal(err)

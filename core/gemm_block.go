@@ -17,6 +17,17 @@ package core
 // A, an operand can also be read where it is; the driver does so when
 // packing would not pay (see sgemm). The kernel finishes the partial tiles
 // at the edges of C itself.
+//
+// A kernel may also have a panel function that runs the ir loop itself for
+// the full tiles of a micro-panel of B. The driver then packs B differently:
+// when op(B) = B, the panel's first tile reads the micro-panel where it is
+// and writes the packed copy that the other tiles read (packing without a
+// pass of its own; the first tile of every other column packs the next
+// micro-panel too, so that each walk down B, whose rows are far apart,
+// fetches two cache lines a row); otherwise, when A is one block (m ≤ mc),
+// each micro-panel is packed just before its column of tiles. With one
+// block of A, a micro-panel serves only its own column, so every one of
+// them is packed into the same place, which stays in L1 or L2.
 
 // A kernel is a register-blocked micro-kernel with the cache block sizes
 // that suit it.
@@ -32,15 +43,23 @@ type kernel struct {
 	// apart. When beta is 0, C is not read. Nothing outside the corner is
 	// written.
 	fn func(k int, a []float32, sa int, rowsA bool, b []float32, sb int, c []float32, ldc, m, n int, alpha, beta float32)
-	// directMaxN is the widest C for which A is read in place instead of
-	// packed; directMaxM the tallest C for which B is.
-	directMaxN, directMaxM int
+	// directMaxN is the widest C for which Aᵀ is read in place instead of
+	// packed, directRowsMaxN the same for A (rowsA kernels only), and
+	// directMaxM the tallest C for which B is.
+	directMaxN, directRowsMaxN, directMaxM int
 	// partial says that fn reads no row of Â past m nor column of B̂ past
 	// n, so that partial panels can be read in place too.
 	partial bool
 	// rowsA says that fn takes rowsA, so that A can be read in place
 	// when it is not transposed.
 	rowsA bool
+	// panel, if not nil, does what fn does for tiles ≥ 1 full tiles down
+	// a column of C (tile t at c[t*mr*ldc:]), the Â of tile t at
+	// a[t*ta:]; and if pb is not empty, the first tile also packs B̂ (read
+	// at stride sb) into pb as a micro-panel, and the others read it there.
+	// If pb has room for two micro-panels, the first tile packs the next
+	// nr columns of b into the second one too.
+	panel func(k int, a []float32, sa, ta int, rowsA bool, b []float32, sb int, pb []float32, c []float32, ldc, tiles int, alpha, beta float32)
 	// packA and packB, if not nil, replace packPanelsA and packPanelsB
 	// (with this kernel's mr and nr) by faster code.
 	packA func(dst []float32, trans bool, a []float32, lda, i0, mc, p0, kc int)
@@ -72,7 +91,15 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	if transA {
 		storedRowsA = k
 	}
-	directA := (transA || kn.rowsA) && (n <= kn.directMaxN || storedRowsA*lda <= smallOperand)
+	directA := storedRowsA*lda <= smallOperand
+	switch {
+	case transA:
+		directA = directA || n <= kn.directMaxN
+	case kn.rowsA:
+		directA = directA || n <= kn.directRowsMaxN
+	default:
+		directA = false
+	}
 	directB := !transB && (m <= kn.directMaxM || k*ldb <= smallOperand)
 	if !directA || !kn.partial {
 		g.pa = grow(g.pa, roundUp(min(mc, m), mr)*kc)
@@ -80,17 +107,27 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 	if !directB || !kn.partial {
 		g.pb = grow(g.pb, roundUp(min(nc, n), nr)*kc)
 	}
+	// How B is packed when it is: by the panel's first tile (fuseB), one
+	// micro-panel just before its tiles (lazyB), or a block at a time. The
+	// first two pack a partial last micro-panel ahead, with the block.
+	fuseB := !directB && !transB && kn.panel != nil && m >= mr
+	lazyB := !directB && !fuseB && m <= mc
 	for jc := 0; jc < n; jc += nc {
 		ncur := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kcur := min(kc, k-pc)
-			if directB {
-				if t := ncur - ncur%nr; t < ncur && !kn.partial {
+			switch t := ncur - ncur%nr; {
+			case directB:
+				if t < ncur && !kn.partial {
 					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
 				}
-			} else if kn.packB != nil {
+			case fuseB || lazyB:
+				if t < ncur {
+					packPanelsB(g.pb[t*kcur:], nr, transB, b, ldb, pc, kcur, jc+t, ncur-t)
+				}
+			case kn.packB != nil:
 				kn.packB(g.pb, transB, b, ldb, pc, kcur, jc, ncur)
-			} else {
+			default:
 				packPanelsB(g.pb, nr, transB, b, ldb, pc, kcur, jc, ncur)
 			}
 			bet := beta
@@ -108,32 +145,76 @@ func (g *Gemm) sgemm(kn *kernel, transA, transB bool, m, n, k int, alpha float32
 				} else {
 					packPanelsA(g.pa, mr, transA, a, lda, ic, mcur, pc, kcur)
 				}
+				packedNext := false
 				for jr := 0; jr < ncur; jr += nr {
 					nrr := min(nr, ncur-jr)
 					var bp []float32
 					sb := nr
-					if directB && (nrr == nr || kn.partial) {
+					switch {
+					case directB && (nrr == nr || kn.partial):
 						bp, sb = b[pc*ldb+jc+jr:], ldb
-					} else {
+					case lazyB && nrr == nr:
+						bp = g.pb[:nr*kcur]
+						if kn.packB != nil {
+							kn.packB(bp, transB, b, ldb, pc, kcur, jc+jr, nr)
+						} else {
+							packPanelsB(bp, nr, transB, b, ldb, pc, kcur, jc+jr, nr)
+						}
+					default:
 						bp = g.pb[jr*kcur:]
 					}
-					for ir := 0; ir < mcur; ir += mr {
-						mrr := min(mr, mcur-ir)
-						var ap []float32
-						sa, rowsA := mr, false
+					ir := 0
+					if tiles := mcur / mr; kn.panel != nil && nrr == nr && tiles > 0 {
+						ap, sa, rowsA, ta := g.tileA(kn, directA, transA, a, lda, ic, 0, pc, kcur, mr)
+						src, ssb, dst := bp, sb, []float32(nil)
 						switch {
-						case !directA || (mrr < mr && !kn.partial):
-							ap = g.pa[ir*kcur:]
-						case transA:
-							ap, sa = a[pc*lda+ic+ir:], lda
+						case !fuseB || ic > 0:
+						case packedNext:
+							// The previous call packed this one.
+							if mcur == m {
+								bp = g.pb[nr*kcur : 2*nr*kcur]
+							}
+							src, packedNext = bp, false
 						default:
-							ap, sa, rowsA = a[(ic+ir)*lda+pc:], lda, true
+							// Pack two micro-panels when there are: one
+							// walk down B (rows 1 KiB or more apart) then
+							// serves both.
+							if mcur == m {
+								bp = g.pb
+							}
+							packs := 1
+							if jr+2*nr <= ncur-ncur%nr {
+								packs, packedNext = 2, true
+							}
+							src, ssb, dst = b[pc*ldb+jc+jr:], ldb, bp[:packs*nr*kcur]
 						}
+						kn.panel(kcur, ap, sa, ta, rowsA, src, ssb, dst, c[ic*ldc+jc+jr:], ldc, tiles, alpha, bet)
+						ir = tiles * mr
+					}
+					for ; ir < mcur; ir += mr {
+						mrr := min(mr, mcur-ir)
+						ap, sa, rowsA, _ := g.tileA(kn, directA, transA, a, lda, ic, ir, pc, kcur, mrr)
 						kn.fn(kcur, ap, sa, rowsA, bp, sb, c[(ic+ir)*ldc+jc+jr:], ldc, mrr, nrr, alpha, bet)
 					}
 				}
 			}
 		}
+	}
+}
+
+// tileA returns where the kernel reads the Â of the mrr×kcur tile at row
+// ir of the block of A at (ic, pc): its packed panel, or A where it is;
+// the stride of Â; whether it is read by rows; and how far the next tile's
+// Â is.
+func (g *Gemm) tileA(kn *kernel, directA, transA bool, a []float32, lda, ic, ir, pc, kcur, mrr int) (ap []float32, sa int, rowsA bool, ta int) {
+	mr := kn.mr
+	switch {
+	case !directA || (mrr < mr && !kn.partial):
+		return g.pa[ir*kcur:], mr, false, mr * kcur
+	case transA:
+		return a[pc*lda+ic+ir:], lda, false, mr
+	default:
+		return a[(ic+ir)*lda+pc:], lda, true, mr * lda
 	}
 }
 

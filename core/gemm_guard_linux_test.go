@@ -45,6 +45,10 @@ func TestSgemmGuardPages(t *testing.T) {
 			{m: 5, n: 21, k: 4, alpha: 1, beta: 0.5, transA: true},
 			{m: 9, n: 13, k: 17, alpha: 1, beta: 1, transB: true},
 			{m: 1, n: 1, k: 1, alpha: 1, beta: 1},
+			{m: 12, n: 32, k: 7, alpha: 1, beta: 0},
+			{m: 13, n: 35, k: 9, alpha: 1, beta: 1},
+			{m: 12, n: 32, k: 7, alpha: 1, beta: 1, transA: true},
+			{m: 7, n: 35, k: 9, alpha: 1, beta: 1, transB: true},
 		} {
 			t.Run(fmt.Sprintf("%s/%v", kn.name, tc), func(t *testing.T) {
 				o := newGemmOperands(tc, rng)

@@ -79,44 +79,43 @@ loop:
 done:
 	RET
 
-// func packB16N(k int, b *float32, ldb int, dst *float32)
+// func packB16N(k int, b *float32, ldb int, panels int, dst *float32, pstride int)
 //
-// dst[p*16+j] = b[p*ldb+j] for j < 16 and p < k: sixteen columns of B, one
-// row per step.
-TEXT ·packB16N(SB), NOSPLIT, $0-32
+// dst[q*pstride + p*16 + j] = b[p*ldb + q*16 + j] for j < 16, q < panels
+// and p < k: panels micro-panels of sixteen columns of B, filled one row of
+// the storage at a time, so that B is read in order (which the hardware
+// prefetchers follow) rather than sixteen columns down at a time.
+TEXT ·packB16N(SB), NOSPLIT, $0-48
 	MOVQ k+0(FP), CX
 	MOVQ b+8(FP), SI
 	MOVQ ldb+16(FP), R9
-	MOVQ dst+24(FP), DI
+	MOVQ panels+24(FP), R8
+	MOVQ dst+32(FP), DI
+	MOVQ pstride+40(FP), R10
 	SHLQ $2, R9
-	LEAQ (SI)(R9*1), R10
-	LEAQ (R9)(R9*1), R11
-	MOVQ CX, R12
-	SHRQ $1, R12
-	JZ   tail
-
-loop2:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS (R10), Y2
-	VMOVUPS 32(R10), Y3
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	ADDQ R11, SI
-	ADDQ R11, R10
-	ADDQ $128, DI
-	DECQ R12
-	JNZ  loop2
-
-tail:
-	ANDQ $1, CX
+	SHLQ $2, R10
+	TESTQ CX, CX
 	JZ   done
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
+	TESTQ R8, R8
+	JZ   done
+
+row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R8, R13
+panel:
+	VMOVUPS (R11), Y0
+	VMOVUPS 32(R11), Y1
+	VMOVUPS Y0, (R12)
+	VMOVUPS Y1, 32(R12)
+	ADDQ $64, R11
+	ADDQ R10, R12
+	DECQ R13
+	JNZ  panel
+	ADDQ R9, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  row
 
 done:
 	VZEROUPPER
@@ -299,3 +298,4 @@ loop:
 done:
 	VZEROUPPER
 	RET
+

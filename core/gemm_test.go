@@ -158,8 +158,8 @@ func gemmCases() []gemmCase {
 }
 
 // testKernels returns every micro-kernel that runs here: the assembly ones
-// and the portable one.
-func testKernels() []*kernel { return append(archKernels(), goKernel) }
+// and the portable ones.
+func testKernels() []*kernel { return append(archKernels(), goKernels()...) }
 
 // testVariants returns each kernel of testKernels as it is configured, and
 // again forced to pack every panel and forced to read Aᵀ and B in place
@@ -169,9 +169,9 @@ func testVariants() []*kernel {
 	for _, kn := range testKernels() {
 		packed, direct := *kn, *kn
 		packed.name += "/packed"
-		packed.directMaxM, packed.directMaxN = 0, 0
+		packed.directMaxM, packed.directMaxN, packed.directRowsMaxN = 0, 0, 0
 		direct.name += "/direct"
-		direct.directMaxM, direct.directMaxN = math.MaxInt, math.MaxInt
+		direct.directMaxM, direct.directMaxN, direct.directRowsMaxN = math.MaxInt, math.MaxInt, math.MaxInt
 		ks = append(ks, kn, &packed, &direct)
 	}
 	return ks

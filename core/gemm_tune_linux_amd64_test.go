@@ -35,8 +35,8 @@ func TestTuneSgemm(t *testing.T) {
 		apply func(k *kernel)
 	}{
 		{"default", func(k *kernel) {}},
-		{"packed", func(k *kernel) { k.directMaxM, k.directMaxN = 0, 0 }},
-		{"kc256", func(k *kernel) { k.kc = 256 }},
+		{"packed", func(k *kernel) { k.directMaxM, k.directMaxN, k.directRowsMaxN = 0, 0, 0 }},
+		{"kc400", func(k *kernel) { k.kc = 400 }},
 		{"mc72", func(k *kernel) { k.mc = 72 }},
 	}
 	runtime.LockOSThread()
