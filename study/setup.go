@@ -45,19 +45,22 @@ func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, 
 type Prepared struct {
 	spec       *Spec
 	train, val *core.Dataset
+	strat      search.Strategy
+	pruner     search.Pruner
 }
 
 // Prepare does everything that can fail on bad input before a study
 // touches a store: it builds the strategy and loads the data.
 func Prepare(ctx context.Context, spec *Spec) (*Prepared, error) {
-	if _, _, err := spec.Strategy(); err != nil {
+	strat, pruner, err := spec.Strategy()
+	if err != nil {
 		return nil, err
 	}
 	train, val, err := spec.LoadData(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{spec: spec, train: train, val: val}, nil
+	return &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner}, nil
 }
 
 // Data returns the training and validation sets.
@@ -78,10 +81,7 @@ func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, er
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", spec.Name, err)
 	}
-	cfg, err := spec.config(trials, opt)
-	if err != nil {
-		return nil, err
-	}
+	cfg := spec.config(p.strat, p.pruner, trials, opt)
 	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
 		m, o, sc, tr, err := spec.Resolve(job.Params, job.Seed)
 		if err != nil {
@@ -145,12 +145,8 @@ func store(ctx context.Context, st Store, spec *Spec) error {
 	return nil
 }
 
-// config builds the loop's configuration from spec.
-func (s *Spec) config(trials []*dltune.Trial, opt Options) (Config, error) {
-	strat, pruner, err := s.Strategy()
-	if err != nil {
-		return Config{}, err
-	}
+// config builds the loop's configuration from spec and its strategy.
+func (s *Spec) config(strat search.Strategy, pruner search.Pruner, trials []*dltune.Trial, opt Options) Config {
 	budget := s.Search.Trials + len(opt.Retry)
 	for _, t := range trials {
 		if t.RetryOf >= 0 {
@@ -177,7 +173,7 @@ func (s *Spec) config(trials []*dltune.Trial, opt Options) (Config, error) {
 		Seed:     s.Seed,
 		Retry:    opt.Retry,
 		Progress: opt.Progress,
-	}, nil
+	}
 }
 
 // Strategy builds the spec's search strategy and pruner (nil if none).
