@@ -120,12 +120,31 @@ func TestBadInputLeavesTheStoreIntact(t *testing.T) {
 	csv("csv-quote", "a,b,y\n1,\"2,0\n", "line")
 	csv("csv-one-class", "a,b,y\n1,2,0\n3,4,0\n", "class")
 
+	// Cases that fail after the store is open: a stored study whose file
+	// changed, and a stored study whose data became unreadable.
+	changed := write("changed.yaml", []byte(strings.Replace(string(src), "width: {int: [4, 32], log: true}", "width: {int: [4, 64], log: true}", 1)))
+	cases = append(cases, tc{"changed-space", changed, exitUsage, []string{"space.width", "changed"}})
+	csvData := write("later.csv", []byte("a,b,y\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n9,1,0\n2,3,1\n"))
+	later := write("later.yaml", []byte(strings.Replace(dataStudy("  kind: csv\n  csv: {path: "+csvData+", target: y, task: classification}\n  validation: 0.5"), "name: tiny", "name: later", 1)))
+	if code, _, errs := cli(t, context.Background(), "run", later, "--storage", storage); code != 0 {
+		t.Fatalf("run later.yaml: exit %d: %s", code, errs)
+	}
+	if want, err = os.ReadFile(storage); err != nil {
+		t.Fatal(err)
+	}
+	write("later.csv", []byte("a,b,y\n1,2,0\n3,x,1\n"))
+	cases = append(cases, tc{"data-unreadable-on-resume", "later", exitFailure, []string{"later.csv", "line 3"}})
+
 	if len(cases) < 40 {
 		t.Fatalf("only %d cases", len(cases))
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, _, errs := cli(t, context.Background(), "run", c.file, "--storage", storage)
+			args := []string{"run", c.file, "--storage", storage}
+			if !strings.HasSuffix(c.file, ".yaml") {
+				args = []string{"resume", c.file, "--storage", storage, "--parallel", "1"}
+			}
+			code, _, errs := cli(t, context.Background(), args...)
 			if code == 0 || (c.code != 0 && code != c.code) {
 				t.Errorf("exit %d, want %d; stderr %q", code, c.code, errs)
 			}

@@ -280,17 +280,23 @@ func TestKillAnywhere(t *testing.T) {
 	storage := filepath.Join(dir, "kill.db")
 	file := crashStudy(t, dir, trials)
 	var before []*dltune.Trial
-	killed := 0
+	killed, midTrial := 0, 0
 	counts := map[[2]int]int{}
 	for killed < kills {
 		p := start(t, "run", "-v", file, "--storage", storage)
-		if rng.IntN(2) == 0 {
+		switch {
+		case killed == 0:
+			// The first kill lands mid-trial: a trial just reported an epoch.
+			p.waitFor(" epoch ")
+		case rng.IntN(2) == 0:
 			// Right after a trial ended or started: its records were just written.
 			p.waitFor("trial ")
-		}
-		select {
-		case <-p.done:
-		case <-time.After(time.Duration(rng.IntN(wait)) * time.Millisecond):
+			fallthrough
+		default:
+			select {
+			case <-p.done:
+			case <-time.After(time.Duration(rng.IntN(wait)) * time.Millisecond):
+			}
 		}
 		p.cmd.Process.Kill()
 		code := p.wait(t)
@@ -302,9 +308,19 @@ func TestKillAnywhere(t *testing.T) {
 		}
 		before = after
 		if code == 0 {
-			break // the study finished before the kill
+			t.Fatalf("the study finished after %d of %d planned kills: it is too short to test them", killed, kills)
 		}
 		killed++
+		// A trial the store still calls running was cut off by the kill.
+		for _, tr := range after {
+			if tr.State == dltune.Running {
+				midTrial++
+				break
+			}
+		}
+	}
+	if midTrial == 0 {
+		t.Fatalf("none of the %d kills landed while a trial was running", killed)
 	}
 	code, _, errs := cli(t, context.Background(), "run", "-v", file, "--storage", storage)
 	if code != 0 {
@@ -332,7 +348,7 @@ func TestKillAnywhere(t *testing.T) {
 			t.Errorf("trial %d: %s after %d epochs, want complete after 5", tr.Number, tr.State, tr.Epochs())
 		}
 	}
-	t.Logf("killed %d times", killed)
+	t.Logf("killed %d times, %d of them mid-trial", killed, midTrial)
 }
 
 // TestReadWhileRunning reads the leaderboard of a study that another
@@ -363,5 +379,69 @@ func TestReadWhileRunning(t *testing.T) {
 			t.Fatalf("leaderboard while running: exit %d, %q %q", code, out, errs)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestCorruptCheckpoint resumes a study one of whose interrupted trials
+// has a damaged checkpoint: that trial fails with an error that says so,
+// the others continue, and no finished trial changes.
+func TestCorruptCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "ck.db")
+	p := start(t, "run", "-v", crashStudy(t, dir, 6), "--storage", storage)
+	if !p.waitFor(" epoch 2/5") {
+		t.Fatalf("no trial reached epoch 2; log:\n%s", p.log.String())
+	}
+	p.cmd.Process.Signal(os.Interrupt)
+	if code := p.wait(t); code != exitInterrupted {
+		t.Fatalf("exit %d after SIGINT, want %d; log:\n%s", code, exitInterrupted, p.log.String())
+	}
+	before := snapshot(t, storage, "crash")
+	victim := -1
+	for _, tr := range before {
+		if tr.State == dltune.Interrupted {
+			victim = tr.Number
+			break
+		}
+	}
+	if victim < 0 {
+		t.Fatalf("no trial was interrupted; log:\n%s", p.log.String())
+	}
+	db, err := store.Open(storage, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := db.Checkpoint(context.Background(), "crash", victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck[len(ck)/2] ^= 0xff
+	ck = ck[:len(ck)-7]
+	if err := db.SaveCheckpoint(context.Background(), "crash", before[victim], ck); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	code, _, errs := cli(t, context.Background(), "resume", "crash", "--storage", storage)
+	if code != 0 {
+		t.Fatalf("resume: exit %d: %s", code, errs)
+	}
+	after := snapshot(t, storage, "crash")
+	checkInvariants(t, before, after)
+	if len(after) != 6 {
+		t.Errorf("%d trials, want 6", len(after))
+	}
+	for _, tr := range after {
+		switch {
+		case tr.Number == victim:
+			if tr.State != dltune.Failed || !strings.Contains(tr.Error, "checkpoint") {
+				t.Errorf("trial %d with the damaged checkpoint: %s, error %q; want failed, naming the checkpoint", tr.Number, tr.State, tr.Error)
+			}
+			if tr.Epochs() < before[victim].Epochs() {
+				t.Errorf("trial %d lost its curve: %d epochs, had %d", tr.Number, tr.Epochs(), before[victim].Epochs())
+			}
+		case tr.State != dltune.Complete:
+			t.Errorf("trial %d: %s, want complete", tr.Number, tr.State)
+		}
 	}
 }
