@@ -315,10 +315,10 @@ func reluBackwardGo(dy, y, db []float32, j0 int, slope float32, leaky bool) {
 }
 
 // The scalar functions below are written so that the AVX2 kernels can do
-// exactly the same operations on eight lanes: no data-dependent work beyond
-// a choice between two results, and every product converted to float32,
-// which keeps the compiler from fusing multiply-adds (as it may with
-// GOAMD64=v3). The kernels are tested to give the same bits.
+// exactly the same operations on eight lanes. They do no data-dependent
+// work beyond a choice between two results. Every product is converted to
+// float32, which keeps the compiler from fusing multiply-adds (as it may
+// with GOAMD64=v3). The kernels are tested to give the same bits.
 
 const (
 	expHi = 88.72283  // e**x overflows above

@@ -104,10 +104,6 @@ func boolByte(v bool) byte {
 	return 0
 }
 
-// errCorrupt is wrapped by UnmarshalBinary's errors for input that is not
-// an intact checkpoint.
-var errCorrupt = errors.New("corrupt checkpoint")
-
 // UnmarshalBinary restores a checkpoint made by MarshalBinary into t, which
 // must have been built by NewTrainer with the same Config and data.
 // Training then continues exactly as it would have without the

@@ -1,9 +1,6 @@
 package core
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // LayerStats are the learning diagnostics of one dense layer for an epoch,
 // in the spirit of Glorot and Bengio (2010): how large the weights are, how
@@ -42,11 +39,11 @@ const (
 	histBuckets = 10
 )
 
-// gradHist adds the decade histogram of |g| to h and returns Σg² and
-// the bits of the largest |g|, in one pass over the float32 bit patterns:
-// a table maps the binary exponent to the decade of its smallest value,
-// and one comparison with the next power of ten corrects it, since a
-// binary octave crosses at most one power of ten.
+// gradHist adds the decade histogram of |g| to h and returns Σg² and the
+// bits of the largest |g|. It makes one pass over the float32 bit patterns.
+// A table maps the binary exponent to the decade of the octave's smallest
+// value. A binary octave crosses at most one power of ten, so one
+// comparison with the next power corrects the table's guess.
 func gradHist(g []float32, h *[histBuckets]int) (sq float64, maxBits uint32) {
 	for _, v := range g {
 		b := math.Float32bits(v) & 0x7fffffff
@@ -142,40 +139,4 @@ func (t *Trainer) layerStats() []LayerStats {
 		out[i] = s
 	}
 	return out
-}
-
-// A DivergenceError reports that training produced a NaN or an infinity.
-// The trainer cannot continue from it; resume from an earlier checkpoint
-// with other settings.
-type DivergenceError struct {
-	// Epoch is the 1-based epoch being trained.
-	Epoch int
-	// Batch is the 1-based batch within the epoch, or 0 when the
-	// validation loss after the epoch was not finite.
-	Batch int
-	// Layer names the layer whose parameter gradient was not finite
-	// (dense2, bn1), or is "loss" when the loss itself was not.
-	Layer string
-	// What is "NaN" or "Inf".
-	What string
-}
-
-// Error says where and what, e.g. "diverged at epoch 3, batch 17: NaN in
-// gradient of dense2".
-func (e *DivergenceError) Error() string {
-	where := fmt.Sprintf("epoch %d, batch %d", e.Epoch, e.Batch)
-	if e.Batch == 0 {
-		where = fmt.Sprintf("epoch %d, validation", e.Epoch)
-	}
-	if e.Layer == "loss" {
-		return fmt.Sprintf("diverged at %s: %s in loss", where, e.What)
-	}
-	return fmt.Sprintf("diverged at %s: %s in gradient of %s", where, e.What, e.Layer)
-}
-
-func nonFinite(v float64) string {
-	if math.IsNaN(v) {
-		return "NaN"
-	}
-	return "Inf"
 }

@@ -116,8 +116,8 @@ func (nz *Normalizer) Apply(x *Tensor) error {
 }
 
 // Normalize fits method (none, scale or standardize; see FitNormalizer) on
-// train's features and applies the transform in place to train and to
-// each of others (the validation or test sets); nil entries of others are
+// train's features. It applies the transform in place to train and to each
+// of others (the validation or test sets). Nil entries of others are
 // skipped, and a tensor met twice (say train itself) is transformed once.
 // On error no data has been changed. The datasets must not be read
 // concurrently while Normalize runs.

@@ -16,12 +16,14 @@ const evalRows = 256
 // A Trainer trains one MLP on one data set: seeded, shuffled mini-batches,
 // a validation pass after every epoch, early stopping, diagnostics and
 // checkpoints. It runs on the calling goroutine only and starts no
-// goroutines. For the same Config, data and build it computes
-// bit-identical losses whatever GOMAXPROCS, timing or interruptions
-// (resumed from checkpoints); the kernels chosen for a CPU are tested to
-// agree bit for bit with their portable versions, except the GEMM
-// micro-kernel, whose fused multiply-adds may change the last bits
-// between machines.
+// goroutines.
+//
+// For the same Config, data and build, a Trainer computes bit-identical
+// losses whatever GOMAXPROCS, timing or interruptions (resumed from
+// checkpoints). The kernels chosen for a CPU are tested to agree bit for
+// bit with their portable versions. The exception is the GEMM
+// micro-kernel: its fused multiply-adds may change the last bits between
+// machines.
 //
 // A Trainer is not safe for concurrent use. Trainers share nothing, so
 // concurrent trials each use their own, and may share read-only Datasets.

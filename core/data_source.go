@@ -1,5 +1,8 @@
 package core
 
+// This file holds what the data loaders (CSV and IDX) share to read a
+// source: gzip detection and the size of what remains to be read.
+
 import (
 	"bufio"
 	"bytes"
@@ -10,10 +13,9 @@ import (
 	"strings"
 )
 
-// gunzipIfGzip peeks at br's first two bytes and, if they are the gzip
-// magic 1F 8B, returns a gzip reader over br (which the caller closes);
-// otherwise it returns br itself and a nil gzip reader. The data loaders
-// (IDX, CSV) share it.
+// gunzipIfGzip peeks at br's first two bytes. If they are the gzip magic
+// 1F 8B, it returns a gzip reader over br, which the caller closes.
+// Otherwise it returns br itself and a nil gzip reader.
 func gunzipIfGzip(br *bufio.Reader) (io.Reader, *gzip.Reader, error) {
 	magic, err := br.Peek(2)
 	if err != nil && err != io.EOF {
