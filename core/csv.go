@@ -24,6 +24,13 @@ type CSVOptions struct {
 	Task Task
 	// Comma is the field delimiter; 0 means ','.
 	Comma rune
+	// MaxBytes bounds the bytes read after decompression, and the memory
+	// the values take as float32; 0 means DefaultMaxDataBytes. Set it from
+	// the memory the process can spare.
+	MaxBytes int64
+	// MaxLineBytes bounds the length of a line; 0 means
+	// DefaultMaxLineBytes.
+	MaxLineBytes int64
 }
 
 // LoadCSV reads the CSV file at path (plain or gzip-compressed) into a
@@ -54,8 +61,12 @@ func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
 // their bytes. Labels holds the class names in that order, Y the class
 // indices, and Classes their count, which must be at least 2.
 //
+// A file larger than opt.MaxBytes, values that would take more memory, or
+// a line longer than opt.MaxLineBytes is an error: a path that names
+// /dev/zero or a binary file fails early instead of exhausting memory.
+//
 // Errors name the source and, for a bad cell, its line, column name and
-// field number.
+// field number. They quote the file's content only escaped and cut short.
 func ReadCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
 	return readCSV(r, "read "+name, opt)
 }
@@ -76,6 +87,14 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("%s: invalid field delimiter %q", prefix, comma)
 	}
 
+	maxBytes := cmp.Or(opt.MaxBytes, DefaultMaxDataBytes)
+	maxLine := cmp.Or(opt.MaxLineBytes, DefaultMaxLineBytes)
+	if maxBytes < 0 || maxLine < 0 {
+		return nil, fmt.Errorf("%s: negative size limit (MaxBytes %d, MaxLineBytes %d)", prefix, opt.MaxBytes, opt.MaxLineBytes)
+	}
+	if size := dataReaderSize(r); size > maxBytes {
+		return nil, fmt.Errorf("%s: file of %s is larger than the size limit of %s", prefix, byteSize(size), byteSize(maxBytes))
+	}
 	src, gz, err := gunzipIfGzip(bufio.NewReaderSize(r, 64<<10))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", prefix, err)
@@ -83,7 +102,7 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 	if gz != nil {
 		defer gz.Close()
 	}
-	cr := csv.NewReader(src)
+	cr := csv.NewReader(&boundedReader{r: src, max: maxBytes, maxLine: maxLine, line: 1})
 	cr.Comma = comma
 	cr.ReuseRecord = true
 
@@ -92,7 +111,7 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 		return nil, fmt.Errorf("%s: empty file, want a header row naming the columns", prefix)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", prefix, err)
+		return nil, csvReadErr(prefix, err)
 	}
 	cols, err := csvColumns(header)
 	if err != nil {
@@ -100,10 +119,10 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 	}
 	target := slices.Index(cols, opt.Target)
 	if target < 0 {
-		return nil, fmt.Errorf("%s: no target column named %q; columns are: %s", prefix, opt.Target, strings.Join(cols, ", "))
+		return nil, fmt.Errorf("%s: no target column named %s; %s", prefix, excerpt(opt.Target), csvColumnList(cols))
 	}
 	if len(cols) < 2 {
-		return nil, fmt.Errorf("%s: line 1: the target %q is the only column, want feature columns too", prefix, opt.Target)
+		return nil, fmt.Errorf("%s: line 1: the target %s is the only column, want feature columns too", prefix, excerpt(opt.Target))
 	}
 	features := slices.Delete(slices.Clone(cols), target, target+1)
 
@@ -126,7 +145,11 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 			if errors.As(err, &pe) && errors.Is(err, csv.ErrFieldCount) {
 				return nil, fmt.Errorf("%s: line %d: %d fields, want %d as in the header", prefix, pe.StartLine, len(rec), len(cols))
 			}
-			return nil, fmt.Errorf("%s: %w", prefix, err)
+			return nil, csvReadErr(prefix, err)
+		}
+		if held := 4 * int64(len(xs)+len(ys)+len(ids)+len(rec)); held > maxBytes {
+			line, _ := cr.FieldPos(0)
+			return nil, fmt.Errorf("%s: line %d: the values read so far take more than the size limit of %s", prefix, line, byteSize(maxBytes))
 		}
 		for j, cell := range rec {
 			cell = strings.TrimSpace(cell)
@@ -159,7 +182,7 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 	if opt.Task == Classification {
 		names, remap := labels.classes()
 		if len(names) < 2 {
-			return nil, fmt.Errorf("%s: target column %q has a single class %q, want at least 2", prefix, opt.Target, names[0])
+			return nil, fmt.Errorf("%s: target column %s has a single class %s, want at least 2", prefix, excerpt(opt.Target), excerpt(names[0]))
 		}
 		ys = make([]float32, n)
 		for i, id := range ids {
@@ -185,7 +208,7 @@ func csvColumns(header []string) ([]string, error) {
 			return nil, fmt.Errorf("column %d has no name", j+1)
 		}
 		if k, dup := seen[h]; dup {
-			return nil, fmt.Errorf("columns %d and %d are both named %q", k+1, j+1, h)
+			return nil, fmt.Errorf("columns %d and %d are both named %s", k+1, j+1, excerpt(h))
 		}
 		seen[h] = j
 		cols[j] = h
@@ -202,11 +225,11 @@ func csvNumber(cell string) (float32, string) {
 	v, err := strconv.ParseFloat(cell, 32)
 	switch {
 	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Sprintf("%q is out of float32 range", cell)
+		return 0, excerpt(cell) + " is out of float32 range"
 	case err != nil:
-		return 0, fmt.Sprintf("%q is not a number", cell)
+		return 0, excerpt(cell) + " is not a number"
 	case math.IsNaN(v) || math.IsInf(v, 0):
-		return 0, fmt.Sprintf("%q is not a finite number", cell)
+		return 0, excerpt(cell) + " is not a finite number"
 	}
 	return float32(v), ""
 }
@@ -214,7 +237,41 @@ func csvNumber(cell string) (float32, string) {
 // csvCellErr reports a bad field j of the record cr just read.
 func csvCellErr(prefix string, cr *csv.Reader, cols []string, j int, msg string) error {
 	line, _ := cr.FieldPos(j)
-	return fmt.Errorf("%s: line %d, column %q (field %d): %s", prefix, line, cols[j], j+1, msg)
+	return fmt.Errorf("%s: line %d, column %s (field %d): %s", prefix, line, excerpt(cols[j]), j+1, msg)
+}
+
+// csvReadErr wraps an error of the CSV reader: a parse error or a bound
+// that the source went past.
+func csvReadErr(prefix string, err error) error {
+	var le *limitError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%s: %w", prefix, le)
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// csvMaxListed is how many column names an error lists at most.
+const csvMaxListed = 8
+
+// csvColumnList describes the columns of a header for an error: a few of
+// their names, each quoted short.
+func csvColumnList(cols []string) string {
+	var b strings.Builder
+	if len(cols) == 1 {
+		b.WriteString("the header has 1 column: ")
+	} else {
+		fmt.Fprintf(&b, "the header has %d columns: ", len(cols))
+	}
+	for i, c := range cols[:min(len(cols), csvMaxListed)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(excerpt(c))
+	}
+	if len(cols) > csvMaxListed {
+		b.WriteString(", …")
+	}
+	return b.String()
 }
 
 // csvLabels assigns provisional ids to class labels in order of first

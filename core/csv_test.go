@@ -3,11 +3,15 @@ package core
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestLoadCSVIris(t *testing.T) {
@@ -135,8 +139,8 @@ func TestReadCSVErrors(t *testing.T) {
 		{"empty file", "", reg, "empty file, want a header row naming the columns"},
 		{"only blank lines", "\n\n", reg, "empty file"},
 		{"header only", "x,y\n", reg, "header but no data rows"},
-		{"missing target", "a,b,c\n1,2,3\n", reg, `no target column named "y"; columns are: a, b, c`},
-		{"no target given", "a,b\n1,2\n", CSVOptions{Task: Regression}, `no target column named ""; columns are: a, b`},
+		{"missing target", "a,b,c\n1,2,3\n", reg, `no target column named "y"; the header has 3 columns: "a", "b", "c"`},
+		{"no target given", "a,b\n1,2\n", CSVOptions{Task: Regression}, `no target column named ""; the header has 2 columns: "a", "b"`},
 		{"target only", "y\n1\n", reg, `line 1: the target "y" is the only column`},
 		{"duplicate columns", "x,y,z,x\n1,2,3,4\n", reg, `line 1: columns 1 and 4 are both named "x"`},
 		{"duplicate after trim", "x, x ,y\n1,2,3\n", reg, `line 1: columns 1 and 2 are both named "x"`},
@@ -155,6 +159,12 @@ func TestReadCSVErrors(t *testing.T) {
 		{"bare quote", "x,y\n1,2\n3\"4,5\n", reg, `parse error on line 3, column 2: bare " in non-quoted-field`},
 		{"no task", "x,y\n1,2\n", CSVOptions{Target: "y"}, "task is task(?), want classification or regression"},
 		{"bad delimiter", "x,y\n1,2\n", CSVOptions{Target: "y", Task: Regression, Comma: '"'}, `invalid field delimiter '"'`},
+		{"many columns", "a,b,c,d,e,f,g,h,i,j\n1,2,3,4,5,6,7,8,9,10\n", reg, `no target column named "y"; the header has 10 columns: "a", "b", "c", "d", "e", "f", "g", "h", …`},
+		{"escaped column", "x\x1b[2J,y\n1,2\n", CSVOptions{Target: "z", Task: Regression}, `no target column named "z"; the header has 2 columns: "x\x1b[2J", "y"`},
+		{"long cell", "x,y\n" + strings.Repeat("9", 100) + "e9999,1\n", reg, `line 2, column "x" (field 1): "99999999999999999999999999999999"… is out of float32 range`},
+		{"long line", "x,y\n1,2\n" + strings.Repeat("1", 100) + ",2\n", CSVOptions{Target: "y", Task: Regression, MaxLineBytes: 64}, "line 3: longer than the line length limit of 64 bytes"},
+		{"too much data", "x,y\n" + strings.Repeat("1,2\n", 100), CSVOptions{Target: "y", Task: Regression, MaxBytes: 200}, "file of 404 bytes is larger than the size limit of 200 bytes"},
+		{"negative limit", "x,y\n1,2\n", CSVOptions{Target: "y", Task: Regression, MaxBytes: -1}, "negative size limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,4 +195,131 @@ func TestLoadCSVErrors(t *testing.T) {
 			t.Fatalf("error %v, want a not-exist error naming %s", err, p)
 		}
 	})
+}
+
+// TestReadCSVQuotesData checks that errors quote a data file only escaped
+// and cut short: a study file can point csv.path at any file its user can
+// read (issue 10 item 5).
+func TestReadCSVQuotesData(t *testing.T) {
+	shadow := "root:$6$Zb8kNq1x$" + strings.Repeat("Q", 86) + ":19700:0:99999:7:::\n" +
+		"daemon:*:19700:0:99999:7:::\n"
+	tests := []struct {
+		name, data string
+		opt        CSVOptions
+	}{
+		{"shadow", shadow, CSVOptions{Target: "y", Task: Classification}},
+		{"terminal escapes in header", "\x1b]0;pwned\x07,\x1b[31my\n1,2\n", CSVOptions{Target: "y", Task: Regression}},
+		{"escapes in a cell", "x,y\n\x1b[2J\x1b[H\r" + strings.Repeat("A", 200) + ",1\n", CSVOptions{Target: "y", Task: Regression}},
+		{"escapes in a label", "x,y\n1,\x1b[5m\u202e" + strings.Repeat("B", 200) + "\n", CSVOptions{Target: "y", Task: Classification}},
+		{"binary header", "\x00\x01\x02\xff\xfe,y\n1,2\n", CSVOptions{Target: "z", Task: Regression}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadCSV(strings.NewReader(tt.data), "data.csv", tt.opt)
+			if err == nil {
+				t.Fatal("ReadCSV succeeded, want an error")
+			}
+			msg := err.Error()
+			for _, r := range msg {
+				if r < 0x20 || r == 0x7f || r == 0x202e || r == utf8.RuneError {
+					t.Fatalf("error holds the unescaped character %U: %q", r, msg)
+				}
+			}
+			if len(msg) > 300 {
+				t.Errorf("error is %d bytes long, want a short excerpt: %s", len(msg), msg)
+			}
+			if strings.Contains(msg, strings.Repeat("Q", excerptLen)) || strings.Contains(msg, "daemon") {
+				t.Errorf("error quotes more than a short excerpt of the file: %s", msg)
+			}
+		})
+	}
+}
+
+// TestLoadCSVBounds checks that a path to an endless or newline-free file
+// fails with an error naming the file and line, having read no more than
+// its limits allow (issue 10 item 2).
+func TestLoadCSVBounds(t *testing.T) {
+	opt := CSVOptions{Target: "y", Task: Regression, MaxLineBytes: 1 << 20, MaxBytes: 8 << 20}
+	t.Run("dev zero", func(t *testing.T) {
+		if _, err := os.Stat("/dev/zero"); err != nil {
+			t.Skip("no /dev/zero")
+		}
+		alloc := csvAllocated(t, func() error {
+			_, err := LoadCSV("/dev/zero", opt)
+			return err
+		}, "load /dev/zero: line 1: longer than the line length limit of 1.0 MiB")
+		if alloc > 8<<20 {
+			t.Errorf("allocated %d bytes for a 1 MiB line limit", alloc)
+		}
+	})
+	t.Run("no newline", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "blob.csv")
+		if err := os.WriteFile(p, bytes.Repeat([]byte("x"), 2<<20), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		csvAllocated(t, func() error { _, err := LoadCSV(p, opt); return err },
+			"load "+p+": line 1: longer than the line length limit of 1.0 MiB")
+	})
+	t.Run("file too large", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "big.csv")
+		if err := os.WriteFile(p, []byte("x,y\n"+strings.Repeat("1,2\n", 1000)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		small := opt
+		small.MaxBytes = 1000
+		csvAllocated(t, func() error { _, err := LoadCSV(p, small); return err },
+			"load "+p+": file of 3.9 KiB is larger than the size limit of 1000 bytes")
+	})
+	t.Run("endless lines", func(t *testing.T) {
+		// Short lines without end, from a reader of unknown size: only
+		// the size bound can stop it.
+		alloc := csvAllocated(t, func() error {
+			_, err := ReadCSV(io.MultiReader(strings.NewReader("x,y\n"), endless("1,2\n")), "endless.csv", opt)
+			return err
+		}, "read endless.csv: line ", "size limit of 8.0 MiB")
+		if alloc > 64<<20 {
+			t.Errorf("allocated %d bytes for an 8 MiB limit", alloc)
+		}
+	})
+	t.Run("defaults", func(t *testing.T) {
+		alloc := csvAllocated(t, func() error {
+			_, err := ReadCSV(endless("x"), "x.csv", CSVOptions{Target: "y", Task: Regression})
+			return err
+		}, "read x.csv: line 1: longer than the line length limit of 16.0 MiB")
+		// encoding/csv copies the line it has read twice more while
+		// parsing it, and its buffers grow by doubling.
+		if alloc > 10*DefaultMaxLineBytes {
+			t.Errorf("allocated %d bytes with the default 16 MiB line limit", alloc)
+		}
+	})
+}
+
+// endless is a reader that repeats s for ever.
+type endless string
+
+func (e endless) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		n += copy(p[n:], e)
+	}
+	return n, nil
+}
+
+// csvAllocated runs load, which must fail with an error starting with
+// want and containing also, and returns the bytes it allocated.
+func csvAllocated(t *testing.T, load func() error, want string, also ...string) uint64 {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	err := load()
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("error %v, want it to start with %q", err, want)
+	}
+	for _, w := range also {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v, want it to contain %q", err, w)
+		}
+	}
+	return after.TotalAlloc - before.TotalAlloc
 }

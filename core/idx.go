@@ -157,7 +157,7 @@ func (x *IDX) Float32s() []float32 {
 // rejected before anything is allocated; otherwise the buffer grows as the
 // data arrives.
 func ReadIDX(r io.Reader) (*IDX, error) {
-	return readIDX(r, "items")
+	return readIDX(r, "items", idxLimit{max: idxMaxBytes})
 }
 
 // idxMaxDims bounds the dimension count of an IDX header. The format
@@ -171,16 +171,24 @@ const idxMaxBytes = 1 << 35
 // in advance; the buffer doubles from there up to the announced size.
 const idxChunk = 1 << 20
 
-// idxGzipRatio is the compression ratio up to which a gzip stream's data
-// buffer is allocated whole: a first buffer of up to idxGzipRatio times the
-// compressed size fits real image files (MNIST compresses about 5:1,
-// Fashion-MNIST 2:1) in one allocation while bounding what a forged header
-// in a small file can make ReadIDX allocate.
+// idxGzipRatio bounds the first data buffer of a gzip stream: up to
+// idxGzipRatio times the compressed size is allocated at once. That holds
+// real image files, which compress far less than 8:1, in one allocation.
+// It also bounds what a forged header in a small file can make ReadIDX
+// allocate before the data arrives.
 const idxGzipRatio = 8
 
+// An idxLimit bounds the memory an IDX file may take: the data the header
+// declares, plus perElem bytes per element for a copy the caller makes,
+// plus reserved bytes taken already, at most max bytes.
+type idxLimit struct {
+	max, reserved int64
+	perElem       int
+}
+
 // readIDX is ReadIDX naming the outermost dimension noun ("images",
-// "labels", "items") in its errors.
-func readIDX(r io.Reader, noun string) (*IDX, error) {
+// "labels", "items") in its errors, within the memory limit lim.
+func readIDX(r io.Reader, noun string, lim idxLimit) (*IDX, error) {
 	size := dataReaderSize(r)
 	br := bufio.NewReaderSize(r, 64<<10)
 	src, gz, err := gunzipIfGzip(br)
@@ -234,6 +242,15 @@ func readIDX(r io.Reader, noun string) (*IDX, error) {
 			return nil, fmt.Errorf("IDX header declares %s elements of %v: more than %d GiB", idxShape(dims), typ, idxMaxBytes>>30)
 		}
 		total *= int64(d)
+	}
+	// Neither term can overflow: total <= idxMaxBytes.
+	if need := lim.reserved + total + total/int64(esize)*int64(lim.perElem); need > lim.max {
+		each := int64(1)
+		for _, d := range dims[1:] {
+			each *= int64(d)
+		}
+		return nil, fmt.Errorf("header declares %d %s of %d %v each, %s in memory, more than the size limit of %s",
+			dims[0], noun, each, typ, byteSize(need), byteSize(lim.max))
 	}
 	if int64(int(total)) != total {
 		return nil, fmt.Errorf("IDX header declares %s of %v: %d bytes, too many for this platform", idxShape(dims), typ, total)

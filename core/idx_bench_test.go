@@ -42,7 +42,7 @@ func BenchmarkLoadIDX(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			start := time.Now()
 			for b.Loop() {
-				d, err := LoadIDX(p[0], p[1])
+				d, err := LoadIDX(p[0], p[1], IDXOptions{})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -116,7 +116,7 @@ func BenchmarkFashionMNIST(b *testing.B) {
 	b.Run("LoadIDX", func(b *testing.B) {
 		start := time.Now()
 		for b.Loop() {
-			if _, err := LoadIDX(im, lb); err != nil {
+			if _, err := LoadIDX(im, lb, IDXOptions{}); err != nil {
 				b.Fatal(err)
 			}
 		}

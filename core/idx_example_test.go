@@ -9,7 +9,7 @@ import (
 
 // Load an MNIST-style pair of IDX files, plain or gzip-compressed.
 func ExampleLoadIDX() {
-	d, err := core.LoadIDX("testdata/idx/images-idx3-ubyte.gz", "testdata/idx/labels-idx1-ubyte.gz")
+	d, err := core.LoadIDX("testdata/idx/images-idx3-ubyte.gz", "testdata/idx/labels-idx1-ubyte.gz", core.IDXOptions{})
 	if err != nil {
 		log.Fatal(err)
 	}

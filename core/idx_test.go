@@ -224,7 +224,7 @@ func TestLoadIDX(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := LoadIDX(tt.images, tt.labels)
+			d, err := LoadIDX(tt.images, tt.labels, IDXOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -254,7 +254,7 @@ func TestLoadIDXByContent(t *testing.T) {
 	imgs, labs := idxFixture()
 	im := idxWrite(t, dir, "images.gz", idxFile(IDXUint8, []int{5, 2, 3}, imgs))    // plain, named .gz
 	lb := idxWrite(t, dir, "labels", idxGzip(t, idxFile(IDXUint8, []int{5}, labs))) // gzip, named plain
-	d, err := LoadIDX(im, lb)
+	d, err := LoadIDX(im, lb, IDXOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func TestLoadIDXErrors(t *testing.T) {
 		{"float labels", goodImages, idxFile(IDXFloat32, []int{1}, nan), []string{"load LABELS: labels are of type float, want an integer type"}},
 		{"negative label", goodImages, idxFile(IDXInt8, []int{5}, []byte{0, 1, 0xFF, 2, 3}), []string{"load LABELS: label of item 2 is -1, want 0 to 65535"}},
 		{"huge label", goodImages, idxFile(IDXInt32, []int{5}, bytes.Repeat([]byte{0, 1, 0, 0}, 5)), []string{"load LABELS: label of item 0 is 65536"}},
-		{"NaN pixel", idxFile(IDXFloat32, []int{1, 1}, nan), idxFile(IDXUint8, []int{1}, []byte{0}), []string{"load IMAGES: value 0 of image 0 is NaN"}},
+		{"NaN pixel", idxFile(IDXFloat32, []int{2, 1}, append(binary.BigEndian.AppendUint32(nil, 0), nan...)), idxFile(IDXUint8, []int{2}, []byte{0, 1}), []string{"load IMAGES: value 0 of image 1 is NaN"}},
 		{"truncated header", goodImages[:6], goodLabels, []string{"load IMAGES: truncated IDX header"}},
 	}
 	for _, tt := range tests {
@@ -294,7 +294,7 @@ func TestLoadIDXErrors(t *testing.T) {
 			dir := t.TempDir()
 			im := idxWrite(t, dir, "train-images-idx3-ubyte", tt.images)
 			lb := idxWrite(t, dir, "train-labels-idx1-ubyte.gz", tt.labels)
-			_, err := LoadIDX(im, lb)
+			_, err := LoadIDX(im, lb, IDXOptions{})
 			if err == nil {
 				t.Fatalf("LoadIDX succeeded, want an error containing %q", tt.want)
 			}
@@ -308,7 +308,7 @@ func TestLoadIDXErrors(t *testing.T) {
 	}
 	t.Run("missing file", func(t *testing.T) {
 		p := filepath.Join(t.TempDir(), "nope")
-		_, err := LoadIDX(p, p)
+		_, err := LoadIDX(p, p, IDXOptions{})
 		if err == nil || !strings.Contains(err.Error(), "load "+p) || !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("error %v, want a not-exist error naming %s", err, p)
 		}
@@ -324,7 +324,7 @@ func TestLoadFashionMNIST(t *testing.T) {
 	if _, err := os.Stat(im); err != nil {
 		t.Skip("dataset-fashion-mnist is not installed")
 	}
-	d, err := LoadIDX(im, lb)
+	d, err := LoadIDX(im, lb, IDXOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,5 +346,113 @@ func TestLoadFashionMNIST(t *testing.T) {
 	}
 	if lo != 0 || hi != 255 {
 		t.Errorf("pixels span %v..%v, want 0..255", lo, hi)
+	}
+}
+
+func TestLoadIDXClasses(t *testing.T) {
+	imgs, _ := idxFixture()
+	images := idxFile(IDXUint8, []int{5, 2, 3}, imgs)
+	tests := []struct {
+		name    string
+		labels  []byte
+		classes int    // stated
+		want    int    // classes, if no error
+		err     string // error after "load LABELS: "
+	}{
+		{"consecutive", []byte{3, 0, 2, 1, 2}, 0, 4, ""},
+		{"two", []byte{1, 0, 0, 1, 1}, 0, 2, ""},
+		{"one class", []byte{1, 1, 1, 1, 1}, 0, 0, "all 5 labels are 1, want at least 2 classes"},
+		{"one class stated", []byte{0, 0, 0, 0, 0}, 10, 0, "all 5 labels are 0, want at least 2 classes"},
+		{"0 and 255", []byte{0, 255, 255, 0, 0}, 0, 0, "labels take 2 distinct values from 0 to 255, which implies 256 classes, 254 of them without samples (the first is 1); relabel the classes 0 to 1, or state the class count"},
+		{"gap", []byte{0, 1, 3, 3, 0}, 0, 0, "labels take 3 distinct values from 0 to 3, which implies 4 classes, 1 of them without samples (the first is 2)"},
+		{"0 and 255 stated", []byte{0, 255, 255, 0, 0}, 256, 256, ""},
+		{"stated more", []byte{3, 0, 2, 1, 2}, 10, 10, ""},
+		{"above stated", []byte{3, 0, 2, 1, 2}, 3, 0, "label of item 0 is 3, but the stated class count is 3 (labels 0 to 2)"},
+		{"negative stated", []byte{3, 0, 2, 1, 2}, -1, 0, "stated class count -1 is not in [1, 65536]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			im := idxWrite(t, dir, "images", images)
+			lb := idxWrite(t, dir, "labels", idxFile(IDXUint8, []int{5}, tt.labels))
+			d, err := LoadIDX(im, lb, IDXOptions{Classes: tt.classes})
+			if tt.err != "" {
+				want := "load " + lb + ": " + tt.err
+				if err == nil || !strings.HasPrefix(err.Error(), want) {
+					t.Fatalf("error %v, want it to start with %q", err, want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Classes != tt.want {
+				t.Fatalf("Classes %d, want %d", d.Classes, tt.want)
+			}
+			for i, v := range tt.labels {
+				if d.Y.Data[i] != float32(v) {
+					t.Fatalf("Y.Data[%d] = %v, want %v", i, d.Y.Data[i], v)
+				}
+			}
+		})
+	}
+}
+
+// TestLoadIDXBounds checks that headers declaring more than the size limit
+// allows are rejected before the data is read: a small gzip file can
+// declare a gibibyte of images (issue 10 item 2).
+func TestLoadIDXBounds(t *testing.T) {
+	dir := t.TempDir()
+	imgs, labs := idxFixture()
+	// 16384 images of 256×256 bytes: 1 GiB, of which the file holds the
+	// first MiB (all zeros, so about 1 KiB compressed).
+	huge := idxGzip(t, idxFile(IDXUint8, []int{1 << 14, 256, 256}, make([]byte, 1<<20)))
+	hugeLabels := idxGzip(t, idxFile(IDXUint8, []int{1 << 14}, bytes.Repeat([]byte{0, 1}, 1<<13)))
+	if len(huge) > 1<<20 {
+		t.Fatalf("crafted file is %d bytes, want less than 1 MiB", len(huge))
+	}
+	fixture := func() (string, string) {
+		return idxWrite(t, dir, "images", idxFile(IDXUint8, []int{5, 2, 3}, imgs)),
+			idxWrite(t, dir, "labels", idxFile(IDXUint8, []int{5}, labs))
+	}
+	tests := []struct {
+		name           string
+		images, labels func() (string, string)
+		max            int64
+		err            string // "" for success; IMAGES and LABELS stand for the paths
+	}{
+		{"gzip declares 1 GiB, default limit", func() (string, string) {
+			return idxWrite(t, dir, "huge.gz", huge), idxWrite(t, dir, "huge-labels.gz", hugeLabels)
+		}, nil, 0, "load IMAGES: header declares 16384 images of 65536 ubyte each, 5.0 GiB in memory, more than the size limit of 4.0 GiB"},
+		{"gzip declares 1 GiB, 64 MiB limit", func() (string, string) {
+			return idxWrite(t, dir, "huge.gz", huge), idxWrite(t, dir, "huge-labels.gz", hugeLabels)
+		}, nil, 64 << 20, "load IMAGES: header declares 16384 images of 65536 ubyte each, 5.0 GiB in memory, more than the size limit of 64.0 MiB"},
+		// The fixture takes 5 label bytes, 20 bytes of float32 labels, 30
+		// image bytes and 120 bytes of float32 images: 175 bytes.
+		{"fixture fits", fixture, nil, 175, ""},
+		{"fixture one byte over", fixture, nil, 174, "load IMAGES: header declares 5 images of 6 ubyte each, 175 bytes in memory, more than the size limit of 174 bytes"},
+		{"labels over", fixture, nil, 24, "load LABELS: header declares 5 labels of 1 ubyte each, 25 bytes in memory, more than the size limit of 24 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			im, lb := tt.images()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			d, err := LoadIDX(im, lb, IDXOptions{MaxBytes: tt.max})
+			runtime.ReadMemStats(&after)
+			if tt.err == "" {
+				if err != nil || d.Len() != 5 {
+					t.Fatalf("LoadIDX: %v, want the 5 samples", err)
+				}
+				return
+			}
+			want := strings.NewReplacer("IMAGES", im, "LABELS", lb).Replace(tt.err)
+			if err == nil || err.Error() != want {
+				t.Fatalf("error %v, want %q", err, want)
+			}
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+				t.Errorf("allocated %d bytes before rejecting the header", alloc)
+			}
+		})
 	}
 }

@@ -247,7 +247,7 @@ func (s *Spec) LoadData(ctx context.Context) (train, val *core.Dataset, err erro
 	var all *core.Dataset
 	switch d.Kind {
 	case "idx":
-		all, err = core.LoadIDX(d.Images, d.Labels)
+		all, err = core.LoadIDX(d.Images, d.Labels, core.IDXOptions{})
 	case "csv":
 		all, err = core.LoadCSV(d.CSV, core.CSVOptions{Target: d.Target, Task: d.Task})
 	case "synthetic":
