@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/study"
 )
 
@@ -72,30 +71,9 @@ func runRetry(ctx context.Context, o *retryOptions) error {
 	if err != nil {
 		return err
 	}
-	retried := map[int]bool{}
-	byNumber := map[int]*dltune.Trial{}
-	for _, t := range trials {
-		byNumber[t.Number] = t
-		if t.RetryOf >= 0 {
-			retried[t.RetryOf] = true
-		}
-	}
-	list := o.Trials
-	if o.Failed {
-		for _, t := range trials {
-			if t.State == dltune.Failed && !retried[t.Number] {
-				list = append(list, t.Number)
-			}
-		}
-	}
-	for _, n := range o.Trials {
-		t, ok := byNumber[n]
-		switch {
-		case !ok:
-			return usageError{fmt.Errorf("study %s has no trial %d", name, n)}
-		case t.State != dltune.Failed:
-			return usageError{fmt.Errorf("trial %d is %s: only failed trials can be retried", n, t.State)}
-		}
+	list, err := study.Retries(trials, o.Trials, o.Failed)
+	if err != nil {
+		return usageError{fmt.Errorf("study %s: %w", name, err)}
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(o.stdout, "study %s has no failed trial left to retry\n", name)

@@ -2,31 +2,17 @@ package main
 
 import (
 	"context"
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/study"
 )
 
 type studiesOptions struct {
 	*globals
 	Format string
-}
-
-// studySummary is one line of dltune studies.
-type studySummary struct {
-	Name      string    `json:"name"`
-	File      string    `json:"file"`
-	Created   time.Time `json:"created"`
-	Trials    int       `json:"trials"`
-	Finished  int       `json:"finished"`
-	Failed    int       `json:"failed"`
-	Unended   int       `json:"unfinished"` // running, paused or interrupted
-	BestLoss  *float64  `json:"best_val_loss"`
-	BestTrial *int      `json:"best_trial"`
 }
 
 func newStudiesCmd(g *globals) *cobra.Command {
@@ -55,35 +41,9 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 		return err
 	}
 	defer db.Close()
-	studies, err := db.Studies(ctx)
+	sums, err := study.Overviews(ctx, db)
 	if err != nil {
 		return err
-	}
-	sums := []studySummary{}
-	for _, s := range studies {
-		trials, err := db.Trials(ctx, s.Name)
-		if err != nil {
-			return err
-		}
-		sum := studySummary{Name: s.Name, File: s.File, Created: s.Created, Trials: len(trials)}
-		best := math.Inf(1)
-		for _, t := range trials {
-			switch {
-			case t.State.Finished():
-				sum.Finished++
-			default:
-				sum.Unended++
-			}
-			if t.State == dltune.Failed {
-				sum.Failed++
-			}
-			if l := t.Loss(); l < best {
-				best = l
-				n := t.Number
-				sum.BestLoss, sum.BestTrial = &best, &n
-			}
-		}
-		sums = append(sums, sum)
 	}
 	if o.Format == "json" {
 		return writeJSON(o.stdout, sums)
@@ -102,7 +62,7 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 			}
 		}
 		rows = append(rows, []string{s.Name, strconv.Itoa(s.Trials), strconv.Itoa(s.Finished), strconv.Itoa(s.Failed),
-			strconv.Itoa(s.Unended), loss, trial, s.Created.Local().Format(time.DateTime)})
+			strconv.Itoa(s.Unfinished), loss, trial, s.Created.Local().Format(time.DateTime)})
 	}
 	if o.Format == "csv" {
 		return writeCSV(o.stdout, header, rows)
