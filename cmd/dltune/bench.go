@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -25,7 +26,7 @@ type benchSearchOptions struct {
 	Functions  []string
 	Trials     int
 	Seeds      int
-	Format     string
+	Format     format
 }
 
 func newBenchSearchCmd(g *globals) *cobra.Command {
@@ -54,9 +55,6 @@ GOMAXPROCS=1.`,
   dltune bench search --functions branin --seeds 5 --format json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(o.Format, "table", "json"); err != nil {
-				return err
-			}
 			var fns []bench.Function
 			for _, name := range o.Functions {
 				f, ok := bench.Lookup(name)
@@ -80,7 +78,7 @@ GOMAXPROCS=1.`,
 	cmd.Flags().StringSliceVar(&o.Functions, "functions", funcs, "test functions")
 	cmd.Flags().IntVar(&o.Trials, "trials", 100, "trials per study")
 	cmd.Flags().IntVar(&o.Seeds, "seeds", 20, "studies (seeds) per function and strategy")
-	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	addFormatFlag(cmd, &o.Format, formatTable, formatJSON)
 	return cmd
 }
 
@@ -91,8 +89,8 @@ func runBenchSearch(ctx context.Context, o *benchSearchOptions, fns []bench.Func
 	if err != nil {
 		return err
 	}
-	if o.Format == "json" {
-		return writeJSON(o.stdout, results)
-	}
-	return bench.WriteTable(o.stdout, results)
+	return o.Format.print(o.stdout, report{
+		JSON: results,
+		Text: func(w io.Writer) error { return bench.WriteTable(w, results) },
+	})
 }

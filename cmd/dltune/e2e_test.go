@@ -143,7 +143,7 @@ func TestExitStatuses(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
 		{"unknown flag", []string{"leaderboard", "--frob"}, exitUsage, "unknown flag"},
 		{"missing argument", []string{"run"}, exitUsage, "accepts 1 arg"},
-		{"bad format", []string{"leaderboard", "--format", "xml", "--storage", storage}, exitUsage, `unknown format "xml"`},
+		{"bad format", []string{"leaderboard", "--format", "xml", "--storage", storage}, exitUsage, `invalid argument "xml" for "--format" flag: unknown format (want table, json or csv)`},
 		{"invalid study", []string{"run", bad, "--storage", storage}, exitUsage, "bad.yaml:3:"},
 		{"missing study file", []string{"validate", filepath.Join(dir, "nope.yaml")}, exitFailure, "nope.yaml"},
 		{"no store", []string{"leaderboard", "--storage", storage}, exitFailure, "no store at"},

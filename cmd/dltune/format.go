@@ -5,23 +5,129 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune"
 )
 
-// formats lists the --format values of commands that print records.
-const formatHelp = "output format: table, json or csv"
+// A format is how a command prints what it found: a table for people, JSON
+// or CSV for programs. Commands take it from --format and hand their report
+// to its print method, so no command decides per row how to print.
+type format string
 
-// checkFormat validates a --format value.
-func checkFormat(f string, allowed ...string) error {
-	for _, a := range allowed {
-		if f == a {
-			return nil
+const (
+	formatTable format = "table"
+	formatJSON  format = "json"
+	formatCSV   format = "csv"
+)
+
+// addFormatFlag adds --format to cmd, stored in f. It accepts the formats
+// given, the first being the default, and refuses others while the flags
+// are parsed.
+func addFormatFlag(cmd *cobra.Command, f *format, allowed ...format) {
+	*f = allowed[0]
+	names := make([]string, len(allowed))
+	for i, a := range allowed {
+		names[i] = string(a)
+	}
+	cmd.Flags().Var(&formatValue{f, allowed, names}, "format", "output format: "+joinOr(names))
+}
+
+// formatValue is the pflag.Value of --format.
+type formatValue struct {
+	f       *format
+	allowed []format
+	names   []string
+}
+
+func (v *formatValue) String() string { return string(*v.f) }
+
+// Type is "string", so that help shows the flag as it shows other strings.
+func (v *formatValue) Type() string { return "string" }
+
+func (v *formatValue) Set(s string) error {
+	if !slices.Contains(v.allowed, format(s)) {
+		return fmt.Errorf("unknown format (want %s)", joinOr(v.names))
+	}
+	*v.f = format(s)
+	return nil
+}
+
+// A report is what a command prints, in each form --format can ask for.
+type report struct {
+	// JSON is what --format json encodes.
+	JSON any
+	// Header and Rows are the table for people and the CSV for programs.
+	Header []string
+	Rows   [][]cell
+	// Empty, if not "", is printed for people instead of a table without
+	// rows.
+	Empty string
+	// Text, if not nil, prints for people instead of the table.
+	Text func(io.Writer) error
+}
+
+// print writes r to w in format f.
+func (f format) print(w io.Writer, r report) error {
+	switch f {
+	case formatJSON:
+		return writeJSON(w, r.JSON)
+	case formatCSV:
+		return writeCSV(w, r.Header, render(r.Rows, func(c cell) string { return c.exact }))
+	}
+	switch {
+	case r.Text != nil:
+		return r.Text(w)
+	case len(r.Rows) == 0 && r.Empty != "":
+		_, err := fmt.Fprintln(w, r.Empty)
+		return err
+	}
+	return writeTable(w, r.Header, render(r.Rows, func(c cell) string { return c.human }))
+}
+
+// A cell is one value of a report's row, as people read it in a table and
+// as programs read it in CSV: a table rounds numbers and shows "-" for no
+// value, CSV keeps every digit and leaves the field empty.
+type cell struct{ human, exact string }
+
+// text is a cell that reads the same for people and programs.
+func text(s string) cell { return cell{s, s} }
+
+func integer(n int) cell { return text(strconv.Itoa(n)) }
+
+// float is a number that a table shows to 4 significant digits.
+func float(f float64) cell { return cell{num(f), exact(f)} }
+
+// fixed is a number that a table shows with prec decimals.
+func fixed(f float64, prec int) cell { return cell{strconv.FormatFloat(f, 'f', prec, 64), exact(f)} }
+
+// none is a missing value.
+var none = cell{"-", ""}
+
+// value is a parameter's value.
+func value(v dltune.Value) cell {
+	if v.Kind == dltune.KindFloat {
+		return float(v.Num)
+	}
+	return text(v.String())
+}
+
+func exact(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+func render(rows [][]cell, side func(cell) string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = make([]string, len(r))
+		for j, c := range r {
+			out[i][j] = side(c)
 		}
 	}
-	return usageError{fmt.Errorf("unknown format %q (want %s)", f, joinOr(allowed))}
+	return out
 }
 
 func joinOr(s []string) string {

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/study"
 )
 
@@ -15,7 +13,7 @@ type leaderboardOptions struct {
 	*globals
 	Study  string
 	Top    int
-	Format string
+	Format format
 	All    bool
 }
 
@@ -37,15 +35,12 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
   dltune leaderboard --study fashion-mlp --top 5 --format json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(o.Format, "table", "json", "csv"); err != nil {
-				return err
-			}
 			return runLeaderboard(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
 	cmd.Flags().IntVar(&o.Top, "top", 0, "show only the best N trials (0: all)")
-	cmd.Flags().StringVar(&o.Format, "format", "table", formatHelp)
+	addFormatFlag(cmd, &o.Format, formatTable, formatJSON, formatCSV)
 	cmd.Flags().BoolVar(&o.All, "all", false, "include trials that are running, paused or interrupted")
 	return cmd
 }
@@ -72,61 +67,39 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 	if o.Top > 0 && len(rows) > o.Top {
 		rows = rows[:o.Top]
 	}
-	if o.Format == "json" {
-		if rows == nil {
-			rows = []study.Row{}
-		}
-		return writeJSON(o.stdout, rows)
+	if rows == nil {
+		rows = []study.Row{}
 	}
 	var names []string
 	for _, p := range spec.Space.Params {
 		names = append(names, p.Name)
 	}
-	header := append([]string{"rank", "trial", "state", "val_loss", "val_acc", "epochs", "full"}, names...)
-	var cells [][]string
-	for _, r := range rows {
-		loss, acc := "-", "-"
-		if o.Format == "csv" {
-			loss, acc = "", ""
+	r := report{
+		JSON:   rows,
+		Header: append([]string{"rank", "trial", "state", "val_loss", "val_acc", "epochs", "full"}, names...),
+		Empty:  fmt.Sprintf("study %s has no finished trial yet", name),
+	}
+	for _, row := range rows {
+		loss, acc, full := none, none, text("yes")
+		if row.ValLoss != nil {
+			loss = float(*row.ValLoss)
 		}
-		if r.ValLoss != nil {
-			loss = num(*r.ValLoss)
-			if o.Format == "csv" {
-				loss = strconv.FormatFloat(*r.ValLoss, 'g', -1, 64)
-			}
+		if row.ValAccuracy != nil {
+			acc = fixed(*row.ValAccuracy, 4)
 		}
-		if r.ValAccuracy != nil {
-			acc = strconv.FormatFloat(*r.ValAccuracy, 'f', 4, 64)
-			if o.Format == "csv" {
-				acc = strconv.FormatFloat(*r.ValAccuracy, 'g', -1, 64)
-			}
+		if !row.FullBudget {
+			full = text("no")
 		}
-		full := "yes"
-		if !r.FullBudget {
-			full = "no"
-		}
-		line := []string{strconv.Itoa(r.Rank), strconv.Itoa(r.Trial), r.State.String(), loss, acc,
-			fmt.Sprintf("%d", r.Epochs), full}
+		line := []cell{integer(row.Rank), integer(row.Trial), text(row.State.String()), loss, acc, integer(row.Epochs), full}
 		for _, n := range names {
-			v, ok := r.Params[n]
+			v, ok := row.Params[n]
 			if !ok {
-				line = append(line, "")
+				line = append(line, text(""))
 				continue
 			}
-			if v.Kind == dltune.KindFloat && o.Format == "table" {
-				line = append(line, num(v.Num))
-			} else {
-				line = append(line, v.String())
-			}
+			line = append(line, value(v))
 		}
-		cells = append(cells, line)
+		r.Rows = append(r.Rows, line)
 	}
-	if o.Format == "csv" {
-		return writeCSV(o.stdout, header, cells)
-	}
-	if len(cells) == 0 {
-		fmt.Fprintf(o.stdout, "study %s has no finished trial yet\n", name)
-		return nil
-	}
-	return writeTable(o.stdout, header, cells)
+	return o.Format.print(o.stdout, r)
 }

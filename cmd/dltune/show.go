@@ -19,7 +19,7 @@ type showOptions struct {
 	*globals
 	Study  string
 	Trial  int
-	Format string
+	Format format
 }
 
 func newShowCmd(g *globals) *cobra.Command {
@@ -44,14 +44,11 @@ shrink layer by layer away from the output are vanishing), and its history
 				return usageError{fmt.Errorf("trial %q is not a trial number", args[0])}
 			}
 			o.Trial = n
-			if err := checkFormat(o.Format, "table", "json"); err != nil {
-				return err
-			}
 			return runShow(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
-	cmd.Flags().StringVar(&o.Format, "format", "table", "output format: table or json")
+	addFormatFlag(cmd, &o.Format, formatTable, formatJSON)
 	return cmd
 }
 
@@ -69,9 +66,6 @@ func runShow(ctx context.Context, o *showOptions) error {
 	if err != nil {
 		return fmt.Errorf("study %s trial %d: %w", name, o.Trial, err)
 	}
-	if o.Format == "json" {
-		return writeJSON(o.stdout, t)
-	}
 	var rungs []int
 	if spec, err := study.Load(ctx, db, name); err == nil {
 		if strat, _, err := spec.Strategy(); err == nil {
@@ -80,7 +74,10 @@ func runShow(ctx context.Context, o *showOptions) error {
 			}
 		}
 	}
-	return printTrial(o.stdout, name, t, rungs)
+	return o.Format.print(o.stdout, report{
+		JSON: t,
+		Text: func(w io.Writer) error { return printTrial(w, name, t, rungs) },
+	})
 }
 
 // printTrial shows a trial for people; rungs are the epoch budgets of a

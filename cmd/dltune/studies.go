@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,7 +11,7 @@ import (
 
 type studiesOptions struct {
 	*globals
-	Format string
+	Format format
 }
 
 func newStudiesCmd(g *globals) *cobra.Command {
@@ -25,13 +24,10 @@ loss. "unfinished" counts trials that are running, paused or interrupted
 (an interrupted study continues with dltune resume NAME).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(o.Format, "table", "json", "csv"); err != nil {
-				return err
-			}
 			return runStudies(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().StringVar(&o.Format, "format", "table", formatHelp)
+	addFormatFlag(cmd, &o.Format, formatTable, formatJSON, formatCSV)
 	return cmd
 }
 
@@ -45,27 +41,17 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == "json" {
-		return writeJSON(o.stdout, sums)
+	r := report{
+		JSON:   sums,
+		Header: []string{"study", "trials", "finished", "failed", "unfinished", "best_val_loss", "best_trial", "created"},
 	}
-	header := []string{"study", "trials", "finished", "failed", "unfinished", "best_val_loss", "best_trial", "created"}
-	var rows [][]string
 	for _, s := range sums {
-		loss, trial := "-", "-"
-		if o.Format == "csv" {
-			loss, trial = "", ""
-		}
+		loss, trial := none, none
 		if s.BestLoss != nil {
-			loss, trial = num(*s.BestLoss), strconv.Itoa(*s.BestTrial)
-			if o.Format == "csv" {
-				loss = strconv.FormatFloat(*s.BestLoss, 'g', -1, 64)
-			}
+			loss, trial = float(*s.BestLoss), integer(*s.BestTrial)
 		}
-		rows = append(rows, []string{s.Name, strconv.Itoa(s.Trials), strconv.Itoa(s.Finished), strconv.Itoa(s.Failed),
-			strconv.Itoa(s.Unfinished), loss, trial, s.Created.Local().Format(time.DateTime)})
+		r.Rows = append(r.Rows, []cell{text(s.Name), integer(s.Trials), integer(s.Finished), integer(s.Failed),
+			integer(s.Unfinished), loss, trial, text(s.Created.Local().Format(time.DateTime))})
 	}
-	if o.Format == "csv" {
-		return writeCSV(o.stdout, header, rows)
-	}
-	return writeTable(o.stdout, header, rows)
+	return o.Format.print(o.stdout, r)
 }
