@@ -16,7 +16,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Use:   "bench",
 		Short: "Benchmarks that help choose a strategy",
 	}
-	cmd.AddCommand(newBenchSearchCmd(g))
+	cmd.AddCommand(newBenchSearchCmd(g, nil))
 	return cmd
 }
 
@@ -27,11 +27,14 @@ type benchSearchOptions struct {
 	Trials     int
 	Seeds      int
 	Format     format
+
+	fns []bench.Function // the Functions, looked up
+	reg bench.Registry   // where the Strategies are found
 }
 
-func newBenchSearchCmd(g *globals) *cobra.Command {
-	o := &benchSearchOptions{globals: g}
+func newBenchSearchCmd(g *globals, runF func(context.Context, *benchSearchOptions) error) *cobra.Command {
 	reg := bench.DefaultRegistry()
+	o := &benchSearchOptions{globals: g, reg: reg}
 	var funcs []string
 	for _, f := range bench.Functions() {
 		funcs = append(funcs, f.Name)
@@ -55,13 +58,12 @@ GOMAXPROCS=1.`,
   dltune bench search --functions branin --seeds 5 --format json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var fns []bench.Function
 			for _, name := range o.Functions {
 				f, ok := bench.Lookup(name)
 				if !ok {
 					return usageError{fmt.Errorf("unknown function %q (have %s)", name, strings.Join(funcs, ", "))}
 				}
-				fns = append(fns, f)
+				o.fns = append(o.fns, f)
 			}
 			for _, s := range o.Strategies {
 				if _, ok := reg[s]; !ok {
@@ -71,7 +73,10 @@ GOMAXPROCS=1.`,
 			if o.Trials < 1 || o.Seeds < 1 {
 				return usageError{fmt.Errorf("--trials and --seeds must be at least 1")}
 			}
-			return runBenchSearch(cmd.Context(), o, fns, reg)
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runBenchSearch(cmd.Context(), o)
 		},
 	}
 	cmd.Flags().StringSliceVar(&o.Strategies, "strategies", []string{"random", "tpe"}, "strategies to compare")
@@ -82,10 +87,10 @@ GOMAXPROCS=1.`,
 	return cmd
 }
 
-func runBenchSearch(ctx context.Context, o *benchSearchOptions, fns []bench.Function, reg bench.Registry) error {
+func runBenchSearch(ctx context.Context, o *benchSearchOptions) error {
 	fmt.Fprintf(o.stderr, "running %d functions × %d strategies × %d seeds of %d trials...\n",
-		len(fns), len(o.Strategies), o.Seeds, o.Trials)
-	results, err := bench.Compare(ctx, fns, o.Strategies, o.Trials, o.Seeds, reg.New)
+		len(o.fns), len(o.Strategies), o.Seeds, o.Trials)
+	results, err := bench.Compare(ctx, o.fns, o.Strategies, o.Trials, o.Seeds, o.reg.New)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ type leaderboardOptions struct {
 	All    bool
 }
 
-func newLeaderboardCmd(g *globals) *cobra.Command {
+func newLeaderboardCmd(g *globals, runF func(context.Context, *leaderboardOptions) error) *cobra.Command {
 	o := &leaderboardOptions{globals: g}
 	cmd := &cobra.Command{
 		Use:   "leaderboard",
@@ -35,6 +35,9 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
   dltune leaderboard --study fashion-mlp --top 5 --format json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
 			return runLeaderboard(cmd.Context(), o)
 		},
 	}

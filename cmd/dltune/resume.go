@@ -32,7 +32,7 @@ last checkpoints, and the strategy goes on until the budget is used.`,
 			return runResume(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 0, "trials trained at once (default: the study's search.parallel)")
+	addParallelFlag(cmd, &o.Parallel)
 	return cmd
 }
 

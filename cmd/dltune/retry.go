@@ -47,7 +47,7 @@ one trial to the study's budget and shows which trial it retries.`,
 	}
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
 	cmd.Flags().BoolVar(&o.Failed, "failed", false, "retry every failed trial that has not been retried")
-	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 0, "trials trained at once (default: the study's search.parallel)")
+	addParallelFlag(cmd, &o.Parallel)
 	return cmd
 }
 

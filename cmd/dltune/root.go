@@ -33,7 +33,24 @@ var errInterrupted = errors.New("interrupted")
 
 // Main runs dltune with args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	g := &globals{stdout: stdout, stderr: stderr}
+	root := newRootCmd(g)
+	root.AddCommand(
+		newRunCmd(g, nil),
+		newResumeCmd(g, nil),
+		newValidateCmd(g, nil),
+		newLeaderboardCmd(g, nil),
+		newStudiesCmd(g, nil),
+		newShowCmd(g, nil),
+		newRetryCmd(g, nil),
+		newBenchCmd(g),
+	)
+	return execRoot(ctx, root, args)
+}
+
+// execRoot runs root with args, prints its error, and returns the exit
+// status.
+func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -42,7 +59,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, errInterrupted) {
 		return exitInterrupted
 	}
-	fmt.Fprintln(stderr, "dltune:", err)
+	fmt.Fprintln(root.ErrOrStderr(), "dltune:", err)
 	var ue usageError
 	var ce *study.ConfigError
 	var ces study.ConfigErrors
@@ -66,8 +83,9 @@ type globals struct {
 	stderr  io.Writer
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
-	g := &globals{stdout: stdout, stderr: stderr}
+// newRootCmd returns dltune's root command, without subcommands, with the
+// flags they share stored in g.
+func newRootCmd(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "dltune",
 		Short: "Tune the hyperparameters of neural networks",
@@ -82,8 +100,8 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	def := os.Getenv("DLTUNE_STORAGE")
 	if def == "" {
@@ -91,16 +109,6 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 	}
 	root.PersistentFlags().StringVar(&g.storage, "storage", def, "store file (default $DLTUNE_STORAGE or dltune.db)")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "while a study runs, log every epoch instead of showing a progress bar")
-	root.AddCommand(
-		newRunCmd(g, nil),
-		newResumeCmd(g, nil),
-		newValidateCmd(g),
-		newLeaderboardCmd(g),
-		newStudiesCmd(g),
-		newShowCmd(g),
-		newRetryCmd(g, nil),
-		newBenchCmd(g),
-	)
 	return root
 }
 

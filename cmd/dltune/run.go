@@ -45,7 +45,7 @@ command exits with status 130, saying how to resume.`,
 			return runRun(cmd.Context(), o)
 		},
 	}
-	cmd.Flags().IntVarP(&o.Parallel, "parallel", "p", 0, "trials trained at once (default: the study's search.parallel)")
+	addParallelFlag(cmd, &o.Parallel)
 	return cmd
 }
 

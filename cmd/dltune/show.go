@@ -22,7 +22,7 @@ type showOptions struct {
 	Format format
 }
 
-func newShowCmd(g *globals) *cobra.Command {
+func newShowCmd(g *globals, runF func(context.Context, *showOptions) error) *cobra.Command {
 	o := &showOptions{globals: g}
 	cmd := &cobra.Command{
 		Use:   "show TRIAL",
@@ -44,6 +44,9 @@ shrink layer by layer away from the output are vanishing), and its history
 				return usageError{fmt.Errorf("trial %q is not a trial number", args[0])}
 			}
 			o.Trial = n
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
 			return runShow(cmd.Context(), o)
 		},
 	}

@@ -14,7 +14,7 @@ type studiesOptions struct {
 	Format format
 }
 
-func newStudiesCmd(g *globals) *cobra.Command {
+func newStudiesCmd(g *globals, runF func(context.Context, *studiesOptions) error) *cobra.Command {
 	o := &studiesOptions{globals: g}
 	cmd := &cobra.Command{
 		Use:   "studies",
@@ -24,6 +24,9 @@ loss. "unfinished" counts trials that are running, paused or interrupted
 (an interrupted study continues with dltune resume NAME).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
 			return runStudies(cmd.Context(), o)
 		},
 	}

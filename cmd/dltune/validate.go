@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -9,7 +10,13 @@ import (
 	"github.com/dltune/dltune/study"
 )
 
-func newValidateCmd(g *globals) *cobra.Command {
+type validateOptions struct {
+	*globals
+	Files []string
+}
+
+func newValidateCmd(g *globals, runF func(context.Context, *validateOptions) error) *cobra.Command {
+	o := &validateOptions{globals: g}
 	return &cobra.Command{
 		Use:   "validate STUDY.yaml...",
 		Short: "Check study files without running them",
@@ -24,20 +31,28 @@ file, line and field. Data files are not read.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var errs []error
-			for _, f := range args {
-				spec, err := study.ParseFile(f)
-				if err == nil {
-					err = spec.Validate()
-				}
-				if err != nil {
-					errs = append(errs, err)
-					continue
-				}
-				fmt.Fprintf(g.stdout, "%s: ok: study %s, %d parameters, %s strategy, %d trials\n",
-					f, spec.Name, len(spec.Space.Params), spec.Search.Strategy, spec.Search.Trials)
+			o.Files = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
 			}
-			return errors.Join(errs...)
+			return runValidate(o)
 		},
 	}
+}
+
+func runValidate(o *validateOptions) error {
+	var errs []error
+	for _, f := range o.Files {
+		spec, err := study.ParseFile(f)
+		if err == nil {
+			err = spec.Validate()
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(o.stdout, "%s: ok: study %s, %d parameters, %s strategy, %d trials\n",
+			f, spec.Name, len(spec.Space.Params), spec.Search.Strategy, spec.Search.Trials)
+	}
+	return errors.Join(errs...)
 }

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune/study"
+)
+
+// addParallelFlag adds --parallel (-p) to cmd, stored in p: the trials
+// trained at once, up to study.MaxParallel as in a study file. 0, the
+// default, keeps the study's search.parallel; anything else out of range is
+// refused while the flags are parsed.
+func addParallelFlag(cmd *cobra.Command, p *int) {
+	cmd.Flags().VarP(parallelValue{p}, "parallel", "p", "trials trained at once (default: the study's search.parallel)")
+}
+
+// parallelValue is the pflag.Value of --parallel.
+type parallelValue struct{ p *int }
+
+func (v parallelValue) String() string { return strconv.Itoa(*v.p) }
+
+// Type is "int", so that help shows the flag as it shows other numbers.
+func (v parallelValue) Type() string { return "int" }
+
+func (v parallelValue) Set(s string) error {
+	n, err := strconv.ParseInt(s, 0, 0)
+	if err != nil {
+		return err
+	}
+	if n < 0 || n > study.MaxParallel {
+		return fmt.Errorf("want 1 to %d, or 0 for the study's search.parallel", study.MaxParallel)
+	}
+	*v.p = int(n)
+	return nil
+}

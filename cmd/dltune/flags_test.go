@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune/study"
+)
+
+// parse runs dltune with args and the one command that newCmd builds, whose
+// runF records the options it is called with instead of running. It returns
+// those options (nil if runF was not called), the exit status and standard
+// error.
+func parse[O any](t *testing.T, newCmd func(*globals, func(context.Context, *O) error) *cobra.Command, args ...string) (*O, int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	g := &globals{stdout: &stdout, stderr: &stderr}
+	root := newRootCmd(g)
+	var got *O
+	root.AddCommand(newCmd(g, func(_ context.Context, o *O) error {
+		got = o
+		return nil
+	}))
+	code := execRoot(context.Background(), root, args)
+	if got != nil && code != exitOK {
+		t.Errorf("exit %d after runF was called", code)
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("parsing printed %q", stdout.String())
+	}
+	return got, code, stderr.String()
+}
+
+// flagCase is one command line: either the options it parses to (the
+// globals left out) or the exit status and the error it fails with.
+type flagCase[O any] struct {
+	name string
+	args []string
+	want *O     // nil when it must fail
+	code int    // the exit status when want is nil
+	err  string // what standard error contains when want is nil
+}
+
+// checkFlags runs the cases of one command.
+func checkFlags[O any](t *testing.T, newCmd func(*globals, func(context.Context, *O) error) *cobra.Command, clear func(*O), cases []flagCase[O]) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, code, errs := parse(t, newCmd, c.args...)
+			if c.want == nil {
+				if got != nil || code != c.code || !strings.Contains(errs, c.err) {
+					t.Errorf("parsed %+v, exit %d, stderr %q; want exit %d and %q", got, code, errs, c.code, c.err)
+				}
+				return
+			}
+			if got == nil {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			clear(got)
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("parsed %+v, want %+v", got, c.want)
+			}
+		})
+	}
+}
+
+// parallelCases are the --parallel values that run, resume and retry share.
+func parallelCases[O any](cmd string, args []string, opts func(parallel int) *O) []flagCase[O] {
+	max := strconv.Itoa(study.MaxParallel)
+	over := strconv.Itoa(study.MaxParallel + 1)
+	line := func(extra ...string) []string { return append(append([]string{cmd}, args...), extra...) }
+	return []flagCase[O]{
+		{name: "parallel default", args: line(), want: opts(0)},
+		{name: "parallel 4", args: line("--parallel", "4"), want: opts(4)},
+		{name: "p 3", args: line("-p", "3"), want: opts(3)},
+		{name: "parallel 0 keeps the study's", args: line("--parallel", "0"), want: opts(0)},
+		{name: "parallel at the limit", args: line("--parallel", max), want: opts(study.MaxParallel)},
+		{name: "parallel negative", args: line("--parallel", "-5"), code: exitUsage, err: `invalid argument "-5" for "-p, --parallel" flag: want 1 to ` + max},
+		{name: "parallel over the limit", args: line("-p", over), code: exitUsage, err: `invalid argument "` + over + `"`},
+		{name: "parallel not a number", args: line("--parallel", "x"), code: exitUsage, err: `invalid argument "x"`},
+	}
+}
+
+func TestRunFlags(t *testing.T) {
+	cases := parallelCases("run", []string{"s.yaml"}, func(p int) *runOptions { return &runOptions{File: "s.yaml", Parallel: p} })
+	cases = append(cases,
+		flagCase[runOptions]{name: "no file", args: []string{"run"}, code: exitUsage, err: "accepts 1 arg"},
+		flagCase[runOptions]{name: "two files", args: []string{"run", "a.yaml", "b.yaml"}, code: exitUsage, err: "accepts 1 arg"},
+		flagCase[runOptions]{name: "unknown flag", args: []string{"run", "a.yaml", "--trials", "3"}, code: exitUsage, err: "unknown flag: --trials"},
+	)
+	checkFlags(t, newRunCmd, func(o *runOptions) { o.globals = nil }, cases)
+}
+
+func TestResumeFlags(t *testing.T) {
+	cases := parallelCases("resume", []string{"tiny"}, func(p int) *resumeOptions { return &resumeOptions{Name: "tiny", Parallel: p} })
+	cases = append(cases,
+		flagCase[resumeOptions]{name: "no name", args: []string{"resume"}, code: exitUsage, err: "accepts 1 arg"},
+	)
+	checkFlags(t, newResumeCmd, func(o *resumeOptions) { o.globals = nil }, cases)
+}
+
+func TestRetryFlags(t *testing.T) {
+	cases := parallelCases("retry", []string{"--failed"}, func(p int) *retryOptions { return &retryOptions{Failed: true, Parallel: p} })
+	cases = append(cases, []flagCase[retryOptions]{
+		{name: "trials", args: []string{"retry", "7", "2", "--study", "s"}, want: &retryOptions{Study: "s", Trials: []int{7, 2}}},
+		{name: "trial and failed", args: []string{"retry", "7", "--failed"}, want: &retryOptions{Trials: []int{7}, Failed: true}},
+		{name: "nothing to retry", args: []string{"retry"}, code: exitUsage, err: "name the trials to retry, or pass --failed"},
+		{name: "not a number", args: []string{"retry", "x"}, code: exitUsage, err: `trial "x" is not a trial number`},
+		{name: "negative", args: []string{"retry", "--", "-1"}, code: exitUsage, err: `trial "-1" is not a trial number`},
+	}...)
+	checkFlags(t, newRetryCmd, func(o *retryOptions) { o.globals = nil }, cases)
+}
+
+func TestShowFlags(t *testing.T) {
+	checkFlags(t, newShowCmd, func(o *showOptions) { o.globals = nil }, []flagCase[showOptions]{
+		{name: "trial", args: []string{"show", "4"}, want: &showOptions{Trial: 4, Format: formatTable}},
+		{name: "json", args: []string{"show", "0", "--study", "s", "--format", "json"}, want: &showOptions{Study: "s", Trial: 0, Format: formatJSON}},
+		{name: "no csv", args: []string{"show", "4", "--format", "csv"}, code: exitUsage, err: "unknown format (want table or json)"},
+		{name: "not a number", args: []string{"show", "x"}, code: exitUsage, err: `trial "x" is not a trial number`},
+		{name: "no trial", args: []string{"show"}, code: exitUsage, err: "accepts 1 arg"},
+	})
+}
+
+func TestLeaderboardFlags(t *testing.T) {
+	checkFlags(t, newLeaderboardCmd, func(o *leaderboardOptions) { o.globals = nil }, []flagCase[leaderboardOptions]{
+		{name: "defaults", args: []string{"leaderboard"}, want: &leaderboardOptions{Format: formatTable}},
+		{name: "all set", args: []string{"leaderboard", "--study", "s", "--top", "5", "--format", "csv", "--all"},
+			want: &leaderboardOptions{Study: "s", Top: 5, Format: formatCSV, All: true}},
+		{name: "json", args: []string{"leaderboard", "--format=json"}, want: &leaderboardOptions{Format: formatJSON}},
+		{name: "bad format", args: []string{"leaderboard", "--format", "xml"}, code: exitUsage, err: `invalid argument "xml" for "--format" flag: unknown format (want table, json or csv)`},
+		{name: "bad top", args: []string{"leaderboard", "--top", "many"}, code: exitUsage, err: `invalid argument "many"`},
+		{name: "argument", args: []string{"leaderboard", "s"}, code: exitUsage, err: "accepts 0 arg"},
+	})
+}
+
+func TestStudiesFlags(t *testing.T) {
+	checkFlags(t, newStudiesCmd, func(o *studiesOptions) { o.globals = nil }, []flagCase[studiesOptions]{
+		{name: "defaults", args: []string{"studies"}, want: &studiesOptions{Format: formatTable}},
+		{name: "csv", args: []string{"studies", "--format", "csv"}, want: &studiesOptions{Format: formatCSV}},
+		{name: "bad format", args: []string{"studies", "--format", "yaml"}, code: exitUsage, err: "unknown format"},
+	})
+}
+
+func TestValidateFlags(t *testing.T) {
+	checkFlags(t, newValidateCmd, func(o *validateOptions) { o.globals = nil }, []flagCase[validateOptions]{
+		{name: "files", args: []string{"validate", "a.yaml", "b.yaml"}, want: &validateOptions{Files: []string{"a.yaml", "b.yaml"}}},
+		{name: "no file", args: []string{"validate"}, code: exitUsage, err: "name at least one study file"},
+	})
+}
+
+func TestBenchSearchFlags(t *testing.T) {
+	type opts struct {
+		Strategies, Functions []string
+		Trials, Seeds         int
+		Format                format
+	}
+	clear := func(o *benchSearchOptions) {
+		var names []string
+		for _, f := range o.fns {
+			names = append(names, f.Name)
+		}
+		if !slices.Equal(names, o.Functions) {
+			t.Errorf("looked up functions %v, want %v", names, o.Functions)
+		}
+		*o = benchSearchOptions{Strategies: o.Strategies, Functions: o.Functions, Trials: o.Trials, Seeds: o.Seeds, Format: o.Format}
+	}
+	want := func(o opts) *benchSearchOptions {
+		return &benchSearchOptions{Strategies: o.Strategies, Functions: o.Functions, Trials: o.Trials, Seeds: o.Seeds, Format: o.Format}
+	}
+	checkFlags(t, newBenchSearchCmd, clear, []flagCase[benchSearchOptions]{
+		{name: "set", args: []string{"search", "--strategies", "random,gp", "--functions", "branin", "--trials", "30", "--seeds", "3", "--format", "json"},
+			want: want(opts{[]string{"random", "gp"}, []string{"branin"}, 30, 3, formatJSON})},
+		{name: "unknown strategy", args: []string{"search", "--strategies", "magic"}, code: exitUsage, err: `unknown strategy "magic"`},
+		{name: "unknown function", args: []string{"search", "--functions", "nope"}, code: exitUsage, err: `unknown function "nope"`},
+		{name: "no trials", args: []string{"search", "--trials", "0"}, code: exitUsage, err: "--trials and --seeds must be at least 1"},
+		{name: "csv", args: []string{"search", "--format", "csv"}, code: exitUsage, err: "unknown format (want table or json)"},
+	})
+}
+
+// TestParallelLimit checks that --parallel accepts what a study file's
+// search.parallel accepts: study.MaxParallel and no more.
+func TestParallelLimit(t *testing.T) {
+	src, err := os.ReadFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, n := range []int{study.MaxParallel, study.MaxParallel + 1} {
+		f := filepath.Join(dir, strconv.Itoa(n)+".yaml")
+		edited := strings.Replace(string(src), "parallel: 2", "parallel: "+strconv.Itoa(n), 1)
+		if edited == string(src) {
+			t.Fatal("testdata/tiny.yaml has no parallel: 2 to change")
+		}
+		if err := os.WriteFile(f, []byte(edited), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := cli(t, context.Background(), "validate", f)
+		if ok := n <= study.MaxParallel; ok != (code == exitOK) {
+			t.Errorf("validate with search.parallel %d: exit %d, %s", n, code, errs)
+		}
+		if n > study.MaxParallel && !strings.Contains(errs, "search.parallel") {
+			t.Errorf("validate with search.parallel %d: %q does not name search.parallel", n, errs)
+		}
+	}
+}
