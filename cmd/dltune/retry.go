@@ -73,7 +73,8 @@ func runRetry(ctx context.Context, o *retryOptions) error {
 	}
 	list, err := study.Retries(trials, o.Trials, o.Failed)
 	if err != nil {
-		return usageError{fmt.Errorf("study %s: %w", name, err)}
+		// "study "s" trial 7: not found", as the store and dltune show say it.
+		return usageError{fmt.Errorf("study %q %w", name, err)}
 	}
 	if len(list) == 0 {
 		fmt.Fprintf(o.stdout, "study %s has no failed trial left to retry\n", name)

@@ -67,7 +67,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	}
 	t, err := db.Trial(ctx, name, o.Trial)
 	if err != nil {
-		return fmt.Errorf("study %s trial %d: %w", name, o.Trial, err)
+		return err // it names the study and the trial
 	}
 	var rungs []int
 	if spec, err := study.Load(ctx, db, name); err == nil {
