@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/studyfile"
 	"github.com/dltune/dltune/trial"
 )
 
@@ -73,7 +74,7 @@ type reproOutcome struct {
 // parameters.
 func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 	t.Helper()
-	spec, err := Parse("rep.yaml", []byte(src))
+	spec, err := studyfile.Parse("rep.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	cfg := spec.config(strat, pruner, nil, Options{})
+	cfg := loopConfig(spec, strat, pruner, nil, Options{})
 	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
 		lr, width := job.Params["lr"].Num, float64(job.Params["width"].Int())
 		// A bowl in log lr and log width, lower with more epochs.

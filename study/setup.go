@@ -11,6 +11,7 @@ import (
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/core"
 	"github.com/dltune/dltune/search"
+	"github.com/dltune/dltune/studyfile"
 	"github.com/dltune/dltune/trial"
 )
 
@@ -31,7 +32,7 @@ type Options struct {
 
 // Execute runs the study that spec describes in st: Prepare, then Run on
 // the result.
-func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, error) {
+func Execute(ctx context.Context, st Store, spec *studyfile.Spec, opt Options) (*Summary, error) {
 	p, err := Prepare(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, 
 // loaded, split and normalized. It only reads its data, so it may be run
 // again.
 type Prepared struct {
-	spec       *Spec
+	spec       *studyfile.Spec
 	train, val *core.Dataset
 	strat      search.Strategy
 	pruner     search.Pruner
@@ -51,12 +52,12 @@ type Prepared struct {
 
 // Prepare does everything that can fail on bad input before a study
 // touches a store: it builds the strategy and loads the data.
-func Prepare(ctx context.Context, spec *Spec) (*Prepared, error) {
+func Prepare(ctx context.Context, spec *studyfile.Spec) (*Prepared, error) {
 	strat, pruner, err := spec.Strategy()
 	if err != nil {
 		return nil, err
 	}
-	train, val, err := spec.LoadData(ctx)
+	train, val, err := loadData(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +82,7 @@ func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, er
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", spec.Name, err)
 	}
-	cfg := spec.config(p.strat, p.pruner, trials, opt)
+	cfg := loopConfig(spec, p.strat, p.pruner, trials, opt)
 	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
 		m, o, sc, tr, err := spec.Resolve(job.Params, job.Seed)
 		if err != nil {
@@ -95,7 +96,7 @@ func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, er
 
 // Load returns the spec of the study stored under name, to resume it without
 // its file.
-func Load(ctx context.Context, st Store, name string) (*Spec, error) {
+func Load(ctx context.Context, st Store, name string) (*studyfile.Spec, error) {
 	s, err := st.Study(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", name, err)
@@ -104,7 +105,7 @@ func Load(ctx context.Context, st Store, name string) (*Spec, error) {
 	if file == "" {
 		file = name + ".yaml"
 	}
-	spec, err := Parse(file, s.Spec)
+	spec, err := studyfile.Parse(file, s.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("stored spec of study %s: %w", name, err)
 	}
@@ -112,7 +113,7 @@ func Load(ctx context.Context, st Store, name string) (*Spec, error) {
 }
 
 // store records spec in st, or checks it against the stored study.
-func store(ctx context.Context, st Store, spec *Spec) error {
+func store(ctx context.Context, st Store, spec *studyfile.Spec) error {
 	file := spec.File
 	if abs, err := filepath.Abs(file); err == nil {
 		file = abs
@@ -128,11 +129,11 @@ func store(ctx context.Context, st Store, spec *Spec) error {
 	case err != nil:
 		return fmt.Errorf("study %s: %w", spec.Name, err)
 	}
-	prev, err := Parse(old.File, old.Spec)
+	prev, err := studyfile.Parse(old.File, old.Spec)
 	if err != nil {
 		return fmt.Errorf("stored spec of study %s: %w", spec.Name, err)
 	}
-	if diff := Compare(prev, spec); len(diff) > 0 {
+	if diff := studyfile.Diff(prev, spec); len(diff) > 0 {
 		return fmt.Errorf("%w: %s in the store differs from %s:\n  %s\nrun it under a new name, or restore the old file",
 			ErrChanged, spec.Name, spec.File, strings.Join(diff, "\n  "))
 	}
@@ -145,8 +146,8 @@ func store(ctx context.Context, st Store, spec *Spec) error {
 	return nil
 }
 
-// config builds the loop's configuration from spec and its strategy.
-func (s *Spec) config(strat search.Strategy, pruner search.Pruner, trials []*dltune.Trial, opt Options) Config {
+// loopConfig builds the loop's configuration from s and its strategy.
+func loopConfig(s *studyfile.Spec, strat search.Strategy, pruner search.Pruner, trials []*dltune.Trial, opt Options) Config {
 	budget := s.Search.Trials + len(opt.Retry)
 	for _, t := range trials {
 		if t.RetryOf >= 0 {
@@ -176,73 +177,10 @@ func (s *Spec) config(strat search.Strategy, pruner search.Pruner, trials []*dlt
 	}
 }
 
-// Strategy builds the spec's search strategy and pruner (nil if none).
-func (s *Spec) Strategy() (search.Strategy, search.Pruner, error) {
-	sp := s.Search
-	epochs := s.MaxEpochs()
-	var pruner search.Pruner
-	if p := sp.Pruner; p != nil {
-		pruner = search.NewMedianPruner(p.WarmupEpochs, p.MinTrials)
-	}
-	sampler := func(name string) (search.Sampler, error) {
-		switch name {
-		case "", "random":
-			return search.NewRandomSampler(s.Space, s.Seed), nil
-		case "tpe":
-			return search.NewTPE(s.Space, search.TPEOptions{Startup: sp.Startup, Univariate: sp.Univariate, Seed: s.Seed})
-		case "gp":
-			return search.NewGP(s.Space, search.GPOptions{Startup: sp.Startup, Seed: s.Seed})
-		}
-		return nil, fmt.Errorf("%s: unknown sampler %q", s.File, name)
-	}
-	halving := func() (search.HalvingOptions, error) {
-		smp, err := sampler(sp.Sampler)
-		return search.HalvingOptions{MinEpochs: sp.MinEpochs, MaxEpochs: epochs, Eta: sp.Eta, Sampler: smp}, err
-	}
-	var strat search.Strategy
-	var err error
-	switch sp.Strategy {
-	case "grid":
-		strat, err = search.NewGrid(s.Space, sp.Points, epochs)
-	case "random":
-		strat = search.NewSampling(search.NewRandomSampler(s.Space, s.Seed), epochs)
-	case "bayesian":
-		var smp search.Sampler
-		method := sp.Method
-		if method == "" {
-			method = "tpe"
-		}
-		smp, err = sampler(method)
-		if err == nil {
-			strat = search.NewSampling(smp, epochs)
-		}
-	case "successive-halving", "asha", "hyperband":
-		var o search.HalvingOptions
-		o, err = halving()
-		if err != nil {
-			break
-		}
-		switch sp.Strategy {
-		case "successive-halving":
-			strat, err = search.NewSuccessiveHalving(s.Space, o)
-		case "asha":
-			strat, err = search.NewASHA(s.Space, o)
-		default:
-			strat, err = search.NewHyperband(s.Space, o)
-		}
-	default:
-		err = fmt.Errorf("unknown strategy %q", sp.Strategy)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: search: %w", s.File, err)
-	}
-	return strat, pruner, nil
-}
-
-// LoadData loads, splits and normalizes the spec's data. The split and any
+// loadData loads, splits and normalizes the data of s. The split and any
 // synthetic data derive from the study seed, so every run of the study sees
 // the same training and validation sets.
-func (s *Spec) LoadData(ctx context.Context) (train, val *core.Dataset, err error) {
+func loadData(ctx context.Context, s *studyfile.Spec) (train, val *core.Dataset, err error) {
 	d := s.Data
 	var all *core.Dataset
 	switch d.Kind {

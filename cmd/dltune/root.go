@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // Exit statuses.
@@ -44,8 +44,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "dltune:", err)
 	var ue usageError
-	var ce *study.ConfigError
-	var ces study.ConfigErrors
+	var ce *studyfile.Error
+	var ces studyfile.ErrorList
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ces):
 		return exitUsage

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 type runOptions struct {
@@ -50,7 +51,7 @@ command exits with status 130, saying how to resume.`,
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
-	spec, err := study.ParseFile(o.File)
+	spec, err := studyfile.ParseFile(o.File)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func runRun(ctx context.Context, o *runOptions) error {
 }
 
 // execute runs spec in the store and reports the outcome.
-func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Options) error {
+func execute(ctx context.Context, g *globals, spec *studyfile.Spec, opt study.Options) error {
 	// Load the data before the store is opened: bad data must leave no
 	// trace, not even a new empty store.
 	prep, err := study.Prepare(ctx, spec)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 func newValidateCmd(g *globals) *cobra.Command {
@@ -26,7 +26,7 @@ file, line and field. Data files are not read.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var errs []error
 			for _, f := range args {
-				spec, err := study.ParseFile(f)
+				spec, err := studyfile.ParseFile(f)
 				if err == nil {
 					err = spec.Validate()
 				}

@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func (s *Spec) Canonical() []byte {
 	enc.SetIndent(2)
 	if err := enc.Encode(root); err != nil {
 		// Every node above is a plain scalar, list or mapping.
-		panic("study: encode canonical form: " + err.Error())
+		panic("studyfile: encode canonical form: " + err.Error())
 	}
 	enc.Close()
 	return buf.Bytes()

@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"errors"
@@ -55,8 +55,8 @@ type scheduleTemplate struct {
 // left 0: they come from the loaded data, and the caller sets them.
 //
 // A field whose conditional parameter is absent from p (inactive) takes
-// its default; a hidden width naming one drops its layer. Resolve returns
-// ConfigErrors, never panics, if p lacks a parameter that a field needs or
+// its default; a hidden width naming one drops its layer. Resolve returns an
+// ErrorList, never panics, if p lacks a parameter that a field needs or
 // holds a value the field cannot take. It is safe for concurrent use and
 // allocates only the Hidden slice (and errors).
 func (s *Spec) Resolve(p dltune.Params, seed uint64) (model core.MLPConfig, opt core.OptimizerConfig, sched core.ScheduleConfig, train core.TrainConfig, err error) {
@@ -121,7 +121,7 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (model core.MLPConfig, opt 
 type resolver struct {
 	p    dltune.Params
 	file string
-	errs errorList
+	errs reporter
 }
 
 func (r *resolver) fail(f *field, format string, args ...any) {
@@ -213,14 +213,14 @@ func (r *resolver) hidden(h *hiddenTemplate) []int {
 // set of probe points (every choice of every parameter, the ends of every
 // range, in several combinations, conditions respected) and reports the
 // fields that fail, such as a cosine min_lr above the low end of a
-// learning-rate range. Its errors are ConfigErrors that name the
+// learning-rate range. Its errors are an ErrorList whose entries name the
 // parameters of a failing probe. It is safe for concurrent use.
 func (s *Spec) Validate() error {
 	seen := map[string]bool{}
-	var all ConfigErrors
+	var all ErrorList
 	for _, pt := range probes(s.Space) {
 		_, _, _, _, err := s.Resolve(pt, 0)
-		var es ConfigErrors
+		var es ErrorList
 		if !errors.As(err, &es) {
 			continue
 		}

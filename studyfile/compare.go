@@ -1,16 +1,16 @@
-package study
+package studyfile
 
 import (
 	"path/filepath"
 	"strings"
 )
 
-// Compare lists how spec differs from prev in ways that make their trials
+// Diff lists how spec differs from prev in ways that make their trials
 // incomparable: the search space, the data, the model, the training, the
 // seed and the strategy. The number of trials and the parallelism may
 // change freely, and relative data paths are compared as absolute paths.
 // It returns nil when spec may continue prev's study.
-func Compare(prev, spec *Spec) []string {
+func Diff(prev, spec *Spec) []string {
 	diff := spec.SpaceChanges(prev)
 	a, b := comparable(prev), comparable(spec)
 	was := strings.Split(string(a.Canonical()), "\n")

@@ -1,11 +1,11 @@
-package study_test
+package studyfile_test
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/dltune/dltune"
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // Parse a study file and resolve the training configuration of one trial.
@@ -21,7 +21,7 @@ space:
   act:   {choice: [relu, tanh]}
 search: {strategy: random, trials: 10, parallel: 2}
 `)
-	spec, err := study.Parse("demo.yaml", src)
+	spec, err := studyfile.Parse("demo.yaml", src)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -47,8 +47,8 @@ space:
   width: {int: [8, 64]}
 search: {strategy: randm, trials: 10}
 `)
-	_, err := study.Parse("demo.yaml", src)
-	var errs study.ConfigErrors
+	_, err := studyfile.Parse("demo.yaml", src)
+	var errs studyfile.ErrorList
 	if errors.As(err, &errs) {
 		for _, e := range errs {
 			fmt.Println(e)

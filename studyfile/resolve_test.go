@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"errors"
@@ -138,7 +138,7 @@ search: {strategy: grid, trials: 9}
 	}
 }
 
-// TestResolveErrors checks that bad parameters are ConfigErrors naming the
+// TestResolveErrors checks that bad parameters are an ErrorList naming the
 // field and its line, never panics.
 func TestResolveErrors(t *testing.T) {
 	s := mustParse(t, "r.yaml", resolveStudy)
@@ -177,9 +177,9 @@ func TestResolveErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not contain %q", err, tc.want)
 			}
-			var ce *ConfigError
+			var ce *Error
 			if !errors.As(err, &ce) || ce.Line == 0 || ce.Field == "" {
-				t.Errorf("error %v is not a ConfigError with a line and field", err)
+				t.Errorf("error %v is not a Error with a line and field", err)
 			}
 			if m.Hidden != nil || o != (core.OptimizerConfig{}) || tr != (core.TrainConfig{}) {
 				t.Errorf("Resolve returned configurations with its error: %+v %+v %+v", m, o, tr)

@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 )
 
 // FuzzParse feeds arbitrary text to Parse. Parse must not panic or hang;
-// an error must be ConfigErrors that each name the file and a line; a
+// an error must be ErrorList that each name the file and a line; a
 // study that parses must validate and resolve without panicking, and its
 // canonical form must parse back to the same canonical form.
 //
@@ -84,9 +84,9 @@ func checkParse(t *testing.T, src []byte) {
 	defer watchdog.Stop()
 	spec, err := Parse(name, src)
 	if err != nil {
-		var es ConfigErrors
+		var es ErrorList
 		if !errors.As(err, &es) || len(es) == 0 {
-			t.Fatalf("error %v (%T) is not ConfigErrors", err, err)
+			t.Fatalf("error %v (%T) is not ErrorList", err, err)
 		}
 		for _, e := range es {
 			if e.File != name || e.Msg == "" {

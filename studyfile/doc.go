@@ -1,0 +1,3 @@
+// Package studyfile parses and checks study files and resolves a trial's
+// parameters into training configurations.
+package studyfile
