@@ -78,13 +78,12 @@ func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	strat, pruner, err := spec.Strategy()
+	p, err := Prepare(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	cfg := loopConfig(spec, strat, pruner, nil, Options{})
-	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
+	p.obj = func(ctx context.Context, job *trial.Job) (trial.Result, error) {
 		lr, width := job.Params["lr"].Num, float64(job.Params["width"].Int())
 		// A bowl in log lr and log width, lower with more epochs.
 		base := math.Pow(math.Log10(lr)+2.5, 2) + math.Pow(math.Log2(width)-4, 2)/4
@@ -104,7 +103,7 @@ func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 		}
 		return trial.Result{Epochs: e}, nil
 	}
-	if _, err := Run(context.Background(), st, spec.Name, cfg, obj); err != nil {
+	if _, err := p.Run(context.Background(), st, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := st.Trials(context.Background(), spec.Name)

@@ -16,12 +16,13 @@ import (
 	"github.com/dltune/dltune/trial"
 )
 
-// An Objective trains one trial job; trial.Run on the core is the real one.
-// It is called from several goroutines at once, one job each.
-type Objective func(ctx context.Context, job *trial.Job) (trial.Result, error)
+// An objective trains one trial job: Prepare picks the study's, and tests
+// plug in fakes. It is called from several goroutines at once, one job
+// each.
+type objective func(ctx context.Context, job *trial.Job) (trial.Result, error)
 
-// Config is what Run needs to drive a study that is already stored.
-type Config struct {
+// loopConfig is what loop needs to drive a study that is already stored.
+type loopConfig struct {
 	// Strategy decides what to run; Pruner, if not nil, may stop running
 	// trials after any epoch.
 	Strategy search.Strategy
@@ -44,7 +45,7 @@ type Config struct {
 	// Retry lists failed trials to run again, as new trials with the same
 	// parameters, before the strategy is asked for anything.
 	Retry []int
-	// Progress, if not nil, is called from Run's goroutine after every
+	// Progress, if not nil, is called from the loop's goroutine after every
 	// change: a trial started, reported an epoch or ended.
 	Progress func(Status)
 }
@@ -59,17 +60,17 @@ type Status struct {
 	// trial; Best is +Inf before any epoch finished.
 	Best      float64
 	BestTrial int
-	// Elapsed is the time since Run started; Left estimates the time to the
+	// Elapsed is the time since the run started; Left estimates the time to the
 	// end from this run's pace (0 when unknown).
 	Elapsed, Left time.Duration
 	// Last describes the latest event, e.g. "trial 7 complete after 10
 	// epochs (val_loss 0.231)".
 	Last string
 	// Ended holds copies of the trials that ended (finished, paused or
-	// interrupted) since the previous call of Config.Progress, in order.
+	// interrupted) since the previous call of Options.Progress, in order.
 	Ended []*dltune.Trial
 	// Epochs holds the epochs trials reported since the previous call of
-	// Config.Progress, in order. Each was recorded in the store before it
+	// Options.Progress, in order. Each was recorded in the store before it
 	// is listed here, but for a trial's final epoch, which the record of
 	// how the trial ended carries.
 	Epochs []TrialEpoch
@@ -82,7 +83,7 @@ type TrialEpoch struct {
 	Epoch  dltune.Epoch
 }
 
-// Summary is what a finished or interrupted Run did.
+// Summary is what a finished or interrupted run did.
 type Summary struct {
 	Status
 	// Interrupted is true when the run stopped because its context was
@@ -94,7 +95,7 @@ type Summary struct {
 // one that waits while nothing runs).
 var ErrStrategy = errors.New("strategy error")
 
-// Run drives the stored study name until its strategy is done or ctx is
+// loop drives the stored study name until its strategy is done or ctx is
 // cancelled. It first turns trials left Running by a process that died into
 // Interrupted ones and continues them from their checkpoints, then asks the
 // strategy what to do whenever a worker is free, training up to
@@ -103,9 +104,9 @@ var ErrStrategy = errors.New("strategy error")
 // epochs since each running trial's last checkpoint.
 //
 // When ctx is cancelled, running trials save a checkpoint of where they
-// stopped (possibly mid-epoch) and become Interrupted; Run then returns the
-// summary with Interrupted set and an error wrapping ctx.Err().
-func Run(ctx context.Context, st Store, name string, cfg Config, obj Objective) (*Summary, error) {
+// stopped (possibly mid-epoch) and become Interrupted; loop then returns
+// the summary with Interrupted set and an error wrapping ctx.Err().
+func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj objective) (*Summary, error) {
 	if cfg.Parallel < 1 {
 		cfg.Parallel = 1
 	}
@@ -135,13 +136,13 @@ func Run(ctx context.Context, st Store, name string, cfg Config, obj Objective) 
 	return r.run(ctx)
 }
 
-// runner is the state of one Run. mu guards trials, running and fatal;
+// runner is the state of one loop. mu guards trials, running and fatal;
 // the strategy and pruner are only called with mu held.
 type runner struct {
 	st   Store
 	name string
-	cfg  Config
-	obj  Objective
+	cfg  loopConfig
+	obj  objective
 
 	mu             sync.Mutex
 	trials         []*dltune.Trial // by number; trials[i].Number == i is not assumed
@@ -467,7 +468,7 @@ func (r *runner) job(t *dltune.Trial, ckpt []byte) *work {
 	w.job = trial.Job{
 		Number:     t.Number,
 		Params:     t.Params.Clone(),
-		Seed:       TrialSeed(r.cfg.Seed, t.Number),
+		Seed:       trialSeed(r.cfg.Seed, t.Number),
 		Done:       t.Epochs(),
 		Checkpoint: ckpt,
 		Until:      t.Budget,
@@ -475,10 +476,10 @@ func (r *runner) job(t *dltune.Trial, ckpt []byte) *work {
 	return w
 }
 
-// TrialSeed derives trial number's seed from the study seed (SplitMix64 of
+// trialSeed derives trial number's seed from the study seed (SplitMix64 of
 // their combination), so that trials differ and a resumed study gives each
 // trial the seed it had.
-func TrialSeed(seed uint64, number int) uint64 {
+func trialSeed(seed uint64, number int) uint64 {
 	z := seed + 0x9e3779b97f4a7c15*uint64(number+1)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb

@@ -27,12 +27,12 @@ search: {strategy: random, trials: 10, parallel: 2}
 		return
 	}
 	p := dltune.Params{"lr": dltune.Float(0.01), "width": dltune.Int(32), "depth": dltune.Int(2), "act": dltune.String("tanh")}
-	model, opt, _, train, err := spec.Resolve(p, 42)
+	c, err := spec.Resolve(p, 42)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(model.Hidden, model.Activation, opt.Name, opt.LearningRate, train.Epochs, train.BatchSize, train.Seed)
+	fmt.Println(c.Model.Hidden, c.Model.Activation, c.Optimizer.Name, c.Optimizer.LearningRate, c.Train.Epochs, c.Train.BatchSize, c.Train.Seed)
 	// Output: [32 32] tanh adam 0.01 20 32 42
 }
 

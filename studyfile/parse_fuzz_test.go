@@ -103,9 +103,9 @@ func checkParse(t *testing.T, src []byte) {
 	}
 	_ = spec.Validate()
 	for _, pt := range probes(spec.Space) {
-		_, _, _, _, _ = spec.Resolve(pt, 1)
+		_, _ = spec.Resolve(pt, 1)
 	}
-	_, _, _, _, _ = spec.Resolve(nil, 1)
+	_, _ = spec.Resolve(nil, 1)
 	canon := spec.Canonical()
 	again, err := Parse(name, canon)
 	if err != nil {

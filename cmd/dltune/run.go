@@ -55,16 +55,13 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := spec.Validate(); err != nil {
-		return err
-	}
 	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
 }
 
 // execute runs spec in the store and reports the outcome.
 func execute(ctx context.Context, g *globals, spec *studyfile.Spec, opt study.Options) error {
-	// Load the data before the store is opened: bad data must leave no
-	// trace, not even a new empty store.
+	// Validate and load the data before the store is opened: bad input
+	// must leave no trace, not even a new empty store.
 	prep, err := study.Prepare(ctx, spec)
 	if err != nil {
 		return err
