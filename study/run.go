@@ -95,17 +95,9 @@ type Summary struct {
 // one that waits while nothing runs).
 var ErrStrategy = errors.New("strategy error")
 
-// loop drives the stored study name until its strategy is done or ctx is
-// cancelled. It first turns trials left Running by a process that died into
-// Interrupted ones and continues them from their checkpoints, then asks the
-// strategy what to do whenever a worker is free, training up to
-// cfg.Parallel trials at once. Every state change is written to st before it
-// is acted upon, so that a process killed at any moment loses at most the
-// epochs since each running trial's last checkpoint.
-//
-// When ctx is cancelled, running trials save a checkpoint of where they
-// stopped (possibly mid-epoch) and become Interrupted; loop then returns
-// the summary with Interrupted set and an error wrapping ctx.Err().
+// loop drives the stored study name, training each trial with obj, until
+// its strategy is done or ctx is cancelled; Prepared.Run says how. Tests
+// call it with fake strategies and objectives.
 func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj objective) (*Summary, error) {
 	if cfg.Parallel < 1 {
 		cfg.Parallel = 1
@@ -186,54 +178,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	queue := r.resumable()
 	retry := append([]int(nil), r.cfg.Retry...)
 
-	loopErr := func() error {
-		for {
-			r.mu.Lock()
-			r.progress()
-			if r.fatal != nil {
-				r.mu.Unlock()
-				return r.fatal
-			}
-			if gctx.Err() != nil {
-				r.mu.Unlock()
-				return nil
-			}
-			var j *work
-			done := false
-			var err error
-			if r.running < r.cfg.Parallel {
-				switch {
-				case len(queue) > 0:
-					j, err = r.resume(bg, queue[0])
-					queue = queue[1:]
-				case len(retry) > 0:
-					j, err = r.retry(bg, retry[0])
-					retry = retry[1:]
-				default:
-					j, done, err = r.decide(bg)
-				}
-			}
-			if err == nil && j != nil {
-				r.running++
-			}
-			running := r.running
-			r.mu.Unlock()
-			if err != nil {
-				return err
-			}
-			if j != nil {
-				g.Go(func() error { r.work(gctx, bg, j); return nil })
-				continue
-			}
-			if done && running == 0 {
-				return nil
-			}
-			select {
-			case <-r.wake:
-			case <-gctx.Done():
-			}
-		}
-	}()
+	loopErr := r.dispatch(gctx, bg, g, queue, retry)
 	if loopErr != nil {
 		stop()
 	}
@@ -265,9 +210,64 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	return sum, nil
 }
 
-// work is one job handed to a worker.
-type work struct {
-	t   *dltune.Trial // the runner's copy; read and written under mu
+// dispatch hands jobs to workers in g until the strategy is done and no
+// trial runs, ctx is cancelled, or the study cannot go on. Interrupted
+// trials (queue) come first, then retries, then what the strategy asks
+// for. ctx stops the workers; bg is for the store writes that must happen
+// even after ctx is cancelled.
+func (r *runner) dispatch(ctx, bg context.Context, g *errgroup.Group, queue, retry []int) error {
+	for {
+		r.mu.Lock()
+		r.progress()
+		if r.fatal != nil {
+			r.mu.Unlock()
+			return r.fatal
+		}
+		if ctx.Err() != nil {
+			r.mu.Unlock()
+			return nil
+		}
+		var tk *task
+		done := false
+		var err error
+		if r.running < r.cfg.Parallel {
+			switch {
+			case len(queue) > 0:
+				tk, err = r.resume(bg, queue[0])
+				queue = queue[1:]
+			case len(retry) > 0:
+				tk, err = r.retry(bg, retry[0])
+				retry = retry[1:]
+			default:
+				tk, done, err = r.decide(bg)
+			}
+		}
+		if err == nil && tk != nil {
+			r.running++
+		}
+		running := r.running
+		r.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if tk != nil {
+			g.Go(func() error { r.train(ctx, bg, tk); return nil })
+			continue
+		}
+		if done && running == 0 {
+			return nil
+		}
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// A task is a trial handed to a worker: the runner's copy of the trial,
+// read and written under mu, and the job to train.
+type task struct {
+	t   *dltune.Trial
 	job trial.Job
 }
 
@@ -313,7 +313,7 @@ func (r *runner) find(number int) *dltune.Trial {
 
 // resume continues an interrupted trial from its checkpoint, or restarts it
 // when it has none. Called with mu held.
-func (r *runner) resume(ctx context.Context, number int) (*work, error) {
+func (r *runner) resume(ctx context.Context, number int) (*task, error) {
 	t := r.find(number)
 	if t == nil || t.State != dltune.Interrupted {
 		return nil, nil
@@ -337,7 +337,7 @@ func (r *runner) resume(ctx context.Context, number int) (*work, error) {
 
 // retry starts a new trial with the parameters of failed trial number.
 // Called with mu held.
-func (r *runner) retry(ctx context.Context, number int) (*work, error) {
+func (r *runner) retry(ctx context.Context, number int) (*task, error) {
 	old := r.find(number)
 	if old == nil {
 		return nil, fmt.Errorf("retry trial %d: %w", number, dltune.ErrNotFound)
@@ -349,10 +349,10 @@ func (r *runner) retry(ctx context.Context, number int) (*work, error) {
 	return r.create(ctx, t, fmt.Sprintf("created to retry failed trial %d", number))
 }
 
-// decide asks the strategy what to do. It returns a job to run, or done when
+// decide asks the strategy what to do. It returns a task to run, or done when
 // the strategy has finished (the loop still waits for running trials).
 // Called with mu held.
-func (r *runner) decide(ctx context.Context) (*work, bool, error) {
+func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 	for {
 		h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
 		d, err := r.cfg.Strategy.Next(h)
@@ -369,8 +369,8 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 				epochs = full
 			}
 			t := &dltune.Trial{Params: d.Params, Budget: epochs, Bracket: d.Bracket, RetryOf: -1}
-			j, err := r.create(ctx, t, "created")
-			return j, false, err
+			tk, err := r.create(ctx, t, "created")
+			return tk, false, err
 		case search.Continue:
 			t := r.find(d.Trial)
 			if t == nil || t.State != dltune.Paused {
@@ -388,8 +388,8 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 				t.Curve = nil
 				what += " (no checkpoint: restarted)"
 			}
-			j, err := r.launch(ctx, t, ckpt, d.Epochs, what)
-			return j, false, err
+			tk, err := r.launch(ctx, t, ckpt, d.Epochs, what)
+			return tk, false, err
 		case search.Stop:
 			t := r.find(d.Trial)
 			if t == nil || t.State != dltune.Paused {
@@ -430,7 +430,7 @@ func (r *runner) nextNumber() int {
 }
 
 // create stores a new trial and launches it. Called with mu held.
-func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*work, error) {
+func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*task, error) {
 	now := time.Now()
 	t.State = dltune.Running
 	t.Created, t.Started = now, now
@@ -444,12 +444,12 @@ func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*wor
 	r.trials = append(r.trials, t)
 	r.started++
 	r.last = fmt.Sprintf("trial %d started", t.Number)
-	return r.job(t, nil), nil
+	return r.newTask(t, nil), nil
 }
 
 // launch marks a stored trial running toward budget epochs and returns its
-// job. Called with mu held.
-func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budget int, what string) (*work, error) {
+// task. Called with mu held.
+func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budget int, what string) (*task, error) {
 	t.State = dltune.Running
 	t.Budget = budget
 	if t.Started.IsZero() {
@@ -460,12 +460,14 @@ func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budge
 		return nil, fmt.Errorf("start trial %d: %w", t.Number, err)
 	}
 	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-	return r.job(t, ckpt), nil
+	return r.newTask(t, ckpt), nil
 }
 
-func (r *runner) job(t *dltune.Trial, ckpt []byte) *work {
-	w := &work{t: t}
-	w.job = trial.Job{
+// newTask returns the task of training t from ckpt (nil to start afresh)
+// up to its budget.
+func (r *runner) newTask(t *dltune.Trial, ckpt []byte) *task {
+	tk := &task{t: t}
+	tk.job = trial.Job{
 		Number:     t.Number,
 		Params:     t.Params.Clone(),
 		Seed:       trialSeed(r.cfg.Seed, t.Number),
@@ -473,7 +475,7 @@ func (r *runner) job(t *dltune.Trial, ckpt []byte) *work {
 		Checkpoint: ckpt,
 		Until:      t.Budget,
 	}
-	return w
+	return tk
 }
 
 // trialSeed derives trial number's seed from the study seed (SplitMix64 of
@@ -486,51 +488,59 @@ func trialSeed(seed uint64, number int) uint64 {
 	return z ^ (z >> 31)
 }
 
-// work trains one job and records how it ended. ctx stops training; bg is
-// used for the store writes that must happen even after ctx is cancelled.
-func (r *runner) work(ctx, bg context.Context, w *work) {
+// train trains a task and records how it ended. ctx stops training; bg is
+// for the store writes that must happen even after ctx is cancelled.
+func (r *runner) train(ctx, bg context.Context, tk *task) {
 	defer r.signal()
-	w.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
-		r.mu.Lock()
-		t := w.t
-		e.Epoch = t.Epochs() + 1
-		t.Curve = append(t.Curve, e)
-		r.observe(t)
-		stop := false
-		if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
-			h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
-			stop = r.cfg.Pruner.Prune(h, t)
-		}
-		// A trial that has just completed needs no checkpoint: the record
-		// of how it ended carries this epoch too.
-		last := !stop && t.Epochs() >= r.full(t.Params)
-		snap := t.Clone()
-		r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
-		r.mu.Unlock()
-		if !last {
-			ckpt, err := checkpoint()
-			if err == nil {
-				err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
-			}
-			if err != nil {
-				err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
-				r.setFatal(err)
-				return false, err
-			}
-		}
-		r.mu.Lock()
-		r.epochs = append(r.epochs, TrialEpoch{Trial: snap.Number, Budget: snap.Budget, Epoch: e})
-		r.mu.Unlock()
-		r.signal()
-		return stop, nil
+	tk.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
+		return r.report(bg, tk.t, e, checkpoint)
 	}
-	res, err := r.obj(ctx, &w.job)
+	res, err := r.obj(ctx, &tk.job)
+	r.finish(ctx, bg, tk.t, res, err)
+}
 
-	// Decide how the trial ended and mark it so in memory, then write it
-	// to the store without holding mu, so that trials ending together can
-	// share a commit.
+// report records an epoch of trial t and says whether to stop it. It is
+// the trial's trial.Job.Report.
+func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
 	r.mu.Lock()
-	t := w.t
+	e.Epoch = t.Epochs() + 1
+	t.Curve = append(t.Curve, e)
+	r.observe(t)
+	stop := false
+	if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
+		h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
+		stop = r.cfg.Pruner.Prune(h, t)
+	}
+	// A trial that has just completed needs no checkpoint: the record of
+	// how it ended carries this epoch too.
+	last := !stop && t.Epochs() >= r.full(t.Params)
+	snap := t.Clone()
+	r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
+	r.mu.Unlock()
+	if !last {
+		ckpt, err := checkpoint()
+		if err == nil {
+			err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
+		}
+		if err != nil {
+			err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
+			r.setFatal(err)
+			return false, err
+		}
+	}
+	r.mu.Lock()
+	r.epochs = append(r.epochs, TrialEpoch{Trial: snap.Number, Budget: snap.Budget, Epoch: e})
+	r.mu.Unlock()
+	r.signal()
+	return stop, nil
+}
+
+// finish records how trial t ended, given what its objective returned
+// under ctx. It decides the end and marks it in memory, then writes it to
+// the store with bg and without holding mu, so that trials ending together
+// can share a commit.
+func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Result, err error) {
+	r.mu.Lock()
 	if r.fatal != nil {
 		// The store failed: leave the trial as stored (Running); the next
 		// run continues it from its last checkpoint.
