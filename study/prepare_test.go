@@ -34,7 +34,7 @@ func parse(t *testing.T, src string) *studyfile.Spec {
 }
 
 // TestPreparedRun runs a small study with the real objective, runs it again
-// to find its budget spent, and refuses a changed file.
+// to find its budget spent, and refuses a changed or reordered space.
 func TestPreparedRun(t *testing.T) {
 	ctx := context.Background()
 	st := newMemStore()
@@ -67,6 +67,19 @@ func TestPreparedRun(t *testing.T) {
 		t.Fatalf("run of a changed space: %v, want ErrChanged naming space.width", err)
 	}
 	checkStudy(t, st, "small", 2, 2)
+
+	// Reordered parameters give trials other values: refused too.
+	reordered := parse(t, strings.Replace(smallStudy, "  lr:    {float: [1e-3, 1e-1], log: true}\n  width: {int: [2, 8]}\n", "  width: {int: [2, 8]}\n  lr:    {float: [1e-3, 1e-1], log: true}\n", 1))
+	if reordered.Space.Params[0].Name != "width" {
+		t.Fatalf("reordered space begins with %s, want width", reordered.Space.Params[0].Name)
+	}
+	p, err = Prepare(ctx, reordered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, st, Options{}); !errors.Is(err, ErrChanged) || !strings.Contains(err.Error(), "space: order") {
+		t.Fatalf("run of a reordered space: %v, want ErrChanged naming the order", err)
+	}
 }
 
 // TestPrepareValidates checks that a spec that parses but fails for some

@@ -67,11 +67,11 @@ func Prepare(ctx context.Context, spec *studyfile.Spec) (*Prepared, error) {
 // Data returns the training and validation sets.
 func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 
-// Run runs the study in st. A new study is stored first; a stored one is
-// resumed, after checking that the spec has not changed its space, data,
-// model, training or strategy in a way that makes the stored trials
-// incomparable with new ones (see studyfile.Diff; the number of trials and
-// the parallelism may change).
+// Run runs the study in st. A new study is stored first. A stored one is
+// resumed if the spec still matches it: Run refuses with ErrChanged when
+// the space, data, model, training or strategy changed, since the stored
+// trials would not compare with new ones (see studyfile.Diff). The number
+// of trials and the parallelism may change.
 //
 // Run first turns trials left Running by a process that died into
 // Interrupted ones and continues them from their checkpoints, then asks

@@ -106,15 +106,18 @@ func checkParse(t *testing.T, src []byte) {
 		_, _ = spec.Resolve(pt, 1)
 	}
 	_, _ = spec.Resolve(nil, 1)
-	canon := spec.Canonical()
+	canon := spec.canonical()
 	again, err := Parse(name, canon)
 	if err != nil {
 		t.Fatalf("canonical form does not parse: %v\n%s\nfrom:\n%q", err, canon, src)
 	}
-	if c2 := again.Canonical(); !bytes.Equal(canon, c2) {
+	if c2 := again.canonical(); !bytes.Equal(canon, c2) {
 		t.Fatalf("canonical form is not stable:\n%s\nthen:\n%s", canon, c2)
 	}
 	if !reflect.DeepEqual(spec.Space, again.Space) {
 		t.Fatalf("canonical form changed the space:\n%+v\n%+v", spec.Space, again.Space)
+	}
+	if d := Diff(spec, again); d != nil {
+		t.Fatalf("Diff finds the canonical form changed: %q", d)
 	}
 }

@@ -123,17 +123,20 @@ func TestParseGood(t *testing.T) {
 			if !bytes.Equal(spec.Source, src) {
 				t.Errorf("Source differs from the file")
 			}
-			canon := spec.Canonical()
+			canon := spec.canonical()
 			again, err := Parse(path, canon)
 			if err != nil {
 				t.Fatalf("canonical form does not parse: %v\n%s", err, canon)
 			}
-			if c2 := again.Canonical(); !bytes.Equal(canon, c2) {
+			if c2 := again.canonical(); !bytes.Equal(canon, c2) {
 				t.Errorf("canonical form is not stable:\n%s\nthen:\n%s", canon, c2)
 			}
 			if spec.Name != again.Name || spec.Seed != again.Seed || !reflect.DeepEqual(spec.Data, again.Data) ||
 				!reflect.DeepEqual(spec.Search, again.Search) || !reflect.DeepEqual(spec.Space, again.Space) {
 				t.Errorf("round trip changed the spec:\n%+v\n%+v\ncanonical:\n%s", spec, again, canon)
+			}
+			if d := Diff(spec, again); d != nil {
+				t.Errorf("Diff finds the round trip changed the spec: %q", d)
 			}
 			if spec.MaxEpochs() != again.MaxEpochs() {
 				t.Errorf("round trip changed MaxEpochs from %d to %d", spec.MaxEpochs(), again.MaxEpochs())

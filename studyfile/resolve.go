@@ -211,11 +211,11 @@ func (r *resolver) hidden(h *hiddenTemplate) []int {
 	return nil
 }
 
-// Validate checks what Parse cannot see in the file alone: it resolves a
-// set of probe points (every choice of every parameter, the ends of every
-// range, in several combinations, conditions respected) and reports the
-// fields that fail, such as a cosine min_lr above the low end of a
-// learning-rate range. Its errors are an ErrorList whose entries name the
+// Validate checks what Parse cannot see in the file alone: fields that
+// fail for some trials, such as a cosine min_lr above the low end of a
+// learning-rate range. It resolves a set of probe points and reports the
+// fields that fail. The probes take every choice of every parameter and
+// both ends of every range, in several combinations, conditions respected. Its errors are an ErrorList whose entries name the
 // parameters of a failing probe. It is safe for concurrent use.
 func (s *Spec) Validate() error {
 	seen := map[string]bool{}

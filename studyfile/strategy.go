@@ -68,3 +68,15 @@ func (s *Spec) Strategy() (search.Strategy, search.Pruner, error) {
 	}
 	return strat, pruner, nil
 }
+
+// Rungs returns the epoch budgets at which a strategy of the
+// successive-halving family compares trials (see search.Rungs), or nil
+// for other strategies.
+func (s *Spec) Rungs() []int {
+	sp := &s.Search
+	lo, hi := sp.MinEpochs, s.MaxEpochs()
+	if !halving(sp.Strategy) || lo < 1 || hi < lo || sp.Eta < 2 {
+		return nil
+	}
+	return search.Rungs(lo, hi, sp.Eta)
+}

@@ -74,11 +74,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	}
 	var rungs []int
 	if spec, err := study.Load(ctx, db, name); err == nil {
-		if strat, _, err := spec.Strategy(); err == nil {
-			if r, ok := strat.(interface{ Rungs() []int }); ok {
-				rungs = r.Rungs()
-			}
-		}
+		rungs = spec.Rungs()
 	}
 	return printTrial(o.stdout, name, t, rungs)
 }
