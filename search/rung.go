@@ -129,10 +129,10 @@ func resultAt(t *dltune.Trial, r int) (float64, bool) {
 }
 
 // memberResult is resultAt for a trial known to belong to rung r of a
-// synchronous bracket (it won at every rung below): a trial that finished
-// before r without a budget reaching r (its early stopping fired exactly at
-// a rung, or it failed or was pruned right at one) keeps its final loss
-// (Complete) or +Inf (Failed, Pruned) at every higher rung.
+// synchronous bracket: it won at every rung below. Such a trial may have
+// finished before r although no budget reached r. Its early stopping fired
+// exactly at a rung, or it failed or was pruned right at one. It then keeps
+// its final loss (Complete) or +Inf (Failed, Pruned) at every higher rung.
 func memberResult(t *dltune.Trial, r int) (float64, bool) {
 	if l, ok := resultAt(t, r); ok || !t.State.Finished() {
 		return l, ok

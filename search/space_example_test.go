@@ -63,17 +63,3 @@ func ExampleSpace_Grid() {
 	// "batch"=32,"lr"=0.1
 	// "batch"=64,"lr"=0.1
 }
-
-func ExampleSpace_Diff() {
-	old := &search.Space{Params: []search.Param{{Name: "lr", Type: search.FloatRange, Low: 1e-4, High: 0.1, Log: true}}}
-	cur := &search.Space{Params: []search.Param{
-		{Name: "lr", Type: search.FloatRange, Low: 1e-3, High: 0.1, Log: true},
-		{Name: "width", Type: search.IntRange, Low: 16, High: 256},
-	}}
-	for _, d := range old.Diff(cur) {
-		fmt.Println(d)
-	}
-	// Output:
-	// lr: range [0.0001, 0.1] became [0.001, 0.1]
-	// param width added
-}

@@ -311,36 +311,6 @@ func TestUnitRoundTrip(t *testing.T) {
 	}
 }
 
-func TestDiff(t *testing.T) {
-	base := mixedTestSpace()
-	tests := []struct {
-		name   string
-		change func(s *Space)
-		want   []string
-	}{
-		{"same", func(s *Space) {}, nil},
-		{"range", func(s *Space) { s.Params[0].Low = 1e-3 }, []string{"lr: range [0.0001, 0.1] became [0.001, 0.1]"}},
-		{"log", func(s *Space) { s.Params[0].Log = false }, []string{"lr: log true became false"}},
-		{"type", func(s *Space) { s.Params[2].Type = FloatRange }, []string{"layers: type int became float"}},
-		{"step", func(s *Space) { s.Params[1].Step = 0.05 }, []string{"dropout: step 0.1 became 0.05"}},
-		{"choices", func(s *Space) { s.Params[4].Choices = s.Params[4].Choices[:2] }, []string{`opt: choices ["sgd", "adam", 0] became ["sgd", "adam"]`}},
-		{"condition", func(s *Space) { s.Params[5].When = nil }, []string{`momentum: condition opt in ["sgd"] became none`}},
-		{"added", func(s *Space) { s.Params = append(s.Params, Param{Name: "zeta", Type: FloatRange, High: 1}) }, []string{"param zeta added"}},
-		{"removed", func(s *Space) { s.Params = s.Params[:len(s.Params)-1] }, []string{"param batch removed"}},
-		{"order", func(s *Space) { s.Params[0], s.Params[1] = s.Params[1], s.Params[0] }, []string{"order [lr, dropout, layers, width, opt, momentum, nesterov, beta2, batch] became [dropout, lr, layers, width, opt, momentum, nesterov, beta2, batch]"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := mixedTestSpace()
-			tt.change(s)
-			got := base.Diff(s)
-			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
-				t.Errorf("Diff =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
-			}
-		})
-	}
-}
-
 func BenchmarkSpaceSample(b *testing.B) {
 	s := mixedTestSpace()
 	r := rand.New(rand.NewPCG(1, 1))

@@ -1,4 +1,25 @@
-// Package study reads study files and runs studies: the loop that asks a
-// search strategy what to try, trains trials concurrently on the core and
-// records every result in a store.
+// Package study runs studies. A study trains many trials, each with the
+// parameters a search strategy picks, and keeps every result in a store,
+// so that it can stop at any moment and resume.
+//
+// Running a study takes three steps:
+//
+//	spec, err := studyfile.ParseFile("study.yaml") // parse (package studyfile)
+//	p, err := study.Prepare(ctx, spec)             // validate, build the strategy, load the data
+//	sum, err := p.Run(ctx, db, study.Options{})    // train and record until done or cancelled
+//
+// Prepare does everything that can fail on bad input before the store is
+// touched, so bad input leaves no trace there. Run stores a new study, or
+// resumes the stored study of the same name. It refuses with ErrChanged a
+// spec under which the stored trials would not compare with new ones. Load
+// returns a stored study's spec, to resume it without its file.
+//
+// Run trains Options.Parallel trials at once and writes every state change
+// to the store before acting on it. A process killed at any moment loses
+// at most the epochs since each running trial's last checkpoint. When ctx
+// is cancelled, running trials save a checkpoint and Run returns; the next
+// Run continues them. The store is any implementation of Store; package
+// store holds the bbolt one.
+//
+// Leaderboard ranks a study's trials for display.
 package study

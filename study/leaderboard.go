@@ -31,11 +31,12 @@ type Row struct {
 	Error      string        `json:"error,omitempty"`
 }
 
-// Leaderboard ranks trials, best first: trials that trained their full
-// budget by lowest validation loss, then trials stopped short (pruned,
-// paused) by the epochs they reached, most first, and by loss, then failed
-// trials in the same order. Ties go to the lower trial number. Unless all is
-// set, only finished trials (complete, pruned, failed) are ranked.
+// Leaderboard ranks trials, best first. Trials that trained their full
+// budget come first, by lowest validation loss. Trials stopped short
+// (pruned, paused) follow, by the epochs they reached, most first, then by
+// loss. Failed trials come last, in the same order. Ties go to the lower
+// trial number. Unless all is set, only finished trials (complete, pruned,
+// failed) are ranked.
 func Leaderboard(trials []*dltune.Trial, maxEpochs int, all bool) []Row {
 	var rows []Row
 	for _, t := range trials {

@@ -1,4 +1,4 @@
-package study_test
+package study
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/search"
 	"github.com/dltune/dltune/store"
-	"github.com/dltune/dltune/study"
 	"github.com/dltune/dltune/trial"
 )
 
@@ -56,12 +55,12 @@ func BenchmarkLoop(b *testing.B) {
 				}
 				var marks [3]time.Time // at the start, after window trials, before the last window
 				start := time.Now()
-				cfg := study.Config{
+				cfg := loopConfig{
 					Strategy:  search.NewSampling(search.NewRandomSampler(space, 1), 1),
 					Parallel:  parallel,
 					Budget:    trials,
 					MaxEpochs: 1,
-					Progress: func(s study.Status) {
+					Progress: func(s Status) {
 						switch {
 						case s.Finished >= window && marks[1].IsZero():
 							marks[1] = time.Now()
@@ -71,7 +70,7 @@ func BenchmarkLoop(b *testing.B) {
 					},
 				}
 				marks[0] = start
-				sum, err := study.Run(ctx, db, "s", cfg, trivial)
+				sum, err := loop(ctx, db, "s", cfg, trivial)
 				if err != nil {
 					b.Fatal(err)
 				}

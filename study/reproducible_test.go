@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/studyfile"
 	"github.com/dltune/dltune/trial"
 )
 
@@ -73,17 +74,16 @@ type reproOutcome struct {
 // parameters.
 func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 	t.Helper()
-	spec, err := Parse("rep.yaml", []byte(src))
+	spec, err := studyfile.Parse("rep.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	strat, pruner, err := spec.Strategy()
+	p, err := Prepare(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	st := newMemStore()
-	cfg := spec.config(strat, pruner, nil, Options{})
-	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
+	p.obj = func(ctx context.Context, job *trial.Job) (trial.Result, error) {
 		lr, width := job.Params["lr"].Num, float64(job.Params["width"].Int())
 		// A bowl in log lr and log width, lower with more epochs.
 		base := math.Pow(math.Log10(lr)+2.5, 2) + math.Pow(math.Log2(width)-4, 2)/4
@@ -103,7 +103,7 @@ func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 		}
 		return trial.Result{Epochs: e}, nil
 	}
-	if _, err := Run(context.Background(), st, spec.Name, cfg, obj); err != nil {
+	if _, err := p.Run(context.Background(), st, Options{}); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := st.Trials(context.Background(), spec.Name)

@@ -16,12 +16,13 @@ import (
 	"github.com/dltune/dltune/trial"
 )
 
-// An Objective trains one trial job; trial.Run on the core is the real one.
-// It is called from several goroutines at once, one job each.
-type Objective func(ctx context.Context, job *trial.Job) (trial.Result, error)
+// An objective trains one trial job: Prepare picks the study's, and tests
+// plug in fakes. It is called from several goroutines at once, one job
+// each.
+type objective func(ctx context.Context, job *trial.Job) (trial.Result, error)
 
-// Config is what Run needs to drive a study that is already stored.
-type Config struct {
+// loopConfig is what loop needs to drive a study that is already stored.
+type loopConfig struct {
 	// Strategy decides what to run; Pruner, if not nil, may stop running
 	// trials after any epoch.
 	Strategy search.Strategy
@@ -44,7 +45,7 @@ type Config struct {
 	// Retry lists failed trials to run again, as new trials with the same
 	// parameters, before the strategy is asked for anything.
 	Retry []int
-	// Progress, if not nil, is called from Run's goroutine after every
+	// Progress, if not nil, is called from the loop's goroutine after every
 	// change: a trial started, reported an epoch or ended.
 	Progress func(Status)
 }
@@ -59,17 +60,17 @@ type Status struct {
 	// trial; Best is +Inf before any epoch finished.
 	Best      float64
 	BestTrial int
-	// Elapsed is the time since Run started; Left estimates the time to the
+	// Elapsed is the time since the run started; Left estimates the time to the
 	// end from this run's pace (0 when unknown).
 	Elapsed, Left time.Duration
 	// Last describes the latest event, e.g. "trial 7 complete after 10
 	// epochs (val_loss 0.231)".
 	Last string
 	// Ended holds copies of the trials that ended (finished, paused or
-	// interrupted) since the previous call of Config.Progress, in order.
+	// interrupted) since the previous call of Options.Progress, in order.
 	Ended []*dltune.Trial
 	// Epochs holds the epochs trials reported since the previous call of
-	// Config.Progress, in order. Each was recorded in the store before it
+	// Options.Progress, in order. Each was recorded in the store before it
 	// is listed here, but for a trial's final epoch, which the record of
 	// how the trial ended carries.
 	Epochs []TrialEpoch
@@ -82,7 +83,7 @@ type TrialEpoch struct {
 	Epoch  dltune.Epoch
 }
 
-// Summary is what a finished or interrupted Run did.
+// Summary is what a finished or interrupted run did.
 type Summary struct {
 	Status
 	// Interrupted is true when the run stopped because its context was
@@ -94,18 +95,10 @@ type Summary struct {
 // one that waits while nothing runs).
 var ErrStrategy = errors.New("strategy error")
 
-// Run drives the stored study name until its strategy is done or ctx is
-// cancelled. It first turns trials left Running by a process that died into
-// Interrupted ones and continues them from their checkpoints, then asks the
-// strategy what to do whenever a worker is free, training up to
-// cfg.Parallel trials at once. Every state change is written to st before it
-// is acted upon, so that a process killed at any moment loses at most the
-// epochs since each running trial's last checkpoint.
-//
-// When ctx is cancelled, running trials save a checkpoint of where they
-// stopped (possibly mid-epoch) and become Interrupted; Run then returns the
-// summary with Interrupted set and an error wrapping ctx.Err().
-func Run(ctx context.Context, st Store, name string, cfg Config, obj Objective) (*Summary, error) {
+// loop drives the stored study name, training each trial with obj, until
+// its strategy is done or ctx is cancelled; Prepared.Run says how. Tests
+// call it with fake strategies and objectives.
+func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj objective) (*Summary, error) {
 	if cfg.Parallel < 1 {
 		cfg.Parallel = 1
 	}
@@ -135,13 +128,13 @@ func Run(ctx context.Context, st Store, name string, cfg Config, obj Objective) 
 	return r.run(ctx)
 }
 
-// runner is the state of one Run. mu guards trials, running and fatal;
+// runner is the state of one loop. mu guards trials, running and fatal;
 // the strategy and pruner are only called with mu held.
 type runner struct {
 	st   Store
 	name string
-	cfg  Config
-	obj  Objective
+	cfg  loopConfig
+	obj  objective
 
 	mu             sync.Mutex
 	trials         []*dltune.Trial // by number; trials[i].Number == i is not assumed
@@ -185,54 +178,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	queue := r.resumable()
 	retry := append([]int(nil), r.cfg.Retry...)
 
-	loopErr := func() error {
-		for {
-			r.mu.Lock()
-			r.progress()
-			if r.fatal != nil {
-				r.mu.Unlock()
-				return r.fatal
-			}
-			if gctx.Err() != nil {
-				r.mu.Unlock()
-				return nil
-			}
-			var j *work
-			done := false
-			var err error
-			if r.running < r.cfg.Parallel {
-				switch {
-				case len(queue) > 0:
-					j, err = r.resume(bg, queue[0])
-					queue = queue[1:]
-				case len(retry) > 0:
-					j, err = r.retry(bg, retry[0])
-					retry = retry[1:]
-				default:
-					j, done, err = r.decide(bg)
-				}
-			}
-			if err == nil && j != nil {
-				r.running++
-			}
-			running := r.running
-			r.mu.Unlock()
-			if err != nil {
-				return err
-			}
-			if j != nil {
-				g.Go(func() error { r.work(gctx, bg, j); return nil })
-				continue
-			}
-			if done && running == 0 {
-				return nil
-			}
-			select {
-			case <-r.wake:
-			case <-gctx.Done():
-			}
-		}
-	}()
+	loopErr := r.dispatch(gctx, bg, g, queue, retry)
 	if loopErr != nil {
 		stop()
 	}
@@ -264,9 +210,64 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	return sum, nil
 }
 
-// work is one job handed to a worker.
-type work struct {
-	t   *dltune.Trial // the runner's copy; read and written under mu
+// dispatch hands jobs to workers in g until the strategy is done and no
+// trial runs, ctx is cancelled, or the study cannot go on. Interrupted
+// trials (queue) come first, then retries, then what the strategy asks
+// for. ctx stops the workers; bg is for the store writes that must happen
+// even after ctx is cancelled.
+func (r *runner) dispatch(ctx, bg context.Context, g *errgroup.Group, queue, retry []int) error {
+	for {
+		r.mu.Lock()
+		r.progress()
+		if r.fatal != nil {
+			r.mu.Unlock()
+			return r.fatal
+		}
+		if ctx.Err() != nil {
+			r.mu.Unlock()
+			return nil
+		}
+		var tk *task
+		done := false
+		var err error
+		if r.running < r.cfg.Parallel {
+			switch {
+			case len(queue) > 0:
+				tk, err = r.resume(bg, queue[0])
+				queue = queue[1:]
+			case len(retry) > 0:
+				tk, err = r.retry(bg, retry[0])
+				retry = retry[1:]
+			default:
+				tk, done, err = r.decide(bg)
+			}
+		}
+		if err == nil && tk != nil {
+			r.running++
+		}
+		running := r.running
+		r.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if tk != nil {
+			g.Go(func() error { r.train(ctx, bg, tk); return nil })
+			continue
+		}
+		if done && running == 0 {
+			return nil
+		}
+		select {
+		case <-r.wake:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// A task is a trial handed to a worker: the runner's copy of the trial,
+// read and written under mu, and the job to train.
+type task struct {
+	t   *dltune.Trial
 	job trial.Job
 }
 
@@ -312,7 +313,7 @@ func (r *runner) find(number int) *dltune.Trial {
 
 // resume continues an interrupted trial from its checkpoint, or restarts it
 // when it has none. Called with mu held.
-func (r *runner) resume(ctx context.Context, number int) (*work, error) {
+func (r *runner) resume(ctx context.Context, number int) (*task, error) {
 	t := r.find(number)
 	if t == nil || t.State != dltune.Interrupted {
 		return nil, nil
@@ -336,7 +337,7 @@ func (r *runner) resume(ctx context.Context, number int) (*work, error) {
 
 // retry starts a new trial with the parameters of failed trial number.
 // Called with mu held.
-func (r *runner) retry(ctx context.Context, number int) (*work, error) {
+func (r *runner) retry(ctx context.Context, number int) (*task, error) {
 	old := r.find(number)
 	if old == nil {
 		return nil, fmt.Errorf("retry trial %d: %w", number, dltune.ErrNotFound)
@@ -348,10 +349,10 @@ func (r *runner) retry(ctx context.Context, number int) (*work, error) {
 	return r.create(ctx, t, fmt.Sprintf("created to retry failed trial %d", number))
 }
 
-// decide asks the strategy what to do. It returns a job to run, or done when
+// decide asks the strategy what to do. It returns a task to run, or done when
 // the strategy has finished (the loop still waits for running trials).
 // Called with mu held.
-func (r *runner) decide(ctx context.Context) (*work, bool, error) {
+func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 	for {
 		h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
 		d, err := r.cfg.Strategy.Next(h)
@@ -368,8 +369,8 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 				epochs = full
 			}
 			t := &dltune.Trial{Params: d.Params, Budget: epochs, Bracket: d.Bracket, RetryOf: -1}
-			j, err := r.create(ctx, t, "created")
-			return j, false, err
+			tk, err := r.create(ctx, t, "created")
+			return tk, false, err
 		case search.Continue:
 			t := r.find(d.Trial)
 			if t == nil || t.State != dltune.Paused {
@@ -387,8 +388,8 @@ func (r *runner) decide(ctx context.Context) (*work, bool, error) {
 				t.Curve = nil
 				what += " (no checkpoint: restarted)"
 			}
-			j, err := r.launch(ctx, t, ckpt, d.Epochs, what)
-			return j, false, err
+			tk, err := r.launch(ctx, t, ckpt, d.Epochs, what)
+			return tk, false, err
 		case search.Stop:
 			t := r.find(d.Trial)
 			if t == nil || t.State != dltune.Paused {
@@ -429,7 +430,7 @@ func (r *runner) nextNumber() int {
 }
 
 // create stores a new trial and launches it. Called with mu held.
-func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*work, error) {
+func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*task, error) {
 	now := time.Now()
 	t.State = dltune.Running
 	t.Created, t.Started = now, now
@@ -443,12 +444,12 @@ func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*wor
 	r.trials = append(r.trials, t)
 	r.started++
 	r.last = fmt.Sprintf("trial %d started", t.Number)
-	return r.job(t, nil), nil
+	return r.newTask(t, nil), nil
 }
 
 // launch marks a stored trial running toward budget epochs and returns its
-// job. Called with mu held.
-func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budget int, what string) (*work, error) {
+// task. Called with mu held.
+func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budget int, what string) (*task, error) {
 	t.State = dltune.Running
 	t.Budget = budget
 	if t.Started.IsZero() {
@@ -459,77 +460,87 @@ func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budge
 		return nil, fmt.Errorf("start trial %d: %w", t.Number, err)
 	}
 	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-	return r.job(t, ckpt), nil
+	return r.newTask(t, ckpt), nil
 }
 
-func (r *runner) job(t *dltune.Trial, ckpt []byte) *work {
-	w := &work{t: t}
-	w.job = trial.Job{
+// newTask returns the task of training t from ckpt (nil to start afresh)
+// up to its budget.
+func (r *runner) newTask(t *dltune.Trial, ckpt []byte) *task {
+	tk := &task{t: t}
+	tk.job = trial.Job{
 		Number:     t.Number,
 		Params:     t.Params.Clone(),
-		Seed:       TrialSeed(r.cfg.Seed, t.Number),
+		Seed:       trialSeed(r.cfg.Seed, t.Number),
 		Done:       t.Epochs(),
 		Checkpoint: ckpt,
 		Until:      t.Budget,
 	}
-	return w
+	return tk
 }
 
-// TrialSeed derives trial number's seed from the study seed (SplitMix64 of
+// trialSeed derives trial number's seed from the study seed (SplitMix64 of
 // their combination), so that trials differ and a resumed study gives each
 // trial the seed it had.
-func TrialSeed(seed uint64, number int) uint64 {
+func trialSeed(seed uint64, number int) uint64 {
 	z := seed + 0x9e3779b97f4a7c15*uint64(number+1)
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
 }
 
-// work trains one job and records how it ended. ctx stops training; bg is
-// used for the store writes that must happen even after ctx is cancelled.
-func (r *runner) work(ctx, bg context.Context, w *work) {
+// train trains a task and records how it ended. ctx stops training; bg is
+// for the store writes that must happen even after ctx is cancelled.
+func (r *runner) train(ctx, bg context.Context, tk *task) {
 	defer r.signal()
-	w.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
-		r.mu.Lock()
-		t := w.t
-		e.Epoch = t.Epochs() + 1
-		t.Curve = append(t.Curve, e)
-		r.observe(t)
-		stop := false
-		if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
-			h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
-			stop = r.cfg.Pruner.Prune(h, t)
-		}
-		// A trial that has just completed needs no checkpoint: the record
-		// of how it ended carries this epoch too.
-		last := !stop && t.Epochs() >= r.full(t.Params)
-		snap := t.Clone()
-		r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
-		r.mu.Unlock()
-		if !last {
-			ckpt, err := checkpoint()
-			if err == nil {
-				err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
-			}
-			if err != nil {
-				err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
-				r.setFatal(err)
-				return false, err
-			}
-		}
-		r.mu.Lock()
-		r.epochs = append(r.epochs, TrialEpoch{Trial: snap.Number, Budget: snap.Budget, Epoch: e})
-		r.mu.Unlock()
-		r.signal()
-		return stop, nil
+	tk.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
+		return r.report(bg, tk.t, e, checkpoint)
 	}
-	res, err := r.obj(ctx, &w.job)
+	res, err := r.obj(ctx, &tk.job)
+	r.finish(ctx, bg, tk.t, res, err)
+}
 
-	// Decide how the trial ended and mark it so in memory, then write it
-	// to the store without holding mu, so that trials ending together can
-	// share a commit.
+// report records an epoch of trial t and says whether to stop it. It is
+// the trial's trial.Job.Report.
+func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
 	r.mu.Lock()
-	t := w.t
+	e.Epoch = t.Epochs() + 1
+	t.Curve = append(t.Curve, e)
+	r.observe(t)
+	stop := false
+	if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
+		h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
+		stop = r.cfg.Pruner.Prune(h, t)
+	}
+	// A trial that has just completed needs no checkpoint: the record of
+	// how it ended carries this epoch too.
+	last := !stop && t.Epochs() >= r.full(t.Params)
+	snap := t.Clone()
+	r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
+	r.mu.Unlock()
+	if !last {
+		ckpt, err := checkpoint()
+		if err == nil {
+			err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
+		}
+		if err != nil {
+			err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
+			r.setFatal(err)
+			return false, err
+		}
+	}
+	r.mu.Lock()
+	r.epochs = append(r.epochs, TrialEpoch{Trial: snap.Number, Budget: snap.Budget, Epoch: e})
+	r.mu.Unlock()
+	r.signal()
+	return stop, nil
+}
+
+// finish records how trial t ended, given what its objective returned
+// under ctx. It decides the end and marks it in memory, then writes it to
+// the store with bg and without holding mu, so that trials ending together
+// can share a commit.
+func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Result, err error) {
+	r.mu.Lock()
 	if r.fatal != nil {
 		// The store failed: leave the trial as stored (Running); the next
 		// run continues it from its last checkpoint.

@@ -212,14 +212,14 @@ func TestRunBudgetAndStates(t *testing.T) {
 			obj := &curveObjective{failX: map[int]bool{3: true}}
 			var last Status
 			ended := map[int]int{}
-			cfg := Config{Strategy: sequence{epochs: 4}, Parallel: parallel, Budget: 10, MaxEpochs: 4, Seed: 1,
+			cfg := loopConfig{Strategy: sequence{epochs: 4}, Parallel: parallel, Budget: 10, MaxEpochs: 4, Seed: 1,
 				Progress: func(s Status) {
 					last = s
 					for _, t := range s.Ended {
 						ended[t.Number]++
 					}
 				}}
-			sum, err := Run(context.Background(), st, "s", cfg, obj.run)
+			sum, err := loop(context.Background(), st, "s", cfg, obj.run)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,8 +264,8 @@ func TestRunInterruptAndResume(t *testing.T) {
 			cancel()
 		}
 	}
-	cfg := Config{Strategy: sequence{epochs: 5}, Parallel: 2, Budget: 6, MaxEpochs: 5, Seed: 1}
-	sum, err := Run(ctx, st, "s", cfg, obj.run)
+	cfg := loopConfig{Strategy: sequence{epochs: 5}, Parallel: 2, Budget: 6, MaxEpochs: 5, Seed: 1}
+	sum, err := loop(ctx, st, "s", cfg, obj.run)
 	if !errors.Is(err, context.Canceled) || sum == nil || !sum.Interrupted {
 		t.Fatalf("Run = %+v, %v; want interrupted", sum, err)
 	}
@@ -290,7 +290,7 @@ func TestRunInterruptAndResume(t *testing.T) {
 	}
 
 	obj.hook = nil
-	sum, err = Run(context.Background(), st, "s", cfg, obj.run)
+	sum, err = loop(context.Background(), st, "s", cfg, obj.run)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +326,8 @@ func TestRunContinuesTrialsOfADeadProcess(t *testing.T) {
 	st.CreateTrial(ctx, "s", noCkpt)
 
 	obj := &curveObjective{}
-	cfg := Config{Strategy: sequence{epochs: 3}, Parallel: 2, Budget: 3, MaxEpochs: 3}
-	if _, err := Run(ctx, st, "s", cfg, obj.run); err != nil {
+	cfg := loopConfig{Strategy: sequence{epochs: 3}, Parallel: 2, Budget: 3, MaxEpochs: 3}
+	if _, err := loop(ctx, st, "s", cfg, obj.run); err != nil {
 		t.Fatal(err)
 	}
 	trials := checkStudy(t, st, "s", 3, 3)
@@ -378,8 +378,8 @@ func (s halver) Next(h *search.History) (search.Decision, error) {
 func TestRunPromotesAndPrunes(t *testing.T) {
 	st := newMemStore()
 	obj := &curveObjective{}
-	cfg := Config{Strategy: halver{n: 4, max: 3}, Parallel: 2, Budget: 4, MaxEpochs: 3}
-	if _, err := Run(context.Background(), st, "s", cfg, obj.run); err != nil {
+	cfg := loopConfig{Strategy: halver{n: 4, max: 3}, Parallel: 2, Budget: 4, MaxEpochs: 3}
+	if _, err := loop(context.Background(), st, "s", cfg, obj.run); err != nil {
 		t.Fatal(err)
 	}
 	trials := checkStudy(t, st, "s", 4, 3)
@@ -407,8 +407,8 @@ func (w worseThan) Prune(_ *search.History, t *dltune.Trial) bool { return t.Los
 
 func TestRunPruner(t *testing.T) {
 	st := newMemStore()
-	cfg := Config{Strategy: sequence{epochs: 5}, Pruner: worseThan(2), Parallel: 2, Budget: 5, MaxEpochs: 5}
-	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
+	cfg := loopConfig{Strategy: sequence{epochs: 5}, Pruner: worseThan(2), Parallel: 2, Budget: 5, MaxEpochs: 5}
+	if _, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
 		t.Fatal(err)
 	}
 	for _, tr := range checkStudy(t, st, "s", 5, 5) {
@@ -427,13 +427,13 @@ func TestRunPruner(t *testing.T) {
 func TestRunRetry(t *testing.T) {
 	st := newMemStore()
 	obj := &curveObjective{failX: map[int]bool{1: true}}
-	cfg := Config{Strategy: sequence{epochs: 2}, Parallel: 1, Budget: 3, MaxEpochs: 2}
-	if _, err := Run(context.Background(), st, "s", cfg, obj.run); err != nil {
+	cfg := loopConfig{Strategy: sequence{epochs: 2}, Parallel: 1, Budget: 3, MaxEpochs: 2}
+	if _, err := loop(context.Background(), st, "s", cfg, obj.run); err != nil {
 		t.Fatal(err)
 	}
 	obj.failX = nil
 	cfg.Budget, cfg.Retry = 4, []int{1}
-	if _, err := Run(context.Background(), st, "s", cfg, obj.run); err != nil {
+	if _, err := loop(context.Background(), st, "s", cfg, obj.run); err != nil {
 		t.Fatal(err)
 	}
 	trials := checkStudy(t, st, "s", 4, 2)
@@ -455,8 +455,8 @@ func TestRunStoreFailureStopsTheStudy(t *testing.T) {
 		return nil
 	}
 	// One at a time, so that no trial can start before trial 2 fails.
-	cfg := Config{Strategy: sequence{epochs: 3}, Parallel: 1, Budget: 8, MaxEpochs: 3}
-	_, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run)
+	cfg := loopConfig{Strategy: sequence{epochs: 3}, Parallel: 1, Budget: 8, MaxEpochs: 3}
+	_, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run)
 	if !errors.Is(err, boom) {
 		t.Fatalf("Run error = %v, want the store's", err)
 	}
@@ -467,7 +467,7 @@ func TestRunStoreFailureStopsTheStudy(t *testing.T) {
 	cfg.Parallel = 2
 	// Nothing finished was lost; trial 2 is left to be continued.
 	st.fail = nil
-	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
+	if _, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
 		t.Fatal(err)
 	}
 	checkStudy(t, st, "s", 8, 3)
@@ -475,8 +475,8 @@ func TestRunStoreFailureStopsTheStudy(t *testing.T) {
 
 func TestRunStrategyThatWaitsForNothing(t *testing.T) {
 	st := newMemStore()
-	cfg := Config{Strategy: waiter{}, Budget: 1, MaxEpochs: 1}
-	_, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run)
+	cfg := loopConfig{Strategy: waiter{}, Budget: 1, MaxEpochs: 1}
+	_, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run)
 	if !errors.Is(err, ErrStrategy) {
 		t.Fatalf("err = %v, want ErrStrategy", err)
 	}
@@ -491,13 +491,13 @@ func (waiter) Next(*search.History) (search.Decision, error) {
 func TestTrialSeed(t *testing.T) {
 	seen := map[uint64]bool{}
 	for n := 0; n < 1000; n++ {
-		s := TrialSeed(7, n)
+		s := trialSeed(7, n)
 		if seen[s] {
 			t.Fatalf("seed of trial %d repeats", n)
 		}
 		seen[s] = true
 	}
-	if TrialSeed(7, 3) == TrialSeed(8, 3) {
+	if trialSeed(7, 3) == trialSeed(8, 3) {
 		t.Error("study seed does not change trial seeds")
 	}
 	_ = math.Inf
@@ -505,9 +505,9 @@ func TestTrialSeed(t *testing.T) {
 
 func TestRunPerTrialEpochs(t *testing.T) {
 	st := newMemStore()
-	cfg := Config{Strategy: sequence{}, Parallel: 2, Budget: 4, MaxEpochs: 5,
+	cfg := loopConfig{Strategy: sequence{}, Parallel: 2, Budget: 4, MaxEpochs: 5,
 		Epochs: func(p dltune.Params) int { return 2 + p["x"].Int() }} // 2, 3, 4, 5
-	if _, err := Run(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
+	if _, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
 		t.Fatal(err)
 	}
 	trials, _ := st.Trials(context.Background(), "s")

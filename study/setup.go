@@ -11,6 +11,7 @@ import (
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/core"
 	"github.com/dltune/dltune/search"
+	"github.com/dltune/dltune/studyfile"
 	"github.com/dltune/dltune/trial"
 )
 
@@ -18,84 +19,94 @@ import (
 // study of the same name in a way that would mix incomparable trials.
 var ErrChanged = errors.New("study changed")
 
-// Options tune Execute.
+// Options tune Prepared.Run.
 type Options struct {
 	// Parallel, if > 0, overrides the spec's search.parallel.
 	Parallel int
 	// Retry lists failed trials to run again as new trials; each adds one
 	// trial to the study's budget.
 	Retry []int
-	// Progress is passed on to Run.
+	// Progress, if not nil, is called from Run's goroutine after every
+	// change: a trial started, reported an epoch or ended.
 	Progress func(Status)
 }
 
-// Execute runs the study that spec describes in st: Prepare, then Run on
-// the result.
-func Execute(ctx context.Context, st Store, spec *Spec, opt Options) (*Summary, error) {
-	p, err := Prepare(ctx, spec)
-	if err != nil {
-		return nil, err
-	}
-	return p.Run(ctx, st, opt)
-}
-
-// Prepared is a study ready to run: its strategy checked and its data
-// loaded, split and normalized. It only reads its data, so it may be run
-// again.
+// Prepared is a study ready to run: its spec validated, its strategy built
+// and its data loaded, split and normalized. It only reads its data, so it
+// may be run again.
 type Prepared struct {
-	spec       *Spec
+	spec       *studyfile.Spec
 	train, val *core.Dataset
 	strat      search.Strategy
 	pruner     search.Pruner
+	obj        objective
 }
 
 // Prepare does everything that can fail on bad input before a study
-// touches a store: it builds the strategy and loads the data.
-func Prepare(ctx context.Context, spec *Spec) (*Prepared, error) {
+// touches a store: it validates the spec (see Spec.Validate), builds its
+// strategy and loads its data.
+func Prepare(ctx context.Context, spec *studyfile.Spec) (*Prepared, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
 	strat, pruner, err := spec.Strategy()
 	if err != nil {
 		return nil, err
 	}
-	train, val, err := spec.LoadData(ctx)
+	train, val, err := loadData(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	return &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner}, nil
+	p := &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner}
+	// The objective depends on what the study trains; today that is
+	// always a model of the core.
+	p.obj = p.trainModel
+	return p, nil
 }
 
 // Data returns the training and validation sets.
 func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 
-// Run runs the study in st. A new study is stored first; a stored one is
-// resumed, after checking that the spec has not changed its space, data,
-// model, training or strategy in a way that makes the stored trials
-// incomparable with new ones (the number of trials and the parallelism
-// may change). See the package function Run for what happens while it
-// runs and when ctx is cancelled.
+// Run runs the study in st. A new study is stored first. A stored one is
+// resumed if the spec still matches it: Run refuses with ErrChanged when
+// the space, data, model, training or strategy changed, since the stored
+// trials would not compare with new ones (see studyfile.Diff). The number
+// of trials and the parallelism may change.
+//
+// Run first turns trials left Running by a process that died into
+// Interrupted ones and continues them from their checkpoints, then asks
+// the strategy what to do whenever a worker is free, training up to
+// Parallel trials at once. Every state change is written to st before it
+// is acted upon, so a process killed at any moment loses at most the
+// epochs since each running trial's last checkpoint.
+//
+// When ctx is cancelled, running trials save a checkpoint of where they
+// stopped (possibly mid-epoch) and become Interrupted; Run then returns
+// the summary with Interrupted set and an error wrapping ctx.Err().
 func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, error) {
 	spec := p.spec
-	if err := store(ctx, st, spec); err != nil {
+	if err := register(ctx, st, spec); err != nil {
 		return nil, err
 	}
 	trials, err := st.Trials(ctx, spec.Name)
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", spec.Name, err)
 	}
-	cfg := spec.config(p.strat, p.pruner, trials, opt)
-	obj := func(ctx context.Context, job *trial.Job) (trial.Result, error) {
-		m, o, sc, tr, err := spec.Resolve(job.Params, job.Seed)
-		if err != nil {
-			return trial.Result{}, err
-		}
-		c := core.Config{Model: m, Optimizer: o, Schedule: sc, Train: tr}
-		return trial.Run(ctx, c, p.train, p.val, job)
+	return loop(ctx, st, spec.Name, p.loopConfig(trials, opt), p.obj)
+}
+
+// trainModel is the objective of a study that trains a model of the core.
+func (p *Prepared) trainModel(ctx context.Context, job *trial.Job) (trial.Result, error) {
+	c, err := p.spec.Resolve(job.Params, job.Seed)
+	if err != nil {
+		return trial.Result{}, err
 	}
-	return Run(ctx, st, spec.Name, cfg, obj)
+	return trial.Run(ctx, c, p.train, p.val, job)
 }
 
 // Load returns the spec of the study stored under name, to resume it without
 // its file.
-func Load(ctx context.Context, st Store, name string) (*Spec, error) {
+func Load(ctx context.Context, st Store, name string) (*studyfile.Spec, error) {
 	s, err := st.Study(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", name, err)
@@ -104,15 +115,16 @@ func Load(ctx context.Context, st Store, name string) (*Spec, error) {
 	if file == "" {
 		file = name + ".yaml"
 	}
-	spec, err := Parse(file, s.Spec)
+	spec, err := studyfile.Parse(file, s.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("stored spec of study %s: %w", name, err)
 	}
 	return spec, nil
 }
 
-// store records spec in st, or checks it against the stored study.
-func store(ctx context.Context, st Store, spec *Spec) error {
+// register records spec in st as a new study, or checks it against the
+// stored study of the same name.
+func register(ctx context.Context, st Store, spec *studyfile.Spec) error {
 	file := spec.File
 	if abs, err := filepath.Abs(file); err == nil {
 		file = abs
@@ -128,11 +140,11 @@ func store(ctx context.Context, st Store, spec *Spec) error {
 	case err != nil:
 		return fmt.Errorf("study %s: %w", spec.Name, err)
 	}
-	prev, err := Parse(old.File, old.Spec)
+	prev, err := studyfile.Parse(old.File, old.Spec)
 	if err != nil {
 		return fmt.Errorf("stored spec of study %s: %w", spec.Name, err)
 	}
-	if diff := Compare(prev, spec); len(diff) > 0 {
+	if diff := studyfile.Diff(prev, spec); len(diff) > 0 {
 		return fmt.Errorf("%w: %s in the store differs from %s:\n  %s\nrun it under a new name, or restore the old file",
 			ErrChanged, spec.Name, spec.File, strings.Join(diff, "\n  "))
 	}
@@ -145,8 +157,10 @@ func store(ctx context.Context, st Store, spec *Spec) error {
 	return nil
 }
 
-// config builds the loop's configuration from spec and its strategy.
-func (s *Spec) config(strat search.Strategy, pruner search.Pruner, trials []*dltune.Trial, opt Options) Config {
+// loopConfig builds the loop's configuration: the budget counts the
+// retries, past and asked for.
+func (p *Prepared) loopConfig(trials []*dltune.Trial, opt Options) loopConfig {
+	s := p.spec
 	budget := s.Search.Trials + len(opt.Retry)
 	for _, t := range trials {
 		if t.RetryOf >= 0 {
@@ -157,18 +171,18 @@ func (s *Spec) config(strat search.Strategy, pruner search.Pruner, trials []*dlt
 	if opt.Parallel > 0 {
 		par = opt.Parallel
 	}
-	return Config{
-		Strategy:  strat,
-		Pruner:    pruner,
+	return loopConfig{
+		Strategy:  p.strat,
+		Pruner:    p.pruner,
 		Parallel:  par,
 		Budget:    budget,
 		MaxEpochs: s.MaxEpochs(),
-		Epochs: func(p dltune.Params) int {
-			_, _, _, tr, err := s.Resolve(p, 0)
+		Epochs: func(params dltune.Params) int {
+			c, err := s.Resolve(params, 0)
 			if err != nil {
 				return 0
 			}
-			return tr.Epochs
+			return c.Train.Epochs
 		},
 		Seed:     s.Seed,
 		Retry:    opt.Retry,
@@ -176,73 +190,10 @@ func (s *Spec) config(strat search.Strategy, pruner search.Pruner, trials []*dlt
 	}
 }
 
-// Strategy builds the spec's search strategy and pruner (nil if none).
-func (s *Spec) Strategy() (search.Strategy, search.Pruner, error) {
-	sp := s.Search
-	epochs := s.MaxEpochs()
-	var pruner search.Pruner
-	if p := sp.Pruner; p != nil {
-		pruner = search.NewMedianPruner(p.WarmupEpochs, p.MinTrials)
-	}
-	sampler := func(name string) (search.Sampler, error) {
-		switch name {
-		case "", "random":
-			return search.NewRandomSampler(s.Space, s.Seed), nil
-		case "tpe":
-			return search.NewTPE(s.Space, search.TPEOptions{Startup: sp.Startup, Univariate: sp.Univariate, Seed: s.Seed})
-		case "gp":
-			return search.NewGP(s.Space, search.GPOptions{Startup: sp.Startup, Seed: s.Seed})
-		}
-		return nil, fmt.Errorf("%s: unknown sampler %q", s.File, name)
-	}
-	halving := func() (search.HalvingOptions, error) {
-		smp, err := sampler(sp.Sampler)
-		return search.HalvingOptions{MinEpochs: sp.MinEpochs, MaxEpochs: epochs, Eta: sp.Eta, Sampler: smp}, err
-	}
-	var strat search.Strategy
-	var err error
-	switch sp.Strategy {
-	case "grid":
-		strat, err = search.NewGrid(s.Space, sp.Points, epochs)
-	case "random":
-		strat = search.NewSampling(search.NewRandomSampler(s.Space, s.Seed), epochs)
-	case "bayesian":
-		var smp search.Sampler
-		method := sp.Method
-		if method == "" {
-			method = "tpe"
-		}
-		smp, err = sampler(method)
-		if err == nil {
-			strat = search.NewSampling(smp, epochs)
-		}
-	case "successive-halving", "asha", "hyperband":
-		var o search.HalvingOptions
-		o, err = halving()
-		if err != nil {
-			break
-		}
-		switch sp.Strategy {
-		case "successive-halving":
-			strat, err = search.NewSuccessiveHalving(s.Space, o)
-		case "asha":
-			strat, err = search.NewASHA(s.Space, o)
-		default:
-			strat, err = search.NewHyperband(s.Space, o)
-		}
-	default:
-		err = fmt.Errorf("unknown strategy %q", sp.Strategy)
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: search: %w", s.File, err)
-	}
-	return strat, pruner, nil
-}
-
-// LoadData loads, splits and normalizes the spec's data. The split and any
+// loadData loads, splits and normalizes the data of s. The split and any
 // synthetic data derive from the study seed, so every run of the study sees
 // the same training and validation sets.
-func (s *Spec) LoadData(ctx context.Context) (train, val *core.Dataset, err error) {
+func loadData(ctx context.Context, s *studyfile.Spec) (train, val *core.Dataset, err error) {
 	d := s.Data
 	var all *core.Dataset
 	switch d.Kind {

@@ -68,7 +68,7 @@ func TestBadInputLeavesTheStoreIntact(t *testing.T) {
 		names []string // what the error must contain
 	}
 	var cases []tc
-	bad, _ := filepath.Glob("../../study/testdata/bad/*.yaml")
+	bad, _ := filepath.Glob("../../studyfile/testdata/bad/*.yaml")
 	for _, f := range bad {
 		cases = append(cases, tc{filepath.Base(f), f, exitUsage, []string{f + ":"}})
 	}

@@ -168,7 +168,7 @@ func TestValidate(t *testing.T) {
 	if code != 0 || strings.Count(out, ": ok:") != 2 {
 		t.Errorf("validate good files: exit %d, %q %q", code, out, errs)
 	}
-	files, _ := filepath.Glob("../../study/testdata/bad/*.yaml")
+	files, _ := filepath.Glob("../../studyfile/testdata/bad/*.yaml")
 	if len(files) < 40 {
 		t.Fatalf("only %d bad study files", len(files))
 	}

@@ -42,7 +42,7 @@ func newProgress(w io.Writer, name string, budget int, verbose bool) *progress {
 	return p
 }
 
-// update is study.Config.Progress.
+// update is study.Options.Progress.
 func (p *progress) update(s study.Status) {
 	if p.bar == nil {
 		if p.verbose {

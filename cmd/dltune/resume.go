@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 type resumeOptions struct {
@@ -45,7 +46,7 @@ func runResume(ctx context.Context, o *resumeOptions) error {
 }
 
 // loadSpec reads the stored specification of study name.
-func loadSpec(ctx context.Context, g *globals, name string) (*study.Spec, error) {
+func loadSpec(ctx context.Context, g *globals, name string) (*studyfile.Spec, error) {
 	db, err := g.openStore(false)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // Exit statuses.
@@ -61,8 +61,8 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	}
 	fmt.Fprintln(root.ErrOrStderr(), "dltune:", err)
 	var ue usageError
-	var ce *study.ConfigError
-	var ces study.ConfigErrors
+	var ce *studyfile.Error
+	var ces studyfile.ErrorList
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ces):
 		return exitUsage

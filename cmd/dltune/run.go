@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 type runOptions struct {
@@ -50,20 +51,17 @@ command exits with status 130, saying how to resume.`,
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
-	spec, err := study.ParseFile(o.File)
+	spec, err := studyfile.ParseFile(o.File)
 	if err != nil {
-		return err
-	}
-	if err := spec.Validate(); err != nil {
 		return err
 	}
 	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
 }
 
 // execute runs spec in the store and reports the outcome.
-func execute(ctx context.Context, g *globals, spec *study.Spec, opt study.Options) error {
-	// Load the data before the store is opened: bad data must leave no
-	// trace, not even a new empty store.
+func execute(ctx context.Context, g *globals, spec *studyfile.Spec, opt study.Options) error {
+	// Validate and load the data before the store is opened: bad input
+	// must leave no trace, not even a new empty store.
 	prep, err := study.Prepare(ctx, spec)
 	if err != nil {
 		return err

@@ -71,11 +71,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 	}
 	var rungs []int
 	if spec, err := study.Load(ctx, db, name); err == nil {
-		if strat, _, err := spec.Strategy(); err == nil {
-			if r, ok := strat.(interface{ Rungs() []int }); ok {
-				rungs = r.Rungs()
-			}
-		}
+		rungs = spec.Rungs()
 	}
 	return o.Format.print(o.stdout, report{
 		JSON: t,

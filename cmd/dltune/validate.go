@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 type validateOptions struct {
@@ -43,7 +43,7 @@ file, line and field. Data files are not read.`,
 func runValidate(o *validateOptions) error {
 	var errs []error
 	for _, f := range o.Files {
-		spec, err := study.ParseFile(f)
+		spec, err := studyfile.ParseFile(f)
 		if err == nil {
 			err = spec.Validate()
 		}

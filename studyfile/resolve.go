@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"errors"
@@ -51,17 +51,19 @@ type scheduleTemplate struct {
 
 // Resolve returns the training configuration of a trial with parameters
 // p: the model and train templates with every $reference replaced by its
-// value in p. seed becomes train.Seed. MLPConfig.Inputs and Outputs are
-// left 0: they come from the loaded data, and the caller sets them.
+// value in p. seed becomes Train.Seed. Model.Inputs and Model.Outputs are
+// left 0: they come from the loaded data, and the trainer sets them.
 //
 // A field whose conditional parameter is absent from p (inactive) takes
-// its default; a hidden width naming one drops its layer. Resolve returns
-// ConfigErrors, never panics, if p lacks a parameter that a field needs or
+// its default; a hidden width naming one drops its layer. Resolve returns an
+// ErrorList, never panics, if p lacks a parameter that a field needs or
 // holds a value the field cannot take. It is safe for concurrent use and
 // allocates only the Hidden slice (and errors).
-func (s *Spec) Resolve(p dltune.Params, seed uint64) (model core.MLPConfig, opt core.OptimizerConfig, sched core.ScheduleConfig, train core.TrainConfig, err error) {
+func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 	r := resolver{p: p, file: s.File}
 	m, t := &s.model, &s.train
+	var c core.Config
+	model, opt, sched, train := &c.Model, &c.Optimizer, &c.Schedule, &c.Train
 
 	model.Hidden = r.hidden(&m.hidden)
 	model.Activation = r.str(&m.activation)
@@ -111,9 +113,9 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (model core.MLPConfig, opt 
 		r.fail(&t.loss, "loss %s needs a classification task, but the data is regression", train.Loss)
 	}
 	if r.errs.errs != nil {
-		return core.MLPConfig{}, core.OptimizerConfig{}, core.ScheduleConfig{}, core.TrainConfig{}, r.errs.err()
+		return core.Config{}, r.errs.err()
 	}
-	return model, opt, sched, train, nil
+	return c, nil
 }
 
 // resolver resolves fields against one trial's parameters, collecting
@@ -121,7 +123,7 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (model core.MLPConfig, opt 
 type resolver struct {
 	p    dltune.Params
 	file string
-	errs errorList
+	errs reporter
 }
 
 func (r *resolver) fail(f *field, format string, args ...any) {
@@ -209,18 +211,18 @@ func (r *resolver) hidden(h *hiddenTemplate) []int {
 	return nil
 }
 
-// Validate checks what Parse cannot see in the file alone: it resolves a
-// set of probe points (every choice of every parameter, the ends of every
-// range, in several combinations, conditions respected) and reports the
-// fields that fail, such as a cosine min_lr above the low end of a
-// learning-rate range. Its errors are ConfigErrors that name the
+// Validate checks what Parse cannot see in the file alone: fields that
+// fail for some trials, such as a cosine min_lr above the low end of a
+// learning-rate range. It resolves a set of probe points and reports the
+// fields that fail. The probes take every choice of every parameter and
+// both ends of every range, in several combinations, conditions respected. Its errors are an ErrorList whose entries name the
 // parameters of a failing probe. It is safe for concurrent use.
 func (s *Spec) Validate() error {
 	seen := map[string]bool{}
-	var all ConfigErrors
+	var all ErrorList
 	for _, pt := range probes(s.Space) {
-		_, _, _, _, err := s.Resolve(pt, 0)
-		var es ConfigErrors
+		_, err := s.Resolve(pt, 0)
+		var es ErrorList
 		if !errors.As(err, &es) {
 			continue
 		}

@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"github.com/dltune/dltune/core"
@@ -31,7 +31,7 @@ type Spec struct {
 
 	model modelTemplate
 	train trainTemplate
-	// raw holds the data paths as written, for Canonical.
+	// raw holds the data paths as written, for canonical.
 	raw struct{ images, labels, csv string }
 }
 
@@ -86,10 +86,11 @@ type SearchSpec struct {
 	// did not set its own, so strategies need not read it. 0 leaves the
 	// grid's own default.
 	Points int
-	// Method (tpe or gp) and Univariate (tpe only: independent per-parameter
-	// densities) tune the bayesian strategy; Startup is the number of
-	// random trials before a model proposes points (bayesian, and the
-	// halving family with sampler tpe or gp).
+	// Method (tpe or gp) and Univariate tune the bayesian strategy.
+	// Univariate (tpe only) fits independent per-parameter densities.
+	// Startup is the number of random trials before a model proposes
+	// points: for bayesian, and for the halving family with sampler tpe
+	// or gp.
 	Method     string
 	Startup    int
 	Univariate bool
@@ -127,17 +128,19 @@ func (s *Spec) MaxEpochs() int {
 }
 
 // The names that study files accept, in the order error messages list them.
+// The model's and the optimizer's come from the core, which implements
+// them.
 var (
 	dataKinds      = []string{"idx", "csv", "synthetic"}
 	generators     = []string{"spirals", "moons", "blobs", "friedman1"}
 	tasks          = []string{"classification", "regression"}
 	normalizations = []string{"none", "scale", "standardize"}
 	modelKinds     = []string{"mlp"}
-	activations    = []string{"relu", "leaky_relu", "tanh", "sigmoid", "gelu"}
-	initializers   = []string{"glorot_uniform", "glorot_normal", "he_uniform", "he_normal"}
-	optimizers     = []string{"sgd", "adam", "adamw", "rmsprop"}
+	activations    = core.Activations()
+	initializers   = core.Initializers()
+	optimizers     = core.Optimizers()
 	scheduleKinds  = []string{"constant", "step", "cosine"}
-	losses         = []string{"softmax_cross_entropy", "mse", "binary_cross_entropy"}
+	losses         = core.Losses()
 	strategies     = []string{"grid", "random", "bayesian", "successive-halving", "asha", "hyperband"}
 	methods        = []string{"tpe", "gp"}
 	samplers       = []string{"random", "tpe", "gp"}

@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"cmp"
@@ -8,14 +8,14 @@ import (
 	"strings"
 )
 
-// A ConfigError is one problem with a study file: where it is and what is
+// An Error is one problem with a study file: where it is and what is
 // wrong. Its Error method formats it the way compilers do,
 //
 //	study.yaml:12:5: space.lr.float: low 0.1 > high 0.001
 //
 // so that editors can jump to it. Line and Column are 1-based; 0 means
 // unknown, and the part is left out of the message.
-type ConfigError struct {
+type Error struct {
 	File   string // the study file's name as given to Parse or ParseFile
 	Line   int
 	Column int
@@ -27,7 +27,7 @@ type ConfigError struct {
 }
 
 // Error returns "file:line:column: field: message".
-func (e *ConfigError) Error() string {
+func (e *Error) Error() string {
 	var sb strings.Builder
 	sb.WriteString(e.File)
 	if e.Line > 0 {
@@ -51,18 +51,18 @@ func (e *ConfigError) Error() string {
 	return sb.String()
 }
 
-// ConfigErrors are all the problems found in a study file, sorted by
+// An ErrorList is all the problems found in a study file, sorted by
 // position. Parse, ParseFile, Validate and Resolve return their errors as
-// ConfigErrors, so that
+// ErrorList, so that
 //
-//	var errs study.ConfigErrors
+//	var errs studyfile.ErrorList
 //	if errors.As(err, &errs) { for _, e := range errs { ... } }
 //
-// lists them all, and errors.As with a *ConfigError target finds the first.
-type ConfigErrors []*ConfigError
+// lists them all, and errors.As with a *Error target finds the first.
+type ErrorList []*Error
 
 // Error returns the errors one per line.
-func (es ConfigErrors) Error() string {
+func (es ErrorList) Error() string {
 	var sb strings.Builder
 	for i, e := range es {
 		if i > 0 {
@@ -74,7 +74,7 @@ func (es ConfigErrors) Error() string {
 }
 
 // Unwrap returns the errors, for errors.Is and errors.As.
-func (es ConfigErrors) Unwrap() []error {
+func (es ErrorList) Unwrap() []error {
 	out := make([]error, len(es))
 	for i, e := range es {
 		out[i] = e
@@ -86,36 +86,36 @@ func (es ConfigErrors) Unwrap() []error {
 // too broken for more to help.
 const maxErrors = 100
 
-// errorList collects ConfigErrors for one file.
-type errorList struct {
+// reporter collects the errors of one file.
+type reporter struct {
 	file string
-	errs ConfigErrors
+	errs ErrorList
 	more int // errors dropped past maxErrors
 }
 
-func (l *errorList) add(line, col int, field, format string, args ...any) {
+func (l *reporter) add(line, col int, field, format string, args ...any) {
 	if len(l.errs) >= maxErrors {
 		l.more++
 		return
 	}
-	l.errs = append(l.errs, &ConfigError{File: l.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
+	l.errs = append(l.errs, &Error{File: l.file, Line: line, Column: col, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 // err returns the collected errors sorted by position, or nil.
-func (l *errorList) err() error {
+func (l *reporter) err() error {
 	if len(l.errs) == 0 {
 		return nil
 	}
 	es := slices.Clone(l.errs)
 	sortErrors(es)
 	if l.more > 0 {
-		es = append(es, &ConfigError{File: l.file, Msg: fmt.Sprintf("%d more errors not shown", l.more)})
+		es = append(es, &Error{File: l.file, Msg: fmt.Sprintf("%d more errors not shown", l.more)})
 	}
 	return es
 }
 
-func sortErrors(es ConfigErrors) {
-	slices.SortStableFunc(es, func(a, b *ConfigError) int {
+func sortErrors(es ErrorList) {
+	slices.SortStableFunc(es, func(a, b *Error) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column), cmp.Compare(a.Field, b.Field))
 	})
 }

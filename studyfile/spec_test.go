@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/search"
 )
 
 const diffBase = `name: d
@@ -21,9 +22,9 @@ space:
 search: {strategy: random, trials: 4}
 `
 
-// TestSpaceChanges checks that changed, added and removed parameters are
+// TestSpaceDiff checks that changed, added and removed parameters are
 // listed, and that a file changed only outside the space is not.
-func TestSpaceChanges(t *testing.T) {
+func TestSpaceDiff(t *testing.T) {
 	old := mustParse(t, "d.yaml", diffBase)
 	for _, tc := range []struct {
 		name     string
@@ -46,14 +47,44 @@ func TestSpaceChanges(t *testing.T) {
 				src = strings.Replace(src, "space:\n", "space:\n  d: {float: [0, 0.5], step: 0.1}\n", 1)
 			}
 			now := mustParse(t, "d.yaml", src)
-			if got := now.SpaceChanges(old); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("SpaceChanges = %q, want %q", got, tc.want)
+			if got := spaceDiff(old.Space, now.Space); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("spaceDiff = %q, want %q", got, tc.want)
 			}
 		})
 	}
 	now := mustParse(t, "d.yaml", strings.Replace(strings.Replace(diffBase, ", activation: $act", "", 1), "  act: {choice: [relu, tanh]}\n", "", 1))
-	if got, want := now.SpaceChanges(old), []string{"space.act: removed (was choice [relu, tanh])"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("SpaceChanges after removing act = %q, want %q", got, want)
+	if got, want := spaceDiff(old.Space, now.Space), []string{"space.act: removed (was choice [relu, tanh])"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("spaceDiff after removing act = %q, want %q", got, want)
+	}
+}
+
+// TestReorderedSpace decides whether reordering a study's space is a
+// change: it is, because the strategy then gives trials other parameters,
+// so Diff must report it and a resumed study must refuse it.
+func TestReorderedSpace(t *testing.T) {
+	old := mustParse(t, "d.yaml", diffBase)
+	src := strings.Replace(diffBase, "  lr: {float: [1e-4, 1e-1], log: true}\n  w: {int: [8, 64]}\n", "  w: {int: [8, 64]}\n  lr: {float: [1e-4, 1e-1], log: true}\n", 1)
+	now := mustParse(t, "d.yaml", src)
+	if now.Space.Params[0].Name != "w" || old.Space.Params[0].Name != "lr" {
+		t.Fatalf("spaces begin with %s and %s, want lr and w", old.Space.Params[0].Name, now.Space.Params[0].Name)
+	}
+	first := func(s *Spec) dltune.Params {
+		strat, _, err := s.Strategy()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := strat.Next(&search.History{Budget: 1})
+		if err != nil || d.Action != search.Start {
+			t.Fatalf("first decision %+v, %v; want a start", d, err)
+		}
+		return d.Params
+	}
+	if a, b := first(old), first(now); a.Key() == b.Key() {
+		t.Fatalf("trial 0 gets %s from both orders; the test needs a space whose order matters", a)
+	}
+	want := []string{"space: order was lr, w, act, w3; now w, lr, act, w3"}
+	if got := Diff(old, now); !reflect.DeepEqual(got, want) {
+		t.Errorf("Diff = %q, want %q", got, want)
 	}
 }
 
@@ -131,6 +162,37 @@ search: {strategy: random, trials: 4}
 		}
 		if w.Param != tc.parent || strings.Join(got, " ") != tc.want {
 			t.Errorf("when: %s gave %s in [%s], want %s in [%s]", tc.when, w.Param, strings.Join(got, " "), tc.parent, tc.want)
+		}
+	}
+}
+
+// TestRungs checks that Rungs gives the halving strategies' rungs, the
+// same as the strategy itself, and nil for the others.
+func TestRungs(t *testing.T) {
+	for _, tc := range []struct {
+		search string
+		want   []int
+	}{
+		{"{strategy: successive-halving, trials: 9, min_epochs: 1, eta: 3}", []int{1, 3, 9, 10}},
+		{"{strategy: asha, trials: 9, min_epochs: 2, max_epochs: 8, eta: 2}", []int{2, 4, 8}},
+		{"{strategy: hyperband, trials: 9}", []int{1, 3, 9, 10}},
+		{"{strategy: random, trials: 9}", nil},
+		{"{strategy: grid, trials: 9, points: 3}", nil},
+	} {
+		src := "name: r\ndata: {kind: synthetic, synthetic: {generator: spirals, samples: 100}}\n" +
+			"model: {hidden: [8]}\ntrain: {epochs: 10, batch_size: 8, learning_rate: $lr}\n" +
+			"space: {lr: {float: [0.001, 0.1]}}\nsearch: " + tc.search + "\n"
+		s := mustParse(t, "r.yaml", src)
+		got := s.Rungs()
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: Rungs = %v, want %v", tc.search, got, tc.want)
+		}
+		strat, _, err := s.Strategy()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := strat.(interface{ Rungs() []int }); ok && !reflect.DeepEqual(r.Rungs(), got) {
+			t.Errorf("%s: the strategy's rungs are %v, Rungs says %v", tc.search, r.Rungs(), got)
 		}
 	}
 }

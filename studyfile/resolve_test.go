@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"errors"
@@ -74,7 +74,8 @@ func TestResolve(t *testing.T) {
 		{"a float that is whole sets an int field", base(dltune.Params{"w1": dltune.Float(12)}), []int{12, 7}, core.OptimizerConfig{Name: "adam", LearningRate: 0.01}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, o, sc, tr, err := s.Resolve(tc.p, 77)
+			c, err := s.Resolve(tc.p, 77)
+			m, o, sc, tr := c.Model, c.Optimizer, c.Schedule, c.Train
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +129,8 @@ search: {strategy: grid, trials: 9}
 		if err != nil {
 			t.Fatalf("%s: %v", tc.hidden, err)
 		}
-		m, _, _, _, err := s.Resolve(tc.p, 0)
+		c, err := s.Resolve(tc.p, 0)
+		m := c.Model
 		if err != nil {
 			t.Fatalf("%s at %v: %v", tc.hidden, tc.p, err)
 		}
@@ -138,7 +140,7 @@ search: {strategy: grid, trials: 9}
 	}
 }
 
-// TestResolveErrors checks that bad parameters are ConfigErrors naming the
+// TestResolveErrors checks that bad parameters are an ErrorList naming the
 // field and its line, never panics.
 func TestResolveErrors(t *testing.T) {
 	s := mustParse(t, "r.yaml", resolveStudy)
@@ -170,16 +172,17 @@ func TestResolveErrors(t *testing.T) {
 		{"min_lr above the rate", with("lr", dltune.Float(1e-7)), `r.yaml:13:54: train.schedule.min_lr: min_lr 1e-06 exceeds learning_rate 1e-07`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, o, sc, tr, err := s.Resolve(tc.p, 1)
+			c, err := s.Resolve(tc.p, 1)
+			m, o, sc, tr := c.Model, c.Optimizer, c.Schedule, c.Train
 			if err == nil {
 				t.Fatalf("Resolve(%v) = %+v %+v %+v %+v, want an error", tc.p, m, o, sc, tr)
 			}
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not contain %q", err, tc.want)
 			}
-			var ce *ConfigError
+			var ce *Error
 			if !errors.As(err, &ce) || ce.Line == 0 || ce.Field == "" {
-				t.Errorf("error %v is not a ConfigError with a line and field", err)
+				t.Errorf("error %v is not a Error with a line and field", err)
 			}
 			if m.Hidden != nil || o != (core.OptimizerConfig{}) || tr != (core.TrainConfig{}) {
 				t.Errorf("Resolve returned configurations with its error: %+v %+v %+v", m, o, tr)
@@ -201,7 +204,8 @@ func TestResolveGolden(t *testing.T) {
 			var sb strings.Builder
 			fmt.Fprintf(&sb, "max epochs %d\n", s.MaxEpochs())
 			for i, pt := range probes(s.Space) {
-				m, o, sc, tr, err := s.Resolve(pt, uint64(i))
+				c, err := s.Resolve(pt, uint64(i))
+				m, o, sc, tr := c.Model, c.Optimizer, c.Schedule, c.Train
 				fmt.Fprintf(&sb, "\n%s\n", formatParams(pt))
 				if err != nil {
 					fmt.Fprintf(&sb, "  error: %v\n", err)
@@ -266,7 +270,7 @@ func TestResolveAllocs(t *testing.T) {
 		"act": dltune.String("tanh"), "drop": dltune.Float(0.2), "batch": dltune.Int(16), "opt": dltune.String("sgd"),
 		"mom": dltune.Float(0.5), "lr": dltune.Float(0.01)}
 	allocs := testing.AllocsPerRun(100, func() {
-		if _, _, _, _, err := s.Resolve(p, 1); err != nil {
+		if _, err := s.Resolve(p, 1); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -283,7 +287,7 @@ func BenchmarkResolve(b *testing.B) {
 		"mom": dltune.Float(0.5), "lr": dltune.Float(0.01)}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, _, _, err := s.Resolve(p, 1); err != nil {
+		if _, err := s.Resolve(p, 1); err != nil {
 			b.Fatal(err)
 		}
 	}

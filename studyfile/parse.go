@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ import (
 const MaxFileSize = 1 << 20
 
 // ParseFile reads and parses the study file at path; see Parse. Errors in
-// the file are ConfigErrors naming path; a file that cannot be read gives
+// the file are an ErrorList naming path; a file that cannot be read gives
 // the underlying error.
 func ParseFile(path string) (*Spec, error) {
 	f, err := os.Open(path)
@@ -47,12 +47,12 @@ func ParseFile(path string) (*Spec, error) {
 // Parsing is strict: unknown keys, values of the wrong type or out of
 // range, impossible search ranges, unresolved or unfitting $references,
 // unused parameters and bad conditions are all errors. Parse reports every
-// problem it finds, as ConfigErrors sorted by line; it never panics on any
+// problem it finds, as an ErrorList sorted by line; it never panics on any
 // input. Parse does not resolve sample points; Validate does. It is safe
 // for concurrent use.
 func Parse(name string, src []byte) (*Spec, error) {
 	p := &parser{
-		errorList: errorList{file: name},
+		reporter:  reporter{file: name},
 		dir:       filepath.Dir(name),
 		params:    map[string]*paramInfo{},
 		broken:    map[string]bool{},
@@ -69,7 +69,7 @@ func Parse(name string, src []byte) (*Spec, error) {
 
 // parser holds the state of one Parse call.
 type parser struct {
-	errorList
+	reporter
 	dir    string                // the study file's directory
 	spec   *Spec                 // being filled
 	params map[string]*paramInfo // space parameters by name

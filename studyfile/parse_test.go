@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // TestParseBad parses every study file in testdata/bad and compares the
 // errors with the golden file beside it (NAME.err). Each bad file starts
 // with a comment that says what is wrong with it. Every error must be a
-// ConfigError naming the file and a line, and the errors must be sorted by
+// Error naming the file and a line, and the errors must be sorted by
 // line. Run with -update to rewrite the golden files after reviewing the
 // new messages.
 func TestParseBad(t *testing.T) {
@@ -41,7 +41,7 @@ func TestParseBad(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseFile(%s) = %+v, want an error", path, spec)
 			}
-			checkConfigErrors(t, path, err)
+			checkErrorList(t, path, err)
 			golden := strings.TrimSuffix(path, ".yaml") + ".err"
 			got := err.Error() + "\n"
 			if *update {
@@ -61,17 +61,17 @@ func TestParseBad(t *testing.T) {
 	}
 }
 
-// checkConfigErrors checks that err is a sorted list of ConfigErrors that
+// checkErrorList checks that err is a sorted ErrorList whose entries
 // each name file and a line.
-func checkConfigErrors(t *testing.T, file string, err error) {
+func checkErrorList(t *testing.T, file string, err error) {
 	t.Helper()
-	var es ConfigErrors
+	var es ErrorList
 	if !errors.As(err, &es) {
-		t.Fatalf("error %v (%T) is not ConfigErrors", err, err)
+		t.Fatalf("error %v (%T) is not ErrorList", err, err)
 	}
-	var first *ConfigError
+	var first *Error
 	if !errors.As(err, &first) || first != es[0] {
-		t.Errorf("errors.As(*ConfigError) did not find the first error")
+		t.Errorf("errors.As(*Error) did not find the first error")
 	}
 	prev := 0
 	for _, e := range es {
@@ -123,28 +123,31 @@ func TestParseGood(t *testing.T) {
 			if !bytes.Equal(spec.Source, src) {
 				t.Errorf("Source differs from the file")
 			}
-			canon := spec.Canonical()
+			canon := spec.canonical()
 			again, err := Parse(path, canon)
 			if err != nil {
 				t.Fatalf("canonical form does not parse: %v\n%s", err, canon)
 			}
-			if c2 := again.Canonical(); !bytes.Equal(canon, c2) {
+			if c2 := again.canonical(); !bytes.Equal(canon, c2) {
 				t.Errorf("canonical form is not stable:\n%s\nthen:\n%s", canon, c2)
 			}
 			if spec.Name != again.Name || spec.Seed != again.Seed || !reflect.DeepEqual(spec.Data, again.Data) ||
 				!reflect.DeepEqual(spec.Search, again.Search) || !reflect.DeepEqual(spec.Space, again.Space) {
 				t.Errorf("round trip changed the spec:\n%+v\n%+v\ncanonical:\n%s", spec, again, canon)
 			}
+			if d := Diff(spec, again); d != nil {
+				t.Errorf("Diff finds the round trip changed the spec: %q", d)
+			}
 			if spec.MaxEpochs() != again.MaxEpochs() {
 				t.Errorf("round trip changed MaxEpochs from %d to %d", spec.MaxEpochs(), again.MaxEpochs())
 			}
 			// The templates resolve the same way at every probe point.
 			for _, pt := range probes(spec.Space) {
-				m1, o1, s1, t1, err1 := spec.Resolve(pt, 9)
-				m2, o2, s2, t2, err2 := again.Resolve(pt, 9)
-				if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual([]any{m1, o1, s1, t1}, []any{m2, o2, s2, t2}) {
-					t.Errorf("at %s the round trip resolves differently:\n%+v %+v %+v %+v %v\n%+v %+v %+v %+v %v",
-						formatParams(pt), m1, o1, s1, t1, err1, m2, o2, s2, t2, err2)
+				c1, err1 := spec.Resolve(pt, 9)
+				c2, err2 := again.Resolve(pt, 9)
+				if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) {
+					t.Errorf("at %s the round trip resolves differently:\n%+v %v\n%+v %v",
+						formatParams(pt), c1, err1, c2, err2)
 				}
 			}
 		})
@@ -169,23 +172,23 @@ func TestParseTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := ParseFile(path)
-	var es ConfigErrors
+	var es ErrorList
 	if !errors.As(err, &es) || len(es) != 1 || es[0].Error() != path+": file is larger than 1 MiB, the limit for study files (is it a study file?)" {
 		t.Fatalf("ParseFile(big) = %v, want one size error naming %s", err, path)
 	}
 }
 
-// TestConfigErrorFormat pins the gcc-style format.
-func TestConfigErrorFormat(t *testing.T) {
+// TestErrorFormat pins the gcc-style format.
+func TestErrorFormat(t *testing.T) {
 	for _, tc := range []struct {
-		e    ConfigError
+		e    Error
 		want string
 	}{
-		{ConfigError{File: "study.yaml", Line: 12, Column: 5, Field: "space.lr", Msg: "low 0.1 > high 0.001"}, "study.yaml:12:5: space.lr: low 0.1 > high 0.001"},
-		{ConfigError{File: "study.yaml", Line: 3, Msg: "YAML syntax: x"}, "study.yaml:3: YAML syntax: x"},
-		{ConfigError{File: "study.yaml", Msg: "file is too big"}, "study.yaml: file is too big"},
-		{ConfigError{Field: "train.epochs", Msg: "m"}, "train.epochs: m"},
-		{ConfigError{Line: 4, Column: 2, Field: "seed", Msg: "m"}, "4:2: seed: m"},
+		{Error{File: "study.yaml", Line: 12, Column: 5, Field: "space.lr", Msg: "low 0.1 > high 0.001"}, "study.yaml:12:5: space.lr: low 0.1 > high 0.001"},
+		{Error{File: "study.yaml", Line: 3, Msg: "YAML syntax: x"}, "study.yaml:3: YAML syntax: x"},
+		{Error{File: "study.yaml", Msg: "file is too big"}, "study.yaml: file is too big"},
+		{Error{Field: "train.epochs", Msg: "m"}, "train.epochs: m"},
+		{Error{Line: 4, Column: 2, Field: "seed", Msg: "m"}, "4:2: seed: m"},
 	} {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("Error() = %q, want %q", got, tc.want)

@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"bytes"
@@ -11,13 +11,13 @@ import (
 	"github.com/dltune/dltune/search"
 )
 
-// Canonical returns the study in a normal form: keys in the reference's
+// canonical returns the study in a normal form: keys in the reference's
 // order, defaults written out, conditions in the map form with their
 // values listed, comments and layout dropped. Parsing it under the same
 // file name gives a Spec equal to s but for Source, so two study files
 // with equal canonical forms run the same study. It is safe for
 // concurrent use.
-func (s *Spec) Canonical() []byte {
+func (s *Spec) canonical() []byte {
 	root := mapNode(false)
 	put(root, "name", strNode(s.Name))
 	put(root, "seed", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(s.Seed, 10)})
@@ -38,7 +38,7 @@ func (s *Spec) Canonical() []byte {
 	enc.SetIndent(2)
 	if err := enc.Encode(root); err != nil {
 		// Every node above is a plain scalar, list or mapping.
-		panic("study: encode canonical form: " + err.Error())
+		panic("studyfile: encode canonical form: " + err.Error())
 	}
 	enc.Close()
 	return buf.Bytes()

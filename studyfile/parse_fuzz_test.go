@@ -1,4 +1,4 @@
-package study
+package studyfile
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 )
 
 // FuzzParse feeds arbitrary text to Parse. Parse must not panic or hang;
-// an error must be ConfigErrors that each name the file and a line; a
+// an error must be ErrorList that each name the file and a line; a
 // study that parses must validate and resolve without panicking, and its
 // canonical form must parse back to the same canonical form.
 //
@@ -84,9 +84,9 @@ func checkParse(t *testing.T, src []byte) {
 	defer watchdog.Stop()
 	spec, err := Parse(name, src)
 	if err != nil {
-		var es ConfigErrors
+		var es ErrorList
 		if !errors.As(err, &es) || len(es) == 0 {
-			t.Fatalf("error %v (%T) is not ConfigErrors", err, err)
+			t.Fatalf("error %v (%T) is not ErrorList", err, err)
 		}
 		for _, e := range es {
 			if e.File != name || e.Msg == "" {
@@ -103,18 +103,21 @@ func checkParse(t *testing.T, src []byte) {
 	}
 	_ = spec.Validate()
 	for _, pt := range probes(spec.Space) {
-		_, _, _, _, _ = spec.Resolve(pt, 1)
+		_, _ = spec.Resolve(pt, 1)
 	}
-	_, _, _, _, _ = spec.Resolve(nil, 1)
-	canon := spec.Canonical()
+	_, _ = spec.Resolve(nil, 1)
+	canon := spec.canonical()
 	again, err := Parse(name, canon)
 	if err != nil {
 		t.Fatalf("canonical form does not parse: %v\n%s\nfrom:\n%q", err, canon, src)
 	}
-	if c2 := again.Canonical(); !bytes.Equal(canon, c2) {
+	if c2 := again.canonical(); !bytes.Equal(canon, c2) {
 		t.Fatalf("canonical form is not stable:\n%s\nthen:\n%s", canon, c2)
 	}
 	if !reflect.DeepEqual(spec.Space, again.Space) {
 		t.Fatalf("canonical form changed the space:\n%+v\n%+v", spec.Space, again.Space)
+	}
+	if d := Diff(spec, again); d != nil {
+		t.Fatalf("Diff finds the canonical form changed: %q", d)
 	}
 }

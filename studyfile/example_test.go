@@ -1,11 +1,11 @@
-package study_test
+package studyfile_test
 
 import (
 	"errors"
 	"fmt"
 
 	"github.com/dltune/dltune"
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // Parse a study file and resolve the training configuration of one trial.
@@ -21,18 +21,18 @@ space:
   act:   {choice: [relu, tanh]}
 search: {strategy: random, trials: 10, parallel: 2}
 `)
-	spec, err := study.Parse("demo.yaml", src)
+	spec, err := studyfile.Parse("demo.yaml", src)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	p := dltune.Params{"lr": dltune.Float(0.01), "width": dltune.Int(32), "depth": dltune.Int(2), "act": dltune.String("tanh")}
-	model, opt, _, train, err := spec.Resolve(p, 42)
+	c, err := spec.Resolve(p, 42)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(model.Hidden, model.Activation, opt.Name, opt.LearningRate, train.Epochs, train.BatchSize, train.Seed)
+	fmt.Println(c.Model.Hidden, c.Model.Activation, c.Optimizer.Name, c.Optimizer.LearningRate, c.Train.Epochs, c.Train.BatchSize, c.Train.Seed)
 	// Output: [32 32] tanh adam 0.01 20 32 42
 }
 
@@ -47,8 +47,8 @@ space:
   width: {int: [8, 64]}
 search: {strategy: randm, trials: 10}
 `)
-	_, err := study.Parse("demo.yaml", src)
-	var errs study.ConfigErrors
+	_, err := studyfile.Parse("demo.yaml", src)
+	var errs studyfile.ErrorList
 	if errors.As(err, &errs) {
 		for _, e := range errs {
 			fmt.Println(e)
