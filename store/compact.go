@@ -17,12 +17,16 @@ const compactTxSize = 64 << 20
 // no process has it open) reclaims the space. dst must not exist; it
 // appears complete or not at all. Compact reads a consistent snapshot and
 // runs concurrently with other methods. ctx is checked before it starts.
+// Like the store, the copy has mode 0600.
 func (db *DB) Compact(ctx context.Context, dst string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err := build(dst, func(bdb *bolt.DB) error {
-		return bolt.Compact(bdb, db.bdb, compactTxSize)
+	// A snapshot has no checkpoints: compact the store itself.
+	err := db.withBolt(ctx, false, func(src *bolt.DB) error {
+		return build(dst, 0o600, func(bdb *bolt.DB) error {
+			return bolt.Compact(bdb, src, compactTxSize)
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("compact %s to %s: %w", db.path, dst, err)

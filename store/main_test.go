@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Tests that need a second process re-execute the test binary with
@@ -80,13 +81,21 @@ func startHelper(t *testing.T, name string, args ...string) (first string, stop 
 }
 
 func init() {
-	// hold opens the store at args[0] (read-only if args[1] is "ro"),
-	// prints "ready" or the error, and keeps it open until stdin closes.
+	// hold opens the store at args[0] and keeps it open until stdin
+	// closes: read-only after reading its studies if args[1] is "ro",
+	// writable otherwise, keeping a snapshot if args[1] is "snapshot". It
+	// prints "ready" or the error.
 	helpers["hold"] = func(args []string) int {
-		db, err := Open(args[0], &Options{ReadOnly: len(args) > 1 && args[1] == "ro"})
+		db, err := Open(args[0], &Options{ReadOnly: args[1] == "ro"})
+		if err == nil && args[1] == "ro" {
+			_, err = db.Studies(context.Background())
+		}
 		if err != nil {
 			fmt.Println("error:", err)
 			return 1
+		}
+		if args[1] == "snapshot" {
+			db.KeepSnapshot(time.Hour)
 		}
 		fmt.Println("ready")
 		bufio.NewReader(os.Stdin).ReadString('\n')

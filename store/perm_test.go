@@ -3,7 +3,9 @@
 package store
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,8 +17,10 @@ import (
 )
 
 // TestPermissions opens stores that the user may not write: in a read-only
-// directory, and a read-only file. chmod does not stop root, so as root
-// the test runs the opening side in a helper process as user nobody.
+// directory, and a read-only file, which it then reads read-only. chmod
+// does not stop root, so as root the test runs the opening side in a
+// helper process as user nobody, to whom a 0644 file of root's is
+// read-only.
 func TestPermissions(t *testing.T) {
 	dir := t.TempDir()
 	roDir := filepath.Join(dir, "ro")
@@ -28,12 +32,17 @@ func TestPermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := db.CreateStudy(bg, testStudy("s")); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 	before, _ := os.ReadFile(roFile)
 
 	// open opens path for writing as a user who may not write, creates a
 	// study named "s" in it, and returns "ok" or the error's message.
-	var open func(path string) string
+	// read opens path read-only as that user and returns its studies'
+	// names or the error's message.
+	var open, read func(path string) string
 	if os.Geteuid() != 0 {
 		if err := os.Chmod(roDir, 0o555); err != nil {
 			t.Fatal(err)
@@ -52,8 +61,13 @@ func TestPermissions(t *testing.T) {
 			}
 			return "ok"
 		}
+		read = readStudies
 	} else {
-		open = nobody(t, dir)
+		if err := os.Chmod(roFile, 0o644); err != nil { // stores are 0600
+			t.Fatal(err)
+		}
+		open = nobody(t, dir, "open")
+		read = nobody(t, dir, "read")
 	}
 
 	tests := []struct {
@@ -80,19 +94,44 @@ func TestPermissions(t *testing.T) {
 	sameFile(t, roFile, before)
 
 	// The read-only file can still be read.
-	if os.Geteuid() != 0 {
-		db, err := Open(roFile, &Options{ReadOnly: true})
-		if err != nil {
-			t.Fatalf("Open(read-only file, ReadOnly) = %v", err)
-		}
-		db.Close()
+	if got := read(roFile); got != "s" {
+		t.Errorf("read-only Open and Studies of a read-only file: %q, want the study s", got)
+	}
+	sameFile(t, roFile, before)
+}
+
+func init() {
+	// read opens the store at args[0] read-only and prints the names of
+	// its studies, or the error.
+	helpers["read"] = func(args []string) int {
+		fmt.Println(readStudies(args[0]))
+		return 0
 	}
 }
 
-// nobody returns a function that runs the "open" helper as user nobody,
+// readStudies opens the store at path read-only and returns its studies'
+// names, space-separated, or "error: " and the error.
+func readStudies(path string) string {
+	db, err := Open(path, &Options{ReadOnly: true, Timeout: -1})
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer db.Close()
+	studies, err := db.Studies(context.Background())
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var names []string
+	for _, s := range studies {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, " ")
+}
+
+// nobody returns a function that runs the named helper as user nobody,
 // from a copy of the test binary in dir, or skips the test if that cannot
 // be done.
-func nobody(t *testing.T, dir string) func(path string) string {
+func nobody(t *testing.T, dir, helper string) func(path string) string {
 	const uid, gid = 65534, 65534
 	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
 		if strings.HasPrefix(d, os.TempDir()) && d != os.TempDir() {
@@ -102,11 +141,11 @@ func nobody(t *testing.T, dir string) func(path string) string {
 		}
 	}
 	bin := filepath.Join(dir, "store.test")
-	if err := copyExecutable(os.Args[0], bin); err != nil {
+	if err := copyExecutable(os.Args[0], bin); err != nil && !errors.Is(err, fs.ErrExist) {
 		t.Skipf("running as root and cannot copy the test binary for nobody: %v", err)
 	}
 	return func(path string) string {
-		cmd := helperCmd(t, "open", path, "s")
+		cmd := helperCmd(t, helper, path, "s")
 		cmd.Path = bin
 		cmd.Args[0] = bin
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}

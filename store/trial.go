@@ -104,10 +104,12 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 
 // Checkpoint returns a copy of the last checkpoint of trial number, or an
 // error matching dltune.ErrNotFound if the study or trial does not exist
-// or the trial has no checkpoint. It is safe for concurrent use.
+// or the trial has no checkpoint. It is safe for concurrent use. A
+// read-only DB reads it from the store itself, never from a snapshot
+// (which has no checkpoints), so it waits for a writer like Open.
 func (db *DB) Checkpoint(ctx context.Context, study string, number int) ([]byte, error) {
 	var ckpt []byte
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.viewFrom(ctx, false, func(tx *bolt.Tx) error {
 		b, err := trialBucket(tx, study, number)
 		if err != nil {
 			return err

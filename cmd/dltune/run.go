@@ -79,13 +79,8 @@ func execute(ctx context.Context, g *globals, spec *studyfile.Spec, opt study.Op
 	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
 		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
 	p := newProgress(g.stderr, spec.Name, spec.Search.Trials, g.verbose)
-	mark, stopSnapshots := snapshots(db, time.Second)
-	opt.Progress = func(s study.Status) {
-		p.update(s)
-		if len(s.Ended) > 0 || len(s.Epochs) > 0 {
-			mark()
-		}
-	}
+	stopSnapshots := db.KeepSnapshot(time.Second)
+	opt.Progress = p.update
 	sum, err := prep.Run(ctx, db, opt)
 	stopSnapshots()
 	p.close()

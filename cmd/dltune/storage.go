@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/dltune/dltune"
@@ -18,84 +16,39 @@ import (
 // missing store is an error rather than a new empty file.
 func (g *globals) openStore(create bool) (*store.DB, error) {
 	if !create {
-		if _, err := os.Stat(g.storage); errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no store at %s: run a study first, or name the store with --storage or $DLTUNE_STORAGE", g.storage)
+		if err := g.storeExists(); err != nil {
+			return nil, err
 		}
 	}
 	return store.Open(g.storage, nil)
 }
 
-// snapshotPath is where a running study keeps a snapshot of the store
-// at path for read-only commands: .NAME.snapshot beside it.
-func snapshotPath(path string) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".snapshot")
+// storeExists says how to name a store if there is none at --storage.
+func (g *globals) storeExists() error {
+	if _, err := os.Stat(g.storage); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("no store at %s: run a study first, or name the store with --storage or $DLTUNE_STORAGE", g.storage)
+	}
+	return nil
 }
 
-// openReader opens the store named by --storage for reading. While a study
-// runs on it (the store is locked), it opens the snapshot that study's
-// process keeps up to date instead, and says so on standard error.
+// openReader opens the store named by --storage for reading, read-only:
+// it never blocks a study running on the store, and reads the snapshot
+// that study's process keeps instead, saying so on standard error.
 func (g *globals) openReader() (*store.DB, error) {
-	db, err := g.openStore(false)
-	if !errors.Is(err, store.ErrLocked) {
-		return db, err
-	}
-	snap := snapshotPath(g.storage)
-	info, serr := os.Stat(snap)
-	if serr != nil {
-		return nil, fmt.Errorf("%w; a study is running on it (read it when that run ends)", err)
-	}
-	sdb, serr := store.Open(snap, &store.Options{ReadOnly: true})
-	if serr != nil {
+	if err := g.storeExists(); err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(g.stderr, "a study is running on %s: showing it as of %s\n", g.storage, info.ModTime().Local().Format(time.TimeOnly))
-	return sdb, nil
-}
-
-// snapshots keeps a snapshot of db for read-only commands while a study
-// runs: every interval, if mark was called since the last one. The
-// returned stop waits for the snapshotter and removes the snapshot.
-func snapshots(db *store.DB, interval time.Duration) (mark func(), stop func()) {
-	path := snapshotPath(db.Path())
-	dirty := make(chan struct{}, 1)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		take := true // the first one at once, so readers find one early
-		for {
-			if take {
-				// A failed snapshot only costs readers freshness.
-				_ = db.Snapshot(context.Background(), path)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				select {
-				case <-dirty:
-					take = true
-				default:
-					take = false
-				}
-			}
-		}
-	}()
-	mark = func() {
-		select {
-		case dirty <- struct{}{}:
-		default:
-		}
+	db, err := store.Open(g.storage, &store.Options{ReadOnly: true})
+	if errors.Is(err, store.ErrLocked) {
+		return nil, fmt.Errorf("%w; a study is running on it (read it when that run ends)", err)
 	}
-	stop = func() {
-		close(done)
-		wg.Wait()
-		os.Remove(path)
+	if err != nil {
+		return nil, err
 	}
-	return mark, stop
+	if t := db.AsOf(); !t.IsZero() {
+		fmt.Fprintf(g.stderr, "a study is running on %s: showing it as of %s\n", g.storage, t.Local().Format(time.TimeOnly))
+	}
+	return db, nil
 }
 
 // pickStudy returns name, or the only study in the store when name is empty.
