@@ -130,3 +130,41 @@ func testDiskFull(t *testing.T, mode string) {
 		t.Errorf("large checkpoint with room: %v", err)
 	}
 }
+
+func init() {
+	// create-full creates a store at args[0] with a file size limit too
+	// small for it, as a full disk would, and prints the error.
+	helpers["create-full"] = func(args []string) int {
+		lim := syscall.Rlimit{Cur: 4096, Max: ^uint64(0)}
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+			fmt.Println("error: setrlimit:", err)
+			return 1
+		}
+		_, err := Open(args[0], nil)
+		report(err)
+		return 0
+	}
+}
+
+// TestCreateDiskFull creates a store on a full disk: it fails with an
+// error naming the store and leaves no file behind, not even an empty
+// temporary one.
+func TestCreateDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dltune.db")
+	out, err := helperCmd(t, "create-full", path).Output()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	got := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(got, "error: create "+path+": ") || !strings.Contains(got, "file too large") {
+		t.Errorf("create on a full disk: %q, want an error naming the store and the cause", got)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("%s left after a failed create", e.Name())
+	}
+}

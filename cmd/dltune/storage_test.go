@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dltune/dltune/store"
+)
+
+// tinyStore runs the tiny study into a new store and returns its path.
+func tinyStore(t *testing.T, dir string) string {
+	t.Helper()
+	storage := filepath.Join(dir, "dltune.db")
+	if code, _, errs := cli(t, context.Background(), "run", "testdata/tiny.yaml", "--storage", storage); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	return storage
+}
+
+// TestReadersOnReadOnlyFileSystem runs the read-only commands on a store
+// in a read-only file system (a read-only bind mount, since permission
+// bits do not stop root): they read it.
+func TestReadersOnReadOnlyFileSystem(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs Linux mount namespaces")
+	}
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	storage := tinyStore(t, dir)
+	for _, args := range [][]string{
+		{"leaderboard", "--format", "json"},
+		{"show", "0"},
+		{"studies"},
+		{"run", "testdata/tiny.yaml"}, // a writer fails: the mount is read-only
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], append(append([]string{"--"}, args...), "--storage", storage)...)
+			cmd.Env = append(os.Environ(), "DLTUNE_AS_MAIN=1", roMountEnv+"="+dir)
+			cmd.SysProcAttr = newMountNamespace()
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() == 99 {
+				t.Skipf("cannot run dltune in a read-only mount namespace: %v %s", err, stderr.String())
+			}
+			if args[0] == "run" {
+				if err == nil || !strings.Contains(stderr.String(), "read-only file system") {
+					t.Fatalf("run on a read-only file system: %v, %q; want it to fail", err, stderr.String())
+				}
+				return
+			}
+			if err != nil || !strings.Contains(stdout.String(), "tiny") && !strings.Contains(stdout.String(), `"state"`) {
+				t.Errorf("dltune %s on a read-only file system: %v\nstdout %q\nstderr %q", args[0], err, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
+
+// TestReaderDoesNotBlockWriter opens the store as the read-only commands
+// do and keeps it open, as a reader piped into a paused pager does: a
+// writer opens it at once.
+func TestReaderDoesNotBlockWriter(t *testing.T) {
+	storage := tinyStore(t, t.TempDir())
+	var stderr bytes.Buffer
+	g := &globals{storage: storage, stderr: &stderr}
+	r, err := g.openReader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Trials(context.Background(), "tiny"); err != nil {
+		t.Fatal(err)
+	}
+	w, err := store.Open(storage, &store.Options{Timeout: -1})
+	if err != nil {
+		t.Fatalf("writer while a reader has the store open: %v", err)
+	}
+	w.Close()
+}
+
+// TestReaderFindsSnapshotAtOnce reads a store that a writer holds: the
+// read-only commands read its snapshot without waiting for the lock.
+func TestReaderFindsSnapshotAtOnce(t *testing.T) {
+	storage := tinyStore(t, t.TempDir())
+	w, err := store.Open(storage, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.KeepSnapshot(time.Hour)
+	for _, args := range [][]string{
+		{"leaderboard", "--format", "json"},
+		{"show", "0", "--format", "json"},
+		{"studies", "--format", "json"},
+	} {
+		start := time.Now()
+		code, out, errs := cli(t, context.Background(), append(args, "--storage", storage)...)
+		elapsed := time.Since(start)
+		if code != 0 || !strings.Contains(errs, "a study is running on "+storage+": showing it as of ") || !strings.Contains(out, "tiny") && !strings.Contains(out, `"state"`) {
+			t.Errorf("dltune %s while a writer holds the store: exit %d\nstdout %q\nstderr %q", args[0], code, out, errs)
+		}
+		// Waiting for the lock would take the whole timeout.
+		if elapsed >= store.DefaultTimeout {
+			t.Errorf("dltune %s took %v, as long as waiting for the lock", args[0], elapsed)
+		}
+	}
+}
