@@ -48,14 +48,31 @@
 // change is still atomic on its own, and a failing change does not undo
 // the others.
 //
-// Only one process may have a store open for writing. bbolt locks the file
-// with flock: a writable Open takes an exclusive lock, a read-only Open a
-// shared one. So read-only opens by several processes coexist, but a
-// read-only Open (dltune leaderboard, say) fails while a study runs, and a
-// study cannot start while a reader has the store open. In every case the
-// Open that cannot get its lock fails with ErrLocked after Options.Timeout
-// (2s by default); it never hangs. The same holds for a second Open of the
-// same file within one process.
+// Only one process may have a store open for writing: a writable Open
+// takes an exclusive lock on the file (bbolt's flock) and holds it until
+// Close. A read-only DB holds no lock between reads, so a reader left
+// open (a leaderboard piped into a paused pager, a dashboard) never
+// blocks a study: it opens the file read-only for each read, under a
+// shared lock that it releases when the read ends, and a writable Open
+// waits for reads in progress, which are short. Read-only handles also
+// read a store in a read-only file or file system.
+//
+// bbolt's writer reuses a page once no reader in its own process needs
+// it; it cannot see readers in other processes, so no process may read
+// the store while another writes it. Instead the writer keeps a snapshot
+// for readers
+// (KeepSnapshot): a copy without checkpoints at SnapshotPath, .NAME.snapshot
+// beside the store, retaken at an interval (a second, in dltune run)
+// while the store changes, and
+// replaced atomically. A read asks the lock, without waiting, whether a
+// writer is alive (a killed process holds no lock); if one is, it reads
+// the snapshot at once (AsOf says when it was taken) and otherwise the
+// store. Checkpoint, which a snapshot lacks, reads only the store. A read
+// waits, up to Options.Timeout (2s by default), only while a writer keeps
+// no snapshot, and then fails with ErrLocked; so does a writable Open
+// while another writer has the store. Nothing waits indefinitely. A second
+// writable Open of the same file within one process is refused the same
+// way.
 //
 // Methods take a context.Context and return its error if it is done before
 // they start. A change that has started runs to completion, so an error
@@ -73,8 +90,14 @@
 // reused. A write that fails (a full disk, a read-only file system) is
 // rolled back and its error returned, wrapped with the store's path; the
 // store stays as it was. A new store is built in a temporary file and
-// linked into place, so a crash during creation leaves no partial store
-// (at most a hidden temporary file beside it, which is safe to delete).
+// linked into place, so a crash during creation leaves no partial store.
+// What a killed process may leave beside the store (a temporary file of
+// a creation or a snapshot, a stale snapshot) is hidden, and the next
+// writable Open removes it.
+//
+// A new store, its snapshots and compacted copies are created with mode
+// 0600 whatever the umask: the store holds study files and the paths of
+// their data. A snapshot takes the store's mode, if that was changed.
 // bbolt panics on damaged pages; DB methods recover and return an error
 // matching ErrCorrupt instead.
 //

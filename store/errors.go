@@ -10,8 +10,8 @@ import (
 // dltune.ErrExists instead.
 var (
 	// ErrLocked: another process, or another DB in this process, has the
-	// store open for writing (or, for a writable Open, for reading), and it
-	// did not close it within Options.Timeout.
+	// store open for writing and did not close it within Options.Timeout;
+	// for a read, that writer keeps no snapshot (see KeepSnapshot).
 	ErrLocked = errors.New("store is in use by another dltune process")
 
 	// ErrNotStore: the file is not a dltune store: it is empty, not a bbolt
