@@ -120,7 +120,8 @@
 //   - SaveCheckpoint replaces a trial's record and checkpoint atomically.
 //   - Study, Trial, Trials and Checkpoint read committed state: after a
 //     change returns, every read sees it (read-your-writes). Trials returns
-//     a consistent snapshot.
+//     a consistent snapshot. A read-only DB reading a writer's snapshot
+//     sees the store as of that snapshot (AsOf).
 //   - A method that returns an error made no change, unless the error is
 //     the disk failing to flush a commit, after which, as with any
 //     database, the change may or may not have reached the disk.
