@@ -2,8 +2,10 @@ package store
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dltune/dltune"
 	bolt "go.etcd.io/bbolt"
@@ -177,4 +179,42 @@ func BenchmarkTrials(b *testing.B) {
 			b.ReportMetric(float64((cpuTime()-cpu).Nanoseconds())/float64(b.N)/float64(existing), "cpu-ns/trial")
 		})
 	}
+}
+
+// BenchmarkRead measures one small read (Study) through a writable DB,
+// which keeps its bbolt handle, against a read-only DB, which opens the
+// file for each read so as to hold no lock between reads, and one that
+// reads a writer's snapshot.
+func BenchmarkRead(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "dltune.db")
+	w, err := Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.CreateStudy(bg, testStudy("s")); err != nil {
+		b.Fatal(err)
+	}
+	prefill(b, w, "s", 1000)
+	read := func(b *testing.B, db *DB) {
+		for b.Loop() {
+			if _, err := db.Study(bg, "s"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("writable", func(b *testing.B) { read(b, w) })
+	w.Close()
+	r, err := Open(path, &Options{ReadOnly: true, Timeout: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	b.Run("read-only", func(b *testing.B) { read(b, r) })
+	w, err = Open(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	w.KeepSnapshot(time.Hour)
+	b.Run("read-only-snapshot", func(b *testing.B) { read(b, r) })
 }
