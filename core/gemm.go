@@ -13,25 +13,47 @@ type Gemm struct {
 	pa, pb []float32 // packed blocks of op(A) and op(B)
 }
 
+// Transpose says whether Sgemm reads a matrix as stored or transposed, as
+// gonum's blas.Transpose does.
+type Transpose uint8
+
+const (
+	NoTrans Transpose = iota // op(X) = X
+	Trans                    // op(X) = Xᵀ
+)
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major matrices, where
-// op(X) is X, or its transpose when the corresponding trans flag is set.
-// op(A) is m×k, op(B) is k×n and C is m×n; lda, ldb and ldc are the row
+// op(X) is X or its transpose as tA and tB say. op(A) is m×k, op(B) is k×n and C is m×n; lda, ldb and ldc are the row
 // strides of A, B and C as stored. When beta is 0, C is not read (NaNs in it
 // do not propagate); when alpha or k is 0, A and B are not read and C is
 // only scaled by beta. C must not overlap A or B.
 //
-// Sgemm panics if a dimension is negative, a stride is smaller than its row,
-// or a slice is too short for the shape it is given.
-func (g *Gemm) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// Sgemm panics if tA or tB is neither NoTrans nor Trans, a dimension is
+// negative, a stride is smaller than its row, or a slice is too short for
+// the shape it is given.
+func (g *Gemm) Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	transA, transB := tA.trans("A"), tB.trans("B")
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	g.sgemm(bestKernel, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Sgemm is Gemm.Sgemm with a temporary Gemm; it allocates packing buffers on
 // every call.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func Sgemm(tA, tB Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	var g Gemm
-	g.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	g.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// trans reports whether t is Trans, and panics naming the operand if t is
+// not a Transpose value.
+func (t Transpose) trans(operand string) bool {
+	switch t {
+	case NoTrans:
+		return false
+	case Trans:
+		return true
+	}
+	panic(fmt.Sprintf("core: Sgemm: bad Transpose %d for %s", t, operand))
 }
 
 func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {

@@ -64,7 +64,7 @@ func BenchmarkSgemm(b *testing.B) {
 		var g, gg Gemm
 		b.Run(s.name+"/asm", func(b *testing.B) {
 			benchFlops(b, flops, func() {
-				g.Sgemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, bm, bc, 0, c, s.n)
+				g.Sgemm(transpose(s.transA), transpose(s.transB), s.m, s.n, s.k, 1, a, ac, bm, bc, 0, c, s.n)
 			})
 		})
 		b.Run(s.name+"/go", func(b *testing.B) {

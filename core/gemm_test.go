@@ -192,14 +192,26 @@ func TestSgemmKernels(t *testing.T) {
 	}
 }
 
+// transpose returns the Transpose that trans stands for.
+func transpose(trans bool) Transpose {
+	if trans {
+		return Trans
+	}
+	return NoTrans
+}
+
 func TestSgemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var g Gemm
 	for _, tc := range gemmCases() {
-		checkGemmCase(t, tc, rng, g.Sgemm)
+		checkGemmCase(t, tc, rng, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+			g.Sgemm(transpose(transA), transpose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		})
 	}
 	// The package-level convenience goes the same way.
-	checkGemmCase(t, gemmCase{m: 9, n: 20, k: 11, alpha: 1, beta: 1}, rng, Sgemm)
+	checkGemmCase(t, gemmCase{m: 9, n: 20, k: 11, alpha: 1, beta: 1, transB: true}, rng, func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		Sgemm(transpose(transA), transpose(transB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	})
 }
 
 // TestSgemmRandom checks random shapes, transpositions, strides and
@@ -250,12 +262,14 @@ func TestSgemmPanics(t *testing.T) {
 		name string
 		f    func()
 	}{
-		{"negative m", func() { Sgemm(false, false, -1, 2, 2, 1, a, 2, a, 2, 0, a, 2) }},
-		{"short lda", func() { Sgemm(false, false, 2, 2, 3, 1, a, 2, a, 2, 0, a, 2) }},
-		{"short ldc", func() { Sgemm(false, false, 2, 3, 2, 1, a, 2, a, 3, 0, a, 2) }},
-		{"short A", func() { Sgemm(false, false, 4, 2, 4, 1, a, 4, a, 2, 0, a, 2) }},
-		{"short B transposed", func() { Sgemm(false, true, 2, 4, 4, 1, a, 4, a, 4, 0, a, 4) }},
-		{"short C", func() { Sgemm(false, false, 2, 6, 2, 1, a, 2, a, 6, 0, a[:11], 6) }},
+		{"negative m", func() { Sgemm(NoTrans, NoTrans, -1, 2, 2, 1, a, 2, a, 2, 0, a, 2) }},
+		{"short lda", func() { Sgemm(NoTrans, NoTrans, 2, 2, 3, 1, a, 2, a, 2, 0, a, 2) }},
+		{"short ldc", func() { Sgemm(NoTrans, NoTrans, 2, 3, 2, 1, a, 2, a, 3, 0, a, 2) }},
+		{"short A", func() { Sgemm(NoTrans, NoTrans, 4, 2, 4, 1, a, 4, a, 2, 0, a, 2) }},
+		{"short B transposed", func() { Sgemm(NoTrans, Trans, 2, 4, 4, 1, a, 4, a, 4, 0, a, 4) }},
+		{"short C", func() { Sgemm(NoTrans, NoTrans, 2, 6, 2, 1, a, 2, a, 6, 0, a[:11], 6) }},
+		{"bad tA", func() { Sgemm(Transpose(2), NoTrans, 2, 2, 2, 1, a, 2, a, 2, 0, a, 2) }},
+		{"bad tB", func() { Sgemm(NoTrans, Transpose('T'), 2, 2, 2, 1, a, 2, a, 2, 0, a, 2) }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

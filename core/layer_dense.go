@@ -48,7 +48,7 @@ func (d *dense) forward(x *Tensor, train bool) *Tensor {
 	n := x.Rows
 	d.x = x
 	y := d.y.view(n)
-	d.gemm.Sgemm(false, false, n, d.out, d.in, 1, x.Data, d.in, d.w.w, d.out, 0, y.Data, d.out)
+	d.gemm.Sgemm(NoTrans, NoTrans, n, d.out, d.in, 1, x.Data, d.in, d.w.w, d.out, 0, y.Data, d.out)
 	var aux []float32
 	if train && d.act.needsAux() {
 		aux = d.aux.view(n).Data
@@ -76,12 +76,12 @@ func (d *dense) backward(dy *Tensor, needInput bool) *Tensor {
 	// dz = dy ⊙ act'(z), and db = Σ_rows dz, in one pass.
 	d.act.backward(dy.Data, d.y.view(n).Data, aux, db)
 	// dW = xᵀ·dz
-	d.gemm.Sgemm(true, false, d.in, d.out, n, 1, d.x.Data, d.in, dy.Data, d.out, 0, d.w.g, d.out)
+	d.gemm.Sgemm(Trans, NoTrans, d.in, d.out, n, 1, d.x.Data, d.in, dy.Data, d.out, 0, d.w.g, d.out)
 	if !needInput {
 		return nil
 	}
 	// dx = dz·Wᵀ
 	dx := d.dx.view(n)
-	d.gemm.Sgemm(false, true, n, d.in, d.out, 1, dy.Data, d.out, d.w.w, d.out, 0, dx.Data, d.in)
+	d.gemm.Sgemm(NoTrans, Trans, n, d.in, d.out, 1, dy.Data, d.out, d.w.w, d.out, 0, dx.Data, d.in)
 	return dx
 }
