@@ -45,10 +45,10 @@ GLOBL maskTable<>(SB), RODATA|NOPTR, $128
 // Sets the top-left m×n corner (1 ≤ m ≤ 6, 1 ≤ n ≤ 16) of the 6×16 tile C,
 // rows ldc apart, to alpha*Â*B̂ + beta*C over k ≥ 1 steps. Step p reads the
 // six values of Â at a+p*sa, or, if rowsA, the first m rows of Â at a+p
-// with rows sa apart; and the first n of the sixteen values of B̂ at
+// with rows sa apart; and the first n of the 16 values of B̂ at
 // b+p*sb (strides in float32s; columns of B̂ past n are not read). C is not
-// read when beta is ±0, nor written outside the corner. Requires AVX2 and
-// FMA3.
+// read when beta is ±0, nor written outside the corner.
+// Requires AVX2 and FMA3.
 //
 // Registers: Y0..Y11 accumulate C (row r in Y(2r), Y(2r+1)); Y12, Y13 hold
 // a step of B̂; Y14 and Y15 take broadcasts of Â, or Y15 holds the mask of
@@ -3412,10 +3412,11 @@ ret:
 // Sets tiles full 6×16 tiles of C, one under the other (tile t at
 // c+6*t*ldc), to alpha*Â_t*B̂ + beta*C over k ≥ 1 steps, where Â_t starts at
 // a+t*ta and is read as by sgemmKernel6x16. B̂ is read at b with steps sb
-// apart; if pb is not nil, the first tile also copies each step of B̂ to
-// pb+16*p and the other tiles read B̂ from there, and if pbn is 2, it also
-// copies the next sixteen columns of b to pb+16*k+16*p: the next
-// micro-panel, packed. Strides in float32s. Requires AVX2 and FMA3.
+// apart. If pb is not nil, the first tile also copies each step of B̂ to
+// pb+16*p and the other tiles read B̂ from there. If pbn is 2, the first
+// tile also copies the next 16 columns of b to pb+16*k+16*p: the next
+// micro-panel, packed. Strides in float32s.
+// Requires AVX2 and FMA3.
 TEXT ·sgemmPanel6x16(SB), NOSPLIT, $0-104
 	MOVQ tiles+80(FP), R14
 	TESTQ R14, R14

@@ -34,10 +34,11 @@ var benchShapes = []struct {
 	{"square_512", false, false, 512, 512, 512},
 }
 
-// BenchmarkSgemm reports GFLOP/s of the assembly kernel (asm, the default
-// path), the portable kernel (go), the reference loop (ref) and gonum's
-// native Sgemm (gonum), all on one thread, and the FMA peak of the machine
-// (peak) to read them against. GFLOP/s is by the wall clock; cpu-GFLOP/s
+// BenchmarkSgemm reports GFLOP/s of each assembly kernel that runs here
+// (avx512, avx2; GemmKernel says which one Sgemm uses), the portable kernel
+// (go), the reference loop (ref) and gonum's native Sgemm (gonum), all on
+// one thread, and the FMA peak of the machine (peak, peak512) to read them
+// against. GFLOP/s is by the wall clock; cpu-GFLOP/s
 // counts only the CPU time of the process, which is steadier on a shared
 // machine.
 func BenchmarkSgemm(b *testing.B) {
@@ -61,17 +62,18 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 		a, bm, c := rnd(ar*ac), rnd(br*bc), rnd(s.m*s.n)
 		flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
-		var g, gg Gemm
-		b.Run(s.name+"/asm", func(b *testing.B) {
-			benchFlops(b, flops, func() {
-				g.Sgemm(transpose(s.transA), transpose(s.transB), s.m, s.n, s.k, 1, a, ac, bm, bc, 0, c, s.n)
+		for _, kn := range append(archKernels(), goKernel) {
+			name := kn.name
+			if kn == goKernel {
+				name = "go"
+			}
+			var g Gemm
+			b.Run(s.name+"/"+name, func(b *testing.B) {
+				benchFlops(b, flops, func() {
+					g.sgemm(kn, s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, bm, bc, 0, c, s.n)
+				})
 			})
-		})
-		b.Run(s.name+"/go", func(b *testing.B) {
-			benchFlops(b, flops, func() {
-				gg.sgemm(goKernel, s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, bm, bc, 0, c, s.n)
-			})
-		})
+		}
 		b.Run(s.name+"/gonum", func(b *testing.B) {
 			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 			tA, tB := blas.NoTrans, blas.NoTrans

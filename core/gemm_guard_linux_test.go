@@ -49,6 +49,10 @@ func TestSgemmGuardPages(t *testing.T) {
 			{m: 13, n: 35, k: 9, alpha: 1, beta: 1},
 			{m: 12, n: 32, k: 7, alpha: 1, beta: 1, transA: true},
 			{m: 7, n: 35, k: 9, alpha: 1, beta: 1, transB: true},
+			{m: 7, n: 50, k: 5, alpha: 1, beta: 1},
+			{m: 7, n: 50, k: 5, alpha: 1, beta: 0},
+			{m: 5, n: 27, k: 6, alpha: 1, beta: 1, transA: true},
+			{m: 13, n: 64, k: 9, alpha: 1, beta: 1},
 		} {
 			t.Run(fmt.Sprintf("%s/%v", kn.name, tc), func(t *testing.T) {
 				o := newGemmOperands(tc, rng)

@@ -2,9 +2,9 @@
 
 package core
 
-// bestKernel is the micro-kernel that Gemm uses.
-var bestKernel = goKernel
-
 // archKernels returns the assembly micro-kernels that run on this CPU, best
 // first: none without assembly.
 func archKernels() []*kernel { return nil }
+
+// archReason says why there is no assembly kernel.
+func archReason() string { return "no assembly kernels in this build" }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -136,6 +137,8 @@ func gemmCases() []gemmCase {
 		{7, 15, 9}, {7, 17, 33}, {12, 32, 64}, {13, 31, 65}, {1, 64, 300},
 		{64, 1, 300}, {17, 3, 129}, {23, 47, 257}, {32, 10, 128}, {128, 10, 128},
 		{145, 33, 17}, {150, 20, 520}, {31, 4100, 3}, {3, 8200, 2},
+		{6, 32, 1}, {7, 33, 9}, {5, 63, 17}, {13, 65, 40}, {12, 96, 805},
+		{20, 200, 30},
 	}
 	trans := [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}}
 	for _, s := range shapes {
@@ -346,4 +349,92 @@ func FuzzSgemm(f *testing.F) {
 			})
 		}
 	})
+}
+
+func TestPickKernel(t *testing.T) {
+	fast, slow := &kernel{name: "fast"}, &kernel{name: "slow"}
+	arch := []*kernel{fast, slow}
+	tests := []struct {
+		name, want string
+		arch       []*kernel
+		wantKernel *kernel
+		wantWhy    string
+	}{
+		{"best", "", arch, fast, "found"},
+		{"forced", "slow", arch, slow, "DLTUNE_KERNEL=slow (found)"},
+		{"forced portable", goKernel.name, arch, goKernel, "DLTUNE_KERNEL=" + goKernel.name + " (found)"},
+		{"unknown", "avx1024", arch, fast, `found; DLTUNE_KERNEL="avx1024" ignored: it does not run here (fast, slow, go2x3, go4x4 do)`},
+		{"no assembly", "", nil, goKernel, "found; portable kernel"},
+		{"no assembly, forced", "fast", nil, goKernel, `found; portable kernel; DLTUNE_KERNEL="fast" ignored: it does not run here (go2x3, go4x4 do)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kn, why := pickKernel(tt.want, tt.arch, "found")
+			if kn != tt.wantKernel || why != tt.wantWhy {
+				t.Errorf("pickKernel(%q) = %s, %q; want %s, %q", tt.want, kn.name, why, tt.wantKernel.name, tt.wantWhy)
+			}
+		})
+	}
+}
+
+// TestGemmKernel checks that Sgemm uses the kernel that GemmKernel names,
+// and the first of archKernels unless DLTUNE_KERNEL says otherwise.
+func TestGemmKernel(t *testing.T) {
+	name, why := GemmKernel()
+	if name != bestKernel.name || why == "" {
+		t.Fatalf("GemmKernel() = %q, %q; bestKernel is %q", name, why, bestKernel.name)
+	}
+	if os.Getenv("DLTUNE_KERNEL") != "" {
+		t.Logf("DLTUNE_KERNEL set: %s (%s)", name, why)
+		return
+	}
+	want := goKernel
+	if ks := archKernels(); len(ks) > 0 {
+		want = ks[0]
+	}
+	if bestKernel != want {
+		t.Errorf("bestKernel = %s, want %s", bestKernel.name, want.name)
+	}
+}
+
+// TestKernelPacking checks each kernel's packA and packB against the
+// portable packPanelsA and packPanelsB.
+func TestKernelPacking(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	checked := 0
+	for _, kn := range testKernels() {
+		for _, trans := range []bool{false, true} {
+			for _, sz := range [][2]int{{1, 1}, {7, 5}, {8, 32}, {13, 33}, {35, 64}, {61, 97}} {
+				kc, w := sz[0], sz[1] // w rows of A or columns of B
+				ld := max(kc, w) + 3
+				src := make([]float32, ld*ld)
+				for i := range src {
+					src[i] = rng.Float32()
+				}
+				if kn.packA != nil {
+					want := make([]float32, roundUp(w, kn.mr)*kc)
+					got := make([]float32, len(want))
+					packPanelsA(want, kn.mr, trans, src, ld, 1, w, 2, kc)
+					kn.packA(got, trans, src, ld, 1, w, 2, kc)
+					if !slices.Equal(got, want) {
+						t.Errorf("%s packA trans=%v kc=%d mc=%d differs", kn.name, trans, kc, w)
+					}
+					checked++
+				}
+				if kn.packB != nil {
+					want := make([]float32, roundUp(w, kn.nr)*kc)
+					got := make([]float32, len(want))
+					packPanelsB(want, kn.nr, trans, src, ld, 2, kc, 1, w)
+					kn.packB(got, trans, src, ld, 2, kc, 1, w)
+					if !slices.Equal(got, want) {
+						t.Errorf("%s packB trans=%v kc=%d nc=%d differs", kn.name, trans, kc, w)
+					}
+					checked++
+				}
+			}
+		}
+	}
+	if len(archKernels()) > 0 && checked == 0 {
+		t.Error("no packing routine checked")
+	}
 }

@@ -15,11 +15,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestTuneSgemm compares variants of the AVX2 kernel's blocking and packing
-// choices on the benchmark shapes, interleaved so that the load of a
-// shared machine hits them alike, timed by the thread's CPU time, best and
-// median of several rounds. It is a tool, not a test: it runs only with
-// DLTUNE_TUNE set to "all" or to a comma-separated list of shape names.
+// TestTuneSgemm compares the assembly kernels, and variants of their
+// blocking and packing choices, on the benchmark shapes, interleaved so
+// that the load of a shared machine hits them alike, timed by the thread's
+// CPU time, best and median of several rounds. It is a tool, not a test:
+// it runs only with DLTUNE_TUNE set to "all" or to a comma-separated list
+// of shape names.
 //
 //	DLTUNE_TUNE=all go test ./core -run TestTuneSgemm -v
 func TestTuneSgemm(t *testing.T) {
@@ -27,17 +28,22 @@ func TestTuneSgemm(t *testing.T) {
 	if pat == "" {
 		t.Skip("set DLTUNE_TUNE to run")
 	}
-	if len(archKernels()) == 0 || archKernels()[0] != avx2Kernel {
-		t.Skip("no AVX2")
-	}
-	variants := []struct {
+	type variant struct {
 		name  string
+		base  *kernel
 		apply func(k *kernel)
-	}{
-		{"default", func(k *kernel) {}},
-		{"packed", func(k *kernel) { k.directMaxM, k.directMaxN, k.directRowsMaxN = 0, 0, 0 }},
-		{"kc400", func(k *kernel) { k.kc = 400 }},
-		{"mc72", func(k *kernel) { k.mc = 72 }},
+	}
+	var variants []variant
+	for _, kn := range archKernels() {
+		variants = append(variants,
+			variant{kn.name, kn, func(k *kernel) {}},
+			variant{kn.name + "/packed", kn, func(k *kernel) { k.directMaxM, k.directMaxN, k.directRowsMaxN = 0, 0, 0 }},
+			variant{kn.name + "/kc400", kn, func(k *kernel) { k.kc = 400 }},
+			variant{kn.name + "/mc72", kn, func(k *kernel) { k.mc = 72 }},
+		)
+	}
+	if len(variants) == 0 {
+		t.Skip("no assembly kernel runs here")
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -77,7 +83,7 @@ func TestTuneSgemm(t *testing.T) {
 	fmt.Printf("%-18s %s   (cpu-GFLOP/s best/median)\n", "peak", summary(peak))
 	fmt.Printf("%-18s", "")
 	for _, v := range variants {
-		fmt.Printf(" %12s", v.name)
+		fmt.Printf(" %12s", v.name[max(0, len(v.name)-12):])
 	}
 	fmt.Println()
 	for _, s := range benchShapes {
@@ -89,7 +95,7 @@ func TestTuneSgemm(t *testing.T) {
 		res := make([][]float64, len(variants))
 		for range rounds {
 			for i, v := range variants {
-				kn := *avx2Kernel
+				kn := *v.base
 				v.apply(&kn)
 				var g Gemm
 				res[i] = append(res[i], rate(flops, func() {
