@@ -12,15 +12,16 @@ import (
 // avx2Kernel is the AVX2+FMA micro-kernel: a 6×16 tile held in twelve ymm
 // accumulators (gemm_amd64.s, written by gemm_asm_gen.go). Its block sizes
 // and direct-read thresholds were chosen by interleaved measurements on a
-// Zen 3 (32 KiB L1d, 512 KiB L2). A B micro-panel of kc×16 floats (up to
-// 50 KiB) is read from L2 by each tile of its column, which L2 sustains
-// (64 bytes per 12 FMAs); a long kc means fewer tiles and fewer passes over
-// C (k = 784 in one block rather than two: +3-5% on the MLP's forward
-// product). A not transposed is read where it is (six rows at a time),
-// which saves packing it and lets the hardware prefetchers fetch it while
-// the kernel computes. B not transposed is packed by the panel kernel as
-// it goes, which costs so little that it pays from the second tile on: B
-// is read in place only below one tile.
+// Zen 3 (32 KiB L1d, 512 KiB L2); benchmarks/README.md has the figures.
+//
+// A B micro-panel of kc×16 floats (up to 50 KiB) is read from L2 by each
+// tile of its column, which L2 sustains (64 bytes per 12 FMAs). A long kc
+// means fewer tiles and fewer passes over C, so k = 784 is one block.
+// A not transposed is read where it is, six rows at a time: that saves
+// packing it, and the hardware prefetchers fetch it while the kernel
+// computes. B not transposed is packed by the panel kernel as it goes,
+// which costs so little that it pays from the second tile on: B is read
+// in place only below one tile.
 var avx2Kernel = &kernel{
 	name: "avx2",
 	mr:   6, nr: 16,

@@ -7,27 +7,31 @@ package core
 //	for jc over n in steps of nc:          B block (kc×nc) packed, lives in L3
 //	  for pc over k in steps of kc:
 //	    for ic over m in steps of mc:      A block (mc×kc) packed, lives in L2
-//	      for jr over nc in steps of nr:   B micro-panel (kc×nr) stays in L1
+//	      for jr over nc in steps of nr:   B micro-panel (kc×nr), L1 or L2
 //	        for ir over mc in steps of mr: micro-kernel: mr×nr tile of C
 //
-// Packing copies op(A) and op(B) into contiguous micro-panels whatever the
-// transposition, so that the micro-kernel streams memory in order; panels
+// Packing copies op(A) and op(B) into contiguous micro-panels, whatever the
+// transposition, so that the micro-kernel streams memory in order. Panels
 // are zero-padded to whole tiles. The kernel reads its operands through
-// strides, so when op(A) = Aᵀ, op(B) = B, or (for kernels that can) op(A) =
-// A, an operand can also be read where it is; the driver does so when
-// packing would not pay (see sgemm). The kernel finishes the partial tiles
-// at the edges of C itself.
+// strides, so an operand can also be read where it is: op(A) = Aᵀ,
+// op(B) = B, and op(A) = A for kernels that take rows. The driver does so
+// when packing would not pay (see sgemm). The kernel finishes the partial
+// tiles at the edges of C itself.
 //
-// A kernel may also have a panel function that runs the ir loop itself for
-// the full tiles of a micro-panel of B. The driver then packs B differently:
-// when op(B) = B, the panel's first tile reads the micro-panel where it is
-// and writes the packed copy that the other tiles read (packing without a
-// pass of its own; the first tile of every other column packs the next
-// micro-panel too, so that each walk down B, whose rows are far apart,
-// fetches two cache lines a row); otherwise, when A is one block (m ≤ mc),
-// each micro-panel is packed just before its column of tiles. With one
-// block of A, a micro-panel serves only its own column, so every one of
-// them is packed into the same place, which stays in L1 or L2.
+// A kernel may also have a panel function, which runs the ir loop itself
+// for the full tiles of a micro-panel of B. The driver then packs B
+// differently, in one of two ways.
+//
+// When op(B) = B, B is packed without a pass of its own. The panel's first
+// tile reads the micro-panel where it is and writes the packed copy; the
+// other tiles read the copy. The rows of B are far apart, so a walk down B
+// costs a cache miss a row: the first tile of every other column packs the
+// next micro-panel too, and each walk fetches two cache lines a row.
+//
+// Otherwise, when A is one block (m ≤ mc), each micro-panel is packed just
+// before its column of tiles. A micro-panel then serves only its own
+// column, so all of them are packed into the same place, which stays in
+// L1 or L2.
 
 // A kernel is a register-blocked micro-kernel with the cache block sizes
 // that suit it.
@@ -54,11 +58,11 @@ type kernel struct {
 	// when it is not transposed.
 	rowsA bool
 	// panel, if not nil, does what fn does for tiles ≥ 1 full tiles down
-	// a column of C (tile t at c[t*mr*ldc:]), the Â of tile t at
-	// a[t*ta:]; and if pb is not empty, the first tile also packs B̂ (read
-	// at stride sb) into pb as a micro-panel, and the others read it there.
-	// If pb has room for two micro-panels, the first tile packs the next
-	// nr columns of b into the second one too.
+	// a column of C. Tile t is at c[t*mr*ldc:] and its Â at a[t*ta:]. If
+	// pb is not empty, the first tile also packs B̂ (read at stride sb)
+	// into pb as a micro-panel, and the others read it there. If pb has
+	// room for two micro-panels, the first tile packs the next nr columns
+	// of b into the second one too.
 	panel func(k int, a []float32, sa, ta int, rowsA bool, b []float32, sb int, pb []float32, c []float32, ldc, tiles int, alpha, beta float32)
 	// packA and packB, if not nil, replace packPanelsA and packPanelsB
 	// (with this kernel's mr and nr) by faster code.
