@@ -31,7 +31,7 @@ func pickKernel(want string, arch []*kernel, found string) (*kernel, string) {
 	var names []string
 	for _, kn := range append(arch, goKernels()...) {
 		if kn.name == want {
-			return kn, "DLTUNE_KERNEL=" + want + " (" + found + ")"
+			return kn, "DLTUNE_KERNEL=" + want + "; " + found
 		}
 		names = append(names, kn.name)
 	}

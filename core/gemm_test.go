@@ -361,8 +361,8 @@ func TestPickKernel(t *testing.T) {
 		wantWhy    string
 	}{
 		{"best", "", arch, fast, "found"},
-		{"forced", "slow", arch, slow, "DLTUNE_KERNEL=slow (found)"},
-		{"forced portable", goKernel.name, arch, goKernel, "DLTUNE_KERNEL=" + goKernel.name + " (found)"},
+		{"forced", "slow", arch, slow, "DLTUNE_KERNEL=slow; found"},
+		{"forced portable", goKernel.name, arch, goKernel, "DLTUNE_KERNEL=" + goKernel.name + "; found"},
 		{"unknown", "avx1024", arch, fast, `found; DLTUNE_KERNEL="avx1024" ignored: it does not run here (fast, slow, go2x3, go4x4 do)`},
 		{"no assembly", "", nil, goKernel, "found; portable kernel"},
 		{"no assembly, forced", "fast", nil, goKernel, `found; portable kernel; DLTUNE_KERNEL="fast" ignored: it does not run here (go2x3, go4x4 do)`},

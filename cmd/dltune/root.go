@@ -44,6 +44,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newShowCmd(g, nil),
 		newRetryCmd(g, nil),
 		newBenchCmd(g),
+		newVersionCmd(g),
 	)
 	return execRoot(ctx, root, args)
 }
