@@ -40,13 +40,15 @@ var avx2Kernel = &kernel{
 // packing of A and the reading of A in place, and doubles the columns:
 // each broadcast of A feeds two zmm FMAs, half the loads per FLOP. Edges
 // load and store under opmasks. The block sizes are the AVX2 kernel's:
-// on Zen 4, halving kc or mc changed nothing measurable
+// on Zen 4, other kc and mc changed nothing measurable. Aᵀ is read in
+// place up to twice the AVX2 kernel's width, eight tiles as there: a
+// panel of A serves half as many tiles, so packing it pays later
 // (benchmarks/README.md).
 var avx512Kernel = &kernel{
 	name: "avx512",
 	mr:   6, nr: 32,
 	mc: 144, kc: 800, nc: 4096,
-	directMaxN: 128, directRowsMaxN: math.MaxInt, directMaxM: 5,
+	directMaxN: 256, directRowsMaxN: math.MaxInt, directMaxM: 5,
 	partial: true, rowsA: true,
 	fn:    kernel6x32,
 	panel: panel6x32,

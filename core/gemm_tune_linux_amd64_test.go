@@ -81,6 +81,13 @@ func TestTuneSgemm(t *testing.T) {
 		peak = append(peak, rate(28*16*1000, func() { fmaPeak(1000) }))
 	}
 	fmt.Printf("%-18s %s   (cpu-GFLOP/s best/median)\n", "peak", summary(peak))
+	if slices.Contains(archKernels(), avx512Kernel) {
+		peak = peak[:0]
+		for range rounds {
+			peak = append(peak, rate(28*32*1000, func() { fmaPeak512(1000) }))
+		}
+		fmt.Printf("%-18s %s\n", "peak512", summary(peak))
+	}
 	fmt.Printf("%-18s", "")
 	for _, v := range variants {
 		fmt.Printf(" %12s", v.name[max(0, len(v.name)-12):])
