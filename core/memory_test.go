@@ -105,7 +105,7 @@ func TestEstimateMemoryLarge(t *testing.T) {
 		est.Total() < 7*weights || est.Total() > 15*weights/2 {
 		t.Errorf("estimate %v, want about 7 times %s", est, byteSize(weights))
 	}
-	huge, err := Config{Model: MLPConfig{Hidden: []int{1 << 40, 1 << 40}}, Optimizer: adam, Train: train}.EstimateMemory(shape)
+	huge, err := Config{Model: MLPConfig{Hidden: []int{math.MaxInt / 2, math.MaxInt / 2}}, Optimizer: adam, Train: train}.EstimateMemory(shape)
 	if err != nil {
 		t.Fatal(err)
 	}
