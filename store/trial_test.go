@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func TestTrialRoundTrip(t *testing.T) {
 		{"every kind of param", &dltune.Trial{
 			Params: dltune.Params{
 				"lr": dltune.Float(1e-4), "one": dltune.Float(1), "neg": dltune.Float(-2.5e-300),
-				"width": dltune.Int(512), "big": dltune.Int(1 << 53), "act": dltune.String("tanh"),
+				"width": dltune.Int(512), "big": dltune.Int(min(1<<53, math.MaxInt)), "act": dltune.String("tanh"),
 				"quoted": dltune.String(`"{}\n`), "empty": dltune.String(""), "bn": dltune.Bool(true), "nobn": dltune.Bool(false),
 			},
 			State: dltune.Paused, Budget: 9, Bracket: 2, RetryOf: -1, Created: at,
