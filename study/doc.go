@@ -4,12 +4,15 @@
 //
 // Running a study takes three steps:
 //
-//	spec, err := studyfile.ParseFile("study.yaml") // parse (package studyfile)
-//	p, err := study.Prepare(ctx, spec)             // validate, build the strategy, load the data
-//	sum, err := p.Run(ctx, db, study.Options{})    // train and record until done or cancelled
+//	spec, err := studyfile.ParseFile("study.yaml")             // parse (package studyfile)
+//	p, err := study.Prepare(ctx, spec, study.PrepareOptions{}) // validate, build the strategy, load the data
+//	sum, err := p.Run(ctx, db, study.Options{})                // train and record until done or cancelled
 //
 // Prepare does everything that can fail on bad input before the store is
-// touched, so bad input leaves no trace there. Run stores a new study, or
+// touched, so bad input leaves no trace there. That includes a study whose
+// every trial needs more memory than the study may use (see MemoryLimit);
+// where the memory depends on a parameter, the trials that cannot fit fail
+// one by one, with a MemoryError, before they allocate anything. Run stores a new study, or
 // resumes the stored study of the same name. It refuses with ErrChanged a
 // spec under which the stored trials would not compare with new ones. Load
 // returns a stored study's spec, to resume it without its file.

@@ -38,7 +38,7 @@ func parse(t *testing.T, src string) *studyfile.Spec {
 func TestPreparedRun(t *testing.T) {
 	ctx := context.Background()
 	st := newMemStore()
-	p, err := Prepare(ctx, parse(t, smallStudy))
+	p, err := Prepare(ctx, parse(t, smallStudy), PrepareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestPreparedRun(t *testing.T) {
 	checkStudy(t, st, "small", 2, 2)
 
 	changed := parse(t, strings.Replace(smallStudy, "width: {int: [2, 8]}", "width: {int: [2, 9]}", 1))
-	p, err = Prepare(ctx, changed)
+	p, err = Prepare(ctx, changed, PrepareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestPreparedRun(t *testing.T) {
 	if reordered.Space.Params[0].Name != "width" {
 		t.Fatalf("reordered space begins with %s, want width", reordered.Space.Params[0].Name)
 	}
-	p, err = Prepare(ctx, reordered)
+	p, err = Prepare(ctx, reordered, PrepareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestPrepareValidates(t *testing.T) {
 	spec := parse(t, src)
 	ctx := context.Background()
 	var errs studyfile.ErrorList
-	if _, err := Prepare(ctx, spec); !errors.As(err, &errs) || !strings.Contains(err.Error(), "min_lr") {
+	if _, err := Prepare(ctx, spec, PrepareOptions{}); !errors.As(err, &errs) || !strings.Contains(err.Error(), "min_lr") {
 		t.Fatalf("Prepare = %v, want an ErrorList naming min_lr", err)
 	}
 
@@ -102,7 +102,7 @@ func TestPrepareValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Prepare(ctx, stored); !errors.As(err, &errs) {
+	if _, err := Prepare(ctx, stored, PrepareOptions{}); !errors.As(err, &errs) {
 		t.Fatalf("Prepare of the stored spec = %v, want an ErrorList", err)
 	}
 }

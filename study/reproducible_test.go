@@ -78,7 +78,7 @@ func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Prepare(context.Background(), spec)
+	p, err := Prepare(context.Background(), spec, PrepareOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,9 @@ type loopConfig struct {
 	// Progress, if not nil, is called from the loop's goroutine after every
 	// change: a trial started, reported an epoch or ended.
 	Progress func(Status)
+	// Admit, if not nil, is called before a trial trains (afresh or
+	// resumed) with its parameters; an error fails the trial instead.
+	Admit func(dltune.Params) error
 }
 
 // Status is a study's progress, for display.
@@ -495,7 +498,14 @@ func (r *runner) train(ctx, bg context.Context, tk *task) {
 	tk.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
 		return r.report(bg, tk.t, e, checkpoint)
 	}
-	res, err := r.obj(ctx, &tk.job)
+	var res trial.Result
+	var err error
+	if r.cfg.Admit != nil {
+		err = r.cfg.Admit(tk.job.Params)
+	}
+	if err == nil {
+		res, err = r.obj(ctx, &tk.job)
+	}
 	r.finish(ctx, bg, tk.t, res, err)
 }
 

@@ -1,6 +1,7 @@
 package study
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,12 +41,19 @@ type Prepared struct {
 	strat      search.Strategy
 	pruner     search.Pruner
 	obj        objective
+	// mem is the memory limit (Bytes 0: unchecked), data the memory the
+	// data sets take, and fixed, if not nil, every trial's estimate.
+	mem   MemoryLimit
+	data  int64
+	fixed *core.MemoryEstimate
 }
 
 // Prepare does everything that can fail on bad input before a study
 // touches a store: it validates the spec (see Spec.Validate), builds its
-// strategy and loads its data.
-func Prepare(ctx context.Context, spec *studyfile.Spec) (*Prepared, error) {
+// strategy and loads its data within opt.Memory. When training takes the
+// same memory in every trial and that cannot fit in the limit less the
+// data, it fails with a MemoryError: every trial would fail.
+func Prepare(ctx context.Context, spec *studyfile.Spec, opt PrepareOptions) (*Prepared, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -53,11 +61,21 @@ func Prepare(ctx context.Context, spec *studyfile.Spec) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	train, val, err := loadData(ctx, spec)
+	mem := memoryLimit(opt.Memory)
+	train, val, err := loadData(ctx, spec, mem)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner}
+	p := &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner, mem: mem, data: dataBytes(train, val)}
+	if c, ok := spec.FixedSize(); ok {
+		if e, err := p.estimate(c); err == nil {
+			p.fixed = &e
+			// One trial alone; Check looks at the parallelism of a run.
+			if err := p.fits(e, 1); err != nil {
+				return nil, fmt.Errorf("%s: every trial %w", spec.File, err)
+			}
+		}
+	}
 	// The objective depends on what the study trains; today that is
 	// always a model of the core.
 	p.obj = p.trainModel
@@ -73,8 +91,11 @@ func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 // trials would not compare with new ones (see studyfile.Diff). The number
 // of trials and the parallelism may change.
 //
-// Run first turns trials left Running by a process that died into
-// Interrupted ones and continues them from their checkpoints, then asks
+// Run refuses a study none of whose trials fits in memory (see Check)
+// before it touches st. It first turns trials left Running by a process
+// that died into Interrupted ones and continues them from their
+// checkpoints (a trial whose process died more than maxDeaths times
+// without a new epoch fails instead), then asks
 // the strategy what to do whenever a worker is free, training up to
 // Parallel trials at once. Every state change is written to st before it
 // is acted upon, so a process killed at any moment loses at most the
@@ -85,6 +106,9 @@ func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 // the summary with Interrupted set and an error wrapping ctx.Err().
 func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, error) {
 	spec := p.spec
+	if err := p.Check(opt); err != nil {
+		return nil, err
+	}
 	if err := register(ctx, st, spec); err != nil {
 		return nil, err
 	}
@@ -187,21 +211,30 @@ func (p *Prepared) loopConfig(trials []*dltune.Trial, opt Options) loopConfig {
 		Seed:     s.Seed,
 		Retry:    opt.Retry,
 		Progress: opt.Progress,
+		Admit:    p.admit(par),
 	}
 }
 
 // loadData loads, splits and normalizes the data of s. The split and any
 // synthetic data derive from the study seed, so every run of the study sees
 // the same training and validation sets.
-func loadData(ctx context.Context, s *studyfile.Spec) (train, val *core.Dataset, err error) {
+//
+// The loaders read at most half of mem (their default where mem.Bytes is 0).
+func loadData(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, val *core.Dataset, err error) {
 	d := s.Data
+	maxBytes := dataLimit(mem.Bytes)
 	var all *core.Dataset
 	switch d.Kind {
 	case "idx":
-		all, err = core.LoadIDX(d.Images, d.Labels, core.IDXOptions{})
+		all, err = core.LoadIDX(d.Images, d.Labels, core.IDXOptions{MaxBytes: maxBytes})
 	case "csv":
-		all, err = core.LoadCSV(d.CSV, core.CSVOptions{Target: d.Target, Task: d.Task})
+		all, err = core.LoadCSV(d.CSV, core.CSVOptions{Target: d.Target, Task: d.Task, MaxBytes: maxBytes})
 	case "synthetic":
+		limit := cmp.Or(maxBytes, core.DefaultMaxDataBytes)
+		if n := syntheticBytes(d); n > limit {
+			return nil, nil, fmt.Errorf("%s: data.synthetic: %d samples take %s, more than the data may (%s)",
+				s.File, d.Samples, formatBytes(n), dataLimitText(limit, mem))
+		}
 		switch d.Generator {
 		case "spirals":
 			all = core.Spirals(d.Samples, d.Classes, d.Noise, s.Seed)

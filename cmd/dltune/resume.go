@@ -13,6 +13,8 @@ type resumeOptions struct {
 	*globals
 	Name     string
 	Parallel int
+	// MaxMemory is --max-memory in bytes; 0 if not given.
+	MaxMemory int64
 }
 
 func newResumeCmd(g *globals, runF func(context.Context, *resumeOptions) error) *cobra.Command {
@@ -34,6 +36,7 @@ last checkpoints, and the strategy goes on until the budget is used.`,
 		},
 	}
 	addParallelFlag(cmd, &o.Parallel)
+	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	return cmd
 }
 
@@ -42,7 +45,7 @@ func runResume(ctx context.Context, o *resumeOptions) error {
 	if err != nil {
 		return err
 	}
-	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel})
 }
 
 // loadSpec reads the stored specification of study name.

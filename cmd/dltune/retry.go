@@ -16,6 +16,8 @@ type retryOptions struct {
 	Trials   []int
 	Failed   bool
 	Parallel int
+	// MaxMemory is --max-memory in bytes; 0 if not given.
+	MaxMemory int64
 }
 
 func newRetryCmd(g *globals, runF func(context.Context, *retryOptions) error) *cobra.Command {
@@ -48,6 +50,7 @@ one trial to the study's budget and shows which trial it retries.`,
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
 	cmd.Flags().BoolVar(&o.Failed, "failed", false, "retry every failed trial that has not been retried")
 	addParallelFlag(cmd, &o.Parallel)
+	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	return cmd
 }
 
@@ -80,5 +83,5 @@ func runRetry(ctx context.Context, o *retryOptions) error {
 		fmt.Fprintf(o.stdout, "study %s has no failed trial left to retry\n", name)
 		return nil
 	}
-	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel, Retry: list})
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel, Retry: list})
 }

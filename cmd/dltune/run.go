@@ -17,6 +17,8 @@ type runOptions struct {
 	*globals
 	File     string
 	Parallel int
+	// MaxMemory is --max-memory in bytes; 0 if not given.
+	MaxMemory int64
 }
 
 func newRunCmd(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
@@ -47,6 +49,7 @@ command exits with status 130, saying how to resume.`,
 		},
 	}
 	addParallelFlag(cmd, &o.Parallel)
+	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	return cmd
 }
 
@@ -55,16 +58,28 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	return execute(ctx, o.globals, spec, study.Options{Parallel: o.Parallel})
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel})
 }
 
-// execute runs spec in the store and reports the outcome.
-func execute(ctx context.Context, g *globals, spec *studyfile.Spec, opt study.Options) error {
-	// Validate and load the data before the store is opened: bad input
-	// must leave no trace, not even a new empty store.
-	prep, err := study.Prepare(ctx, spec)
+// execute runs spec in the store, within maxMemory bytes (0: the
+// default), and reports the outcome.
+func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory int64, opt study.Options) error {
+	mem, err := memoryLimit(maxMemory)
 	if err != nil {
 		return err
+	}
+	// Validate, load the data and check that a trial can fit before the
+	// store is opened: bad input must leave no trace, not even a new empty
+	// store.
+	prep, err := study.Prepare(ctx, spec, study.PrepareOptions{Memory: mem})
+	if err != nil {
+		return err
+	}
+	if err := prep.Check(opt); err != nil {
+		return err
+	}
+	if prep.Memory().Bytes == 0 {
+		fmt.Fprintf(g.stderr, "dltune: the available memory is unknown: trials are not checked against it (%s)\n", memoryHint)
 	}
 	db, err := g.openStore(true)
 	if err != nil {
