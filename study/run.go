@@ -274,8 +274,19 @@ type task struct {
 	job trial.Job
 }
 
+// diedEvent is the event markInterrupted records. deaths counts it in a
+// trial's history, so its wording is part of the stored format.
+const diedEvent = "interrupted: its process stopped while it ran"
+
+// maxDeaths is how many times a trial's process may die without the
+// trial finishing a new epoch; once more fails it. A trial that kills its
+// process every time (out of memory, say) must not stop its study for
+// ever.
+const maxDeaths = 2
+
 // markInterrupted turns trials left Running by a process that died into
-// Interrupted ones.
+// Interrupted ones, or Failed ones when their process died more than
+// maxDeaths times without a new epoch.
 func (r *runner) markInterrupted(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -284,12 +295,34 @@ func (r *runner) markInterrupted(ctx context.Context) error {
 			continue
 		}
 		t.State = dltune.Interrupted
-		t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: "interrupted: its process stopped while it ran"})
+		t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: diedEvent})
+		if n := deaths(t); n > maxDeaths {
+			t.Error = fmt.Sprintf("the process running it died %d times without finishing an epoch (last at epoch %d): out of memory?", n, t.Epochs())
+			r.mark(t, dltune.Failed, "failed: "+t.Error)
+		}
 		if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
-			return fmt.Errorf("mark trial %d interrupted: %w", t.Number, err)
+			return fmt.Errorf("mark trial %d %s: %w", t.Number, t.State, err)
+		}
+		if t.State == dltune.Failed {
+			r.last = describe(t, "failed: "+t.Error)
+			r.ended = append(r.ended, t.Clone())
 		}
 	}
 	return nil
+}
+
+// deaths returns how many times in a row t's process died since t last
+// finished an epoch: the diedEvents at the end of its history that were
+// recorded at its current epoch. A clean interruption (Ctrl-C) is not a
+// death, nor does it reset the count; a new epoch does.
+func deaths(t *dltune.Trial) int {
+	n := 0
+	for i := len(t.Events) - 1; i >= 0 && t.Events[i].Epoch == t.Epochs(); i-- {
+		if t.Events[i].What == diedEvent {
+			n++
+		}
+	}
+	return n
 }
 
 // resumable returns the interrupted trials, by number.

@@ -344,6 +344,13 @@ func TestKillAnywhere(t *testing.T) {
 		t.Fatalf("%d trials, want exactly %d", len(after), trials)
 	}
 	for _, tr := range after {
+		if tr.State == dltune.Failed && strings.Contains(tr.Error, "died 3 times without finishing an epoch") {
+			// Killed three times in a row before it finished an epoch: a
+			// trial that kills its process every time must not stop the
+			// study.
+			t.Logf("trial %d failed: %s", tr.Number, tr.Error)
+			continue
+		}
 		if tr.State != dltune.Complete || tr.Epochs() != 5 {
 			t.Errorf("trial %d: %s after %d epochs, want complete after 5", tr.Number, tr.State, tr.Epochs())
 		}
