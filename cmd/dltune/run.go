@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -78,7 +79,11 @@ func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory in
 	if err := prep.Check(opt); err != nil {
 		return err
 	}
-	if prep.Memory().Bytes == 0 {
+	if m := prep.Memory().Bytes; m > 0 {
+		// The estimates bound what trials keep; the runtime's soft limit
+		// makes the garbage collector keep the rest within the same bound.
+		debug.SetMemoryLimit(min(m, debug.SetMemoryLimit(-1)))
+	} else {
 		fmt.Fprintf(g.stderr, "dltune: the available memory is unknown: trials are not checked against it (%s)\n", memoryHint)
 	}
 	db, err := g.openStore(true)
