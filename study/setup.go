@@ -94,7 +94,7 @@ func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 // Run refuses a study none of whose trials fits in memory (see Check)
 // before it touches st. It first turns trials left Running by a process
 // that died into Interrupted ones and continues them from their
-// checkpoints (a trial whose process died more than maxDeaths times
+// checkpoints (a trial whose process died more than twice
 // without a new epoch fails instead), then asks
 // the strategy what to do whenever a worker is free, training up to
 // Parallel trials at once. Every state change is written to st before it
