@@ -94,12 +94,13 @@ func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 // Run refuses a study none of whose trials fits in memory (see Check)
 // before it touches st. It first turns trials left Running by a process
 // that died into Interrupted ones and continues them from their
-// checkpoints (a trial whose process died more than twice
-// without a new epoch fails instead), then asks
-// the strategy what to do whenever a worker is free, training up to
-// Parallel trials at once. Every state change is written to st before it
-// is acted upon, so a process killed at any moment loses at most the
-// epochs since each running trial's last checkpoint.
+// checkpoints; a trial whose process died more than twice without a new
+// epoch fails instead. Then it asks the strategy what to do whenever a
+// worker is free, training up to Parallel trials at once; a trial that
+// cannot fit in its share of memory fails with a MemoryError before it
+// allocates. Every state change is written to st before it is acted
+// upon, so a process killed at any moment loses at most the epochs since
+// each running trial's last checkpoint.
 //
 // When ctx is cancelled, running trials save a checkpoint of where they
 // stopped (possibly mid-epoch) and become Interrupted; Run then returns
