@@ -267,7 +267,12 @@ func (p *parser) studyName(n *yaml.Node) string {
 		return ""
 	}
 	if !nameRE.MatchString(n.Value) || len(n.Value) > maxNameLen {
-		p.add(n.Line, n.Column, "name", "invalid study name %q: use 1 to %d letters, digits, '.', '_' or '-'", n.Value, maxNameLen)
+		p.add(n.Line, n.Column, "name", "invalid study name %q: use 1 to %d letters, digits, '.', '_' or '-'", clip(n.Value), maxNameLen)
+		return ""
+	}
+	if strings.HasPrefix(n.Value, "-") {
+		// "dltune resume -x" would take the name for a flag.
+		p.add(n.Line, n.Column, "name", "invalid study name %q: a name may not start with '-', which commands take for a flag", n.Value)
 		return ""
 	}
 	return n.Value
@@ -572,13 +577,10 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// oneOf formats a list of names for a message: "a, b or c".
+// oneOf formats names for a message: "a, b or c".
 func oneOf(names []string) string {
-	switch len(names) {
-	case 0:
-		return ""
-	case 1:
-		return names[0]
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

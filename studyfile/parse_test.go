@@ -13,8 +13,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
-// TestParseBad parses every study file in testdata/bad and compares the
-// errors with the golden file beside it (NAME.err). Each bad file starts
+// TestParseBad parses and validates every study file in testdata/bad and
+// compares the errors with the golden file beside it (NAME.err). Each bad file starts
 // with a comment that says what is wrong with it. Every error must be a
 // Error naming the file and a line, and the errors must be sorted by
 // line. Run with -update to rewrite the golden files after reviewing the
@@ -37,9 +37,13 @@ func TestParseBad(t *testing.T) {
 			if !bytes.HasPrefix(src, []byte("# ")) {
 				t.Errorf("%s does not start with a comment saying what is wrong", path)
 			}
+			// What dltune validate checks: the file, then every probe point.
 			spec, err := ParseFile(path)
 			if err == nil {
-				t.Fatalf("ParseFile(%s) = %+v, want an error", path, spec)
+				err = spec.Validate()
+			}
+			if err == nil {
+				t.Fatalf("ParseFile(%s) and Validate accept it, want an error", path)
 			}
 			checkErrorList(t, path, err)
 			golden := strings.TrimSuffix(path, ".yaml") + ".err"
