@@ -54,7 +54,7 @@ func parseActivation(name string, slope float64) (activation, error) {
 	case "gelu":
 		return activation{kind: actGELU}, nil
 	}
-	return activation{}, fmt.Errorf("model.activation: unknown activation %q (want relu, leaky_relu, tanh, sigmoid or gelu)", name)
+	return activation{}, fmt.Errorf("model.activation: unknown activation %q (want %s)", name, oneOf(Activations()))
 }
 
 // needsAux reports whether the backward pass of a needs a buffer written by

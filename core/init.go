@@ -44,7 +44,7 @@ func parseInit(name string, act activation) (initKind, error) {
 			return initKind(k), nil
 		}
 	}
-	return 0, fmt.Errorf("model.init: unknown initializer %q (want glorot_uniform, glorot_normal, he_uniform or he_normal)", name)
+	return 0, fmt.Errorf("model.init: unknown initializer %q (want %s)", name, oneOf(Initializers()))
 }
 
 // fill initializes w, a fanIn×fanOut weight matrix, from rng. Normal

@@ -42,7 +42,7 @@ func parseLoss(name string, task Task) (lossKind, error) {
 	case "binary_cross_entropy":
 		return lossBCE, nil
 	}
-	return 0, fmt.Errorf("train.loss: unknown loss %q (want softmax_cross_entropy, mse or binary_cross_entropy)", name)
+	return 0, fmt.Errorf("train.loss: unknown loss %q (want %s)", name, oneOf(Losses()))
 }
 
 // lossGrad returns the mean loss of the batch of logits z and writes its

@@ -1,5 +1,7 @@
 package core
 
+import "strings"
+
 // The names a configuration accepts, in the order error messages list
 // them. Each call returns a new slice: the core's own tables stay
 // unchanged. A study-file parser checks names against these lists, so a
@@ -16,3 +18,14 @@ func Optimizers() []string { return append([]string(nil), optNames[optSGD:]...) 
 
 // Losses returns the names TrainConfig.Loss accepts.
 func Losses() []string { return append([]string(nil), lossNames[lossSoftmaxCE:]...) }
+
+// Schedules returns the names ScheduleConfig.Kind accepts.
+func Schedules() []string { return append([]string(nil), schedNames[schedConstant:]...) }
+
+// oneOf formats names for a message: "a, b or c".
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}

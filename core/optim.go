@@ -97,7 +97,7 @@ func parseOptimizerName(name string) optKind {
 // validate checks an OptimizerConfig, naming the field at fault.
 func (c *OptimizerConfig) validate() error {
 	if parseOptimizerName(c.Name) == 0 {
-		return fmt.Errorf("optimizer.name: unknown optimizer %q (want sgd, adam, adamw or rmsprop)", c.Name)
+		return fmt.Errorf("optimizer.name: unknown optimizer %q (want %s)", c.Name, oneOf(Optimizers()))
 	}
 	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) || c.LearningRate > math.MaxFloat32 {
 		return fmt.Errorf("optimizer.learning_rate: %v is not a positive number", c.LearningRate)

@@ -13,6 +13,18 @@ const (
 	schedCosine
 )
 
+var schedNames = [...]string{schedConstant: "constant", schedStep: "step", schedCosine: "cosine"}
+
+// parseSchedKind returns the schedule kind called name, or 0.
+func parseSchedKind(name string) schedKind {
+	for k, n := range schedNames {
+		if n != "" && n == name {
+			return schedKind(k)
+		}
+	}
+	return 0
+}
+
 // schedule gives the learning rate of every batch from the fractional
 // epoch e = completed epochs + batch/batches (the progress at the start of
 // the batch):
@@ -37,13 +49,9 @@ type schedule struct {
 func newSchedule(c *ScheduleConfig, lr float64, epochs int) schedule {
 	s := schedule{base: lr, stepEpochs: c.StepEpochs, gamma: c.Gamma, minRate: c.MinRate,
 		warmup: c.WarmupEpochs, epochs: epochs}
-	switch c.Kind {
-	case "", "constant":
+	s.kind = parseSchedKind(c.Kind)
+	if c.Kind == "" {
 		s.kind = schedConstant
-	case "step":
-		s.kind = schedStep
-	case "cosine":
-		s.kind = schedCosine
 	}
 	if s.stepEpochs == 0 {
 		s.stepEpochs = 10
@@ -57,10 +65,8 @@ func newSchedule(c *ScheduleConfig, lr float64, epochs int) schedule {
 // validate checks a ScheduleConfig given the base learning rate, naming the
 // field at fault.
 func (c *ScheduleConfig) validate(lr float64) error {
-	switch c.Kind {
-	case "", "constant", "step", "cosine":
-	default:
-		return fmt.Errorf("schedule.kind: unknown schedule %q (want constant, step or cosine)", c.Kind)
+	if c.Kind != "" && parseSchedKind(c.Kind) == 0 {
+		return fmt.Errorf("schedule.kind: unknown schedule %q (want %s)", c.Kind, oneOf(Schedules()))
 	}
 	if c.StepEpochs < 0 {
 		return fmt.Errorf("schedule.step_epochs: %d is negative", c.StepEpochs)

@@ -3,11 +3,13 @@ package study
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/store"
 	"github.com/dltune/dltune/studyfile"
 )
 
@@ -104,5 +106,22 @@ func TestPrepareValidates(t *testing.T) {
 	}
 	if _, err := Prepare(ctx, stored, PrepareOptions{}); !errors.As(err, &errs) {
 		t.Fatalf("Prepare of the stored spec = %v, want an ErrorList", err)
+	}
+}
+
+// TestLoadMissing checks that a missing study is named once: the store's
+// error already names it.
+func TestLoadMissing(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_, err = Load(context.Background(), db, "gone")
+	if !errors.Is(err, dltune.ErrNotFound) {
+		t.Fatalf("Load(missing) = %v, want an error matching ErrNotFound", err)
+	}
+	if n := strings.Count(err.Error(), "gone"); n != 1 {
+		t.Errorf("Load(missing) = %q: names the study %d times, want once", err, n)
 	}
 }

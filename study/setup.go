@@ -134,7 +134,7 @@ func (p *Prepared) trainModel(ctx context.Context, job *trial.Job) (trial.Result
 func Load(ctx context.Context, st Store, name string) (*studyfile.Spec, error) {
 	s, err := st.Study(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("study %s: %w", name, err)
+		return nil, err // the store's error names the study
 	}
 	file := s.File
 	if file == "" {

@@ -16,7 +16,8 @@ type Store interface {
 	CreateStudy(ctx context.Context, s *dltune.Study) error
 	// UpdateStudy replaces a stored study's record (its spec).
 	UpdateStudy(ctx context.Context, s *dltune.Study) error
-	// Study returns the named study, or an error matching dltune.ErrNotFound.
+	// Study returns the named study, or an error that names it; the error
+	// matches dltune.ErrNotFound if there is no such study.
 	Study(ctx context.Context, name string) (*dltune.Study, error)
 	// CreateTrial stores t as a new trial of the study, setting t.Number to
 	// the next unused number, atomically.

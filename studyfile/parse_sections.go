@@ -9,6 +9,10 @@ import (
 	"github.com/dltune/dltune/core"
 )
 
+// MaxParallel is the most trials a study trains at once: the bound of
+// search.parallel, and of any override of it (a command line's).
+const MaxParallel = 1024
+
 // The rules of every field. Upper limits on sizes are guard rails against
 // typos (an extra zero), far above what dltune's core trains in practice.
 var (
@@ -46,7 +50,7 @@ var (
 
 	ruleStrategy  = enumRule("strategy", strategies)
 	ruleTrials    = intRule(1, 10_000_000)
-	ruleParallel  = intRule(1, 1024)
+	ruleParallel  = intRule(1, MaxParallel)
 	rulePoints    = intRule(1, maxPoints)
 	ruleMethod    = enumRule("method", methods)
 	ruleStartup   = intRule(0, 1_000_000)

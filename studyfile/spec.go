@@ -128,8 +128,8 @@ func (s *Spec) MaxEpochs() int {
 }
 
 // The names that study files accept, in the order error messages list them.
-// The model's and the optimizer's come from the core, which implements
-// them.
+// The model's, the optimizer's, the schedule's and the loss's come from the
+// core, which implements them.
 var (
 	dataKinds      = []string{"idx", "csv", "synthetic"}
 	generators     = []string{"spirals", "moons", "blobs", "friedman1"}
@@ -139,7 +139,7 @@ var (
 	activations    = core.Activations()
 	initializers   = core.Initializers()
 	optimizers     = core.Optimizers()
-	scheduleKinds  = []string{"constant", "step", "cosine"}
+	scheduleKinds  = core.Schedules()
 	losses         = core.Losses()
 	strategies     = []string{"grid", "random", "bayesian", "successive-halving", "asha", "hyperband"}
 	methods        = []string{"tpe", "gp"}

@@ -6,11 +6,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // addParallelFlag adds --parallel (-p) to cmd, stored in p: the trials
-// trained at once, up to study.MaxParallel as in a study file. 0, the
+// trained at once, up to studyfile.MaxParallel as in a study file. 0, the
 // default, keeps the study's search.parallel; anything else out of range is
 // refused while the flags are parsed.
 func addParallelFlag(cmd *cobra.Command, p *int) {
@@ -30,8 +30,8 @@ func (v parallelValue) Set(s string) error {
 	if err != nil {
 		return err
 	}
-	if n < 0 || n > study.MaxParallel {
-		return fmt.Errorf("want 1 to %d, or 0 for the study's search.parallel", study.MaxParallel)
+	if n < 0 || n > studyfile.MaxParallel {
+		return fmt.Errorf("want 1 to %d, or 0 for the study's search.parallel", studyfile.MaxParallel)
 	}
 	*v.p = int(n)
 	return nil

@@ -13,7 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // parse runs dltune with args and the one command that newCmd builds, whose
@@ -75,15 +75,15 @@ func checkFlags[O any](t *testing.T, newCmd func(*globals, func(context.Context,
 
 // parallelCases are the --parallel values that run, resume and retry share.
 func parallelCases[O any](cmd string, args []string, opts func(parallel int) *O) []flagCase[O] {
-	max := strconv.Itoa(study.MaxParallel)
-	over := strconv.Itoa(study.MaxParallel + 1)
+	max := strconv.Itoa(studyfile.MaxParallel)
+	over := strconv.Itoa(studyfile.MaxParallel + 1)
 	line := func(extra ...string) []string { return append(append([]string{cmd}, args...), extra...) }
 	return []flagCase[O]{
 		{name: "parallel default", args: line(), want: opts(0)},
 		{name: "parallel 4", args: line("--parallel", "4"), want: opts(4)},
 		{name: "p 3", args: line("-p", "3"), want: opts(3)},
 		{name: "parallel 0 keeps the study's", args: line("--parallel", "0"), want: opts(0)},
-		{name: "parallel at the limit", args: line("--parallel", max), want: opts(study.MaxParallel)},
+		{name: "parallel at the limit", args: line("--parallel", max), want: opts(studyfile.MaxParallel)},
 		{name: "parallel negative", args: line("--parallel", "-5"), code: exitUsage, err: `invalid argument "-5" for "-p, --parallel" flag: want 1 to ` + max},
 		{name: "parallel over the limit", args: line("-p", over), code: exitUsage, err: `invalid argument "` + over + `"`},
 		{name: "parallel not a number", args: line("--parallel", "x"), code: exitUsage, err: `invalid argument "x"`},
@@ -187,14 +187,14 @@ func TestBenchSearchFlags(t *testing.T) {
 }
 
 // TestParallelLimit checks that --parallel accepts what a study file's
-// search.parallel accepts: study.MaxParallel and no more.
+// search.parallel accepts: studyfile.MaxParallel and no more.
 func TestParallelLimit(t *testing.T) {
 	src, err := os.ReadFile("testdata/tiny.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, n := range []int{study.MaxParallel, study.MaxParallel + 1} {
+	for _, n := range []int{studyfile.MaxParallel, studyfile.MaxParallel + 1} {
 		f := filepath.Join(dir, strconv.Itoa(n)+".yaml")
 		edited := strings.Replace(string(src), "parallel: 2", "parallel: "+strconv.Itoa(n), 1)
 		if edited == string(src) {
@@ -204,10 +204,10 @@ func TestParallelLimit(t *testing.T) {
 			t.Fatal(err)
 		}
 		code, _, errs := cli(t, context.Background(), "validate", f)
-		if ok := n <= study.MaxParallel; ok != (code == exitOK) {
+		if ok := n <= studyfile.MaxParallel; ok != (code == exitOK) {
 			t.Errorf("validate with search.parallel %d: exit %d, %s", n, code, errs)
 		}
-		if n > study.MaxParallel && !strings.Contains(errs, "search.parallel") {
+		if n > studyfile.MaxParallel && !strings.Contains(errs, "search.parallel") {
 			t.Errorf("validate with search.parallel %d: %q does not name search.parallel", n, errs)
 		}
 	}

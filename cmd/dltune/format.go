@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -35,7 +36,7 @@ func addFormatFlag(cmd *cobra.Command, f *format, allowed ...format) {
 	for i, a := range allowed {
 		names[i] = string(a)
 	}
-	cmd.Flags().Var(&formatValue{f, allowed, names}, "format", "output format: "+joinOr(names))
+	cmd.Flags().Var(&formatValue{f, allowed, names}, "format", "output format: "+oneOf(names))
 }
 
 // formatValue is the pflag.Value of --format.
@@ -52,7 +53,7 @@ func (v *formatValue) Type() string { return "string" }
 
 func (v *formatValue) Set(s string) error {
 	if !slices.Contains(v.allowed, format(s)) {
-		return fmt.Errorf("unknown format (want %s)", joinOr(v.names))
+		return fmt.Errorf("unknown format (want %s)", oneOf(v.names))
 	}
 	*v.f = format(s)
 	return nil
@@ -130,25 +131,14 @@ func render(rows [][]cell, side func(cell) string) [][]string {
 	return out
 }
 
-func joinOr(s []string) string {
-	switch len(s) {
-	case 0:
-		return ""
-	case 1:
-		return s[0]
+// oneOf formats names for a message: "a, b or c". (core and studyfile
+// keep the same few lines for their messages: no package of ours is the
+// natural home of an exported string helper.)
+func oneOf(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	out := ""
-	for i, x := range s {
-		switch {
-		case i == len(s)-1:
-			out += " or " + x
-		case i > 0:
-			out += ", " + x
-		default:
-			out += x
-		}
-	}
-	return out
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // writeTable renders a table for people.
