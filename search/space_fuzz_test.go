@@ -76,8 +76,15 @@ func FuzzSpace(f *testing.F) {
 			}
 		}
 		g, err := s.Grid(3)
+		n, errSize := s.GridSize(3)
+		if (err == nil) != (errSize == nil) {
+			t.Fatalf("space %+v: Grid error %v, GridSize error %v", s.Params, err, errSize)
+		}
 		if err != nil {
 			return // too large
+		}
+		if n != len(g) {
+			t.Fatalf("space %+v: GridSize %d, Grid has %d points", s.Params, n, len(g))
 		}
 		seen := map[string]bool{}
 		for _, p := range g {

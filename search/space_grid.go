@@ -21,28 +21,9 @@ const MaxGrid = 1 << 20
 // Grid returns an error if the space is invalid, defaultPoints is below 2
 // while some range needs it, or the grid has more than MaxGrid points.
 func (s *Space) Grid(defaultPoints int) ([]dltune.Params, error) {
-	if err := s.Validate(); err != nil {
-		return nil, fmt.Errorf("grid: %w", err)
-	}
-	axes := make([][]dltune.Value, len(s.Params))
-	for i := range s.Params {
-		p := &s.Params[i]
-		vals, err := p.gridValues(defaultPoints)
-		if err != nil {
-			return nil, fmt.Errorf("grid: param %q: %w", p.Name, err)
-		}
-		axes[i] = vals
-	}
-	bound := 1.0 // ignoring conditions, which only shrink the grid
-	for _, a := range axes {
-		bound *= float64(len(a))
-	}
-	n := 0
-	if bound > MaxGrid {
-		// Count first (conditions may shrink it enough) before cloning.
-		if !s.expand(axes, func(dltune.Params) bool { n++; return n <= MaxGrid }) {
-			return nil, fmt.Errorf("grid: more than %d points", MaxGrid)
-		}
+	axes, n, err := s.gridAxes(defaultPoints)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]dltune.Params, 0, n)
 	s.expand(axes, func(p dltune.Params) bool {
@@ -50,6 +31,88 @@ func (s *Space) Grid(defaultPoints int) ([]dltune.Params, error) {
 		return true
 	})
 	return out, nil
+}
+
+// GridSize returns the number of points Grid would return, or Grid's
+// error, without building the points. Its cost grows with the values of
+// each parameter, not with their product.
+func (s *Space) GridSize(defaultPoints int) (int, error) {
+	_, n, err := s.gridAxes(defaultPoints)
+	return n, err
+}
+
+// gridAxes returns the values of each parameter on the grid and the
+// number of grid points, or an error if there are more than MaxGrid.
+func (s *Space) gridAxes(defaultPoints int) ([][]dltune.Value, int, error) {
+	if err := s.Validate(); err != nil {
+		return nil, 0, fmt.Errorf("grid: %w", err)
+	}
+	axes := make([][]dltune.Value, len(s.Params))
+	for i := range s.Params {
+		p := &s.Params[i]
+		vals, err := p.gridValues(defaultPoints)
+		if err != nil {
+			return nil, 0, fmt.Errorf("grid: param %q: %w", p.Name, err)
+		}
+		axes[i] = vals
+	}
+	n := s.gridCount(axes)
+	if n > MaxGrid {
+		return nil, 0, fmt.Errorf("grid: more than %d points", MaxGrid)
+	}
+	return axes, int(n), nil
+}
+
+// gridCount returns the number of points expand visits, without visiting
+// them. A parameter with its dependents counts, summed over its values,
+// the product of the counts of the dependents that value activates; the
+// grid is the product of the counts of the unconditional parameters.
+// Conditions name earlier parameters, so one backward pass does it.
+func (s *Space) gridCount(axes [][]dltune.Value) float64 {
+	type key struct {
+		kind dltune.Kind
+		num  float64
+		str  string
+	}
+	keyOf := func(v dltune.Value) key {
+		if v.IsNumber() {
+			return key{kind: dltune.KindFloat, num: v.Num}
+		}
+		return key{v.Kind, v.Num, v.Str}
+	}
+	index := make(map[string]int, len(s.Params))
+	children := make([][]int, len(s.Params))
+	when := make([]map[key]bool, len(s.Params))
+	for i := range s.Params {
+		p := &s.Params[i]
+		index[p.Name] = i
+		if p.When == nil {
+			continue
+		}
+		j := index[p.When.Param] // earlier, in a valid space
+		children[j] = append(children[j], i)
+		when[i] = make(map[key]bool, len(p.When.Values))
+		for _, v := range p.When.Values {
+			when[i][keyOf(v)] = true
+		}
+	}
+	count := make([]float64, len(s.Params))
+	total := 1.0
+	for i := len(s.Params) - 1; i >= 0; i-- {
+		for _, v := range axes[i] {
+			prod := 1.0
+			for _, c := range children[i] {
+				if when[c][keyOf(v)] {
+					prod *= count[c]
+				}
+			}
+			count[i] += prod
+		}
+		if s.Params[i].When == nil {
+			total *= count[i]
+		}
+	}
+	return total
 }
 
 // expand calls yield with every grid point built from the axes, in order,

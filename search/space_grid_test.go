@@ -84,6 +84,45 @@ func TestGridProperties(t *testing.T) {
 	}
 }
 
+// TestGridSize checks that GridSize counts what Grid returns, with and
+// without conditions, and refuses a conditional grid that stays too large.
+func TestGridSize(t *testing.T) {
+	plain := mixedTestSpace()
+	for i := range plain.Params {
+		plain.Params[i].When = nil
+	}
+	for _, tc := range []struct {
+		name string
+		s    *Space
+	}{
+		{"conditional", gridTestSpace()},
+		{"mixed", mixedTestSpace()},
+		{"plain", plain},
+		{"empty", &Space{}},
+	} {
+		g, err := tc.s.Grid(3)
+		if err != nil {
+			t.Fatalf("%s: Grid: %v", tc.name, err)
+		}
+		if n, err := tc.s.GridSize(3); err != nil || n != len(g) {
+			t.Errorf("%s: GridSize = %d, %v; Grid has %d points", tc.name, n, err, len(g))
+		}
+	}
+	// 2^21 points with x = a, 1 without: the condition does not save it.
+	big := &Space{Params: []Param{
+		{Name: "c", Type: Choice, Choices: []dltune.Value{dltune.String("a"), dltune.String("b")}},
+		{Name: "x", Type: IntRange, Low: 0, High: 1<<11 - 1, Step: 1, When: &Condition{Param: "c", Values: []dltune.Value{dltune.String("a")}}},
+		{Name: "y", Type: IntRange, Low: 0, High: 1<<10 - 1, Step: 1, When: &Condition{Param: "c", Values: []dltune.Value{dltune.String("a")}}},
+	}}
+	if n, err := big.GridSize(3); err == nil {
+		t.Errorf("GridSize of a conditional grid of 2^21+1 points = %d, want an error", n)
+	}
+	big.Params[1].High = 1<<9 - 1 // 2^19+1 points
+	if n, err := big.GridSize(3); err != nil || n != 1<<19+1 {
+		t.Errorf("GridSize = %d, %v; want %d", n, err, 1<<19+1)
+	}
+}
+
 func TestGridAxes(t *testing.T) {
 	tests := []struct {
 		name string
@@ -134,6 +173,9 @@ func TestGridErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if g, err := tt.s.Grid(tt.def); err == nil {
 				t.Errorf("Grid = %d points, want an error", len(g))
+			}
+			if n, err := tt.s.GridSize(tt.def); err == nil {
+				t.Errorf("GridSize = %d, want an error", n)
 			}
 		})
 	}
