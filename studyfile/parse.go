@@ -83,6 +83,8 @@ type parser struct {
 	expanded int
 	// searchMap is the search section, for positions of its keys.
 	searchMap *mapping
+	// spaceLine and spaceCol are the position of the space section.
+	spaceLine, spaceCol int
 }
 
 func (p *parser) parse(src []byte) *Spec {
@@ -258,6 +260,7 @@ func (p *parser) top(root *yaml.Node) {
 	p.checkUnused()
 	p.checkStrategy()
 	p.buildSpace()
+	p.checkSearch()
 }
 
 func (p *parser) studyName(n *yaml.Node) string {

@@ -68,9 +68,9 @@ func (r *fieldRule) describe() string {
 func (r *fieldRule) interval() string {
 	lo, hi := fmtNum(r.lo), fmtNum(r.hi)
 	switch {
-	case math.IsInf(r.hi, 1) && r.loOpen:
+	case r.hi >= maxRate && r.loOpen:
 		return "> " + lo
-	case math.IsInf(r.hi, 1):
+	case r.hi >= maxRate:
 		return ">= " + lo
 	}
 	l, h := "[", "]"
@@ -117,6 +117,9 @@ func (r *fieldRule) check(v dltune.Value) string {
 		}
 	}
 	if !r.inBounds(v.Num) {
+		if v.Num > r.hi && r.hi >= maxRate {
+			return fmt.Sprintf("%s is out of range: must be at most %s", fmtNum(v.Num), fmtNum(r.hi))
+		}
 		return fmt.Sprintf("%s is out of range: must be %s", fmtNum(v.Num), r.interval())
 	}
 	return ""
@@ -291,6 +294,9 @@ func fits(rule *fieldRule, q *search.Param) string {
 			return fmt.Sprintf("parameter %q is a float range; the field needs %s", q.Name, rule.describe())
 		}
 		lo, hi := bounds(q)
+		if rule.inBounds(lo) && hi > rule.hi && rule.hi >= maxRate {
+			return fmt.Sprintf("parameter %q ranges up to %s; the field takes at most %s", q.Name, fmtNum(hi), fmtNum(rule.hi))
+		}
 		if !rule.inBounds(lo) || !rule.inBounds(hi) {
 			return fmt.Sprintf("parameter %q ranges over [%s, %s]; the field needs %s", q.Name, fmtNum(lo), fmtNum(hi), rule.describe())
 		}

@@ -14,7 +14,8 @@ import (
 
 // FuzzParse feeds arbitrary text to Parse. Parse must not panic or hang;
 // an error must be ErrorList that each name the file and a line; a
-// study that parses must validate and resolve without panicking, and its
+// study that parses must validate and resolve without panicking, one that
+// validates must build its strategy, and its
 // canonical form must parse back to the same canonical form.
 //
 // The seed corpus is testdata/fuzz/FuzzParse plus every study file in
@@ -101,7 +102,13 @@ func checkParse(t *testing.T, src []byte) {
 	if spec.Name == "" || spec.Space == nil || spec.Search.Trials <= 0 || spec.Search.Parallel <= 0 || spec.MaxEpochs() <= 0 {
 		t.Fatalf("parsed spec is incomplete: %+v", spec)
 	}
-	_ = spec.Validate()
+	if spec.Validate() == nil {
+		// What needs only the file is checked by Parse and Validate, so
+		// that dltune validate finds it: the strategy must build.
+		if _, _, err := spec.Strategy(); err != nil {
+			t.Fatalf("the spec validates but its strategy does not build: %v\n%s", err, src)
+		}
+	}
 	for _, pt := range probes(spec.Space) {
 		_, _ = spec.Resolve(pt, 1)
 	}

@@ -1,17 +1,23 @@
 package studyfile
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/search"
 )
 
 // MaxParallel is the most trials a study trains at once: the bound of
 // search.parallel, and of any override of it (a command line's).
 const MaxParallel = 1024
+
+// maxRate bounds learning rates below the largest float32, the type the
+// core trains in. Messages leave it out of the interval they describe.
+const maxRate = 1e38
 
 // The rules of every field. Upper limits on sizes are guard rails against
 // typos (an extra zero), far above what dltune's core trains in practice.
@@ -27,7 +33,7 @@ var (
 	ruleEpochs     = intRule(1, 100000)
 	ruleBatchSize  = intRule(1, 1<<20)
 	ruleOptimizer  = enumRule("optimizer", optimizers)
-	ruleRate       = floatRule(0, math.Inf(1), true, false)
+	ruleRate       = floatRule(0, maxRate, true, false)
 	ruleNonNeg     = floatRule(0, math.Inf(1), false, false)
 	ruleUnit       = floatRule(0, 1, false, true) // [0, 1)
 	ruleEpsilon    = floatRule(0, 1, true, false) // (0, 1]
@@ -51,7 +57,7 @@ var (
 	ruleStrategy  = enumRule("strategy", strategies)
 	ruleTrials    = intRule(1, 10_000_000)
 	ruleParallel  = intRule(1, MaxParallel)
-	rulePoints    = intRule(1, maxPoints)
+	rulePoints    = intRule(2, maxPoints)
 	ruleMethod    = enumRule("method", methods)
 	ruleStartup   = intRule(0, 1_000_000)
 	ruleEta       = intRule(2, 100)
@@ -155,7 +161,13 @@ func (p *parser) synthetic(n *yaml.Node, d *DataSpec) {
 		if kn := s.get("classes"); kn != nil {
 			p.add(kn.Line, kn.Column, join(path, "classes"), "generator friedman1 is a regression task; it has no classes")
 		}
-		d.Features = p.litInt(s.get("features"), join(path, "features"), intRule(5, 100000), 10)
+		fixed("features", 10)
+		d.Features = 10
+	}
+	// The split keeps a class of one sample in the training part: with no
+	// more samples than classes, the validation part would be empty.
+	if sn := s.get("samples"); sn != nil && d.Classes > 0 && d.Samples > 0 && d.Samples <= d.Classes {
+		p.add(sn.Line, sn.Column, join(path, "samples"), "%d samples for %d classes leave the validation part empty; give more samples than classes", d.Samples, d.Classes)
 	}
 }
 
@@ -332,8 +344,10 @@ func (p *parser) train(n *yaml.Node) {
 			}
 		}
 	}
-	if t.loss.set && t.loss.ref == "" && p.spec.Data.Task == core.Regression && t.loss.lit.Str != "mse" {
-		p.add(t.loss.line, t.loss.col, "train.loss", "loss %s needs a classification task, but the data is regression", t.loss.lit.Str)
+	if t.loss.set && t.loss.ref == "" {
+		if msg := lossProblem(t.loss.lit.Str, &p.spec.Data); msg != "" {
+			p.add(t.loss.line, t.loss.col, "train.loss", "%s", msg)
+		}
 	}
 	if sn := m.get("schedule"); sn != nil {
 		p.schedule(sn, &t.schedule)
@@ -470,6 +484,54 @@ func (p *parser) pruner(n *yaml.Node) *PrunerSpec {
 	pr.WarmupEpochs = p.litInt(m.get("warmup_epochs"), join(path, "warmup_epochs"), ruleWarmup, 0)
 	pr.MinTrials = p.litInt(m.get("min_trials"), join(path, "min_trials"), ruleMinTrials, 5)
 	return pr
+}
+
+// lossProblem says why loss cannot train on data d, or returns "".
+func lossProblem(loss string, d *DataSpec) string {
+	switch {
+	case loss == "":
+	case d.Task == core.Regression && loss != "mse":
+		return fmt.Sprintf("loss %s needs a classification task, but the data is regression", loss)
+	case d.Task == core.Classification && loss == "mse":
+		return "loss mse needs a regression task, but the data is classification"
+	case d.Task == core.Classification && loss == "binary_cross_entropy" && d.Classes > 0 && d.Classes != 2:
+		return fmt.Sprintf("loss binary_cross_entropy needs 2 classes, but the data has %d", d.Classes)
+	}
+	return ""
+}
+
+// checkSearch checks what the strategy needs of the space; the space is
+// built.
+func (p *parser) checkSearch() {
+	s := &p.spec.Search
+	m := p.searchMap
+	if m == nil || p.spec.Space == nil {
+		return
+	}
+	if len(p.spec.Space.Params) == 0 {
+		for _, o := range []struct{ key, val string }{{"method", s.Method}, {"sampler", s.Sampler}} {
+			if o.val == "gp" {
+				l, c := m.keyPos(o.key)
+				p.add(l, c, join("search", o.key), "%s gp models the space, but the space has no parameters", o.key)
+			}
+		}
+	}
+	if s.Strategy != "grid" || len(p.errs) > 0 {
+		return
+	}
+	for _, q := range p.order {
+		r := &q.param
+		if r.Type != search.Choice && r.Step == 0 && r.Points == 0 && r.Low != r.High && s.Points == 0 {
+			p.add(q.line, q.col, q.path, "the grid needs the points of this range: set points or step here, or search.points for every range")
+		}
+	}
+	if len(p.errs) > 0 {
+		return
+	}
+	if _, err := p.spec.Space.GridSize(s.Points); err != nil {
+		l, c := m.keyPos("strategy")
+		p.add(l, c, "search.strategy", "the grid has more than %d points, the most it may have; give its ranges fewer points or larger steps", search.MaxGrid)
+	}
 }
 
 // checkStrategy checks what the strategy needs of the train section.

@@ -1,6 +1,7 @@
 package studyfile
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -54,6 +55,7 @@ func (p *parser) space(n *yaml.Node) {
 	if m == nil {
 		return
 	}
+	p.spaceLine, p.spaceCol = m.node.Line, m.node.Column
 	for i := 0; i+1 < len(m.node.Content); i += 2 {
 		k := m.node.Content[i]
 		if k.Kind != yaml.ScalarNode || m.keys[k.Value] != k || m.vals[k.Value] == nil {
@@ -205,7 +207,7 @@ func (p *parser) rangeParam(m *mapping, q *search.Param, kind string) bool {
 	}
 	if pn := m.get("points"); pn != nil {
 		pp := join(m.path, "points")
-		q.Points = p.litInt(pn, pp, intRule(1, maxPoints), 0)
+		q.Points = p.litInt(pn, pp, rulePoints, 0)
 		if q.Points == 0 {
 			ok = false
 		}
@@ -601,6 +603,27 @@ func (p *parser) buildSpace() {
 		}
 	}
 	p.spec.Space = space
+	// What the parser checked should be all that search checks; report
+	// anything else it finds, at the parameter, before a strategy would.
+	var pe *search.ParamError
+	if err := space.Validate(); err != nil {
+		for _, e := range unwrapAll(err) {
+			if errors.As(e, &pe) && p.params[pe.Param] != nil {
+				q := p.params[pe.Param]
+				p.add(q.line, q.col, join(q.path, pe.Field), "%s", pe.Msg)
+			} else {
+				p.add(p.spaceLine, p.spaceCol, "space", "%v", e)
+			}
+		}
+	}
+}
+
+// unwrapAll returns the errors joined in err, or err alone.
+func unwrapAll(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // cycle reports the cycle of conditions that q's condition closes.

@@ -120,6 +120,9 @@ func TestParseGood(t *testing.T) {
 			if err := spec.Validate(); err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
+			if _, _, err := spec.Strategy(); err != nil {
+				t.Fatalf("Strategy: %v", err)
+			}
 			if spec.File != path {
 				t.Errorf("File = %q, want %q", spec.File, path)
 			}

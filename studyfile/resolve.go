@@ -78,7 +78,10 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 	}
 	opt.LearningRate = r.num(&t.learningRate)
 	opt.Momentum = r.num(&t.momentum)
-	opt.Nesterov = r.bool(&t.nesterov)
+	// Options that a $name optimizer or schedule kind does not use in
+	// this trial are left out: the core refuses nesterov without sgd and
+	// a min_lr above the rate whatever the schedule.
+	opt.Nesterov = r.bool(&t.nesterov) && opt.Name == "sgd"
 	opt.Beta1 = r.num(&t.beta1)
 	opt.Beta2 = r.num(&t.beta2)
 	opt.Epsilon = r.num(&t.epsilon)
@@ -91,7 +94,9 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 	sched.WarmupEpochs = r.int(&sc.warmup)
 	sched.StepEpochs = r.int(&sc.stepEpochs)
 	sched.Gamma = r.num(&sc.gamma)
-	sched.MinRate = r.num(&sc.minLR)
+	if sched.Kind == "cosine" {
+		sched.MinRate = r.num(&sc.minLR)
+	}
 
 	train.Epochs = r.int(&t.epochs)
 	train.BatchSize = r.int(&t.batchSize)
@@ -109,8 +114,8 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 	if sched.WarmupEpochs > train.Epochs {
 		r.fail(&sc.warmup, "warmup_epochs %d exceeds epochs %d", sched.WarmupEpochs, train.Epochs)
 	}
-	if s.Data.Task == core.Regression && train.Loss != "" && train.Loss != "mse" {
-		r.fail(&t.loss, "loss %s needs a classification task, but the data is regression", train.Loss)
+	if msg := lossProblem(train.Loss, &s.Data); msg != "" {
+		r.fail(&t.loss, "%s", msg)
 	}
 	if r.errs.errs != nil {
 		return core.Config{}, r.errs.err()

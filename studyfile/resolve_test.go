@@ -104,7 +104,7 @@ data: {kind: synthetic, synthetic: {generator: moons, samples: 50}}
 model: {hidden: %s}
 train: {epochs: 1, batch_size: 5, learning_rate: 0.1}
 space: %s
-search: {strategy: grid, trials: 9}
+search: {strategy: grid, trials: 9, points: 3}
 `
 	const (
 		dw   = `{d: {int: [0, 3]}, w: {int: [1, 9]}}`
@@ -304,6 +304,43 @@ func BenchmarkParse(b *testing.B) {
 	for b.Loop() {
 		if _, err := Parse("reference.yaml", src); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestResolveOptionsByName checks that with a $name optimizer or schedule
+// kind, a trial gets only the options its value uses: the core refuses
+// nesterov without sgd, and a min_lr above the rate whatever the schedule.
+func TestResolveOptionsByName(t *testing.T) {
+	s := mustParse(t, "o.yaml", `name: o
+data: {kind: synthetic, synthetic: {generator: moons, samples: 50}}
+model: {hidden: [4]}
+train: {epochs: 5, batch_size: 8, learning_rate: 0.001, optimizer: $opt, momentum: 0.9, nesterov: true,
+        schedule: {kind: $sched, min_lr: 0.01}}
+space:
+  opt: {choice: [sgd, adam]}
+  sched: {choice: [constant, cosine]}
+search: {strategy: grid, trials: 4}
+`)
+	err := s.Validate()
+	if err == nil || !strings.Contains(err.Error(), "min_lr 0.01 exceeds learning_rate 0.001 (with opt=adam, sched=cosine)") {
+		t.Fatalf("Validate = %v, want min_lr refused for cosine only", err)
+	}
+	for _, tc := range []struct {
+		opt, sched string
+		nesterov   bool
+		minRate    float64
+	}{
+		{"sgd", "constant", true, 0},
+		{"adam", "constant", false, 0},
+	} {
+		c, err := s.Resolve(dltune.Params{"opt": dltune.String(tc.opt), "sched": dltune.String(tc.sched)}, 0)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.opt, tc.sched, err)
+		}
+		if c.Optimizer.Nesterov != tc.nesterov || c.Schedule.MinRate != tc.minRate {
+			t.Errorf("%s %s: nesterov %v min_rate %v, want %v and %v", tc.opt, tc.sched,
+				c.Optimizer.Nesterov, c.Schedule.MinRate, tc.nesterov, tc.minRate)
 		}
 	}
 }
