@@ -22,6 +22,11 @@ type CSVOptions struct {
 	Target string
 	// Task is Classification or Regression. Required.
 	Task Task
+	// Classes, if > 0, states the number of classes of a classification
+	// target: its labels must then be the integers 0 to Classes-1, each
+	// its own class index, and classes without samples are allowed. If 0,
+	// the labels found are the classes (see ReadCSV).
+	Classes int
 	// Comma is the field delimiter; 0 means ','.
 	Comma rune
 	// MaxBytes bounds the bytes read after decompression, and the memory
@@ -59,7 +64,9 @@ func LoadCSV(path string, opt CSVOptions) (*Dataset, error) {
 // label is an integer, classes are ordered by value (so "10" follows "9",
 // and "01" is the same class as "1"); otherwise labels are ordered by
 // their bytes. Labels holds the class names in that order, Y the class
-// indices, and Classes their count, which must be at least 2.
+// indices, and Classes their count, which must be at least 2. With
+// opt.Classes stated, labels must be the integers 0 to opt.Classes-1
+// instead, each its own class index.
 //
 // A file larger than opt.MaxBytes, values that would take more memory, or
 // a line longer than opt.MaxLineBytes is an error: a path that names
@@ -78,6 +85,9 @@ const csvUTF8BOM = "\ufeff"
 func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 	if opt.Task != Classification && opt.Task != Regression {
 		return nil, fmt.Errorf("%s: task is %v, want classification or regression", prefix, opt.Task)
+	}
+	if opt.Classes < 0 || opt.Classes > MaxClasses || opt.Classes > 0 && opt.Task != Classification {
+		return nil, fmt.Errorf("%s: stated class count %d: want 0, or 2 to %d for classification", prefix, opt.Classes, MaxClasses)
 	}
 	comma := opt.Comma
 	if comma == 0 {
@@ -183,6 +193,11 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 		names, remap := labels.classes()
 		if len(names) < 2 {
 			return nil, fmt.Errorf("%s: target column %s has a single class %s, want at least 2", prefix, excerpt(opt.Target), excerpt(names[0]))
+		}
+		if opt.Classes > 0 {
+			if names, remap, err = labels.indices(opt.Classes); err != nil {
+				return nil, fmt.Errorf("%s: target column %s: %w", prefix, excerpt(opt.Target), err)
+			}
 		}
 		ys = make([]float32, n)
 		for i, id := range ids {
@@ -293,6 +308,25 @@ func (l *csvLabels) id(label string) int32 {
 	l.ids[label] = id
 	l.names = append(l.names, label)
 	return id
+}
+
+// indices returns the class names 0 to k-1 and, for each provisional id,
+// its label read as a class index, or an error if a label is not an
+// integer in [0, k).
+func (l *csvLabels) indices(k int) (names []string, remap []int, err error) {
+	remap = make([]int, len(l.names))
+	for i, s := range l.names {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v < 0 || v >= int64(k) {
+			return nil, nil, fmt.Errorf("label %s is not a class index 0 to %d, as the stated class count %d needs", excerpt(s), k-1, k)
+		}
+		remap[i] = int(v)
+	}
+	names = make([]string, k)
+	for c := range names {
+		names[c] = strconv.Itoa(c)
+	}
+	return names, remap, nil
 }
 
 // classes returns the class names in class order and, for each provisional

@@ -100,6 +100,55 @@ func TestReadCSVClassOrder(t *testing.T) {
 	}
 }
 
+// TestReadCSVStatedClasses checks CSVOptions.Classes: labels are then
+// class indices, classes without samples are allowed, and anything else is
+// an error that names the label.
+func TestReadCSVStatedClasses(t *testing.T) {
+	tests := []struct {
+		name    string
+		labels  []string
+		classes int
+		task    Task
+		wantY   []float32
+		err     string
+	}{
+		{"indices kept", []string{"0", "4", "4", "2"}, 5, Classification, []float32{0, 4, 4, 2}, ""},
+		{"without it the labels are renumbered", []string{"0", "4", "4", "2"}, 0, Classification, []float32{0, 2, 2, 1}, ""},
+		{"label past the count", []string{"0", "5"}, 5, Classification, nil, `label "5" is not a class index 0 to 4`},
+		{"negative label", []string{"0", "-1"}, 5, Classification, nil, `label "-1" is not a class index 0 to 4`},
+		{"string label, escaped", []string{"0", "cat\x1b"}, 5, Classification, nil, `label "cat\x1b" is not a class index`},
+		{"one class", []string{"1", "1"}, 5, Classification, nil, "single class"},
+		{"count too large", []string{"0", "1"}, MaxClasses + 1, Classification, nil, "stated class count 65537"},
+		{"count for regression", []string{"0", "1"}, 2, Regression, nil, "stated class count 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("f,label\n")
+			for i, l := range tt.labels {
+				b.WriteString(strings.Repeat("1", i+1) + "," + l + "\n")
+			}
+			d, err := ReadCSV(strings.NewReader(b.String()), "t.csv", CSVOptions{Target: "label", Task: tt.task, Classes: tt.classes})
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("ReadCSV = %v, want an error containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantClasses := tt.classes
+			if wantClasses == 0 {
+				wantClasses = 3
+			}
+			if d.Classes != wantClasses || len(d.Labels) != wantClasses || !slices.Equal(d.Y.Data, tt.wantY) {
+				t.Errorf("Classes %d Labels %q Y %v, want %d classes and Y %v", d.Classes, d.Labels, d.Y.Data, wantClasses, tt.wantY)
+			}
+		})
+	}
+}
+
 func TestReadCSVFormats(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -23,6 +23,10 @@ func (t Task) String() string {
 	return "task(?)"
 }
 
+// MaxClasses bounds the classes of loaded data: IDX labels and the labels
+// of a stated class count are class indices in [0, MaxClasses).
+const MaxClasses = 1 << 16
+
 // A Dataset is a set of samples: X has one row of features per sample and Y
 // one row of targets. Trainers only read a Dataset, so concurrent trials
 // may share one.

@@ -8,10 +8,6 @@ import (
 	"slices"
 )
 
-// idxMaxClasses bounds the label values LoadIDX accepts: a label is a
-// class index in [0, idxMaxClasses).
-const idxMaxClasses = 1 << 16
-
 // IDXOptions says how to load a pair of IDX files into a Dataset.
 type IDXOptions struct {
 	// Classes, if > 0, states the number of classes: labels must then lie
@@ -48,8 +44,8 @@ func LoadIDX(images, labels string, opt IDXOptions) (*Dataset, error) {
 	if maxBytes < 0 {
 		return nil, fmt.Errorf("load %s: negative size limit %d", images, opt.MaxBytes)
 	}
-	if opt.Classes < 0 || opt.Classes > idxMaxClasses {
-		return nil, fmt.Errorf("load %s: stated class count %d is not in [1, %d]", labels, opt.Classes, idxMaxClasses)
+	if opt.Classes < 0 || opt.Classes > MaxClasses {
+		return nil, fmt.Errorf("load %s: stated class count %d is not in [1, %d]", labels, opt.Classes, MaxClasses)
 	}
 	// Labels and images each take their file's bytes and 4 bytes per
 	// element for their float32 copy.
@@ -83,12 +79,12 @@ func LoadIDX(images, labels string, opt IDXOptions) (*Dataset, error) {
 	}
 
 	y := NewTensor(n, 1)
-	seen := make([]bool, idxMaxClasses)
+	seen := make([]bool, MaxClasses)
 	distinct, maxLabel := 0, 0
 	for i := range n {
 		v := lab.At(i)
-		if v < 0 || v >= idxMaxClasses {
-			return nil, fmt.Errorf("load %s: label of item %d is %v, want 0 to %d", labels, i, v, idxMaxClasses-1)
+		if v < 0 || v >= MaxClasses {
+			return nil, fmt.Errorf("load %s: label of item %d is %v, want 0 to %d", labels, i, v, MaxClasses-1)
 		}
 		if opt.Classes > 0 && int(v) >= opt.Classes {
 			return nil, fmt.Errorf("load %s: label of item %d is %v, but the stated class count is %d (labels 0 to %d)", labels, i, v, opt.Classes, opt.Classes-1)

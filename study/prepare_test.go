@@ -3,6 +3,8 @@ package study
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -123,5 +125,49 @@ func TestLoadMissing(t *testing.T) {
 	}
 	if n := strings.Count(err.Error(), "gone"); n != 1 {
 		t.Errorf("Load(missing) = %q: names the study %d times, want once", err, n)
+	}
+}
+
+// TestPrepareStatedClasses checks that data.classes reaches the loaders:
+// IDX labels {0, 2} are refused without it and give 3 classes with it.
+func TestPrepareStatedClasses(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	images := append([]byte{0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 1, 0, 0, 0, 2}, make([]byte, 2*n)...)
+	labels := []byte{0, 0, 8, 1, 0, 0, 0, n}
+	for i := range n {
+		images[16+2*i] = byte(i)
+		labels = append(labels, byte(2*(i%2)))
+	}
+	for name, b := range map[string][]byte{"img": images, "lbl": labels} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const src = `name: c
+data: {kind: idx, train: {images: img, labels: lbl}%s}
+model: {hidden: [2]}
+train: {epochs: 1, batch_size: 4, learning_rate: 0.1}
+search: {strategy: random, trials: 1}
+`
+	ctx := context.Background()
+	file := filepath.Join(dir, "c.yaml")
+	spec, err := studyfile.Parse(file, []byte(fmt.Sprintf(src, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Prepare(ctx, spec, PrepareOptions{}); err == nil || !strings.Contains(err.Error(), "implies 3 classes") {
+		t.Fatalf("Prepare without data.classes = %v, want the labels refused", err)
+	}
+	spec, err = studyfile.Parse(file, []byte(fmt.Sprintf(src, ", classes: 3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Prepare(ctx, spec, PrepareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train, val := p.Data(); train.Classes != 3 || val.Classes != 3 {
+		t.Errorf("classes %d and %d, want 3", train.Classes, val.Classes)
 	}
 }

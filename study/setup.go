@@ -227,9 +227,9 @@ func loadData(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, v
 	var all *core.Dataset
 	switch d.Kind {
 	case "idx":
-		all, err = core.LoadIDX(d.Images, d.Labels, core.IDXOptions{MaxBytes: maxBytes})
+		all, err = core.LoadIDX(d.Images, d.Labels, core.IDXOptions{Classes: d.Classes, MaxBytes: maxBytes})
 	case "csv":
-		all, err = core.LoadCSV(d.CSV, core.CSVOptions{Target: d.Target, Task: d.Task, MaxBytes: maxBytes})
+		all, err = core.LoadCSV(d.CSV, core.CSVOptions{Target: d.Target, Task: d.Task, Classes: d.Classes, MaxBytes: maxBytes})
 	case "synthetic":
 		limit := cmp.Or(maxBytes, core.DefaultMaxDataBytes)
 		if n := syntheticBytes(d); n > limit {

@@ -50,6 +50,7 @@ var (
 	ruleNormalize  = enumRule("normalization", normalizations)
 	ruleSamples    = intRule(2, 10_000_000)
 	ruleClasses    = intRule(2, 1000)
+	ruleDataClass  = intRule(2, core.MaxClasses)
 	ruleFeatures   = intRule(1, 100000)
 	ruleValidation = floatRule(0, 1, true, true)
 	ruleText       = &fieldRule{typ: tString}
@@ -66,7 +67,7 @@ var (
 	ruleMinTrials = intRule(1, 1_000_000)
 )
 
-var dataKeys = []string{"kind", "train", "csv", "synthetic", "validation", "normalize"}
+var dataKeys = []string{"kind", "train", "csv", "synthetic", "classes", "validation", "normalize"}
 
 func (p *parser) data(n *yaml.Node) {
 	m := p.mapping(n, "data", dataKeys)
@@ -122,6 +123,16 @@ func (p *parser) data(n *yaml.Node) {
 		}
 	case "synthetic":
 		p.synthetic(sn, d)
+	}
+	if cn := m.get("classes"); cn != nil {
+		switch {
+		case d.Kind == "synthetic":
+			p.add(cn.Line, cn.Column, "data.classes", "data.classes is for idx and csv data; synthetic data sets data.synthetic.classes")
+		case d.Task == core.Regression:
+			p.add(cn.Line, cn.Column, "data.classes", "data.classes is for classification, but the data is regression")
+		default:
+			d.Classes = p.litInt(cn, "data.classes", ruleDataClass, 0)
+		}
 	}
 }
 

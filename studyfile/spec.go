@@ -52,12 +52,16 @@ type DataSpec struct {
 	CSV    string
 	Target string
 
-	// Generator (spirals, moons, blobs or friedman1), Samples, Classes,
-	// Features and Noise describe kind synthetic. Classes is 0 for
-	// friedman1 (regression); defaults are filled in (see the reference).
+	// Classes is the number of classes of classification data: the
+	// generator's for kind synthetic; for idx and csv the stated
+	// data.classes, or 0 to take it from the labels.
+	Classes int
+
+	// Generator (spirals, moons, blobs or friedman1), Samples, Features
+	// and Noise describe kind synthetic (with Classes, 0 for friedman1);
+	// defaults are filled in (see the reference).
 	Generator string
 	Samples   int
-	Classes   int
 	Features  int
 	Noise     float64
 

@@ -76,6 +76,9 @@ func (s *Spec) canonicalData() *yaml.Node {
 		}
 		put(m, "synthetic", sec)
 	}
+	if d.Kind != "synthetic" && d.Classes > 0 {
+		put(m, "classes", intNode(d.Classes))
+	}
 	put(m, "validation", valueNode(dltune.Float(d.Validation)))
 	put(m, "normalize", strNode(d.Normalize))
 	return m
