@@ -17,7 +17,8 @@
 // strategy the file chooses, and Rungs gives its epoch ladder.
 //
 // Diff tells whether a file may continue a study stored from an earlier
-// version of it, and what changed if not.
+// version of it, and what changed if not. CheckDataRoot confines a study's
+// data files to a directory, for study files from someone else.
 //
 // Package study runs a Spec: parse here, then study.Prepare, then
 // Prepared.Run.

@@ -183,11 +183,12 @@ func (p *parser) synthetic(n *yaml.Node, d *DataSpec) {
 }
 
 // path parses a file path and returns it resolved against the study's
-// directory, and as written.
+// directory, and as written. It records where the path was written.
 func (p *parser) path(n *yaml.Node, path string) (resolved, raw string) {
 	if n == nil {
 		return "", ""
 	}
+	p.spec.pathPos = append(p.spec.pathPos, fieldPos{path, n.Line, n.Column})
 	v, ok := p.literal(n, path, ruleText)
 	if !ok {
 		return "", ""

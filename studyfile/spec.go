@@ -33,6 +33,14 @@ type Spec struct {
 	train trainTemplate
 	// raw holds the data paths as written, for canonical.
 	raw struct{ images, labels, csv string }
+	// pathPos holds where each data path was written.
+	pathPos []fieldPos
+}
+
+// fieldPos is where a field was written in a study file.
+type fieldPos struct {
+	field     string
+	line, col int
 }
 
 // DataSpec says where a study's data comes from and how it is prepared.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -35,4 +37,26 @@ func (v parallelValue) Set(s string) error {
 	}
 	*v.p = int(n)
 	return nil
+}
+
+// addDataRootFlag adds --data-root to cmd, stored in root, with
+// $DLTUNE_DATA_ROOT as its default.
+func addDataRootFlag(cmd *cobra.Command, root *string) {
+	cmd.Flags().StringVar(root, "data-root", os.Getenv("DLTUNE_DATA_ROOT"),
+		"refuse data files outside `DIR`, symbolic links resolved (default $DLTUNE_DATA_ROOT)")
+}
+
+// confine refuses the data files of spec that lie outside root, if root
+// is set (see studyfile.Spec.CheckDataRoot). A root that cannot be used
+// is a usage error.
+func confine(spec *studyfile.Spec, root string) error {
+	if root == "" {
+		return nil
+	}
+	err := spec.CheckDataRoot(root)
+	var es studyfile.ErrorList
+	if err != nil && !errors.As(err, &es) {
+		return usageError{err}
+	}
+	return err
 }

@@ -91,28 +91,34 @@ func parallelCases[O any](cmd string, args []string, opts func(parallel int) *O)
 }
 
 func TestRunFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
 	cases := parallelCases("run", []string{"s.yaml"}, func(p int) *runOptions { return &runOptions{File: "s.yaml", Parallel: p} })
 	cases = append(cases,
 		flagCase[runOptions]{name: "no file", args: []string{"run"}, code: exitUsage, err: "accepts 1 arg"},
 		flagCase[runOptions]{name: "two files", args: []string{"run", "a.yaml", "b.yaml"}, code: exitUsage, err: "accepts 1 arg"},
 		flagCase[runOptions]{name: "unknown flag", args: []string{"run", "a.yaml", "--trials", "3"}, code: exitUsage, err: "unknown flag: --trials"},
+		flagCase[runOptions]{name: "data root", args: []string{"run", "a.yaml", "--data-root", "d"}, want: &runOptions{File: "a.yaml", DataRoot: "d"}},
 	)
 	checkFlags(t, newRunCmd, func(o *runOptions) { o.globals = nil }, cases)
 }
 
 func TestResumeFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
 	cases := parallelCases("resume", []string{"tiny"}, func(p int) *resumeOptions { return &resumeOptions{Name: "tiny", Parallel: p} })
 	cases = append(cases,
 		flagCase[resumeOptions]{name: "no name", args: []string{"resume"}, code: exitUsage, err: "accepts 1 arg"},
+		flagCase[resumeOptions]{name: "data root", args: []string{"resume", "tiny", "--data-root=d"}, want: &resumeOptions{Name: "tiny", DataRoot: "d"}},
 	)
 	checkFlags(t, newResumeCmd, func(o *resumeOptions) { o.globals = nil }, cases)
 }
 
 func TestRetryFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
 	cases := parallelCases("retry", []string{"--failed"}, func(p int) *retryOptions { return &retryOptions{Failed: true, Parallel: p} })
 	cases = append(cases, []flagCase[retryOptions]{
 		{name: "trials", args: []string{"retry", "7", "2", "--study", "s"}, want: &retryOptions{Study: "s", Trials: []int{7, 2}}},
 		{name: "trial and failed", args: []string{"retry", "7", "--failed"}, want: &retryOptions{Trials: []int{7}, Failed: true}},
+		{name: "data root", args: []string{"retry", "7", "--data-root", "d"}, want: &retryOptions{Trials: []int{7}, DataRoot: "d"}},
 		{name: "nothing to retry", args: []string{"retry"}, code: exitUsage, err: "name the trials to retry, or pass --failed"},
 		{name: "not a number", args: []string{"retry", "x"}, code: exitUsage, err: `trial "x" is not a trial number`},
 		{name: "negative", args: []string{"retry", "--", "-1"}, code: exitUsage, err: `trial "-1" is not a trial number`},
@@ -151,8 +157,10 @@ func TestStudiesFlags(t *testing.T) {
 }
 
 func TestValidateFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
 	checkFlags(t, newValidateCmd, func(o *validateOptions) { o.globals = nil }, []flagCase[validateOptions]{
 		{name: "files", args: []string{"validate", "a.yaml", "b.yaml"}, want: &validateOptions{Files: []string{"a.yaml", "b.yaml"}}},
+		{name: "data root", args: []string{"validate", "--data-root", "d", "a.yaml"}, want: &validateOptions{Files: []string{"a.yaml"}, DataRoot: "d"}},
 		{name: "no file", args: []string{"validate"}, code: exitUsage, err: "name at least one study file"},
 	})
 }
@@ -209,6 +217,29 @@ func TestParallelLimit(t *testing.T) {
 		}
 		if n > studyfile.MaxParallel && !strings.Contains(errs, "search.parallel") {
 			t.Errorf("validate with search.parallel %d: %q does not name search.parallel", n, errs)
+		}
+	}
+}
+
+// TestDataRootEnv checks that $DLTUNE_DATA_ROOT is the default of
+// --data-root for every command that reads data, and that the flag wins.
+func TestDataRootEnv(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "/env")
+	for _, tc := range []struct {
+		name string
+		root func(args ...string) string
+		args []string
+	}{
+		{"run", func(a ...string) string { o, _, _ := parse(t, newRunCmd, a...); return o.DataRoot }, []string{"run", "s.yaml"}},
+		{"resume", func(a ...string) string { o, _, _ := parse(t, newResumeCmd, a...); return o.DataRoot }, []string{"resume", "s"}},
+		{"retry", func(a ...string) string { o, _, _ := parse(t, newRetryCmd, a...); return o.DataRoot }, []string{"retry", "1"}},
+		{"validate", func(a ...string) string { o, _, _ := parse(t, newValidateCmd, a...); return o.DataRoot }, []string{"validate", "s.yaml"}},
+	} {
+		if got := tc.root(tc.args...); got != "/env" {
+			t.Errorf("%s: data root %q, want /env from the environment", tc.name, got)
+		}
+		if got := tc.root(append(tc.args, "--data-root", "/flag")...); got != "/flag" {
+			t.Errorf("%s --data-root /flag: data root %q", tc.name, got)
 		}
 	}
 }

@@ -141,7 +141,8 @@ func oneOf(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-// writeTable renders a table for people.
+// writeTable renders a table for people, every cell cleaned for the
+// terminal.
 func writeTable(w io.Writer, header []string, rows [][]string) error {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
@@ -149,11 +150,15 @@ func writeTable(w io.Writer, header []string, rows [][]string) error {
 	)
 	h := make([]any, len(header))
 	for i, s := range header {
-		h[i] = s
+		h[i] = clean(s)
 	}
 	t.Header(h...)
 	for _, r := range rows {
-		if err := t.Append(r); err != nil {
+		c := make([]string, len(r))
+		for i, s := range r {
+			c[i] = clean(s)
+		}
+		if err := t.Append(c); err != nil {
 			return err
 		}
 	}

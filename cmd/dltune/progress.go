@@ -107,7 +107,7 @@ func trialLine(t *dltune.Trial, s study.Status) string {
 		fmt.Fprintf(&b, ": val_loss %.4g", l)
 	}
 	if t.Error != "" {
-		fmt.Fprintf(&b, ": %s", t.Error)
+		fmt.Fprintf(&b, ": %s", clean(t.Error))
 	}
 	if len(t.Params) > 0 {
 		fmt.Fprintf(&b, " [%s]", paramString(t.Params))
@@ -128,7 +128,7 @@ func paramString(p dltune.Params) string {
 		if v.Kind == dltune.KindFloat {
 			s = num(v.Num)
 		}
-		parts = append(parts, n+"="+s)
+		parts = append(parts, clean(n)+"="+clean(s))
 	}
 	return strings.Join(parts, " ")
 }

@@ -15,6 +15,8 @@ type resumeOptions struct {
 	Parallel int
 	// MaxMemory is --max-memory in bytes; 0 if not given.
 	MaxMemory int64
+	// DataRoot is --data-root; "" if not given.
+	DataRoot string
 }
 
 func newResumeCmd(g *globals, runF func(context.Context, *resumeOptions) error) *cobra.Command {
@@ -37,12 +39,16 @@ last checkpoints, and the strategy goes on until the budget is used.`,
 	}
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
+	addDataRootFlag(cmd, &o.DataRoot)
 	return cmd
 }
 
 func runResume(ctx context.Context, o *resumeOptions) error {
 	spec, err := loadSpec(ctx, o.globals, o.Name)
 	if err != nil {
+		return err
+	}
+	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
 	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel})

@@ -18,6 +18,8 @@ type retryOptions struct {
 	Parallel int
 	// MaxMemory is --max-memory in bytes; 0 if not given.
 	MaxMemory int64
+	// DataRoot is --data-root; "" if not given.
+	DataRoot string
 }
 
 func newRetryCmd(g *globals, runF func(context.Context, *retryOptions) error) *cobra.Command {
@@ -51,6 +53,7 @@ one trial to the study's budget and shows which trial it retries.`,
 	cmd.Flags().BoolVar(&o.Failed, "failed", false, "retry every failed trial that has not been retried")
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
+	addDataRootFlag(cmd, &o.DataRoot)
 	return cmd
 }
 
@@ -72,6 +75,9 @@ func runRetry(ctx context.Context, o *retryOptions) error {
 	spec, err := study.Load(ctx, db, name)
 	db.Close()
 	if err != nil {
+		return err
+	}
+	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
 	list, err := study.Retries(trials, o.Trials, o.Failed)

@@ -60,7 +60,7 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	if errors.Is(err, errInterrupted) {
 		return exitInterrupted
 	}
-	fmt.Fprintln(root.ErrOrStderr(), "dltune:", err)
+	fmt.Fprintln(root.ErrOrStderr(), "dltune:", cleanLines(err.Error()))
 	var ue usageError
 	var ce *studyfile.Error
 	var ces studyfile.ErrorList

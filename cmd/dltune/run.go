@@ -20,6 +20,8 @@ type runOptions struct {
 	Parallel int
 	// MaxMemory is --max-memory in bytes; 0 if not given.
 	MaxMemory int64
+	// DataRoot is --data-root; "" if not given.
+	DataRoot string
 }
 
 func newRunCmd(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
@@ -51,12 +53,16 @@ command exits with status 130, saying how to resume.`,
 	}
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
+	addDataRootFlag(cmd, &o.DataRoot)
 	return cmd
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
 	spec, err := studyfile.ParseFile(o.File)
 	if err != nil {
+		return err
+	}
+	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
 	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel})

@@ -82,7 +82,7 @@ func runShow(ctx context.Context, o *showOptions) error {
 // printTrial shows a trial for people; rungs are the epoch budgets of a
 // successive-halving study, nil for others.
 func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) error {
-	fmt.Fprintf(w, "study %s, trial %d: %s after %d of %d epochs\n", studyName, t.Number, t.State, t.Epochs(), t.Budget)
+	fmt.Fprintf(w, "study %s, trial %d: %s after %d of %d epochs\n", clean(studyName), t.Number, t.State, t.Epochs(), t.Budget)
 	if len(rungs) > 0 {
 		reached := 0
 		for i, r := range rungs {
@@ -103,11 +103,11 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) err
 		fmt.Fprintf(w, "best val_loss %s\n", num(l))
 	}
 	if t.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", t.Error)
+		fmt.Fprintf(w, "error: %s\n", cleanLines(t.Error))
 	}
 	fmt.Fprintln(w, "\nparameters")
 	for _, n := range t.Params.Names() {
-		fmt.Fprintf(w, "  %-16s %s\n", n, t.Params[n])
+		fmt.Fprintf(w, "  %-16s %s\n", clean(n), clean(t.Params[n].String()))
 	}
 	if len(t.Curve) > 0 {
 		fmt.Fprintln(w, "\nlearning curve")
@@ -131,7 +131,7 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) err
 	if len(t.Events) > 0 {
 		fmt.Fprintln(w, "\nhistory")
 		for _, e := range t.Events {
-			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, e.What)
+			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(e.What))
 		}
 	}
 	return nil

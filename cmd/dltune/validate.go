@@ -12,17 +12,19 @@ import (
 
 type validateOptions struct {
 	*globals
-	Files []string
+	Files    []string
+	DataRoot string
 }
 
 func newValidateCmd(g *globals, runF func(context.Context, *validateOptions) error) *cobra.Command {
 	o := &validateOptions{globals: g}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "validate STUDY.yaml...",
 		Short: "Check study files without running them",
 		Long: `Check study files: syntax, every key and value, the search space, and that
 every $name refers to a parameter and every parameter is used. Errors name the
-file, line and field. Data files are not read.`,
+file, line and field. Data files are not read; with --data-root, their paths
+must lie under DIR.`,
 		Example: `  dltune validate examples/*.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -38,6 +40,8 @@ file, line and field. Data files are not read.`,
 			return runValidate(o)
 		},
 	}
+	addDataRootFlag(cmd, &o.DataRoot)
+	return cmd
 }
 
 func runValidate(o *validateOptions) error {
@@ -46,6 +50,9 @@ func runValidate(o *validateOptions) error {
 		spec, err := studyfile.ParseFile(f)
 		if err == nil {
 			err = spec.Validate()
+		}
+		if err == nil {
+			err = confine(spec, o.DataRoot)
 		}
 		if err != nil {
 			errs = append(errs, err)
