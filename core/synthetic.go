@@ -93,17 +93,21 @@ func Blobs(n, classes, features int, spread float64, seed uint64) *Dataset {
 	return shuffleSynth(d, rng)
 }
 
-// Friedman1 returns Friedman's (1991) regression problem #1: ten features
-// uniform in [0, 1], of which the first five matter, and the target
+// Friedman1 returns Friedman's (1991) regression problem #1: features
+// uniform in [0, 1], of which the first five matter and the rest are
+// noise (Friedman used ten), and the target
 //
 //	y = 10 sin(π x₁ x₂) + 20 (x₃ - 0.5)² + 10 x₄ + 5 x₅ + noise·N(0, 1)
 //
 // (mean about 14.4, standard deviation about 4.9 without noise). It panics
-// if n < 0.
-func Friedman1(n int, noise float64, seed uint64) *Dataset {
-	checkSynth("Friedman1", n, 2, 10)
+// if n < 0 or features < 5.
+func Friedman1(n, features int, noise float64, seed uint64) *Dataset {
+	checkSynth("Friedman1", n, 2, features)
+	if features < 5 {
+		panic(fmt.Sprintf("core: Friedman1: features=%d: need features >= 5", features))
+	}
 	rng := rand.New(rand.NewPCG(seed, 0xf21ed))
-	d := newSynth(n, 10, 1, Regression, 0)
+	d := newSynth(n, features, 1, Regression, 0)
 	for i := range n {
 		x := d.X.Row(i)
 		for j := range x {

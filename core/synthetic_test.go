@@ -16,7 +16,7 @@ func TestSyntheticShapes(t *testing.T) {
 		{"spirals", Spirals(301, 3, 0.1, 1), 301, 2, Classification, 3},
 		{"moons", Moons(101, 0.1, 1), 101, 2, Classification, 2},
 		{"blobs", Blobs(250, 4, 7, 1, 1), 250, 7, Classification, 4},
-		{"friedman1", Friedman1(120, 1, 1), 120, 10, Regression, 0},
+		{"friedman1", Friedman1(120, 10, 1, 1), 120, 10, Regression, 0},
 		{"empty", Spirals(0, 2, 0, 1), 0, 2, Classification, 2},
 	}
 	for _, c := range cases {
@@ -59,7 +59,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 		"spirals":   func(s uint64) *Dataset { return Spirals(100, 2, 0.1, s) },
 		"moons":     func(s uint64) *Dataset { return Moons(100, 0.1, s) },
 		"blobs":     func(s uint64) *Dataset { return Blobs(100, 3, 4, 1, s) },
-		"friedman1": func(s uint64) *Dataset { return Friedman1(100, 1, s) },
+		"friedman1": func(s uint64) *Dataset { return Friedman1(100, 10, 1, s) },
 	} {
 		a, b, c := gen(1), gen(1), gen(2)
 		same := func(x, y *Dataset) bool {
@@ -86,7 +86,7 @@ func TestSyntheticDeterministic(t *testing.T) {
 
 // TestFriedman1Target recomputes the target of noiseless samples.
 func TestFriedman1Target(t *testing.T) {
-	d := Friedman1(50, 0, 3)
+	d := Friedman1(50, 10, 0, 3)
 	for i := range d.Len() {
 		x := d.X.Row(i)
 		for _, v := range x {
@@ -136,5 +136,22 @@ func TestSyntheticPanics(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+// TestFriedman1Features: features past the fifth are noise the target
+// ignores.
+func TestFriedman1Features(t *testing.T) {
+	ten, twenty := Friedman1(50, 10, 0, 3), Friedman1(50, 20, 0, 3)
+	if ten.X.Cols != 10 || twenty.X.Cols != 20 {
+		t.Fatalf("features %d and %d, want 10 and 20", ten.X.Cols, twenty.X.Cols)
+	}
+	for i := range 50 {
+		x := twenty.X.Row(i)
+		x1, x2, x3, x4, x5 := float64(x[0]), float64(x[1]), float64(x[2]), float64(x[3]), float64(x[4])
+		want := 10*math.Sin(math.Pi*x1*x2) + 20*(x3-0.5)*(x3-0.5) + 10*x4 + 5*x5
+		if got := float64(twenty.Y.At(i, 0)); math.Abs(got-want) > 1e-4 {
+			t.Fatalf("row %d: y = %v, want %v", i, got, want)
+		}
 	}
 }

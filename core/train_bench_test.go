@@ -156,7 +156,7 @@ func BenchmarkOptimizerStep(b *testing.B) {
 // normalization, clipping and diagnostics.
 func TestStepAllocs(t *testing.T) {
 	cls, clsVal := holdOut(Spirals(200, 2, 0.05, 1), 0.25)
-	reg, regVal := holdOut(Friedman1(200, 0.1, 1), 0.25)
+	reg, regVal := holdOut(Friedman1(200, 10, 0.1, 1), 0.25)
 	for _, c := range []struct {
 		name       string
 		cfg        Config

@@ -90,7 +90,7 @@ func TestLearnSpirals(t *testing.T) {
 }
 
 func TestLearnFriedman1(t *testing.T) {
-	d := Friedman1(2000, 0.5, 3)
+	d := Friedman1(2000, 10, 0.5, 3)
 	// Standardize the target (normalization is the data loader's job; the
 	// generator gives raw values).
 	for i := range d.Y.Data {
@@ -158,7 +158,7 @@ func TestDeterminism(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	train, val := holdOut(Blobs(100, 3, 4, 1, 1), 0.2)
-	reg, rval := holdOut(Friedman1(50, 0, 1), 0.2)
+	reg, rval := holdOut(Friedman1(50, 10, 0, 1), 0.2)
 	base := func() Config {
 		return Config{
 			Model:     MLPConfig{Hidden: []int{8}},
@@ -227,7 +227,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestDivergence(t *testing.T) {
-	train, val := holdOut(Friedman1(200, 0, 1), 0.2)
+	train, val := holdOut(Friedman1(200, 10, 0, 1), 0.2)
 	cfg := Config{
 		Model:     MLPConfig{Hidden: []int{16, 16}},
 		Optimizer: OptimizerConfig{Name: "sgd", LearningRate: 1e6},
@@ -270,7 +270,7 @@ func TestDivergence(t *testing.T) {
 // TestDivergenceLayer makes a gradient overflow without a non-finite loss,
 // so the error names the layer.
 func TestDivergenceLayer(t *testing.T) {
-	train, val := holdOut(Friedman1(64, 0, 1), 0.25)
+	train, val := holdOut(Friedman1(64, 10, 0, 1), 0.25)
 	cfg := Config{
 		Model:     MLPConfig{Hidden: []int{4}},
 		Optimizer: OptimizerConfig{Name: "sgd", LearningRate: 0.01},

@@ -244,7 +244,7 @@ func loadData(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, v
 		case "blobs":
 			all = core.Blobs(d.Samples, d.Classes, d.Features, d.Noise, s.Seed)
 		case "friedman1":
-			all = core.Friedman1(d.Samples, d.Noise, s.Seed)
+			all = core.Friedman1(d.Samples, d.Features, d.Noise, s.Seed)
 		default:
 			err = fmt.Errorf("unknown generator %q", d.Generator)
 		}

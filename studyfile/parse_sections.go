@@ -52,6 +52,7 @@ var (
 	ruleClasses    = intRule(2, 1000)
 	ruleDataClass  = intRule(2, core.MaxClasses)
 	ruleFeatures   = intRule(1, 100000)
+	ruleFriedman   = intRule(5, 100000) // five features matter, the rest are noise
 	ruleValidation = floatRule(0, 1, true, true)
 	ruleText       = &fieldRule{typ: tString}
 
@@ -172,8 +173,7 @@ func (p *parser) synthetic(n *yaml.Node, d *DataSpec) {
 		if kn := s.get("classes"); kn != nil {
 			p.add(kn.Line, kn.Column, join(path, "classes"), "generator friedman1 is a regression task; it has no classes")
 		}
-		fixed("features", 10)
-		d.Features = 10
+		d.Features = p.litInt(s.get("features"), join(path, "features"), ruleFriedman, 10)
 	}
 	// The split keeps a class of one sample in the training part: with no
 	// more samples than classes, the validation part would be empty.
