@@ -50,14 +50,38 @@ type trialRecord struct {
 // epochRecord is the stored form of a dltune.Epoch. Its floats may be NaN or
 // infinite (a diverging trial), which plain JSON numbers cannot hold.
 type epochRecord struct {
-	Epoch        int           `json:"epoch"`
-	TrainLoss    number        `json:"train_loss"`
-	ValLoss      number        `json:"val_loss"`
-	ValAccuracy  number        `json:"val_accuracy,omitzero"`
-	HasAccuracy  bool          `json:"has_accuracy,omitempty"`
-	LearningRate number        `json:"lr"`
-	Seconds      number        `json:"seconds"`
-	Layers       []layerRecord `json:"layers,omitempty"`
+	epochHead
+	Layers []layerRecord `json:"layers,omitempty"`
+}
+
+// epochHead is an epochRecord without its per-layer diagnostics: what a
+// trial summary decodes of an epoch.
+type epochHead struct {
+	Epoch        int    `json:"epoch"`
+	TrainLoss    number `json:"train_loss"`
+	ValLoss      number `json:"val_loss"`
+	ValAccuracy  number `json:"val_accuracy,omitzero"`
+	HasAccuracy  bool   `json:"has_accuracy,omitempty"`
+	LearningRate number `json:"lr"`
+	Seconds      number `json:"seconds"`
+}
+
+// trialSummary is what decodeTrialSummary reads of a trial record: the
+// keys of trialRecord but "error" and "events", and epochs without
+// "layers". encoding/json skips the keys a struct has no field for, so the
+// diagnostics are never allocated.
+type trialSummary struct {
+	Format   int           `json:"format"`
+	Number   int           `json:"number"`
+	Params   dltune.Params `json:"params"`
+	State    dltune.State  `json:"state"`
+	Budget   int           `json:"budget"`
+	Curve    []epochHead   `json:"curve,omitempty"`
+	Bracket  int           `json:"bracket,omitempty"`
+	RetryOf  int           `json:"retry_of"`
+	Created  time.Time     `json:"created"`
+	Started  time.Time     `json:"started,omitzero"`
+	Finished time.Time     `json:"finished,omitzero"`
 }
 
 // layerRecord is the stored form of a dltune.LayerStats.
@@ -155,7 +179,7 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 	if len(t.Curve) > 0 {
 		r.Curve = make([]epochRecord, len(t.Curve))
 		for i, e := range t.Curve {
-			r.Curve[i] = epochRecord{
+			r.Curve[i] = epochRecord{epochHead: epochHead{
 				Epoch:        e.Epoch,
 				TrainLoss:    number(e.TrainLoss),
 				ValLoss:      number(e.ValLoss),
@@ -163,7 +187,7 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 				HasAccuracy:  e.HasAccuracy,
 				LearningRate: number(e.LearningRate),
 				Seconds:      number(e.Seconds),
-			}
+			}}
 			if len(e.Layers) > 0 {
 				ls := make([]layerRecord, len(e.Layers))
 				for j, l := range e.Layers {
@@ -196,11 +220,8 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 	if err := decodeRecord(data, &r, &r.Format); err != nil {
 		return nil, err
 	}
-	if _, err := r.State.MarshalText(); err != nil {
-		return nil, fmt.Errorf("%w: decode: trial has no valid state", ErrCorrupt)
-	}
-	if r.Number < 0 {
-		return nil, fmt.Errorf("%w: decode: negative trial number %d", ErrCorrupt, r.Number)
+	if err := checkTrial(r.State, r.Number); err != nil {
+		return nil, err
 	}
 	t := &dltune.Trial{
 		Number:   r.Number,
@@ -217,15 +238,7 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 	if len(r.Curve) > 0 {
 		t.Curve = make([]dltune.Epoch, len(r.Curve))
 		for i, e := range r.Curve {
-			t.Curve[i] = dltune.Epoch{
-				Epoch:        e.Epoch,
-				TrainLoss:    float64(e.TrainLoss),
-				ValLoss:      float64(e.ValLoss),
-				ValAccuracy:  float64(e.ValAccuracy),
-				HasAccuracy:  e.HasAccuracy,
-				LearningRate: float64(e.LearningRate),
-				Seconds:      float64(e.Seconds),
-			}
+			t.Curve[i] = e.epoch()
 			if len(e.Layers) > 0 {
 				ls := make([]dltune.LayerStats, len(e.Layers))
 				for j, l := range e.Layers {
@@ -250,6 +263,61 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 		}
 	}
 	return t, nil
+}
+
+// decodeTrialSummary decodes a trial record written by encodeTrial without
+// its events, its error and its epochs' per-layer diagnostics, and checks
+// it as decodeTrial does.
+func decodeTrialSummary(data []byte) (*dltune.Trial, error) {
+	var r trialSummary
+	if err := decodeRecord(data, &r, &r.Format); err != nil {
+		return nil, err
+	}
+	if err := checkTrial(r.State, r.Number); err != nil {
+		return nil, err
+	}
+	t := &dltune.Trial{
+		Number:   r.Number,
+		Params:   r.Params,
+		State:    r.State,
+		Budget:   r.Budget,
+		Bracket:  r.Bracket,
+		RetryOf:  r.RetryOf,
+		Created:  r.Created,
+		Started:  r.Started,
+		Finished: r.Finished,
+	}
+	if len(r.Curve) > 0 {
+		t.Curve = make([]dltune.Epoch, len(r.Curve))
+		for i, e := range r.Curve {
+			t.Curve[i] = e.epoch()
+		}
+	}
+	return t, nil
+}
+
+// checkTrial checks what a trial record must hold to be read at all.
+func checkTrial(state dltune.State, n int) error {
+	if _, err := state.MarshalText(); err != nil {
+		return fmt.Errorf("%w: decode: trial has no valid state", ErrCorrupt)
+	}
+	if n < 0 {
+		return fmt.Errorf("%w: decode: negative trial number %d", ErrCorrupt, n)
+	}
+	return nil
+}
+
+// epoch returns the epoch e records, without per-layer diagnostics.
+func (e epochHead) epoch() dltune.Epoch {
+	return dltune.Epoch{
+		Epoch:        e.Epoch,
+		TrainLoss:    float64(e.TrainLoss),
+		ValLoss:      float64(e.ValLoss),
+		ValAccuracy:  float64(e.ValAccuracy),
+		HasAccuracy:  e.HasAccuracy,
+		LearningRate: float64(e.LearningRate),
+		Seconds:      float64(e.Seconds),
+	}
 }
 
 // decodeRecord decodes data into r and checks the format version that

@@ -75,6 +75,14 @@ func TestRecordsCoverEveryField(t *testing.T) {
 	if !reflect.DeepEqual(got, &tr) {
 		t.Errorf("trial round trip lost fields:\ngot  %+v\nwant %+v", got, &tr)
 	}
+	// A summary keeps every field but the diagnostics, events and error.
+	sum, err := decodeTrialSummary(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := summaryOf(&tr); !reflect.DeepEqual(sum, want) {
+		t.Errorf("trial summary lost fields:\ngot  %+v\nwant %+v", sum, want)
+	}
 
 	var s dltune.Study
 	fill(reflect.ValueOf(&s).Elem(), &n)
@@ -185,10 +193,14 @@ func writeSeeds(t *testing.T, target string, seeds map[string][]byte) {
 }
 
 // FuzzDecodeTrial checks that decoding any bytes as a trial record either
-// fails with ErrCorrupt or ErrVersion or gives a trial that encodes, and
-// that decoding and encoding again reach a fixed point.
+// fails with ErrCorrupt or ErrVersion or gives a trial that encodes, that
+// decoding and encoding again reach a fixed point, and that a summary of
+// a record is the record without its diagnostics, events and error.
 func FuzzDecodeTrial(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if _, err := decodeTrialSummary(data); err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
+			t.Fatalf("summary: error %v matches neither ErrCorrupt nor ErrVersion", err)
+		}
 		tr, err := decodeTrial(data)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrVersion) {
@@ -207,6 +219,13 @@ func FuzzDecodeTrial(f *testing.F) {
 		enc2, err := encodeTrial(tr2, tr2.Number)
 		if err != nil || !bytes.Equal(enc, enc2) {
 			t.Fatalf("no fixed point:\n%s\n%s (%v)", enc, enc2, err)
+		}
+		sum, err := decodeTrialSummary(enc)
+		if err != nil {
+			t.Fatalf("encoded trial decodes whole but not as a summary: %v\n%s", err, enc)
+		}
+		if canon(sum) != canon(summaryOf(tr2)) {
+			t.Fatalf("summary:\ngot  %s\nwant %s", canon(sum), canon(summaryOf(tr2)))
 		}
 	})
 }

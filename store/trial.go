@@ -134,7 +134,7 @@ func (db *DB) Trial(ctx context.Context, study string, number int) (*dltune.Tria
 			return err
 		}
 		k := trialKey(number)
-		t, err = readTrial(study, k, b.Bucket(trialsBucket).Get(k))
+		t, err = readTrial(study, k, b.Bucket(trialsBucket).Get(k), decodeTrial)
 		return err
 	})
 	return t, err
@@ -145,6 +145,22 @@ func (db *DB) Trial(ctx context.Context, study string, number int) (*dltune.Tria
 // decodes every trial: its cost grows with the number of trials. It is
 // safe for concurrent use.
 func (db *DB) Trials(ctx context.Context, study string) ([]*dltune.Trial, error) {
+	return db.trials(ctx, study, decodeTrial)
+}
+
+// TrialSummaries returns the study's trials by ascending number as Trials
+// does, but without what only a reader of one trial needs: each epoch's
+// per-layer diagnostics (Epoch.Layers), the events and the error message.
+// That is all a run needs to decide, in a tenth of the memory or less: the
+// diagnostics are skipped while decoding, never allocated. Trial returns
+// a trial whole. It is safe for concurrent use.
+func (db *DB) TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error) {
+	return db.trials(ctx, study, decodeTrialSummary)
+}
+
+// trials returns the study's trials by ascending number, each decoded by
+// decode.
+func (db *DB) trials(ctx context.Context, study string, decode func([]byte) (*dltune.Trial, error)) ([]*dltune.Trial, error) {
 	var trials []*dltune.Trial
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		b, err := studyBucket(tx, study)
@@ -154,7 +170,7 @@ func (db *DB) Trials(ctx context.Context, study string) ([]*dltune.Trial, error)
 		tb := b.Bucket(trialsBucket)
 		trials = make([]*dltune.Trial, 0, min(tb.Sequence(), 1<<20))
 		return tb.ForEach(func(k, v []byte) error {
-			t, err := readTrial(study, k, v)
+			t, err := readTrial(study, k, v, decode)
 			if err != nil {
 				return err
 			}
@@ -187,8 +203,8 @@ func trialBucket(tx *bolt.Tx, study string, number int) (*bolt.Bucket, error) {
 	return b, nil
 }
 
-// readTrial decodes the trial record v stored under key k.
-func readTrial(study string, k, v []byte) (*dltune.Trial, error) {
+// readTrial decodes with decode the trial record v stored under key k.
+func readTrial(study string, k, v []byte, decode func([]byte) (*dltune.Trial, error)) (*dltune.Trial, error) {
 	if len(k) != 8 {
 		return nil, fmt.Errorf("study %q: %w: trial key %x", study, ErrCorrupt, k)
 	}
@@ -196,7 +212,7 @@ func readTrial(study string, k, v []byte) (*dltune.Trial, error) {
 	if v == nil {
 		return nil, fmt.Errorf("study %q trial %d: %w: not a record", study, n, ErrCorrupt)
 	}
-	t, err := decodeTrial(v)
+	t, err := decode(v)
 	if err != nil {
 		return nil, fmt.Errorf("study %q trial %d: %w", study, n, err)
 	}

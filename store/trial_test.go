@@ -96,6 +96,40 @@ func TestTrialRoundTrip(t *testing.T) {
 			t.Errorf("Trials()[%d].Number = %d", i, tr.Number)
 		}
 	}
+	// TrialSummaries reads the same trials without diagnostics, events and
+	// errors.
+	sums, err := db.TrialSummaries(bg, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sums) != len(trials) {
+		t.Fatalf("TrialSummaries returned %d trials, want %d", len(sums), len(trials))
+	}
+	stripped := 0
+	for i, tr := range trials {
+		if want := summaryOf(tr); canon(sums[i]) != canon(want) {
+			t.Errorf("TrialSummaries()[%d]:\ngot  %s\nwant %s", i, canon(sums[i]), canon(want))
+		}
+		if canon(sums[i]) != canon(tr) {
+			stripped++
+		}
+	}
+	if stripped != len(trials) {
+		t.Errorf("TrialSummaries stripped %d of %d trials, want all: each has events", stripped, len(trials))
+	}
+	if _, err := db.TrialSummaries(bg, "nope"); !errors.Is(err, dltune.ErrNotFound) {
+		t.Errorf("TrialSummaries of a missing study: %v, want ErrNotFound", err)
+	}
+}
+
+// summaryOf returns what TrialSummaries should read of t.
+func summaryOf(t *dltune.Trial) *dltune.Trial {
+	s := t.Clone()
+	for i := range s.Curve {
+		s.Curve[i].Layers = nil
+	}
+	s.Events, s.Error = nil, ""
+	return s
 }
 
 func TestTrialErrors(t *testing.T) {
