@@ -108,7 +108,7 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 	if cfg.MaxEpochs < 1 {
 		return nil, fmt.Errorf("run %s: max epochs %d < 1", name, cfg.MaxEpochs)
 	}
-	trials, err := st.Trials(ctx, name)
+	trials, err := st.TrialSummaries(ctx, name)
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", name, err)
 	}
@@ -133,6 +133,16 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 
 // runner is the state of one loop. mu guards trials, running and fatal;
 // the strategy and pruner are only called with mu held.
+//
+// The runner keeps every trial of the study in trials, for the strategy,
+// but a trial that does not run only as a summary (see
+// Store.TrialSummaries): without its events, error and per-layer
+// diagnostics, which strategies do not read and which would make the
+// loop's memory grow by kilobytes a trial. A running trial is whole, since
+// each epoch replaces its stored record. The loop loads a trial whole
+// (runner.whole) before it changes and writes it, and summarizes it again
+// once it stops running, so that a summary is never written over a
+// record.
 type runner struct {
 	st   Store
 	name string
@@ -294,6 +304,9 @@ func (r *runner) markInterrupted(ctx context.Context) error {
 		if t.State != dltune.Running {
 			continue
 		}
+		if err := r.whole(ctx, t); err != nil {
+			return fmt.Errorf("mark trial %d interrupted: %w", t.Number, err)
+		}
 		t.State = dltune.Interrupted
 		t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: diedEvent})
 		if n := deaths(t); n > maxDeaths {
@@ -307,6 +320,7 @@ func (r *runner) markInterrupted(ctx context.Context) error {
 			r.last = describe(t, "failed: "+t.Error)
 			r.ended = append(r.ended, t.Clone())
 		}
+		summarize(t)
 	}
 	return nil
 }
@@ -353,6 +367,9 @@ func (r *runner) resume(ctx context.Context, number int) (*task, error) {
 	t := r.find(number)
 	if t == nil || t.State != dltune.Interrupted {
 		return nil, nil
+	}
+	if err := r.whole(ctx, t); err != nil {
+		return nil, fmt.Errorf("resume trial %d: %w", number, err)
 	}
 	ckpt, err := r.st.Checkpoint(ctx, r.name, number)
 	what := fmt.Sprintf("resumed from its checkpoint after epoch %d", t.Epochs())
@@ -414,6 +431,9 @@ func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 			}
 			if full := r.full(t.Params); d.Epochs <= t.Epochs() || d.Epochs > full {
 				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, t.Epochs(), d.Epochs, full)
+			}
+			if err := r.whole(ctx, t); err != nil {
+				return nil, false, fmt.Errorf("promote trial %d: %w", t.Number, err)
 			}
 			ckpt, err := r.st.Checkpoint(ctx, r.name, t.Number)
 			if err != nil && !errors.Is(err, dltune.ErrNotFound) {
@@ -631,6 +651,7 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 		}
 		return
 	}
+	summarize(t)
 	r.ended = append(r.ended, snap)
 	r.last = describe(snap, what)
 }
@@ -672,8 +693,13 @@ func describe(t *dltune.Trial, what string) string {
 	return s
 }
 
-// end records a trial's new state. Called with mu held.
+// end records the new state of trial t, which does not run. Called with
+// mu held.
 func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
+	if err := r.whole(ctx, t); err != nil {
+		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
+	}
+	defer summarize(t)
 	r.mark(t, state, what)
 	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
@@ -681,6 +707,38 @@ func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, w
 	r.last = describe(t, what)
 	r.ended = append(r.ended, t.Clone())
 	return nil
+}
+
+// whole replaces the summary t by the trial's whole stored record, before
+// the loop changes and writes it. The stored record must be the trial the
+// loop knows: same state, budget and epochs. Called with mu held.
+func (r *runner) whole(ctx context.Context, t *dltune.Trial) error {
+	w, err := r.st.Trial(ctx, r.name, t.Number)
+	if err != nil {
+		return fmt.Errorf("load: %w", err)
+	}
+	if w.Number != t.Number || w.State != t.State || w.Budget != t.Budget || w.Epochs() != t.Epochs() {
+		return fmt.Errorf("load: stored as trial %d %s at %d of %d epochs, but the run has it %s at %d of %d",
+			w.Number, w.State, w.Epochs(), w.Budget, t.State, t.Epochs(), t.Budget)
+	}
+	*t = *w
+	return nil
+}
+
+// summarize strips t to the summary the loop keeps of a trial that does
+// not run (see runner). The curve is copied at its exact length, so that
+// neither the diagnostics nor the spare capacity of appends stay
+// reachable.
+func summarize(t *dltune.Trial) {
+	var curve []dltune.Epoch
+	if len(t.Curve) > 0 {
+		curve = make([]dltune.Epoch, len(t.Curve))
+		for i, e := range t.Curve {
+			e.Layers = nil
+			curve[i] = e
+		}
+	}
+	t.Curve, t.Events, t.Error = curve, nil, ""
 }
 
 func (r *runner) setFatal(err error) {

@@ -84,6 +84,9 @@ func (m *memStore) UpdateTrial(_ context.Context, study string, t *dltune.Trial)
 	if err := m.check("update", t); err != nil {
 		return err
 	}
+	if err := keeps(m.trials[study][t.Number], t); err != nil {
+		return err
+	}
 	m.trials[study][t.Number] = t.Clone()
 	if t.State.Finished() {
 		delete(m.ckpts[study], t.Number)
@@ -95,6 +98,9 @@ func (m *memStore) SaveCheckpoint(_ context.Context, study string, t *dltune.Tri
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.check("checkpoint", t); err != nil {
+		return err
+	}
+	if err := keeps(m.trials[study][t.Number], t); err != nil {
 		return err
 	}
 	m.trials[study][t.Number] = t.Clone()
@@ -123,6 +129,40 @@ func (m *memStore) Trials(_ context.Context, study string) ([]*dltune.Trial, err
 		ts = append(ts, t.Clone())
 	}
 	return ts, nil
+}
+
+func (m *memStore) Trial(_ context.Context, study string, number int) (*dltune.Trial, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if number < 0 || number >= len(m.trials[study]) {
+		return nil, dltune.ErrNotFound
+	}
+	return m.trials[study][number].Clone(), nil
+}
+
+// TrialSummaries strips the trials as the bbolt store does, so that a loop
+// that wrote a summary back would lose events, which keeps refuses.
+func (m *memStore) TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error) {
+	ts, err := m.Trials(ctx, study)
+	for _, t := range ts {
+		summarize(t)
+	}
+	return ts, err
+}
+
+// keeps fails if the record t, written over old, loses what the loop must
+// never drop: it only adds events, and keeps the diagnostics of the epochs
+// it keeps.
+func keeps(old, t *dltune.Trial) error {
+	if len(t.Events) < len(old.Events) {
+		return fmt.Errorf("trial %d: the write drops %d of its %d events", t.Number, len(old.Events)-len(t.Events), len(old.Events))
+	}
+	for i := range min(len(old.Curve), len(t.Curve)) {
+		if len(old.Curve[i].Layers) > 0 && len(t.Curve[i].Layers) == 0 {
+			return fmt.Errorf("trial %d: the write drops the diagnostics of epoch %d", t.Number, i+1)
+		}
+	}
+	return nil
 }
 
 // sequence starts trials with x = 0, 1, 2, ... until the budget is used.
@@ -166,7 +206,8 @@ func (o *curveObjective) run(ctx context.Context, job *trial.Job) (trial.Result,
 		e++
 		o.epochs.Add(1)
 		ck := func() ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(e)), nil }
-		stop, err := job.Report(dltune.Epoch{ValLoss: float64(x) + 1/float64(e), TrainLoss: float64(x)}, ck)
+		layers := []dltune.LayerStats{{Name: "dense1", GradRMS: float64(e), GradHist: []int{x, e}}}
+		stop, err := job.Report(dltune.Epoch{ValLoss: float64(x) + 1/float64(e), TrainLoss: float64(x), Layers: layers}, ck)
 		if err != nil {
 			return trial.Result{Epochs: e}, err
 		}

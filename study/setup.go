@@ -113,7 +113,7 @@ func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, er
 	if err := register(ctx, st, spec); err != nil {
 		return nil, err
 	}
-	trials, err := st.Trials(ctx, spec.Name)
+	trials, err := st.TrialSummaries(ctx, spec.Name)
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", spec.Name, err)
 	}

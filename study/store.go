@@ -33,6 +33,14 @@ type Store interface {
 	// Checkpoint returns trial number's last checkpoint, or an error matching
 	// dltune.ErrNotFound if it has none.
 	Checkpoint(ctx context.Context, study string, number int) ([]byte, error)
-	// Trials returns the study's trials by ascending number.
-	Trials(ctx context.Context, study string) ([]*dltune.Trial, error)
+	// Trial returns trial number of the study, whole, or an error matching
+	// dltune.ErrNotFound.
+	Trial(ctx context.Context, study string, number int) (*dltune.Trial, error)
+	// TrialSummaries returns the study's trials by ascending number, each
+	// as Trial returns it but without its events, its error and its
+	// epochs' per-layer diagnostics (Epoch.Layers). A run keeps every
+	// trial in memory to decide and needs none of these; it loads a trial
+	// whole with Trial before it writes it. An implementation may return
+	// whole trials.
+	TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error)
 }
