@@ -2,7 +2,7 @@
 // bbolt file (go.etcd.io/bbolt), dltune.db by default.
 //
 // A *DB implements study.Store, the interface the run loop needs, and adds
-// what the command-line tools need: Studies, Trial and DeleteStudy.
+// what the command-line tools need: Studies, Trials and DeleteStudy.
 //
 // # Layout
 //
@@ -118,10 +118,14 @@
 //     running the trial), as an optional capability the run loop detects
 //     with a type assertion, as database/sql does for drivers.
 //   - SaveCheckpoint replaces a trial's record and checkpoint atomically.
-//   - Study, Trial, Trials and Checkpoint read committed state: after a
-//     change returns, every read sees it (read-your-writes). Trials returns
-//     a consistent snapshot. A read-only DB reading a writer's snapshot
-//     sees the store as of that snapshot (AsOf).
+//   - Study, Trial, Trials, TrialSummaries and Checkpoint read committed
+//     state: after a change returns, every read sees it (read-your-writes).
+//     Trials and TrialSummaries return a consistent snapshot. A read-only
+//     DB reading a writer's snapshot sees the store as of that snapshot
+//     (AsOf).
+//   - TrialSummaries leaves out each trial's events, error and per-layer
+//     diagnostics, and should not decode them: the run loop keeps every
+//     summary in memory, and a study's diagnostics are most of its size.
 //   - A method that returns an error made no change, unless the error is
 //     the disk failing to flush a commit, after which, as with any
 //     database, the change may or may not have reached the disk.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -559,3 +561,73 @@ func TestRunPerTrialEpochs(t *testing.T) {
 		}
 	}
 }
+
+// TestRunKeepsWhatItDoesNotHold checks that the loop, which keeps trials
+// that do not run as summaries, writes them back whole: a trial of a dead
+// process keeps the diagnostics of its stored epoch and its events when it
+// is marked interrupted and resumed.
+func TestRunKeepsWhatItDoesNotHold(t *testing.T) {
+	st := newMemStore()
+	ctx := context.Background()
+	st.CreateStudy(ctx, &dltune.Study{Name: "s"})
+	layers := []dltune.LayerStats{{Name: "dense1", GradRMS: 0.5, GradHist: []int{1, 2, 3}}}
+	dead := &dltune.Trial{Params: dltune.Params{"x": dltune.Int(0)}, State: dltune.Running, Budget: 3, RetryOf: -1,
+		Curve:  []dltune.Epoch{{Epoch: 1, ValLoss: 1, Layers: layers}},
+		Events: []dltune.Event{{What: "created"}}}
+	st.CreateTrial(ctx, "s", dead)
+	st.SaveCheckpoint(ctx, "s", dead, binary.BigEndian.AppendUint64(nil, 1))
+
+	obj := &curveObjective{}
+	cfg := loopConfig{Strategy: sequence{epochs: 3}, Parallel: 1, Budget: 2, MaxEpochs: 3}
+	if _, err := loop(ctx, st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	trials := checkStudy(t, st, "s", 2, 3)
+	if obj.resumed.Load() != 1 {
+		t.Errorf("%d trials resumed from a checkpoint, want 1", obj.resumed.Load())
+	}
+	got := trials[0]
+	if len(got.Curve) != 3 || !reflect.DeepEqual(got.Curve[0].Layers, layers) {
+		t.Errorf("trial 0's first epoch has diagnostics %+v, want %+v", got.Curve[0].Layers, layers)
+	}
+	var whats []string
+	for _, e := range got.Events {
+		whats = append(whats, e.What)
+	}
+	want := []string{"created", "interrupted: its process stopped while it ran", "resumed from its checkpoint after epoch 1", "complete after 3 epochs"}
+	if !reflect.DeepEqual(whats, want) {
+		t.Errorf("trial 0's events are %q, want %q", whats, want)
+	}
+}
+
+// TestRunRefusesAStoredTrialItDoesNotKnow checks that the loop does not
+// write over a trial whose stored record changed under it.
+func TestRunRefusesAStoredTrialItDoesNotKnow(t *testing.T) {
+	st := newMemStore()
+	ctx := context.Background()
+	st.CreateStudy(ctx, &dltune.Study{Name: "s"})
+	paused := &dltune.Trial{Params: dltune.Params{"x": dltune.Int(0)}, State: dltune.Paused, Budget: 1, RetryOf: -1,
+		Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 1}}}
+	st.CreateTrial(ctx, "s", paused)
+	// A strategy that stops the paused trial, after someone else promoted
+	// it in the store.
+	stop := strategyFunc(func(h *search.History) (search.Decision, error) {
+		st.mu.Lock()
+		st.trials["s"][0].Budget = 2
+		st.mu.Unlock()
+		return search.Decision{Action: search.Stop, Trial: 0}, nil
+	})
+	cfg := loopConfig{Strategy: stop, Parallel: 1, Budget: 1, MaxEpochs: 3}
+	_, err := loop(ctx, st, "s", cfg, (&curveObjective{}).run)
+	if err == nil || !strings.Contains(err.Error(), "stored as trial 0 paused at 1 of 2 epochs, but the run has it paused at 1 of 1") {
+		t.Fatalf("loop = %v, want an error saying the stored trial differs", err)
+	}
+	if got, _ := st.Trial(ctx, "s", 0); got.State != dltune.Paused {
+		t.Errorf("trial 0 is %s, want paused as stored", got.State)
+	}
+}
+
+// strategyFunc is a search.Strategy from a function.
+type strategyFunc func(h *search.History) (search.Decision, error)
+
+func (f strategyFunc) Next(h *search.History) (search.Decision, error) { return f(h) }
