@@ -311,7 +311,8 @@ func (r *runner) markInterrupted(ctx context.Context) error {
 		t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: diedEvent})
 		if n := deaths(t); n > maxDeaths {
 			t.Error = fmt.Sprintf("the process running it died %d times without finishing an epoch (last at epoch %d): out of memory?", n, t.Epochs())
-			r.mark(t, dltune.Failed, "failed: "+t.Error)
+			mark(t, dltune.Failed, "failed: "+t.Error)
+			r.count(t)
 		}
 		if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 			return fmt.Errorf("mark trial %d %s: %w", t.Number, t.State, err)
@@ -599,9 +600,11 @@ func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, che
 }
 
 // finish records how trial t ended, given what its objective returned
-// under ctx. It decides the end and marks it in memory, then writes it to
-// the store with bg and without holding mu, so that trials ending together
-// can share a commit.
+// under ctx. It decides the end and writes it to the store with bg and
+// without holding mu, so that trials ending together can share a commit;
+// only then does it mark the end in memory. Until then the trial is
+// running for the strategy, which cannot act on a trial whose stored
+// record is not yet the one it sees.
 func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Result, err error) {
 	r.mu.Lock()
 	if r.fatal != nil {
@@ -620,7 +623,6 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 		ckpt = res.Checkpoint
 	case err != nil:
 		state, what = dltune.Failed, "failed: "+err.Error()
-		t.Error = err.Error()
 	case res.Pruned:
 		state, what = dltune.Pruned, fmt.Sprintf("pruned after epoch %d", t.Epochs())
 	case res.EarlyStopped:
@@ -630,8 +632,11 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 	default:
 		state, what = dltune.Paused, fmt.Sprintf("paused at its budget of %d epochs", t.Epochs())
 	}
-	r.mark(t, state, what)
 	snap := t.Clone()
+	if state == dltune.Failed {
+		snap.Error = err.Error()
+	}
+	mark(snap, state, what)
 	r.mu.Unlock()
 
 	var serr error
@@ -651,7 +656,9 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 		}
 		return
 	}
+	*t = *snap
 	summarize(t)
+	r.count(t)
 	r.ended = append(r.ended, snap)
 	r.last = describe(snap, what)
 }
@@ -673,15 +680,14 @@ func (r *runner) observe(t *dltune.Trial) {
 	}
 }
 
-// mark sets a trial's state and records the event. Called with mu held.
-func (r *runner) mark(t *dltune.Trial, state dltune.State, what string) {
+// mark sets a trial's state and records the event.
+func mark(t *dltune.Trial, state dltune.State, what string) {
 	t.State = state
 	now := time.Now()
 	if state.Finished() {
 		t.Finished = now
 	}
 	t.Events = append(t.Events, dltune.Event{Time: now, Epoch: t.Epochs(), What: what})
-	r.count(t)
 }
 
 // describe is the progress line of a trial that ended.
@@ -700,7 +706,8 @@ func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, w
 		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
 	}
 	defer summarize(t)
-	r.mark(t, state, what)
+	mark(t, state, what)
+	r.count(t)
 	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
 	}

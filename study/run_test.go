@@ -25,6 +25,9 @@ type memStore struct {
 	trials  map[string][]*dltune.Trial
 	ckpts   map[string]map[int][]byte
 	fail    func(op string, t *dltune.Trial) error
+	// before, if not nil, is called by UpdateTrial before it takes the
+	// lock, so that it may block while other writes go on.
+	before func(t *dltune.Trial)
 }
 
 func newMemStore() *memStore {
@@ -81,6 +84,9 @@ func (m *memStore) CreateTrial(_ context.Context, study string, t *dltune.Trial)
 }
 
 func (m *memStore) UpdateTrial(_ context.Context, study string, t *dltune.Trial) error {
+	if m.before != nil {
+		m.before(t)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.check("update", t); err != nil {
@@ -631,3 +637,59 @@ func TestRunRefusesAStoredTrialItDoesNotKnow(t *testing.T) {
 type strategyFunc func(h *search.History) (search.Decision, error)
 
 func (f strategyFunc) Next(h *search.History) (search.Decision, error) { return f(h) }
+
+// TestRunActsOnATrialOnlyOnceItsEndIsStored holds the write that pauses
+// trial 0 until the strategy has been asked what to do while it waits: the
+// strategy must not see the trial paused, and promote it, before its
+// record says so.
+func TestRunActsOnATrialOnlyOnceItsEndIsStored(t *testing.T) {
+	st := newMemStore()
+	ctx := context.Background()
+	st.CreateStudy(ctx, &dltune.Study{Name: "s"})
+	writing, asked := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	st.before = func(tr *dltune.Trial) {
+		if tr.Number == 0 && tr.State == dltune.Paused {
+			once.Do(func() { close(writing); <-asked })
+		}
+	}
+	var askedDuring, promoted bool
+	strat := strategyFunc(func(h *search.History) (search.Decision, error) {
+		select {
+		case <-writing:
+			if !askedDuring {
+				askedDuring = true
+				defer close(asked)
+			}
+		default:
+		}
+		switch {
+		case h.Started() < 2:
+			return search.Decision{Action: search.Start, Params: dltune.Params{"x": dltune.Int(h.Next)}, Epochs: 1 + 2*h.Next}, nil
+		case h.Trials[0].State == dltune.Paused && !promoted:
+			promoted = true
+			return search.Decision{Action: search.Continue, Trial: 0, Epochs: 3}, nil
+		case promoted && h.Trials[0].State.Finished() && h.Trials[1].State.Finished():
+			return search.Decision{Action: search.Done}, nil
+		}
+		return search.Decision{Action: search.Wait}, nil
+	})
+	// Trial 1 reports its second epoch, which wakes the loop, only once
+	// trial 0's pausing write has begun.
+	obj := &curveObjective{hook: func(job *trial.Job, epoch int) {
+		if job.Number == 1 && epoch == 1 {
+			<-writing
+		}
+	}}
+	cfg := loopConfig{Strategy: strat, Parallel: 3, Budget: 2, MaxEpochs: 3}
+	if _, err := loop(ctx, st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	if !askedDuring || !promoted {
+		t.Fatalf("strategy asked while trial 0's pause was written: %t; trial 0 promoted: %t", askedDuring, promoted)
+	}
+	trials := checkStudy(t, st, "s", 2, 3)
+	if got := trials[0].Epochs(); got != 3 {
+		t.Errorf("trial 0 trained %d epochs, want 3", got)
+	}
+}
