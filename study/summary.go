@@ -66,12 +66,13 @@ func Summarize(s *dltune.Study, trials []*dltune.Trial) Overview {
 type Lister interface {
 	// Studies returns every stored study.
 	Studies(ctx context.Context) ([]*dltune.Study, error)
-	// Trials returns the study's trials by ascending number.
-	Trials(ctx context.Context, study string) ([]*dltune.Trial, error)
+	// TrialSummaries returns the study's trials by ascending number,
+	// without their events, errors or per-layer diagnostics.
+	TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error)
 }
 
 // Overviews summarizes every study in st, in the order st lists them. It
-// reads every trial of every study.
+// reads every trial of every study, without diagnostics.
 func Overviews(ctx context.Context, st Lister) ([]Overview, error) {
 	studies, err := st.Studies(ctx)
 	if err != nil {
@@ -79,7 +80,7 @@ func Overviews(ctx context.Context, st Lister) ([]Overview, error) {
 	}
 	out := make([]Overview, 0, len(studies))
 	for _, s := range studies {
-		trials, err := st.Trials(ctx, s.Name)
+		trials, err := st.TrialSummaries(ctx, s.Name)
 		if err != nil {
 			return nil, err
 		}

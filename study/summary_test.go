@@ -100,7 +100,7 @@ type lister struct {
 }
 
 func (l *lister) Studies(context.Context) ([]*dltune.Study, error) { return l.studies, nil }
-func (l *lister) Trials(_ context.Context, name string) ([]*dltune.Trial, error) {
+func (l *lister) TrialSummaries(_ context.Context, name string) ([]*dltune.Trial, error) {
 	return l.trials[name], l.err
 }
 
