@@ -46,7 +46,7 @@ const (
 // comparison with it, done without a branch, corrects the table's guess.
 // Four histograms and four sums, one for each of four neighbouring values,
 // keep the increments and additions from waiting for each other. With one
-// of each, and a branch, the pass took 2.8 times as long
+// of each, and a branch, the pass took 2.4 to 2.8 times as long
 // (benchmarks/README.md).
 func gradHist(g []float32, h *[histBuckets]int) (sq float64, maxBits uint32) {
 	var h0, h1, h2, h3 [histBuckets]int
