@@ -28,6 +28,17 @@ func TestFunctions(t *testing.T) {
 	for i := range 10 {
 		argmin["styblinski-tang10"]["u"+string(rune('0'+i))] = f(math.Pow(10, -2.903534))
 	}
+	argmin["rastrigin6"], argmin["schwefel4"] = dltune.Params{}, dltune.Params{}
+	for i := range 6 {
+		argmin["rastrigin6"]["x"+string(rune('0'+i))] = f(0)
+	}
+	for i := range 4 {
+		argmin["schwefel4"]["x"+string(rune('0'+i))] = f(schwefelArgmin)
+	}
+	argmin["hartmann6-noisy"], argmin["branin-noisy"] = argmin["hartmann6"], argmin["branin"]
+	str := dltune.String
+	argmin["pipeline"] = dltune.Params{"model": str("boosted"), "depth": dltune.Int(5), "eta": f(math.Pow(10, -1.5)),
+		"loss": str("huber"), "delta": f(1), "bins": f(64), "scale": str("standard")}
 	for _, fn := range Functions() {
 		t.Run(fn.Name, func(t *testing.T) {
 			if err := fn.Space.Validate(); err != nil {
@@ -47,6 +58,9 @@ func TestFunctions(t *testing.T) {
 					t.Fatalf("f(%v) = %v is below the optimum %v", q, y, fn.Optimum)
 				}
 			}
+			if held := fn.Name != "branin" && fn.Name != "hartmann6" && fn.Name != "styblinski-tang10" && fn.Name != "mixed"; fn.HeldOut != held {
+				t.Errorf("HeldOut = %v, want %v", fn.HeldOut, held)
+			}
 			if g, ok := Lookup(fn.Name); !ok || g.Name != fn.Name {
 				t.Errorf("Lookup(%q) = %v, %v", fn.Name, g.Name, ok)
 			}
@@ -55,6 +69,52 @@ func TestFunctions(t *testing.T) {
 	if _, ok := Lookup("nope"); ok {
 		t.Error("Lookup(nope) succeeded")
 	}
+	if n := len(Functions()); n != 9 {
+		t.Errorf("%d functions, want 9", n)
+	}
+}
+
+// TestRunNoise checks that a noisy function's sampler sees noisy losses
+// while the regret is the noiseless value at the point observed best.
+func TestRunNoise(t *testing.T) {
+	fn := NoisyBranin()
+	rec := &recorder{s: search.NewRandomSampler(fn.Space, 3)}
+	best, _, err := Run(context.Background(), fn, rec, 60, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noisy, lowest, want := 0, math.Inf(1), 0.0
+	for i, o := range rec.seen {
+		y := fn.Eval(o.Params)
+		if o.Loss != y {
+			noisy++
+		}
+		if o.Loss < lowest {
+			lowest, want = o.Loss, y
+		}
+		if i < len(best) && best[i] != want {
+			t.Fatalf("trial %d: best %v, want the noiseless %v at the lowest observation", i, best[i], want)
+		}
+	}
+	if len(rec.seen) != 59 || noisy < 58 {
+		t.Errorf("%d of %d observations carry noise", noisy, len(rec.seen))
+	}
+	again, _, _ := Run(context.Background(), fn, search.NewRandomSampler(fn.Space, 3), 60, 3)
+	if again[59] != best[59] {
+		t.Errorf("not deterministic in the seed: %v then %v", best[59], again[59])
+	}
+}
+
+// recorder passes through to s and keeps the observations it was last
+// given.
+type recorder struct {
+	s    search.Sampler
+	seen []search.Observation
+}
+
+func (r *recorder) Sample(obs []search.Observation, pending []dltune.Params, n int) (dltune.Params, error) {
+	r.seen = obs // trials 0..n-1 as the sampler saw them
+	return r.s.Sample(obs, pending, n)
 }
 
 // TestTPEBeatsRandom is the quality bar of issue 4: on Branin over 20
@@ -139,7 +199,7 @@ func (outside) Sample([]search.Observation, []dltune.Params, int) (dltune.Params
 }
 
 func TestRun(t *testing.T) {
-	best, dt, err := Run(context.Background(), Branin(), search.NewRandomSampler(Branin().Space, 1), 40)
+	best, dt, err := Run(context.Background(), Branin(), search.NewRandomSampler(Branin().Space, 1), 40, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +211,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("best-so-far rose at trial %d: %v", i, best)
 		}
 	}
-	if _, _, err := Run(context.Background(), Branin(), outside{}, 3); err == nil {
+	if _, _, err := Run(context.Background(), Branin(), outside{}, 3, 1); err == nil {
 		t.Error("a sampler proposing outside the space: no error")
 	}
 }
@@ -192,7 +252,7 @@ func TestResultJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"function":"branin","strategy":"tpe","regret":{"25":{"median":1,"q1":0.5,"q3":2},"50":{"median":0.1,"q1":0.05,"q3":0.2},"100":{"median":0.01,"q1":0.005,"q3":0.02}},"ms_per_suggest":0.5}`
+	want := `{"function":"branin","strategy":"tpe","held_out":false,"regret":{"25":{"median":1,"q1":0.5,"q3":2},"50":{"median":0.1,"q1":0.05,"q3":0.2},"100":{"median":0.01,"q1":0.005,"q3":0.02}},"ms_per_suggest":0.5}`
 	if string(b) != want {
 		t.Errorf("JSON:\n%s\nwant\n%s", b, want)
 	}
@@ -207,12 +267,14 @@ func TestResultJSON(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	var sb strings.Builder
-	res := []Result{{Function: "branin", Strategy: "tpe", Regret: Regret{25: {1, 0.5, 2}, 50: {0.1, 0.05, 0.2}}, MsPerSuggest: 0.25}}
+	res := []Result{{Function: "branin", Strategy: "tpe", Regret: Regret{25: {1, 0.5, 2}, 50: {0.1, 0.05, 0.2}}, MsPerSuggest: 0.25},
+		{Function: "pipeline", Strategy: "tpe", HeldOut: true, Regret: Regret{25: {3, 2, 4}, 50: {2, 1, 3}}, MsPerSuggest: 0.5}}
 	if err := WriteTable(&sb, res); err != nil {
 		t.Fatal(err)
 	}
-	want := "FUNCTION  STRATEGY  REGRET@25 [Q1, Q3]  REGRET@50 [Q1, Q3]  MS/SUGGEST\n" +
-		"branin    tpe       1 [0.5, 2]          0.1 [0.05, 0.2]     0.250\n"
+	want := "GROUP     FUNCTION  STRATEGY  REGRET@25 [Q1, Q3]  REGRET@50 [Q1, Q3]  MS/SUGGEST\n" +
+		"tuned     branin    tpe       1 [0.5, 2]          0.1 [0.05, 0.2]     0.250\n" +
+		"held-out  pipeline  tpe       3 [2, 4]            2 [1, 3]            0.500\n"
 	if sb.String() != want {
 		t.Errorf("table:\n%s\nwant\n%s", sb.String(), want)
 	}

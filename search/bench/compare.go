@@ -19,6 +19,8 @@ import (
 type Result struct {
 	Function string `json:"function"` // Function.Name
 	Strategy string `json:"strategy"` // the registry name of the sampler
+	// HeldOut is Function.HeldOut: the defaults were not tuned on it.
+	HeldOut bool `json:"held_out"`
 	// Regret holds, by trial count, the distribution over seeds of the
 	// best value found within that many trials minus the optimum.
 	Regret Regret `json:"regret"`
@@ -111,7 +113,7 @@ func Compare(ctx context.Context, funcs []Function, strategies []string, trials,
 					if err != nil {
 						return fmt.Errorf("%s: %w", fn.Name, err)
 					}
-					best, dt, err := Run(ctx, fn, s, trials)
+					best, dt, err := Run(ctx, fn, s, trials, uint64(seed))
 					if err != nil {
 						return fmt.Errorf("%s seed %d: %w", name, seed, err)
 					}
@@ -130,7 +132,7 @@ func Compare(ctx context.Context, funcs []Function, strategies []string, trials,
 	for fi, fn := range funcs {
 		for si, name := range strategies {
 			group := runs[(fi*len(strategies)+si)*seeds:][:seeds]
-			res := Result{Function: fn.Name, Strategy: name, Regret: Regret{}}
+			res := Result{Function: fn.Name, Strategy: name, HeldOut: fn.HeldOut, Regret: Regret{}}
 			for _, c := range checks {
 				for j, r := range group {
 					regrets[j] = r.best[c-1] - fn.Optimum

@@ -9,9 +9,11 @@ import (
 
 // A Function is a test objective over a search space with a known minimum.
 type Function struct {
-	// Name identifies the function: "branin", "hartmann6",
-	// "styblinski-tang10" or "mixed" for the built-ins.
+	// Name identifies the function, as Functions lists them.
 	Name string
+	// HeldOut marks a function the samplers' defaults were not chosen on:
+	// results on it say how those choices carry over.
+	HeldOut bool
 	// Space is the function's search space.
 	Space *search.Space
 	// Optimum is the function's global minimum over Space.
@@ -19,12 +21,18 @@ type Function struct {
 	// Eval returns the function's value at a point of Space. It is safe
 	// for concurrent use.
 	Eval func(p dltune.Params) float64
+	// Noise is the standard deviation of the Gaussian noise added to Eval
+	// in what a sampler observes; the regret is always noiseless.
+	Noise float64
 }
 
-// Functions returns the built-in test functions, freshly built, in the
-// order Branin, Hartmann-6, Styblinski-Tang-10, mixed.
+// Functions returns the built-in test functions, freshly built: first the
+// four the samplers' defaults were tuned on (Branin, Hartmann-6,
+// Styblinski-Tang-10, mixed), then the held-out ones (Rastrigin-6,
+// Schwefel-4, noisy Hartmann-6, noisy Branin, pipeline).
 func Functions() []Function {
-	return []Function{Branin(), Hartmann6(), StyblinskiTang10(), Mixed()}
+	return []Function{Branin(), Hartmann6(), StyblinskiTang10(), Mixed(),
+		Rastrigin6(), Schwefel4(), NoisyHartmann6(), NoisyBranin(), Pipeline()}
 }
 
 // Lookup returns the built-in function with the given name.

@@ -9,8 +9,10 @@ import (
 )
 
 // WriteTable writes results as an aligned text table: one row per
-// (function, strategy), the regret after each checkpoint as
-// "median [q1, q3]", and the mean milliseconds per suggestion.
+// (function, strategy), its group ("tuned" for the functions the defaults
+// were chosen on, "held-out" for the others), the regret after each
+// checkpoint as "median [q1, q3]", and the mean milliseconds per
+// suggestion.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var checks []int
@@ -20,13 +22,17 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 	}
 	slices.Sort(checks)
-	fmt.Fprint(tw, "FUNCTION\tSTRATEGY")
+	fmt.Fprint(tw, "GROUP\tFUNCTION\tSTRATEGY")
 	for _, c := range checks {
 		fmt.Fprintf(tw, "\tREGRET@%d [Q1, Q3]", c)
 	}
 	fmt.Fprint(tw, "\tMS/SUGGEST\n")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s", r.Function, r.Strategy)
+		group := "tuned"
+		if r.HeldOut {
+			group = "held-out"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s", group, r.Function, r.Strategy)
 		for _, c := range checks {
 			q := r.Regret[c]
 			fmt.Fprintf(tw, "\t%s [%s, %s]", g4(q.Median), g4(q.Q1), g4(q.Q3))
