@@ -9,8 +9,9 @@ import (
 )
 
 // TPEOptions configure a TPE sampler. The zero value is the recommended
-// configuration: multivariate, with the constant liar, Optuna's defaults
-// otherwise except for a narrower Bandwidth and MagicClip.
+// configuration: multivariate, with the constant liar, kernels sized by
+// their neighbours, Optuna's defaults otherwise except for a narrower
+// MagicClip.
 type TPEOptions struct {
 	// Startup is the number of observations below which TPE samples at
 	// random, exactly as a RandomSampler with the same seed would; 0 means
@@ -30,14 +31,21 @@ type TPEOptions struct {
 	// choice) relative to an observation's kernel of weight up to 1. It
 	// also smooths the choice kernels. 0 means 1.
 	PriorWeight float64
-	// Bandwidth scales the kernels of multivariate TPE: each numeric
-	// kernel's standard deviation is Bandwidth * n^(-1/(d+4)) times the
-	// parameter's range, for n observations of d jointly modelled
-	// parameters (Scott's rule). 0 means 0.05. Optuna uses 0.2, which
-	// explores more: on the four functions of package bench, 0.05 (with
-	// MagicClip 4) reaches a lower median regret after 50 and after 100
-	// trials.
+	// Bandwidth caps the kernels of multivariate TPE. Each numeric
+	// kernel's standard deviation is the distance from its observation to
+	// the neighbouring ones along that parameter (as in univariate TPE),
+	// at most Bandwidth * n^(-1/(d+4)) times the parameter's range for n
+	// observations of d jointly modelled parameters (Scott's rule, which
+	// Optuna's multivariate TPE uses with 0.2 for every kernel). 0 means
+	// 0.2. Kernels so sized stay wide while the good observations are
+	// spread over several basins and narrow as they gather in one.
 	Bandwidth float64
+	// FixedBandwidth gives every kernel of multivariate TPE the width
+	// Bandwidth sets, whatever its neighbours, as Optuna's multivariate
+	// TPE does. With Bandwidth 0.05 it was dltune's first default, which
+	// on rugged functions keeps proposing points in the basins the random
+	// startup found.
+	FixedBandwidth bool
 	// MagicClip sets the smallest bandwidth of the numeric kernels to the
 	// range divided by min(100, MagicClip*(n+1)) for n kernels, so that
 	// kernels stay wide while observations are few. 0 means 4; Optuna's
@@ -98,8 +106,8 @@ func defaultWeights(w []float64) {
 // Each numeric parameter is modelled with Gaussian kernels truncated to
 // its range, in log space if Log; int and stepped ranges as the kernels'
 // mass over the interval each value owns (see Param.ToUnit). Bandwidths
-// come from the distance to neighbouring observations (univariate) or
-// Scott's rule (multivariate, see TPEOptions.Bandwidth), clipped to
+// come from the distance to neighbouring observations, capped by Scott's
+// rule when multivariate (see TPEOptions.Bandwidth), clipped to
 // [range/min(100, MagicClip*(n+1)), range]; the prior kernel is centred on
 // the range with the whole range as bandwidth. A choice is modelled by
 // categorical kernels smoothed by the prior weight. A conditional
@@ -107,12 +115,13 @@ func defaultWeights(w []float64) {
 // (loss +Inf) are bad; the 25 most recent observations of each group weigh
 // 1 and older ones less, down to 1/n.
 //
-// The differences from Optuna 3's TPE are the defaults: multivariate, the
-// constant liar on, a narrower bandwidth (0.05 instead of 0.2) and clip (4
-// instead of 1), and failed trials counted as bad rather than ignored.
-// Without failed trials, with Bandwidth 0.2, MagicClip 1 and IgnorePending
-// it is Optuna's multivariate TPE (with group=True); with Univariate too,
-// Optuna's default TPE.
+// The differences from Optuna 3's TPE are the defaults: multivariate with
+// kernels sized by their neighbours (Optuna's multivariate kernels all
+// take Scott's width), the constant liar on, a narrower clip (4 instead of
+// 1), and failed trials counted as bad rather than ignored. Without failed
+// trials, with FixedBandwidth, MagicClip 1 and IgnorePending it is
+// Optuna's multivariate TPE (with group=True); with Univariate instead of
+// FixedBandwidth, Optuna's default TPE.
 //
 // Sample is deterministic in its arguments. A TPE keeps scratch buffers
 // between calls, so it allocates little, and is not safe for concurrent
@@ -168,7 +177,7 @@ func NewTPE(space *Space, opt TPEOptions) (*TPE, error) {
 		opt.PriorWeight = 1
 	}
 	if opt.Bandwidth == 0 {
-		opt.Bandwidth = 0.05
+		opt.Bandwidth = 0.2
 	}
 	if opt.MagicClip == 0 {
 		opt.MagicClip = 4

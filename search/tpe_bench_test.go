@@ -38,6 +38,9 @@ func benchmarkTPE(b *testing.B, space *Space, n int, opt TPEOptions) {
 // under 7 ms on one core.
 func BenchmarkTPE(b *testing.B) {
 	b.Run("hartmann6-1000", func(b *testing.B) { benchmarkTPE(b, unitCubeSpace(6), 1000, TPEOptions{}) })
+	b.Run("fixed-hartmann6-1000", func(b *testing.B) {
+		benchmarkTPE(b, unitCubeSpace(6), 1000, TPEOptions{Bandwidth: 0.05, FixedBandwidth: true})
+	})
 	b.Run("uni-hartmann6-1000", func(b *testing.B) { benchmarkTPE(b, unitCubeSpace(6), 1000, TPEOptions{Univariate: true}) })
 	b.Run("dim10-100", func(b *testing.B) { benchmarkTPE(b, unitCubeSpace(10), 100, TPEOptions{}) })
 	b.Run("dim10-1000", func(b *testing.B) { benchmarkTPE(b, unitCubeSpace(10), 1000, TPEOptions{}) })

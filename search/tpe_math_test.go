@@ -180,3 +180,61 @@ func TestNormQuantile(t *testing.T) {
 		}
 	}
 }
+
+// TestParzenMultivariateWidths checks the multivariate kernel widths on a
+// two-dimensional unit square: by default each kernel is as wide as the
+// gap to its neighbours along that dimension, at most Scott's width; with
+// FixedBandwidth every kernel takes Scott's width.
+func TestParzenMultivariateWidths(t *testing.T) {
+	groups := tpeGroups(unitCubeSpace(2), false)
+	if len(groups) != 1 || len(groups[0].dims) != 2 {
+		t.Fatalf("%d groups, want one of 2 dimensions", len(groups))
+	}
+	// Four points: along a, two close together and two far away; along b,
+	// all within a narrow band.
+	pts := []float64{
+		0.10, 0.50,
+		0.12, 0.51,
+		0.60, 0.52,
+		0.95, 0.53,
+	}
+	w := []float64{1, 1, 1, 1}
+	scott := 0.2 * math.Pow(4, -1.0/6) // range 1, m = 4, D = 2
+	tests := []struct {
+		name  string
+		fixed bool
+		// widths of the four observation kernels along a, then b
+		want [2][4]float64
+	}{
+		// Along a, the sorted centres with the prior's 0.5 are 0.10, 0.12,
+		// 0.5, 0.6, 0.95: gaps of 0.02 (the lowest takes its only
+		// neighbour), max(0.02, 0.38), max(0.1, 0.35) capped, 0.35 capped.
+		// Along b: 0.5 (prior) sits among them; every gap is 0.01.
+		{"neighbours", false, [2][4]float64{{0.02, 0.38, 0.35, 0.35}, {0.01, 0.01, 0.01, 0.01}}},
+		{"fixed", true, [2][4]float64{{scott, scott, scott, scott}, {scott, scott, scott, scott}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opt := TPEOptions{PriorWeight: 1, Bandwidth: 0.2, MagicClip: 4, FixedBandwidth: tt.fixed}
+			var p parzen
+			var idx []muIndex
+			var mc massCache
+			p.fit(groups[0].dims, pts, w, &opt, &idx, &mc)
+			minSigma := 1 / (4 * 6.0) // MagicClip*(n+1) for n = 5 kernels
+			for d := range 2 {
+				for k := range 4 {
+					want := min(max(tt.want[d][k], minSigma), scott)
+					if tt.fixed {
+						want = scott
+					}
+					if got := p.sigma[d*p.n+k]; math.Abs(got-want) > 1e-12 {
+						t.Errorf("dimension %d, kernel %d: width %.6g, want %.6g", d, k, got, want)
+					}
+				}
+				if got := p.sigma[d*p.n+4]; got != 1 {
+					t.Errorf("dimension %d: prior width %v, want the range", d, got)
+				}
+			}
+		})
+	}
+}

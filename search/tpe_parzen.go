@@ -77,13 +77,20 @@ func (p *parzen) fit(dims []tpeDim, pts, w []float64, opt *TPEOptions, sortIdx *
 		}
 		mu[m] = (dim.lo + dim.hi) / 2
 		width := dim.hi - dim.lo
-		if !opt.Univariate {
+		switch {
+		case opt.Univariate:
+			neighbourSigmas(mu, sig, dim.lo, dim.hi, sortIdx)
+		case opt.FixedBandwidth:
 			s := opt.Bandwidth * math.Pow(float64(max(m, 1)), -1/float64(D+4)) * width
 			for k := range m {
 				sig[k] = s
 			}
-		} else {
+		default:
+			s := opt.Bandwidth * math.Pow(float64(max(m, 1)), -1/float64(D+4)) * width
 			neighbourSigmas(mu, sig, dim.lo, dim.hi, sortIdx)
+			for k := range m {
+				sig[k] = min(sig[k], s)
+			}
 		}
 		sig[m] = width
 		minSigma := width / min(100, opt.MagicClip*(1+float64(n)))

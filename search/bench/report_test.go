@@ -13,8 +13,9 @@ import (
 // DLTUNE_BENCH is set: DLTUNE_BENCH=1 go test -run Report -v ./search/bench.
 // DLTUNE_BENCH_SEEDS and DLTUNE_BENCH_TRIALS override 20 seeds and 100
 // trials; DLTUNE_BENCH_FUNCS and DLTUNE_BENCH_STRATEGIES take comma lists
-// (the strategies of DefaultRegistry and tpe-optuna, tpe-optuna-univariate:
-// this TPE with Optuna 3's default bandwidth and clip).
+// (the strategies of DefaultRegistry; tpe-optuna and tpe-optuna-univariate,
+// this TPE with Optuna 3's bandwidths and clip; tpe-fixed, the first
+// default, with fixed kernel widths).
 func TestReport(t *testing.T) {
 	if os.Getenv("DLTUNE_BENCH") == "" {
 		t.Skip("set DLTUNE_BENCH=1 to run the search benchmark")
@@ -34,10 +35,15 @@ func TestReport(t *testing.T) {
 	reg := DefaultRegistry()
 	// Optuna 3's TPE defaults on this implementation, for comparison.
 	reg["tpe-optuna"] = func(s *search.Space, seed uint64) (search.Sampler, error) {
-		return search.NewTPE(s, search.TPEOptions{Seed: seed, Bandwidth: 0.2, MagicClip: 1})
+		return search.NewTPE(s, search.TPEOptions{Seed: seed, Bandwidth: 0.2, MagicClip: 1, FixedBandwidth: true})
+	}
+	// dltune's first TPE default: every kernel as wide as Scott's rule
+	// with 0.05, whatever its neighbours.
+	reg["tpe-fixed"] = func(s *search.Space, seed uint64) (search.Sampler, error) {
+		return search.NewTPE(s, search.TPEOptions{Seed: seed, Bandwidth: 0.05, FixedBandwidth: true})
 	}
 	reg["tpe-optuna-univariate"] = func(s *search.Space, seed uint64) (search.Sampler, error) {
-		return search.NewTPE(s, search.TPEOptions{Seed: seed, Bandwidth: 0.2, MagicClip: 1, Univariate: true})
+		return search.NewTPE(s, search.TPEOptions{Seed: seed, MagicClip: 1, Univariate: true})
 	}
 	strategies := []string{"random", "tpe", "tpe-univariate", "gp"}
 	if s := os.Getenv("DLTUNE_BENCH_STRATEGIES"); s != "" {
