@@ -36,6 +36,13 @@ func TestFunctions(t *testing.T) {
 		argmin["schwefel4"]["x"+string(rune('0'+i))] = f(schwefelArgmin)
 	}
 	argmin["hartmann6-noisy"], argmin["branin-noisy"] = argmin["hartmann6"], argmin["branin"]
+	argmin["ackley5"], argmin["levy6"] = dltune.Params{}, dltune.Params{}
+	for i := range 6 {
+		if i < 5 {
+			argmin["ackley5"]["x"+string(rune('0'+i))] = f(0)
+		}
+		argmin["levy6"]["x"+string(rune('0'+i))] = f(1)
+	}
 	str := dltune.String
 	argmin["pipeline"] = dltune.Params{"model": str("boosted"), "depth": dltune.Int(5), "eta": f(math.Pow(10, -1.5)),
 		"loss": str("huber"), "delta": f(1), "bins": f(64), "scale": str("standard")}
@@ -69,8 +76,8 @@ func TestFunctions(t *testing.T) {
 	if _, ok := Lookup("nope"); ok {
 		t.Error("Lookup(nope) succeeded")
 	}
-	if n := len(Functions()); n != 9 {
-		t.Errorf("%d functions, want 9", n)
+	if n := len(Functions()); n != 11 {
+		t.Errorf("%d functions, want 11", n)
 	}
 }
 

@@ -29,10 +29,10 @@ type Function struct {
 // Functions returns the built-in test functions, freshly built: first the
 // four the samplers' defaults were tuned on (Branin, Hartmann-6,
 // Styblinski-Tang-10, mixed), then the held-out ones (Rastrigin-6,
-// Schwefel-4, noisy Hartmann-6, noisy Branin, pipeline).
+// Schwefel-4, noisy Hartmann-6, noisy Branin, pipeline, Ackley-5, Levy-6).
 func Functions() []Function {
 	return []Function{Branin(), Hartmann6(), StyblinskiTang10(), Mixed(),
-		Rastrigin6(), Schwefel4(), NoisyHartmann6(), NoisyBranin(), Pipeline()}
+		Rastrigin6(), Schwefel4(), NoisyHartmann6(), NoisyBranin(), Pipeline(), Ackley5(), Levy6()}
 }
 
 // Lookup returns the built-in function with the given name.

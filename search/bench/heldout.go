@@ -172,3 +172,67 @@ func numberedNames(prefix string, n int) []string {
 	}
 	return names
 }
+
+// Ackley5 returns the 5-dimensional Ackley function
+// -20 exp(-0.2 √(Σx²/d)) - exp(Σ cos(2πx)/d) + 20 + e on [-32.768, 32.768]^5:
+// a nearly flat, rugged plateau around one deep funnel, not separable. Its
+// minimum 0 is at the origin. It was added after the TPE bandwidth rule
+// was chosen, to check that choice on a function it never saw.
+func Ackley5() Function {
+	names := numberedNames("x", 5)
+	ps := make([]search.Param, len(names))
+	for i, n := range names {
+		ps[i] = floatParam(n, -32.768, 32.768)
+	}
+	return Function{
+		Name:    "ackley5",
+		HeldOut: true,
+		Space:   &search.Space{Params: ps},
+		Optimum: 0,
+		Eval: func(p dltune.Params) float64 {
+			var sq, cs float64
+			for _, n := range names {
+				x := p[n].Num
+				sq += x * x
+				cs += math.Cos(2 * math.Pi * x)
+			}
+			d := float64(len(names))
+			return max(0, -20*math.Exp(-0.2*math.Sqrt(sq/d))-math.Exp(cs/d)+20+math.E)
+		},
+	}
+}
+
+// Levy6 returns the 6-dimensional Levy function on [-10, 10]^6, with
+// w = 1 + (x - 1)/4:
+//
+//	sin²(πw₁) + Σᵢ<d (wᵢ-1)² (1 + 10 sin²(πwᵢ+1)) + (w_d-1)² (1 + sin²(2πw_d))
+//
+// rugged, with its minimum 0 off-centre at x = 1 in every dimension. It
+// was added after the TPE bandwidth rule was chosen, to check that choice
+// on a function it never saw.
+func Levy6() Function {
+	names := numberedNames("x", 6)
+	ps := make([]search.Param, len(names))
+	for i, n := range names {
+		ps[i] = floatParam(n, -10, 10)
+	}
+	return Function{
+		Name:    "levy6",
+		HeldOut: true,
+		Space:   &search.Space{Params: ps},
+		Optimum: 0,
+		Eval: func(p dltune.Params) float64 {
+			sq := func(x float64) float64 { return x * x }
+			w := make([]float64, len(names))
+			for i, n := range names {
+				w[i] = 1 + (p[n].Num-1)/4
+			}
+			d := len(w) - 1
+			y := sq(math.Sin(math.Pi * w[0]))
+			for i := range d {
+				y += sq(w[i]-1) * (1 + 10*sq(math.Sin(math.Pi*w[i]+1)))
+			}
+			return y + sq(w[d]-1)*(1+sq(math.Sin(2*math.Pi*w[d])))
+		},
+	}
+}
