@@ -45,8 +45,10 @@ const schwefelArgmin = 420.9687463
 // 418.9829d - Σ x sin √|x| on [-500, 500]^4: deceptive, its best local
 // minima far apart and the global one near a corner, at x ≈ 420.9687 in
 // every dimension, where it is 0 (up to 1e-4).
-func Schwefel4() Function {
-	names := numberedNames("x", 4)
+func Schwefel4() Function { return schwefel(4) }
+
+func schwefel(d int) Function {
+	names := numberedNames("x", d)
 	ps := make([]search.Param, len(names))
 	for i, n := range names {
 		ps[i] = floatParam(n, -500, 500)
@@ -64,7 +66,7 @@ func Schwefel4() Function {
 		at[n] = dltune.Float(schwefelArgmin)
 	}
 	return Function{
-		Name:    "schwefel4",
+		Name:    "schwefel" + string(rune('0'+d)),
 		HeldOut: true,
 		Space:   &search.Space{Params: ps},
 		Optimum: eval(at),
