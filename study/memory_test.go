@@ -3,35 +3,23 @@ package study
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/dltune/dltune"
 )
 
-// hugeStudy trains two layers of 65536 units on 784 inputs in every
-// trial: over 16 GiB of weights per matrix, before Adam's moments.
-const hugeStudy = `name: huge
-seed: 1
-data: {kind: synthetic, synthetic: {generator: blobs, samples: 100, features: 784, classes: 10}}
-model: {hidden: [65536, 65536]}
-train: {epochs: 1, batch_size: 32, learning_rate: $lr}
-space:
-  lr: {float: [1e-3, 1e-1], log: true}
-search: {strategy: random, trials: 2}
-`
+// The memory studies are files because cmd/dltune runs them too.
+var hugeStudy, wideStudy = readTestdata("testdata/memory/huge.yaml"), readTestdata("testdata/memory/wide.yaml")
 
-// wideStudy sizes its one hidden layer by a parameter: the widest
-// choice needs about 2 GiB, the others a few MiB.
-const wideStudy = `name: wide
-seed: 1
-data: {kind: synthetic, synthetic: {generator: blobs, samples: 100, features: 784, classes: 3}}
-model: {hidden: [$width]}
-train: {epochs: 1, batch_size: 16, learning_rate: 0.01}
-space:
-  width: {choice: [4, 65536, 8]}
-search: {strategy: grid, trials: 3, parallel: 1}
-`
+func readTestdata(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func TestPrepareRefusesWhatNoTrialFits(t *testing.T) {
 	ctx := context.Background()

@@ -11,45 +11,11 @@ import (
 	"github.com/dltune/dltune/internal/sysmem"
 )
 
-// hugeStudy trains two layers of 65536 units on 784 inputs in every
-// trial: 16 GiB of weights in the second matrix alone, before Adam's
-// moments (about 160 GiB in all, the checkpoint included).
-const hugeStudy = `name: huge
-seed: 1
-data: {kind: synthetic, synthetic: {generator: blobs, samples: 100, features: 784, classes: 10}}
-model: {hidden: [65536, 65536]}
-train: {epochs: 1, batch_size: 32, learning_rate: $lr}
-space:
-  lr: {float: [1e-3, 1e-1], log: true}
-search: {strategy: random, trials: 2}
-`
-
-// wideStudy sizes its hidden layer by a parameter: width 65536 needs
-// about 2 GiB, the others a few MiB.
-const wideStudy = `name: wide
-seed: 1
-data: {kind: synthetic, synthetic: {generator: blobs, samples: 100, features: 784, classes: 3}}
-model: {hidden: [$width]}
-train: {epochs: 1, batch_size: 16, learning_rate: 0.01}
-space:
-  width: {choice: [4, 65536, 8]}
-search: {strategy: grid, trials: 3}
-`
-
-func writeStudy(t *testing.T, name, src string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // TestTooBigForMemoryIsRefused runs a study none of whose trials can fit:
 // it must fail with exit 1 and the estimate before a store exists, with
 // the limit of the machine, of the variable, or of the flag.
 func TestTooBigForMemoryIsRefused(t *testing.T) {
-	file := writeStudy(t, "huge.yaml", hugeStudy)
+	file := "../../study/testdata/memory/huge.yaml"
 	for _, c := range []struct {
 		name, env string
 		flags     []string
@@ -93,7 +59,7 @@ func TestTooBigForMemoryIsRefused(t *testing.T) {
 // fit in --max-memory: that trial fails with the estimate, the others
 // complete, and the command succeeds.
 func TestTrialTooBigForMemoryFails(t *testing.T) {
-	file := writeStudy(t, "wide.yaml", wideStudy)
+	file := "../../study/testdata/memory/wide.yaml"
 	storage := filepath.Join(t.TempDir(), "s.db")
 	code, out, errs := cli(t, context.Background(), "run", file, "--storage", storage, "--max-memory", "256MiB")
 	if code != exitOK || !strings.Contains(out, "study wide: 3 trials finished (1 failed)") {
