@@ -175,6 +175,7 @@ func gradCases(rng *rand.Rand, n int) []gradCase {
 			return y
 		},
 	})
+	cases = append(cases, convGradCases(n)...)
 	for i := range cases {
 		bindParams(cases[i].l, rng)
 	}

@@ -1,0 +1,337 @@
+package core
+
+import "fmt"
+
+// Convolutional layers work on NCHW tensors stored one sample per row: a
+// batch of n images of c channels of h×w pixels is an n×(c·h·w) Tensor
+// whose row holds channel 0's h rows of w pixels, then channel 1's, and so
+// on. Flattening an image for a dense layer is therefore free, and the
+// trainer's batching, dropout and losses work on images unchanged.
+
+// imageShape is the shape of one sample of an NCHW batch.
+type imageShape struct{ c, h, w int }
+
+func (s imageShape) size() int  { return s.c * s.h * s.w }
+func (s imageShape) plane() int { return s.h * s.w }
+
+func (s imageShape) String() string { return fmt.Sprintf("%dx%dx%d", s.c, s.h, s.w) }
+
+// convOut returns the output length of a convolution or pooling window of
+// size k (dilated by dil) sliding with stride over n inputs padded by pad
+// on both sides, or a number < 1 when the window does not fit.
+func convOut(n, k, stride, pad, dil int) int {
+	span := dil*(k-1) + 1
+	if n+2*pad < span {
+		return 0
+	}
+	return (n+2*pad-span)/stride + 1
+}
+
+// conv2D is a 2-D convolution (cross-correlation, as in every framework)
+// with square kernels, y = act(W ⊛ x + b), the activation fused into the
+// bias pass as in dense. W is filters × (channels·k·k), PyTorch's layout.
+//
+// Each sample is one product on the GEMM: its input is unfolded (im2col)
+// into a (channels·k·k)×(oh·ow) matrix that stays in L2, and W times it is
+// the sample's output, already in NCHW order. The backward pass unfolds the
+// input again rather than keep a batch of unfolded matrices, which would
+// not fit in cache, and folds the input gradient back (col2im). A 1×1
+// convolution of stride 1 without padding reads its input in place.
+type conv2D struct {
+	name                string
+	in, out             imageShape
+	k, stride, pad, dil int
+	act                 activation
+	w, b                *param // b is nil without bias
+	gemm                *Gemm
+	ckk, ohw            int // rows and columns of the unfolded input
+	direct              bool
+	x                   *Tensor
+	y, aux, dx          rowBuffer
+	col, dcol           []float32 // one sample's unfolded input and its gradient
+	lo, hi              []int     // per kernel column: output columns reading inside the input
+	fanIn, fanOut       int       // for initialization
+}
+
+// newConv2D returns a convolution of in into filters channels for batches
+// of up to maxRows samples. It panics if the window does not fit the
+// padded input (configurations are validated before).
+func newConv2D(name string, in imageShape, filters, k, stride, pad, dil, maxRows int, bias bool, act activation, g *Gemm) *conv2D {
+	oh, ow := convOut(in.h, k, stride, pad, dil), convOut(in.w, k, stride, pad, dil)
+	if oh < 1 || ow < 1 || filters < 1 || stride < 1 || dil < 1 || pad < 0 {
+		panic(fmt.Sprintf("core: %s: a %dx%d kernel (stride %d, padding %d, dilation %d) does not fit a %v input", name, k, k, stride, pad, dil, in))
+	}
+	c := &conv2D{
+		name: name, in: in, out: imageShape{filters, oh, ow},
+		k: k, stride: stride, pad: pad, dil: dil, act: act, gemm: g,
+		ckk: in.c * k * k, ohw: oh * ow,
+		direct: k == 1 && stride == 1 && pad == 0,
+		fanIn:  in.c * k * k, fanOut: filters * k * k,
+	}
+	c.w = &param{name: name + ".weight", layer: name, rows: filters, cols: c.ckk, decay: true}
+	if bias {
+		c.b = &param{name: name + ".bias", layer: name, rows: 1, cols: filters}
+	}
+	c.y = newRowBuffer(maxRows, c.out.size())
+	c.dx = newRowBuffer(maxRows, in.size())
+	if act.needsAux() {
+		c.aux = newRowBuffer(maxRows, c.out.size())
+	}
+	if !c.direct {
+		c.col = make([]float32, c.ckk*c.ohw)
+		c.dcol = make([]float32, c.ckk*c.ohw)
+	}
+	// For kernel column kj, output columns lo ≤ ox < hi read input columns
+	// inside the image; the others read padding.
+	c.lo, c.hi = make([]int, k), make([]int, k)
+	for kj := range k {
+		off := kj*dil - pad
+		lo, hi := 0, ow
+		for lo < ow && lo*stride+off < 0 {
+			lo++
+		}
+		for hi > lo && (hi-1)*stride+off >= in.w {
+			hi--
+		}
+		c.lo[kj], c.hi[kj] = lo, hi
+	}
+	return c
+}
+
+func (c *conv2D) params() []*param {
+	if c.b == nil {
+		return []*param{c.w}
+	}
+	return []*param{c.w, c.b}
+}
+
+func (c *conv2D) forward(x *Tensor, train bool) *Tensor {
+	checkCols(c.name, x, c.in.size())
+	n := x.Rows
+	c.x = x
+	y := c.y.view(n)
+	is, os := c.in.size(), c.out.size()
+	var b []float32
+	if c.b != nil {
+		b = c.b.w
+	}
+	for s := range n {
+		xs, ys := x.Data[s*is:(s+1)*is], y.Data[s*os:(s+1)*os]
+		src := xs
+		if !c.direct {
+			c.im2col(xs, c.col)
+			src = c.col
+		}
+		c.gemm.Sgemm(NoTrans, NoTrans, c.out.c, c.ohw, c.ckk, 1, c.w.w, c.ckk, src, c.ohw, 0, ys, c.ohw)
+		var aux []float32
+		if train && c.act.needsAux() {
+			aux = c.aux.view(n).Data[s*os : (s+1)*os]
+		}
+		planeBiasAct(c.act, ys, b, c.ohw, aux)
+	}
+	return y
+}
+
+func (c *conv2D) backward(dy *Tensor, needInput bool) *Tensor {
+	n := c.x.Rows
+	is, os := c.in.size(), c.out.size()
+	if dy.Rows != n || dy.Cols != os {
+		panic(fmt.Sprintf("core: %s: gradient is %dx%d, want %dx%d", c.name, dy.Rows, dy.Cols, n, os))
+	}
+	var db []float32
+	if c.b != nil {
+		db = c.b.g
+		clear(db)
+	}
+	var dx *Tensor
+	if needInput {
+		dx = c.dx.view(n)
+	}
+	y := c.y.view(n)
+	for s := range n {
+		ds := dy.Data[s*os : (s+1)*os]
+		var aux []float32
+		if c.act.needsAux() {
+			aux = c.aux.view(n).Data[s*os : (s+1)*os]
+		}
+		planeActBackward(c.act, ds, y.Data[s*os:(s+1)*os], aux, db, c.ohw)
+		xs := c.x.Data[s*is : (s+1)*is]
+		src := xs
+		if !c.direct {
+			c.im2col(xs, c.col)
+			src = c.col
+		}
+		// dW (+)= dy·colᵀ
+		beta := float32(1)
+		if s == 0 {
+			beta = 0
+		}
+		c.gemm.Sgemm(NoTrans, Trans, c.out.c, c.ckk, c.ohw, 1, ds, c.ohw, src, c.ohw, beta, c.w.g, c.ckk)
+		if !needInput {
+			continue
+		}
+		// dcol = Wᵀ·dy, folded back onto the input.
+		dxs := dx.Data[s*is : (s+1)*is]
+		if c.direct {
+			c.gemm.Sgemm(Trans, NoTrans, c.ckk, c.ohw, c.out.c, 1, c.w.w, c.ckk, ds, c.ohw, 0, dxs, c.ohw)
+			continue
+		}
+		c.gemm.Sgemm(Trans, NoTrans, c.ckk, c.ohw, c.out.c, 1, c.w.w, c.ckk, ds, c.ohw, 0, c.dcol, c.ohw)
+		c.col2im(c.dcol, dxs)
+	}
+	return dx
+}
+
+// im2col unfolds one sample x into col: row (ch·k+ki)·k+kj holds, for
+// every output pixel, the input pixel under kernel position (ki, kj) of
+// channel ch, or 0 in the padding.
+func (c *conv2D) im2col(x, col []float32) {
+	H, W := c.in.h, c.in.w
+	oh, ow := c.out.h, c.out.w
+	st := c.stride
+	r := 0
+	for ch := range c.in.c {
+		xc := x[ch*H*W : (ch+1)*H*W]
+		for ki := range c.k {
+			offh := ki*c.dil - c.pad
+			for kj := range c.k {
+				offw := kj*c.dil - c.pad
+				lo, hi := c.lo[kj], c.hi[kj]
+				row := col[r*c.ohw : (r+1)*c.ohw]
+				r++
+				for oy := range oh {
+					dst := row[oy*ow : (oy+1)*ow]
+					iy := oy*st + offh
+					if iy < 0 || iy >= H || lo >= hi {
+						clear(dst)
+						continue
+					}
+					src := xc[iy*W : (iy+1)*W]
+					clear(dst[:lo])
+					if st == 1 {
+						copy(dst[lo:hi], src[lo+offw:hi+offw])
+					} else {
+						d := dst[lo:hi]
+						for i := range d {
+							d[i] = src[(lo+i)*st+offw]
+						}
+					}
+					clear(dst[hi:])
+				}
+			}
+		}
+	}
+}
+
+// col2im sets dx to the fold of dcol, the transpose of im2col: each input
+// pixel receives the sum of the unfolded entries that copied it.
+func (c *conv2D) col2im(dcol, dx []float32) {
+	clear(dx)
+	H, W := c.in.h, c.in.w
+	oh, ow := c.out.h, c.out.w
+	st := c.stride
+	r := 0
+	for ch := range c.in.c {
+		xc := dx[ch*H*W : (ch+1)*H*W]
+		for ki := range c.k {
+			offh := ki*c.dil - c.pad
+			for kj := range c.k {
+				offw := kj*c.dil - c.pad
+				lo, hi := c.lo[kj], c.hi[kj]
+				row := dcol[r*c.ohw : (r+1)*c.ohw]
+				r++
+				if lo >= hi {
+					continue
+				}
+				for oy := range oh {
+					iy := oy*st + offh
+					if iy < 0 || iy >= H {
+						continue
+					}
+					src := row[oy*ow+lo : oy*ow+hi]
+					dst := xc[iy*W : (iy+1)*W]
+					if st == 1 {
+						d := dst[lo+offw : hi+offw]
+						d = d[:len(src)]
+						for i, v := range src {
+							d[i] += v
+						}
+					} else {
+						for i, v := range src {
+							dst[(lo+i)*st+offw] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// planeBiasAct computes y = act(y + b[ch]) on the consecutive planes of
+// size plane of one sample (b may be nil), writing GELU's derivative to aux
+// when aux is not nil.
+func planeBiasAct(a activation, y, b []float32, plane int, aux []float32) {
+	for ch := 0; ch*plane < len(y); ch++ {
+		p := y[ch*plane : (ch+1)*plane]
+		var bc float32
+		if b != nil {
+			bc = b[ch]
+		}
+		if a.kind == actReLU {
+			for i, v := range p {
+				v += bc
+				if v < 0 {
+					v = 0
+				}
+				p[i] = v
+			}
+			continue
+		}
+		if bc != 0 {
+			for i := range p {
+				p[i] += bc
+			}
+		}
+		var ap []float32
+		if aux != nil {
+			ap = aux[ch*plane : (ch+1)*plane]
+		}
+		a.apply(p, ap)
+	}
+}
+
+// planeActBackward turns dy, the gradient with respect to act's output y,
+// into the gradient with respect to its input, in place, and adds each
+// plane's sum to db[ch] when db is not nil.
+func planeActBackward(a activation, dy, y, aux, db []float32, plane int) {
+	for ch := 0; ch*plane < len(dy); ch++ {
+		d := dy[ch*plane : (ch+1)*plane]
+		yp := y[ch*plane : (ch+1)*plane]
+		yp = yp[:len(d)]
+		if a.kind == actReLU {
+			var s float32
+			for i, v := range yp {
+				if !(v > 0) {
+					d[i] = 0
+				}
+				s += d[i]
+			}
+			if db != nil {
+				db[ch] += s
+			}
+			continue
+		}
+		var ap []float32
+		if aux != nil {
+			ap = aux[ch*plane : (ch+1)*plane]
+		}
+		a.backwardRow(d, yp, ap, nil)
+		if db != nil {
+			var s float32
+			for _, v := range d {
+				s += v
+			}
+			db[ch] += s
+		}
+	}
+}
