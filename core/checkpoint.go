@@ -13,13 +13,19 @@ import (
 //
 //	magic      "DLTC"
 //	version    u16
-//	shape      u32 inputs, u32 outputs, u32 hidden layers, u32 width of each,
+//	shape      u32 inputs, u32 outputs,
+//	           for a CNN: u32 0xffffffff, u32 channels, height, width,
+//	             u8 global pooling, u32 blocks, per block u32 filters,
+//	             kernel, stride, padding, dilation, pool size, pool stride,
+//	             u8 batch norm, u8 residual, u8 pool (0 none, 1 max, 2 avg),
+//	             u8 dropout;
+//	           u32 hidden layers, u32 width of each,
 //	           u8 batch norm, u8 dropout, u8 optimizer,
 //	           u32 training samples, u32 batch size
 //	progress   u32 epoch, u32 batch, u64 optimizer steps,
 //	           f64 loss sum, i64 elapsed ns, f64 learning rate,
 //	           f64 best validation loss, u32 epochs since best, u8 stopped
-//	diag       u8 present; if present, per dense layer:
+//	diag       u8 present; if present, per convolution and dense layer:
 //	           f64 gradient RMS, f64 gradient max, f64 dead fraction,
 //	           u32 × histBuckets histogram
 //	slabs      parameters, batch-norm state, optimizer state 1 and 2:
@@ -31,6 +37,10 @@ import (
 const (
 	ckptMagic   = "DLTC"
 	ckptVersion = 1
+	// ckptConv marks a CNN's shape where an MLP's has its number of hidden
+	// layers, so that neither kind of trainer mistakes the other's
+	// checkpoint for its own.
+	ckptConv = 0xffffffff
 )
 
 var ckptTable = crc32.MakeTable(crc32.Castagnoli)
@@ -45,8 +55,8 @@ func (t *Trainer) MarshalBinary() ([]byte, error) {
 		return nil, fmt.Errorf("checkpoint: %w", t.diverged)
 	}
 	m := t.model
-	size := 4 + 2 + 4*(5+len(t.s.Model.Hidden)) + 3 + 4 + 8 + 8*5 + 4 + 1 + 1 +
-		len(m.denses)*(24+4*histBuckets) + 4*4 + 4*(len(m.w)+len(m.state)+len(t.opt.s1)+len(t.opt.s2)) + 4
+	size := 4 + 2 + ckptShapeLen(len(t.s.Model.Hidden), t.s.conv) + 4 + 8 + 8*5 + 4 + 1 + 1 +
+		len(t.diag)*(24+4*histBuckets) + 4*4 + 4*(len(m.w)+len(m.state)+len(t.opt.s1)+len(t.opt.s2)) + 4
 	b := make([]byte, 0, size)
 	le := binary.LittleEndian
 	b = append(b, ckptMagic...)
@@ -88,6 +98,27 @@ func (t *Trainer) appendShape(b []byte) []byte {
 	c := &t.s.Model
 	b = le.AppendUint32(b, uint32(c.Inputs))
 	b = le.AppendUint32(b, uint32(c.Outputs))
+	if p := t.s.conv; p != nil {
+		b = le.AppendUint32(b, ckptConv)
+		b = le.AppendUint32(b, uint32(p.in.c))
+		b = le.AppendUint32(b, uint32(p.in.h))
+		b = le.AppendUint32(b, uint32(p.in.w))
+		b = append(b, boolByte(t.s.Conv.GlobalPool))
+		b = le.AppendUint32(b, uint32(len(p.blocks)))
+		for _, k := range p.blocks {
+			for _, v := range []int{k.Filters, k.Kernel, k.Stride, k.Padding, k.Dilation, k.PoolSize, k.PoolStride} {
+				b = le.AppendUint32(b, uint32(v))
+			}
+			pool := byte(0)
+			switch k.Pool {
+			case "max":
+				pool = 1
+			case "avg":
+				pool = 2
+			}
+			b = append(b, boolByte(k.BatchNorm), boolByte(k.Residual), pool, boolByte(k.Dropout > 0))
+		}
+	}
 	b = le.AppendUint32(b, uint32(len(c.Hidden)))
 	for _, h := range c.Hidden {
 		b = le.AppendUint32(b, uint32(h))
@@ -95,6 +126,15 @@ func (t *Trainer) appendShape(b []byte) []byte {
 	b = append(b, boolByte(c.BatchNorm), boolByte(c.Dropout > 0), byte(t.opt.kind))
 	b = le.AppendUint32(b, uint32(t.train.Len()))
 	return le.AppendUint32(b, uint32(t.bs))
+}
+
+// ckptShapeLen is the length of appendShape's encoding.
+func ckptShapeLen(hidden int, p *convPlan) int {
+	n := 4*(5+hidden) + 3
+	if p != nil {
+		n += 4*5 + 1 + len(p.blocks)*(7*4+4)
+	}
+	return n
 }
 
 func boolByte(v bool) byte {

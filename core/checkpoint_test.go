@@ -67,8 +67,17 @@ func sameStats(t *testing.T, got, want []EpochStats) {
 // one, restores the checkpoint into a new trainer and checks that the
 // rest of training is bit-identical to an uninterrupted run.
 func TestCheckpointResume(t *testing.T) {
-	train, val := ckptData()
-	for name, cfg := range ckptConfigs() {
+	mlpTrain, mlpVal := ckptData()
+	cnnTrain, cnnVal := convCkptData()
+	configs := ckptConfigs()
+	for name, cfg := range convCkptConfigs() {
+		configs[name] = cfg
+	}
+	for name, cfg := range configs {
+		train, val := mlpTrain, mlpVal
+		if cfg.Conv != nil {
+			train, val = cnnTrain, cnnVal
+		}
 		t.Run(name, func(t *testing.T) {
 			ref, err := NewTrainer(cfg, train, val)
 			if err != nil {

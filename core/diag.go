@@ -2,7 +2,8 @@ package core
 
 import "math"
 
-// LayerStats are the learning diagnostics of one dense layer for an epoch,
+// LayerStats are the learning diagnostics of one dense or convolution
+// layer for an epoch,
 // in the spirit of Glorot and Bengio (2010): how large the weights are, how
 // large and how spread the gradients reaching them are, and how many ReLU
 // units have died.
@@ -13,7 +14,8 @@ import "math"
 // weight decay. Computing them on one batch per epoch keeps them free for
 // the other batches.
 type LayerStats struct {
-	// Name is the layer's name: dense1, dense2, ... from the input side.
+	// Name is the layer's name: conv1, ..., dense1, dense2, ... from the
+	// input side (see Config.Conv for the names inside residual blocks).
 	Name string
 	// WeightNorm is the Frobenius norm of the weight matrix at the end of
 	// the epoch.
@@ -22,8 +24,9 @@ type LayerStats struct {
 	// absolute value of the weight gradient.
 	GradRMS, GradMax float64
 	// DeadFraction is the fraction of the layer's ReLU units that were zero
-	// for every sample of the batch; 0 for other activations and for the
-	// output layer.
+	// for every sample of the batch (a convolution's units are its
+	// channels, dead when zero at every pixel); 0 for other activations,
+	// the output layer and projection shortcuts.
 	DeadFraction float64
 	// GradHist counts weight gradients by decade of |g|: bucket i holds
 	// 10^(HistLow+i) <= |g| < 10^(HistLow+i+1), the first bucket also
@@ -127,16 +130,20 @@ type layerDiag struct {
 // but leaves them as they are).
 func (t *Trainer) captureDiag() {
 	m := t.model
-	for i, d := range m.denses {
+	for i, wl := range m.weighted {
 		ld := &t.diag[i]
-		g := d.w.g
+		g := wl.w.g
 		ld.hist = [histBuckets]int{}
 		sq, mx := gradHist(g, &ld.hist)
 		ld.gradRMS = math.Sqrt(sq / float64(len(g)))
 		ld.gradMax = float64(math.Float32frombits(mx))
 		ld.dead = 0
-		if u := m.units[i]; u != nil && m.actKind == actReLU {
-			ld.dead = deadFraction(&u.t, t.alive)
+		if u := wl.units; u != nil && m.actKind == actReLU {
+			if wl.plane == 1 {
+				ld.dead = deadFraction(&u.t, t.alive)
+			} else {
+				ld.dead = deadChannels(&u.t, wl.plane, t.alive)
+			}
 		}
 	}
 	t.hasDiag = true
@@ -162,12 +169,42 @@ func deadFraction(y *Tensor, alive []bool) float64 {
 	return float64(dead) / float64(c)
 }
 
+// deadChannels returns the fraction of the channels of y, an NCHW batch
+// with planes of plane values, that are zero at every pixel of every
+// sample, using alive (at least one per channel) as scratch.
+func deadChannels(y *Tensor, plane int, alive []bool) float64 {
+	c := y.Cols / plane
+	alive = alive[:c]
+	clear(alive)
+	for s := range y.Rows {
+		for ch := range c {
+			if alive[ch] {
+				continue
+			}
+			o := s*y.Cols + ch*plane
+			for _, v := range y.Data[o : o+plane] {
+				if v != 0 {
+					alive[ch] = true
+					break
+				}
+			}
+		}
+	}
+	dead := 0
+	for _, a := range alive {
+		if !a {
+			dead++
+		}
+	}
+	return float64(dead) / float64(c)
+}
+
 // layerStats returns the diagnostics of the epoch just finished.
 func (t *Trainer) layerStats() []LayerStats {
 	m := t.model
-	out := make([]LayerStats, len(m.denses))
-	for i, d := range m.denses {
-		s := LayerStats{Name: d.name, WeightNorm: math.Sqrt(sumSquares(d.w.w)), HistLow: histLow}
+	out := make([]LayerStats, len(m.weighted))
+	for i, wl := range m.weighted {
+		s := LayerStats{Name: wl.name, WeightNorm: math.Sqrt(sumSquares(wl.w.w)), HistLow: histLow}
 		if t.hasDiag {
 			ld := &t.diag[i]
 			s.GradRMS, s.GradMax, s.DeadFraction = ld.gradRMS, ld.gradMax, ld.dead

@@ -106,8 +106,17 @@ func (c Config) EstimateMemory(d DataShape) (MemoryEstimate, error) {
 			out = int64(d.Classes)
 		}
 	}
+	var cp *convPlan
+	if c.Conv != nil {
+		if cp, err = c.Conv.plan(int(min(in, math.MaxInt32))); err != nil {
+			return MemoryEstimate{}, err
+		}
+	}
 	bs := int64(min(c.Train.BatchSize, d.Train))
 	rows := max(bs, evalRows)
+	if cp != nil {
+		rows = max(bs, evalRowsConv)
+	}
 	const f32 = 4
 
 	var e MemoryEstimate
@@ -130,6 +139,13 @@ func (c Config) EstimateMemory(d DataShape) (MemoryEstimate, error) {
 		denses++
 	}
 	widest := int64(0)
+	var convGemm int64
+	if cp != nil {
+		ce := cp.estimate(act.needsAux())
+		slab, state, perRow, vecs, np = ce.slab, ce.state, ce.perRow, ce.vecs, ce.np
+		denses, widest, convGemm = ce.convs, ce.widest, ce.gemm
+		width = int64(cp.out.size())
+	}
 	for _, h := range c.Model.Hidden {
 		h := int64(h)
 		widest = max(widest, h)
@@ -186,13 +202,16 @@ func (c Config) EstimateMemory(d DataShape) (MemoryEstimate, error) {
 	// Every product of the model runs on one Gemm, whose packing buffers
 	// grow to the largest product's blocks.
 	widths := []int64{in}
+	if cp != nil {
+		widths[0] = int64(cp.out.size())
+	}
 	for _, h := range c.Model.Hidden {
 		widths = append(widths, int64(h))
 	}
 	widths = append(widths, out)
-	e.Gemm = gemmBound(widths, bs, rows)
+	e.Gemm = addSat(gemmBound(widths, bs, rows), convGemm)
 
-	e.Checkpoint = checkpointSize(len(c.Model.Hidden), int(denses), slab, state, mulSat(slabs, slab))
+	e.Checkpoint = checkpointSize(ckptShapeLen(len(c.Model.Hidden), cp), int(denses), slab, state, mulSat(slabs, slab))
 
 	e.Other = mulSat(int64(d.Train), 4) // shuffled order
 	if loss == lossSoftmaxCE {
@@ -240,11 +259,12 @@ func gemmBlock(x, limit, mult int64) int64 {
 }
 
 // checkpointSize returns the length of MarshalBinary's encoding for a
-// model of hidden layers and denses dense layers whose parameter slab,
+// model whose shape section is shape bytes, with denses weighted layers
+// (convolutions and dense layers), whose parameter slab,
 // batch-norm state and optimizer slabs hold slab, state and opt floats.
 // It follows the layout documented at ckptMagic.
-func checkpointSize(hidden, denses int, slab, state, opt int64) int64 {
-	fixed := int64(4 + 2 + 4*(5+hidden) + 3 + 4 + 8 + 8*5 + 4 + 1 + 1 + denses*(24+4*histBuckets) + 4*4 + 4)
+func checkpointSize(shape, denses int, slab, state, opt int64) int64 {
+	fixed := int64(4 + 2 + shape + 4 + 8 + 8*5 + 4 + 1 + 1 + denses*(24+4*histBuckets) + 4*4 + 4)
 	return addSat(fixed, mulSat(addSat(addSat(slab, state), opt), 4))
 }
 

@@ -39,6 +39,21 @@ func TestEstimateMemory(t *testing.T) {
 			Optimizer: OptimizerConfig{Name: "rmsprop", LearningRate: 1e-3, Momentum: 0.9},
 			Train:     TrainConfig{Epochs: 1, BatchSize: 256, Seed: 1},
 		}, 2048, false, 0},
+		{"cnn adam", Config{
+			Model:     MLPConfig{Hidden: []int{32}},
+			Conv:      &ConvConfig{Height: 28, Width: 28, Blocks: []ConvBlock{{Filters: 16, Kernel: 3, Padding: 1, Pool: "max"}, {Filters: 32, Kernel: 3, Padding: 1, Pool: "max"}}},
+			Optimizer: OptimizerConfig{Name: "adam", LearningRate: 1e-3},
+			Train:     TrainConfig{Epochs: 1, BatchSize: 64, Seed: 1},
+		}, 512, false, 0},
+		{"cnn residual gelu dropout sgd", Config{
+			Model: MLPConfig{Activation: "gelu"},
+			Conv: &ConvConfig{Height: 28, Width: 28, GlobalPool: true, Blocks: []ConvBlock{
+				{Filters: 8, Kernel: 3, Padding: 1, BatchNorm: true, Pool: "avg", Dropout: 0.1},
+				{Filters: 16, Kernel: 3, Stride: 2, Residual: true},
+				{Filters: 16, Kernel: 3, Residual: true}}},
+			Optimizer: OptimizerConfig{Name: "sgd", LearningRate: 1e-2, Momentum: 0.9},
+			Train:     TrainConfig{Epochs: 1, BatchSize: 32, Seed: 1},
+		}, 512, false, 0},
 		{"wide adamw", Config{
 			Model:     MLPConfig{Hidden: []int{2048}},
 			Optimizer: OptimizerConfig{Name: "adamw", LearningRate: 1e-3},

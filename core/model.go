@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // PCG stream numbers, one per use of randomness, so that changing one (say
@@ -30,12 +31,33 @@ type model struct {
 	// state holds non-trainable state: batch-norm running statistics.
 	state  []float32
 	denses []*dense
-	// units are the hidden layers' activation outputs, for diagnostics,
-	// parallel to denses (nil for the output layer).
-	units   []*rowBuffer
-	actKind actKind
-	drops   []*dropout
-	dropRNG *rand.PCG
+	// weighted are the layers with a weight matrix (convolutions and dense
+	// layers, input side first): what is initialized and what the
+	// diagnostics describe.
+	weighted []weightedLayer
+	actKind  actKind
+	drops    []*dropout
+	dropRNG  *rand.PCG
+}
+
+// A weightedLayer is a convolution or dense layer as initialization and
+// diagnostics see it.
+type weightedLayer struct {
+	name          string
+	w             *param
+	fanIn, fanOut int
+	// units is the output of the layer's activation, for the dead-unit
+	// fraction, or nil (the output layer, a projection shortcut). A unit
+	// is a column of a dense layer, a channel of a convolution: plane
+	// values per sample (1 for a dense layer).
+	units *rowBuffer
+	plane int
+}
+
+// stateful is a layer with running statistics in the model's state slab.
+type stateful interface {
+	stateLen() int
+	setState(s []float32)
 }
 
 // slabAlign pads each parameter's offset to a multiple of 16 floats (64
@@ -48,22 +70,25 @@ const slabAlign = 16
 func newModel(cfg *MLPConfig, act activation, init, outInit initKind, maxRows int, seed uint64) *model {
 	m := &model{in: cfg.Inputs, out: cfg.Outputs, maxRows: maxRows, actKind: act.kind,
 		dropRNG: rand.NewPCG(seed, streamDropout)}
-	width := cfg.Inputs
-	var states []*batchNorm
+	m.addDenses(cfg, cfg.Inputs, act, maxRows)
+	m.finish(init, outInit, seed)
+	return m
+}
+
+// addDenses appends cfg's hidden dense layers on width inputs and the
+// output layer, numbering them from 1.
+func (m *model) addDenses(cfg *MLPConfig, width int, act activation, maxRows int) {
 	for i, h := range cfg.Hidden {
 		k := strconv.Itoa(i + 1)
 		if cfg.BatchNorm {
 			d := newDense("dense"+k, width, h, maxRows, false, activation{}, &m.gemm)
 			bn := newBatchNorm("bn"+k, h, maxRows, act)
 			m.layers = append(m.layers, d, bn)
-			m.denses = append(m.denses, d)
-			m.units = append(m.units, &bn.y)
-			states = append(states, bn)
+			m.addDense(d, &bn.y)
 		} else {
 			d := newDense("dense"+k, width, h, maxRows, true, act, &m.gemm)
 			m.layers = append(m.layers, d)
-			m.denses = append(m.denses, d)
-			m.units = append(m.units, &d.y)
+			m.addDense(d, &d.y)
 		}
 		if cfg.Dropout > 0 {
 			dr := newDropout("dropout"+k, h, maxRows, cfg.Dropout, m.dropRNG)
@@ -75,9 +100,18 @@ func newModel(cfg *MLPConfig, act activation, init, outInit initKind, maxRows in
 	outName := "dense" + strconv.Itoa(len(cfg.Hidden)+1)
 	d := newDense(outName, width, cfg.Outputs, maxRows, true, activation{}, &m.gemm)
 	m.layers = append(m.layers, d)
-	m.denses = append(m.denses, d)
-	m.units = append(m.units, nil)
+	m.addDense(d, nil)
+}
 
+func (m *model) addDense(d *dense, units *rowBuffer) {
+	m.denses = append(m.denses, d)
+	m.weighted = append(m.weighted, weightedLayer{name: d.name, w: d.w, fanIn: d.in, fanOut: d.out, units: units, plane: 1})
+}
+
+// finish lays the parameters and the running statistics out in the slabs
+// and initializes them from seed: weights from init (outInit for the
+// output layer), biases 0, gamma 1, beta 0.
+func (m *model) finish(init, outInit initKind, seed uint64) {
 	// Lay the parameters out in the slabs.
 	n := 0
 	for _, l := range m.layers {
@@ -92,6 +126,21 @@ func newModel(cfg *MLPConfig, act activation, init, outInit initKind, maxRows in
 		p.w = m.w[p.off : p.off+p.len() : p.off+p.len()]
 		p.g = m.g[p.off : p.off+p.len() : p.off+p.len()]
 	}
+	var states []stateful
+	var walk func(ls []layer)
+	walk = func(ls []layer) {
+		for _, l := range ls {
+			switch l := l.(type) {
+			case stateful:
+				states = append(states, l)
+			case *residual:
+				for _, b := range l.norms() {
+					states = append(states, b)
+				}
+			}
+		}
+	}
+	walk(m.layers)
 	ns := 0
 	for _, b := range states {
 		ns += b.stateLen()
@@ -103,21 +152,21 @@ func newModel(cfg *MLPConfig, act activation, init, outInit initKind, maxRows in
 		ns += b.stateLen()
 	}
 
-	// Initialize: weights from the initializer, biases 0, gamma 1, beta 0.
 	rng := rand.New(rand.NewPCG(seed, streamInit))
-	for i, d := range m.denses {
+	for i, wl := range m.weighted {
 		k := init
-		if i == len(m.denses)-1 {
+		if i == len(m.weighted)-1 {
 			k = outInit
 		}
-		k.fill(d.w.w, d.in, d.out, rng)
+		k.fill(wl.w.w, wl.fanIn, wl.fanOut, rng)
 	}
-	for _, b := range states {
-		for i := range b.gamma.w {
-			b.gamma.w[i] = 1
+	for _, p := range m.params {
+		if strings.HasSuffix(p.name, ".gamma") {
+			for i := range p.w {
+				p.w[i] = 1
+			}
 		}
 	}
-	return m
 }
 
 // forward runs the network on x and returns the logits, owned by the

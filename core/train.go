@@ -13,7 +13,10 @@ import (
 // products run faster than batch-sized ones.
 const evalRows = 256
 
-// A Trainer trains one MLP on one data set: seeded, shuffled mini-batches,
+// evalRowsConv is evalRows for convolutional networks.
+const evalRowsConv = 64
+
+// A Trainer trains one network (an MLP or a CNN) on one data set: seeded, shuffled mini-batches,
 // a validation pass after every epoch, early stopping, diagnostics and
 // checkpoints. It runs on the calling goroutine only and starts no
 // goroutines.
@@ -85,8 +88,15 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		return nil, err
 	}
 	bs := min(s.Train.BatchSize, train.Len())
-	maxRows := max(bs, evalRows)
-	m := newModel(&s.Model, s.act, s.init, s.outInit, maxRows, s.Train.Seed)
+	var m *model
+	if s.conv != nil {
+		// Convolutions run one sample at a time, so larger evaluation
+		// chunks would only take memory.
+		maxRows := max(bs, evalRowsConv)
+		m = newConvModel(s.conv, &s.Model, s.Conv.GlobalPool, s.act, s.init, s.outInit, maxRows, s.Train.Seed)
+	} else {
+		m = newModel(&s.Model, s.act, s.init, s.outInit, max(bs, evalRows), s.Train.Seed)
+	}
 	t := &Trainer{
 		s: s, train: train, val: val, model: m,
 		opt:     newOptimizer(&s.Optimizer, len(m.w), len(m.params)),
@@ -97,7 +107,7 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		dz:      newRowBuffer(bs, s.Model.Outputs),
 		shuffle: rand.NewPCG(0, 0),
 		best:    math.Inf(1),
-		diag:    make([]layerDiag, len(m.denses)),
+		diag:    make([]layerDiag, len(m.weighted)),
 		lr:      s.Optimizer.LearningRate,
 	}
 	t.shuffleR = rand.New(t.shuffle)
@@ -106,8 +116,10 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		t.statsBatch--
 	}
 	widest := 0
-	for _, h := range s.Model.Hidden {
-		widest = max(widest, h)
+	for _, wl := range m.weighted {
+		if wl.units != nil {
+			widest = max(widest, wl.units.t.Cols/wl.plane)
+		}
 	}
 	t.alive = make([]bool, widest)
 	if s.loss == lossSoftmaxCE {

@@ -9,7 +9,12 @@ import (
 // Config is a whole training setup: the network, the optimizer, the
 // learning-rate schedule and the training loop.
 type Config struct {
-	Model     MLPConfig
+	// Model is the network: a multilayer perceptron, or with Conv the dense
+	// layers after the convolutional ones.
+	Model MLPConfig
+	// Conv, if not nil, makes the network convolutional: Conv's blocks on
+	// the input images, then Model's dense layers.
+	Conv      *ConvConfig
 	Optimizer OptimizerConfig
 	Schedule  ScheduleConfig
 	Train     TrainConfig
@@ -21,6 +26,7 @@ type trainSetup struct {
 	act           activation
 	init, outInit initKind
 	loss          lossKind
+	conv          *convPlan // nil for an MLP
 }
 
 // resolve validates c against the data and fills in Model.Inputs and
@@ -131,6 +137,11 @@ func (c Config) resolve(train, val *Dataset) (*trainSetup, error) {
 		m.Outputs = outputs
 	} else if m.Outputs != outputs {
 		return nil, fmt.Errorf("model.outputs: %d does not match the data's %s", m.Outputs, what)
+	}
+	if c.Conv != nil {
+		if s.conv, err = c.Conv.plan(m.Inputs); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
