@@ -278,13 +278,7 @@ func planeBiasAct(a activation, y, b []float32, plane int, aux []float32) {
 			bc = b[ch]
 		}
 		if a.kind == actReLU {
-			for i, v := range p {
-				v += bc
-				if v < 0 {
-					v = 0
-				}
-				p[i] = v
-			}
+			planeRelu(p, bc)
 			continue
 		}
 		if bc != 0 {
@@ -309,13 +303,7 @@ func planeActBackward(a activation, dy, y, aux, db []float32, plane int) {
 		yp := y[ch*plane : (ch+1)*plane]
 		yp = yp[:len(d)]
 		if a.kind == actReLU {
-			var s float32
-			for i, v := range yp {
-				if !(v > 0) {
-					d[i] = 0
-				}
-				s += d[i]
-			}
+			s := planeReluBack(d, yp)
 			if db != nil {
 				db[ch] += s
 			}
@@ -332,6 +320,63 @@ func planeActBackward(a activation, dy, y, aux, db []float32, plane int) {
 				s += v
 			}
 			db[ch] += s
+		}
+	}
+}
+
+// planeRelu sets y[i] = max(y[i]+b, 0), keeping NaN (so that divergence is
+// seen).
+func planeRelu(y []float32, b float32) {
+	n := 0
+	if useActAsm && len(y) >= 8 {
+		n = len(y) &^ 7
+		planeReluAVX2(&y[0], n, b)
+	}
+	planeReluGo(y[n:], b)
+}
+
+func planeReluGo(y []float32, b float32) {
+	for i, v := range y {
+		v += b
+		if v < 0 {
+			v = 0
+		}
+		y[i] = v
+	}
+}
+
+// planeReluBack zeroes dy where y is not positive (ReLU's backward pass)
+// and returns the sum of the result. The sum runs in eight interleaved
+// partial sums, as the assembly kernel's lanes, so that both give the same
+// bits.
+func planeReluBack(dy, y []float32) float32 {
+	y = y[:len(dy)]
+	var acc [8]float32
+	n := len(dy) &^ 7
+	if useActAsm && n > 0 {
+		planeReluBackAVX2(&dy[0], &y[0], n, &acc)
+	} else {
+		planeReluBackGo(dy[:n], y[:n], &acc)
+	}
+	s := ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+	for i, v := range y[n:] {
+		if !(v > 0) {
+			dy[n+i] = 0
+		}
+		s += dy[n+i]
+	}
+	return s
+}
+
+// planeReluBackGo is planeReluBack's loop on a multiple of 8 elements.
+func planeReluBackGo(dy, y []float32, acc *[8]float32) {
+	for i := 0; i+8 <= len(dy); i += 8 {
+		d, yy := dy[i:i+8:i+8], y[i:i+8:i+8]
+		for j := range 8 {
+			if !(yy[j] > 0) {
+				d[j] = 0
+			}
+			acc[j] += d[j]
 		}
 	}
 }

@@ -250,3 +250,76 @@ func TestMaxPoolTies(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaneReluKernels checks that the assembly ReLU kernels of the
+// convolution agree with the portable loops bit for bit, NaN and lengths
+// that are not multiples of 8 included.
+func TestPlaneReluKernels(t *testing.T) {
+	if !useActAsm {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	nan := float32(math.NaN())
+	for _, n := range []int{1, 7, 8, 9, 31, 32, 33, 100, 784} {
+		y := randSlice(rng, n, 1)
+		dy := randSlice(rng, n, 1)
+		y[n/2] = nan
+		run := func(asm bool) (relu, d []float32, sum float32) {
+			defer func(v bool) { useActAsm = v }(useActAsm)
+			useActAsm = asm
+			relu = append([]float32(nil), y...)
+			planeRelu(relu, 0.25)
+			d = append([]float32(nil), dy...)
+			sum = planeReluBack(d, relu)
+			return relu, d, sum
+		}
+		r1, d1, s1 := run(true)
+		r0, d0, s0 := run(false)
+		same := func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
+		for i := range r1 {
+			if !same(r1[i], r0[i]) || !same(d1[i], d0[i]) {
+				t.Fatalf("n=%d element %d: assembly %v, %v; Go %v, %v", n, i, r1[i], d1[i], r0[i], d0[i])
+			}
+		}
+		if !same(s1, s0) {
+			t.Errorf("n=%d: sums %v (assembly) and %v (Go)", n, s1, s0)
+		}
+		if r1[n/2] == r1[n/2] {
+			t.Errorf("n=%d: ReLU lost a NaN", n)
+		}
+	}
+}
+
+// TestMaxPoolKernel checks the assembly 2×2 max-pooling loop against the
+// portable one bit for bit, on widths with and without a remainder of 8
+// outputs, with ties (zeros, as after a ReLU) and NaN.
+func TestMaxPoolKernel(t *testing.T) {
+	if !useActAsm {
+		t.Skip("no assembly kernels on this CPU or build")
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	for _, sh := range []imageShape{{2, 28, 28}, {3, 14, 14}, {1, 7, 7}, {2, 6, 35}, {1, 2, 2}, {1, 3, 33}} {
+		n := 2
+		x := &Tensor{Rows: n, Cols: sh.size(), Data: randSlice(rng, n*sh.size(), 1)}
+		for i := range x.Data {
+			if x.Data[i] < 0 {
+				x.Data[i] = 0
+			}
+		}
+		x.Data[len(x.Data)/3] = float32(math.NaN())
+		run := func(asm bool) ([]float32, []int32) {
+			defer func(v bool) { useActAsm = v }(useActAsm)
+			useActAsm = asm
+			p := newMaxPool2D("pool", sh, 2, 2, n)
+			y := p.forward(x, true)
+			return append([]float32(nil), y.Data...), append([]int32(nil), p.arg[:len(y.Data)]...)
+		}
+		y1, a1 := run(true)
+		y0, a0 := run(false)
+		for i := range y0 {
+			if math.Float32bits(y1[i]) != math.Float32bits(y0[i]) || a1[i] != a0[i] {
+				t.Fatalf("%v output %d: assembly %v at %d, Go %v at %d", sh, i, y1[i], a1[i], y0[i], a0[i])
+			}
+		}
+	}
+}

@@ -257,3 +257,100 @@ func BenchmarkTrainActivation(b *testing.B) {
 		})
 	}
 }
+
+// referenceCNN is the small CNN: conv(1→16, 3×3, pad 1)-ReLU-
+// maxpool 2 → conv(16→32, 3×3, pad 1)-ReLU-maxpool 2 → dense(1568→10),
+// Adam, as /work/shared/peers/torch_cnn_step.py trains it in PyTorch.
+func referenceCNN(batch int) Config {
+	return Config{
+		Conv: &ConvConfig{Height: 28, Width: 28, Blocks: []ConvBlock{
+			{Filters: 16, Kernel: 3, Padding: 1, Pool: "max"},
+			{Filters: 32, Kernel: 3, Padding: 1, Pool: "max"},
+		}},
+		Optimizer: OptimizerConfig{Name: "adam", LearningRate: 1e-3},
+		Train:     TrainConfig{Epochs: 10, BatchSize: batch, Seed: 1},
+	}
+}
+
+// BenchmarkTrainCNN trains referenceCNN on Fashion-MNIST-shaped data, one
+// batch per iteration on one goroutine, with the usual per-epoch
+// diagnostics.
+func BenchmarkTrainCNN(b *testing.B) {
+	train := fashionLike(4096, 1)
+	val := fashionLike(256, 2)
+	for _, bs := range []int{64} {
+		b.Run(fmt.Sprintf("batch%d", bs), func(b *testing.B) {
+			tr, err := NewTrainer(referenceCNN(bs), train, val)
+			if err != nil {
+				b.Fatal(err)
+			}
+			step := stepTrainer(b, tr)
+			for range 3 {
+				step()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start, cpu := time.Now(), startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				step()
+			}
+			reportRate(b, b.N*bs, time.Since(start), cpu.stop())
+		})
+	}
+}
+
+// BenchmarkConv2D runs the forward and the backward pass of referenceCNN's
+// two convolutions on a batch of 64 and reports GFLOP/s (two per
+// multiply-add; the backward pass computes the weight gradient and, for
+// the second convolution, the input gradient).
+func BenchmarkConv2D(b *testing.B) {
+	const n = 64
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, c := range []struct {
+		name      string
+		in        imageShape
+		filters   int
+		needInput bool
+	}{
+		{"conv1", imageShape{1, 28, 28}, 16, false},
+		{"conv2", imageShape{16, 14, 14}, 32, true},
+	} {
+		var g Gemm
+		l := newConv2D(c.name, c.in, c.filters, 3, 1, 1, 1, n, true, activation{kind: actReLU}, &g)
+		bindParams(l, rng)
+		x := &Tensor{Rows: n, Cols: c.in.size(), Data: randSlice(rng, n*c.in.size(), 1)}
+		dy := &Tensor{Rows: n, Cols: l.out.size(), Data: randSlice(rng, n*l.out.size(), 1)}
+		macs := float64(n) * float64(l.out.size()) * float64(l.ckk)
+		b.Run(c.name+"/forward", func(b *testing.B) {
+			cpu := startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				l.forward(x, true)
+			}
+			reportGflops(b, 2*macs, cpu.stop())
+		})
+		b.Run(c.name+"/backward", func(b *testing.B) {
+			l.forward(x, true)
+			d := &Tensor{Rows: n, Cols: dy.Cols, Data: make([]float32, len(dy.Data))}
+			passes := 1.0
+			if c.needInput {
+				passes = 2
+			}
+			cpu := startTrainTimer()
+			for i := 0; i < b.N; i++ {
+				copy(d.Data, dy.Data)
+				l.backward(d, c.needInput)
+			}
+			reportGflops(b, 2*macs*passes, cpu.stop())
+		})
+	}
+}
+
+// reportGflops reports flops per iteration as GFLOP/s of the thread's CPU
+// time (of wall time where that cannot be measured).
+func reportGflops(b *testing.B, flops float64, cpu time.Duration) {
+	d := cpu
+	if d <= 0 {
+		d = b.Elapsed()
+	}
+	b.ReportMetric(flops*float64(b.N)/d.Seconds()/1e9, "GFLOP/s")
+}
