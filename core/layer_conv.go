@@ -46,11 +46,14 @@ type conv2D struct {
 	gemm                *Gemm
 	ckk, ohw            int // rows and columns of the unfolded input
 	direct              bool
-	x                   *Tensor
-	y, aux, dx          rowBuffer
-	col, dcol           []float32 // one sample's unfolded input and its gradient
-	lo, hi              []int     // per kernel column: output columns reading inside the input
-	fanIn, fanOut       int       // for initialization
+	// same: stride 1 and an output as wide as the input, so that each row
+	// of the unfolded input is the image shifted (see im2col).
+	same          bool
+	x             *Tensor
+	y, aux, dx    rowBuffer
+	col, dcol     []float32 // one sample's unfolded input and its gradient
+	lo, hi        []int     // per kernel column: output columns reading inside the input
+	fanIn, fanOut int       // for initialization
 }
 
 // newConv2D returns a convolution of in into filters channels for batches
@@ -66,6 +69,7 @@ func newConv2D(name string, in imageShape, filters, k, stride, pad, dil, maxRows
 		k: k, stride: stride, pad: pad, dil: dil, act: act, gemm: g,
 		ckk: in.c * k * k, ohw: oh * ow,
 		direct: k == 1 && stride == 1 && pad == 0,
+		same:   stride == 1 && ow == in.w,
 		fanIn:  in.c * k * k, fanOut: filters * k * k,
 	}
 	c.w = &param{name: name + ".weight", layer: name, rows: filters, cols: c.ckk, decay: true}
@@ -199,6 +203,27 @@ func (c *conv2D) im2col(x, col []float32) {
 				lo, hi := c.lo[kj], c.hi[kj]
 				row := col[r*c.ohw : (r+1)*c.ohw]
 				r++
+				if c.same && lo < hi {
+					// Output pixel i reads input pixel i + offh·W + offw:
+					// one copy for the rows inside the image, then the
+					// columns that read padding (or wrapped to the
+					// neighbouring row) are zeroed.
+					y0, y1 := max(0, -offh), min(oh, H-offh)
+					if y0 >= y1 {
+						clear(row)
+						continue
+					}
+					off := offh*W + offw
+					clear(row[:y0*ow])
+					end := (y1-1)*ow + hi
+					copy(row[y0*ow+lo:end], xc[y0*ow+lo+off:end+off])
+					clear(row[y1*ow:])
+					for oy := y0; oy < y1; oy++ {
+						clear(row[oy*ow : oy*ow+lo])
+						clear(row[oy*ow+hi : oy*ow+ow])
+					}
+					continue
+				}
 				for oy := range oh {
 					dst := row[oy*ow : (oy+1)*ow]
 					iy := oy*st + offh
@@ -241,6 +266,23 @@ func (c *conv2D) col2im(dcol, dx []float32) {
 				row := dcol[r*c.ohw : (r+1)*c.ohw]
 				r++
 				if lo >= hi {
+					continue
+				}
+				if c.same {
+					// im2col's contiguous copy in reverse: the entries
+					// that read padding are zeroed, then the rows inside
+					// the image are added in one pass.
+					y0, y1 := max(0, -offh), min(oh, H-offh)
+					if y0 >= y1 {
+						continue
+					}
+					off := offh*W + offw
+					for oy := y0; oy < y1; oy++ {
+						clear(row[oy*ow : oy*ow+lo])
+						clear(row[oy*ow+hi : oy*ow+ow])
+					}
+					end := (y1-1)*ow + hi
+					axpyUnitary(1, row[y0*ow+lo:end], xc[y0*ow+lo+off:end+off])
 					continue
 				}
 				for oy := range oh {

@@ -141,6 +141,9 @@ func convGradCases(n int) []gradCase {
 		{4, 1, 1, 0, 1, activation{kind: actGELU}, true},
 		{3, 3, 2, 1, 1, activation{kind: actLeakyReLU, slope: 0.1}, true},
 		{2, 1, 2, 0, 1, activation{}, true},
+		{2, 5, 1, 2, 1, activation{kind: actReLU}, true},
+		{2, 3, 1, 3, 3, activation{}, true},
+		{2, 3, 1, 0, 1, activation{}, true}, // stride 1, narrower output
 	} {
 		l := newConv2D("conv", in, c.f, c.k, c.stride, c.pad, c.dil, n, c.bias, c.act, &g)
 		ref, out := refConv(in, c.f, c.k, c.stride, c.pad, c.dil, c.act, c.bias)
