@@ -8,10 +8,25 @@ import "fmt"
 // GlobalPool), feed the dense layers of Config.Model, whose Hidden widths,
 // Dropout and BatchNorm then apply to those dense layers only; its
 // Activation and Init apply to every layer.
+//
+// Layers are named for diagnostics and errors by block, from 1: block i's
+// convolution is conv<i> (its batch normalization conv<i>.bn); a residual
+// block's are res<i>.conv1, res<i>.conv2 and, with a projection shortcut,
+// res<i>.proj. The dense layers are dense1, dense2, ... as in an MLP.
+//
+// For example, the small CNN of Fashion-MNIST tutorials, conv(16, 3×3,
+// pad 1)-ReLU-maxpool 2 → conv(32, 3×3, pad 1)-ReLU-maxpool 2 → dense(10):
+//
+//	&ConvConfig{Height: 28, Width: 28, Blocks: []ConvBlock{
+//		{Filters: 16, Kernel: 3, Padding: 1, Pool: "max"},
+//		{Filters: 32, Kernel: 3, Padding: 1, Pool: "max"},
+//	}}
 type ConvConfig struct {
 	// Channels, Height and Width are the shape of one image. A sample's
 	// features are its pixels in channel, row, column order (NCHW), so
-	// Channels·Height·Width must equal the number of features. Channels 0
+	// Channels·Height·Width must equal the number of features. All three
+	// 0 takes the shape from the training data's Shape (height×width, or
+	// channels×height×width, as IDX images have); otherwise Channels 0
 	// means 1.
 	Channels, Height, Width int
 	Blocks                  []ConvBlock
@@ -68,10 +83,25 @@ type convPlan struct {
 // large for memory is an error rather than an overflow.
 const maxConvFloats = 1 << 28
 
-// plan validates c for inputs features, naming the field at fault
-// ("model.blocks[1].kernel: ..."), and computes the shapes.
-func (c *ConvConfig) plan(inputs int) (*convPlan, error) {
+// plan validates c for inputs features of the data's shape (Dataset.Shape,
+// nil if none), naming the field at fault ("model.blocks[1].kernel:
+// ..."), and computes the shapes.
+func (c *ConvConfig) plan(inputs int, shape []int) (*convPlan, error) {
 	in := imageShape{c.Channels, c.Height, c.Width}
+	if in == (imageShape{}) {
+		switch len(shape) {
+		case 2:
+			in = imageShape{1, shape[0], shape[1]}
+		case 3:
+			in = imageShape{shape[0], shape[1], shape[2]}
+		default:
+			what := "the data has no image shape (CSV data has none)"
+			if len(shape) > 0 {
+				what = fmt.Sprintf("the data's samples have %d dimensions, not an image's 2 or 3", len(shape))
+			}
+			return nil, fmt.Errorf("model.input: not set, and %s; give channels, height and width", what)
+		}
+	}
 	if in.c == 0 {
 		in.c = 1
 	}

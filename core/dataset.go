@@ -40,6 +40,11 @@ type Dataset struct {
 	// Labels names the classes of a classification task when the source
 	// named them (CSV class labels): Labels[i] is class i. Nil otherwise.
 	Labels []string
+	// Shape is the shape of one sample's features when the source stored
+	// them as an array (IDX images: rows, columns, or more dimensions),
+	// outermost first, its product X.Cols; nil otherwise. Convolutional
+	// models take their input shape from it.
+	Shape []int
 }
 
 // Len returns the number of samples.

@@ -15,7 +15,7 @@ import "math"
 // the other batches.
 type LayerStats struct {
 	// Name is the layer's name: conv1, ..., dense1, dense2, ... from the
-	// input side (see Config.Conv for the names inside residual blocks).
+	// input side (see ConvConfig for the names inside residual blocks).
 	Name string
 	// WeightNorm is the Frobenius norm of the weight matrix at the end of
 	// the epoch.

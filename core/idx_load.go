@@ -109,7 +109,7 @@ func LoadIDX(images, labels string, opt IDXOptions) (*Dataset, error) {
 			}
 		}
 	}
-	return &Dataset{X: x, Y: y, Task: Classification, Classes: classes}, nil
+	return &Dataset{X: x, Y: y, Task: Classification, Classes: classes, Shape: slices.Clone(img.Dims[1:])}, nil
 }
 
 // idxCheckClasses checks the set of labels of n items: seen[v] says

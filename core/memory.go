@@ -59,12 +59,14 @@ type DataShape struct {
 	Features, Targets, Classes int
 	// Train and Validation are the sample counts.
 	Train, Validation int
+	// Shape is the training set's Dataset.Shape.
+	Shape []int
 }
 
 // ShapeOf returns the shape of a training and a validation set.
 func ShapeOf(train, val *Dataset) DataShape {
 	return DataShape{Task: train.Task, Features: train.X.Cols, Targets: train.Y.Cols, Classes: train.Classes,
-		Train: train.Len(), Validation: val.Len()}
+		Train: train.Len(), Validation: val.Len(), Shape: train.Shape}
 }
 
 // EstimateMemory returns the memory a Trainer for c on data of shape d
@@ -108,7 +110,7 @@ func (c Config) EstimateMemory(d DataShape) (MemoryEstimate, error) {
 	}
 	var cp *convPlan
 	if c.Conv != nil {
-		if cp, err = c.Conv.plan(int(min(in, math.MaxInt32))); err != nil {
+		if cp, err = c.Conv.plan(int(min(in, math.MaxInt32)), d.Shape); err != nil {
 			return MemoryEstimate{}, err
 		}
 	}

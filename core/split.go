@@ -106,5 +106,6 @@ func splitRows(d *Dataset, idx []int) *Dataset {
 		Classes:  d.Classes,
 		Features: slices.Clone(d.Features),
 		Labels:   slices.Clone(d.Labels),
+		Shape:    slices.Clone(d.Shape),
 	}
 }

@@ -139,7 +139,7 @@ func (c Config) resolve(train, val *Dataset) (*trainSetup, error) {
 		return nil, fmt.Errorf("model.outputs: %d does not match the data's %s", m.Outputs, what)
 	}
 	if c.Conv != nil {
-		if s.conv, err = c.Conv.plan(m.Inputs); err != nil {
+		if s.conv, err = c.Conv.plan(m.Inputs, train.Shape); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -143,7 +144,9 @@ func TestConvConfigErrors(t *testing.T) {
 	}{
 		{"shape", ConvConfig{Height: 12, Width: 11, Blocks: []ConvBlock{{Filters: 4, Kernel: 3}}},
 			"model.input: a 1x12x11 image has 132 values, the data 144 features"},
-		{"no shape", ConvConfig{Blocks: []ConvBlock{{Filters: 4, Kernel: 3}}}, "model.input: 1x0x0"},
+		{"no shape", ConvConfig{Blocks: []ConvBlock{{Filters: 4, Kernel: 3}}},
+			"model.input: not set, and the data has no image shape (CSV data has none); give channels, height and width"},
+		{"height only", ConvConfig{Height: 12, Blocks: []ConvBlock{{Filters: 4, Kernel: 3}}}, "model.input: 1x12x0"},
 		{"no blocks", ConvConfig{Height: 12, Width: 12}, "model.blocks: "},
 		{"filters", ConvConfig{Height: 12, Width: 12, Blocks: []ConvBlock{{Kernel: 3}}}, "model.blocks[0].filters: 0 is not"},
 		{"kernel too large", ConvConfig{Height: 12, Width: 12, Blocks: []ConvBlock{{Filters: 4, Kernel: 3, Pool: "max", PoolSize: 4}, {Filters: 4, Kernel: 5}}},
@@ -331,4 +334,40 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestConvShapeFromData checks that IDX images keep their shape through
+// loading and splitting, and that a CNN without an input shape takes it
+// from the data.
+func TestConvShapeFromData(t *testing.T) {
+	d, err := LoadIDX("testdata/idx/images-idx3-ubyte", "testdata/idx/labels-idx1-ubyte", IDXOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Shape, []int{2, 3}) {
+		t.Fatalf("IDX shape %v, want [2 3]", d.Shape)
+	}
+	train, val, err := Split(d, 0.4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(train.Shape, d.Shape) || !slices.Equal(val.Shape, d.Shape) {
+		t.Fatalf("split shapes %v and %v, want %v", train.Shape, val.Shape, d.Shape)
+	}
+	cfg := Config{Conv: &ConvConfig{Blocks: []ConvBlock{{Filters: 2, Kernel: 2}}},
+		Optimizer: OptimizerConfig{Name: "sgd", LearningRate: 0.1}, Train: TrainConfig{Epochs: 1, BatchSize: 2}}
+	tr, err := NewTrainer(cfg, train, val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := tr.s.conv.in; in != (imageShape{1, 2, 3}) {
+		t.Errorf("input shape %v, want 1x2x3", in)
+	}
+	if _, err := cfg.EstimateMemory(ShapeOf(train, val)); err != nil {
+		t.Errorf("EstimateMemory: %v", err)
+	}
+	train.Shape = []int{6}
+	if _, err := NewTrainer(cfg, train, val); err == nil || !strings.Contains(err.Error(), "model.input: not set, and the data's samples have 1 dimensions") {
+		t.Errorf("one-dimensional samples: %v", err)
+	}
 }
