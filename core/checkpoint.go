@@ -18,7 +18,7 @@ import (
 //	             u8 global pooling, u32 blocks, per block u32 filters,
 //	             kernel, stride, padding, dilation, pool size, pool stride,
 //	             u8 batch norm, u8 residual, u8 pool (0 none, 1 max, 2 avg),
-//	             u8 dropout;
+//	             u8 dropout; u32 augmentation crop, u8 flip;
 //	           u32 hidden layers, u32 width of each,
 //	           u8 batch norm, u8 dropout, u8 optimizer,
 //	           u32 training samples, u32 batch size
@@ -118,6 +118,8 @@ func (t *Trainer) appendShape(b []byte) []byte {
 			}
 			b = append(b, boolByte(k.BatchNorm), boolByte(k.Residual), pool, boolByte(k.Dropout > 0))
 		}
+		b = le.AppendUint32(b, uint32(t.s.Augment.Crop))
+		b = append(b, boolByte(t.s.Augment.Flip))
 	}
 	b = le.AppendUint32(b, uint32(len(c.Hidden)))
 	for _, h := range c.Hidden {
@@ -132,7 +134,7 @@ func (t *Trainer) appendShape(b []byte) []byte {
 func ckptShapeLen(hidden int, p *convPlan) int {
 	n := 4*(5+hidden) + 3
 	if p != nil {
-		n += 4*5 + 1 + len(p.blocks)*(7*4+4)
+		n += 4*5 + 1 + len(p.blocks)*(7*4+4) + 5
 	}
 	return n
 }

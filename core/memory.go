@@ -114,6 +114,9 @@ func (c Config) EstimateMemory(d DataShape) (MemoryEstimate, error) {
 			return MemoryEstimate{}, err
 		}
 	}
+	if err := c.Augment.validate(cp); err != nil {
+		return MemoryEstimate{}, err
+	}
 	bs := int64(min(c.Train.BatchSize, d.Train))
 	rows := max(bs, evalRows)
 	if cp != nil {
@@ -220,6 +223,9 @@ func (c Config) EstimateMemory(d DataShape) (MemoryEstimate, error) {
 		e.Other = addSat(e.Other, mulSat(int64(d.Train), 4))
 	}
 	e.Other = addSat(e.Other, vecs)
+	if c.Augment.enabled() {
+		e.Other = addSat(e.Other, mulSat(in, f32)+128) // one image of scratch, the generator
+	}
 	e.Other = addSat(e.Other, widest)     // dead-unit scratch
 	e.Other = addSat(e.Other, 4*np)       // the optimizer's largest gradients
 	e.Other = addSat(e.Other, denses*104) // diagnostics

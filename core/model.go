@@ -13,6 +13,7 @@ const (
 	streamInit    = 0x5eed_0001
 	streamShuffle = 0x5eed_0002
 	streamDropout = 0x5eed_0003
+	streamAugment = 0x5eed_0004
 )
 
 // model is a multilayer perceptron: for each hidden width a dense layer,

@@ -65,6 +65,8 @@ type Trainer struct {
 	diverged error
 	alive    []bool // scratch for dead units
 
+	augment *augmenter // nil without augmentation
+
 	// Test and benchmark hooks.
 	afterBatch func(epoch, batch int) // called after each batch, 1-based
 	noDiag     bool                   // skip diagnostics
@@ -111,6 +113,9 @@ func NewTrainer(cfg Config, train, val *Dataset) (*Trainer, error) {
 		lr:      s.Optimizer.LearningRate,
 	}
 	t.shuffleR = rand.New(t.shuffle)
+	if s.Augment.enabled() {
+		t.augment = newAugmenter(s.Augment, s.conv.in)
+	}
 	t.statsBatch = t.batches - 1
 	if train.Len()%bs != 0 && t.batches > 1 {
 		t.statsBatch--
@@ -276,8 +281,12 @@ func (t *Trainer) step() error {
 	n := len(idx)
 	x := t.gather(idx)
 	m := t.model
+	batch := uint64(t.epoch)*uint64(t.batches) + uint64(t.batch)
+	if t.augment != nil {
+		t.augment.apply(x, t.s.Train.Seed, batch)
+	}
 	if len(m.drops) > 0 {
-		m.seedDropout(t.s.Train.Seed, uint64(t.epoch)*uint64(t.batches)+uint64(t.batch))
+		m.seedDropout(t.s.Train.Seed, batch)
 	}
 	lr := t.sched.rate(t.epoch, t.batch, t.batches)
 	z := m.forward(x, true)

@@ -14,7 +14,9 @@ type Config struct {
 	Model MLPConfig
 	// Conv, if not nil, makes the network convolutional: Conv's blocks on
 	// the input images, then Model's dense layers.
-	Conv      *ConvConfig
+	Conv *ConvConfig
+	// Augment transforms the training images of a convolutional model.
+	Augment   AugmentConfig
 	Optimizer OptimizerConfig
 	Schedule  ScheduleConfig
 	Train     TrainConfig
@@ -142,6 +144,9 @@ func (c Config) resolve(train, val *Dataset) (*trainSetup, error) {
 		if s.conv, err = c.Conv.plan(m.Inputs, train.Shape); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.Augment.validate(s.conv); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

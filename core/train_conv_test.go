@@ -192,6 +192,11 @@ func convCkptConfigs() map[string]Config {
 	}
 	return map[string]Config{
 		"cnn adam": base(OptimizerConfig{Name: "adam", LearningRate: 0.003}, smallCNN(12), MLPConfig{}),
+		"cnn augment": func() Config {
+			c := base(OptimizerConfig{Name: "adam", LearningRate: 0.003}, smallCNN(12), MLPConfig{})
+			c.Augment = AugmentConfig{Crop: 2, Flip: true}
+			return c
+		}(),
 		"cnn residual batchnorm dropout": base(OptimizerConfig{Name: "sgd", LearningRate: 0.05, Momentum: 0.9},
 			&ConvConfig{Height: 12, Width: 12, Blocks: []ConvBlock{
 				{Filters: 4, Kernel: 3, Padding: 1, BatchNorm: true, Dropout: 0.1, Pool: "avg"},
