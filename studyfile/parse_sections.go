@@ -29,6 +29,12 @@ var (
 	ruleLeakySlope = floatRule(0, 1, false, true)
 	ruleDropout    = floatRule(0, 1, false, true)
 	ruleInit       = enumRule("initializer", initializers)
+	ruleFilters    = intRule(1, 1<<16)
+	ruleKernel     = intRule(1, 1024)
+	ruleStride     = intRule(1, 1024)
+	rulePadding    = intRule(0, 1024)
+	rulePool       = enumRule("pooling", poolings)
+	ruleCrop       = intRule(0, 1024)
 
 	ruleEpochs     = intRule(1, 100000)
 	ruleBatchSize  = intRule(1, 1<<20)
@@ -219,7 +225,7 @@ func (p *parser) text(n *yaml.Node, path string) string {
 	return v.Str
 }
 
-var modelKeys = []string{"kind", "hidden", "activation", "leaky_slope", "dropout", "batch_norm", "init"}
+var modelKeys = []string{"kind", "hidden", "activation", "leaky_slope", "dropout", "batch_norm", "init", "blocks", "global_pool"}
 
 func (p *parser) model(n *yaml.Node) {
 	m := p.mapping(n, "model", modelKeys)
@@ -227,8 +233,26 @@ func (p *parser) model(n *yaml.Node) {
 		return
 	}
 	t := &p.spec.model
-	p.litString(m.get("kind"), "model.kind", ruleKind, "mlp")
-	p.require(m, "hidden")
+	t.kind = p.litString(m.get("kind"), "model.kind", ruleKind, "mlp")
+	if t.kind == "cnn" {
+		p.require(m, "blocks")
+		if bn := m.get("blocks"); bn != nil {
+			p.blocks(bn, &t.blocks)
+		}
+		p.fields(m, []tfield{{"global_pool", &t.globalPool, boolRule, false}})
+		if k := p.spec.Data.Kind; k != "" && k != "idx" {
+			l, c := m.keyPos("kind")
+			p.add(l, c, "model.kind", "cnn needs images (data kind idx), not %s data", k)
+		}
+	} else {
+		p.require(m, "hidden")
+		for _, k := range []string{"blocks", "global_pool"} {
+			if m.has(k) {
+				l, c := m.keyPos(k)
+				p.add(l, c, join("model", k), "%s applies to model kind cnn, not %s", k, t.kind)
+			}
+		}
+	}
 	if hn := m.get("hidden"); hn != nil {
 		p.hidden(hn, &t.hidden)
 	}
@@ -289,6 +313,75 @@ func (p *parser) hidden(n *yaml.Node, h *hiddenTemplate) {
 	}
 }
 
+var blockKeys = []string{"filters", "kernel", "stride", "padding", "dilation", "batch_norm", "residual",
+	"pool", "pool_size", "pool_stride", "dropout"}
+
+// blocks parses a CNN's convolution blocks: a list of blocks, or
+// {depth: D, blocks: [...]}, the first D of them.
+func (p *parser) blocks(n *yaml.Node, b *blocksTemplate) {
+	const path = "model.blocks"
+	n = deref(n)
+	b.line, b.col = n.Line, n.Column
+	list, listPath := n, path
+	switch n.Kind {
+	case yaml.SequenceNode:
+	case yaml.MappingNode:
+		m := p.mapping(n, path, []string{"depth", "blocks"})
+		if m == nil {
+			return
+		}
+		p.require(m, "depth", "blocks")
+		if dn := m.get("depth"); dn != nil {
+			p.templateField(dn, join(path, "depth"), ruleDepth, &b.depth)
+			b.depth.required = true
+		}
+		if list = m.get("blocks"); list == nil {
+			return
+		}
+		listPath = join(path, "blocks")
+	default:
+		p.add(n.Line, n.Column, path, "expected a list of blocks or {depth: D, blocks: [...]}, got %s", describeNode(n))
+		return
+	}
+	elems, ok := p.sequence(list, listPath, "a list of blocks")
+	if !ok {
+		return
+	}
+	if len(elems) > int(ruleDepth.hi) {
+		p.add(list.Line, list.Column, listPath, "%d blocks; at most %d", len(elems), int(ruleDepth.hi))
+		return
+	}
+	if len(elems) == 0 {
+		p.add(list.Line, list.Column, listPath, "a cnn needs at least one block")
+	}
+	b.list = make([]blockTemplate, len(elems))
+	for i, e := range elems {
+		bp := fmt.Sprintf("%s[%d]", listPath, i)
+		bm := p.mapping(e, bp, blockKeys)
+		if bm == nil {
+			continue
+		}
+		p.require(bm, "filters", "kernel")
+		t := &b.list[i]
+		p.fields(bm, []tfield{
+			{"filters", &t.filters, ruleFilters, true},
+			{"kernel", &t.kernel, ruleKernel, true},
+			{"stride", &t.stride, ruleStride, false},
+			{"padding", &t.padding, rulePadding, false},
+			{"dilation", &t.dilation, ruleStride, false},
+			{"batch_norm", &t.batchNorm, boolRule, false},
+			{"residual", &t.residual, boolRule, false},
+			{"pool", &t.pool, rulePool, false},
+			{"pool_size", &t.poolSize, ruleKernel, false},
+			{"pool_stride", &t.poolStride, ruleStride, false},
+			{"dropout", &t.dropout, ruleDropout, false},
+		})
+	}
+	if b.depth.set && b.depth.ref == "" && b.depth.lit.Int() > len(b.list) {
+		p.add(b.depth.line, b.depth.col, b.depth.path, "depth %d exceeds the %d blocks listed", b.depth.lit.Int(), len(b.list))
+	}
+}
+
 // widths parses a list of layer widths into h.widths.
 func (p *parser) widths(n *yaml.Node, path string, h *hiddenTemplate) {
 	elems, ok := p.sequence(n, path, "a list of widths")
@@ -306,7 +399,7 @@ func (p *parser) widths(n *yaml.Node, path string, h *hiddenTemplate) {
 }
 
 var trainKeys = []string{"epochs", "batch_size", "optimizer", "learning_rate", "weight_decay", "momentum",
-	"nesterov", "beta1", "beta2", "epsilon", "rho", "clip_norm", "schedule", "patience", "loss"}
+	"nesterov", "beta1", "beta2", "epsilon", "rho", "clip_norm", "schedule", "patience", "loss", "augment"}
 
 // optimizerOptions lists the optimizers each optimizer option applies to.
 var optimizerOptions = []struct {
@@ -363,6 +456,19 @@ func (p *parser) train(n *yaml.Node) {
 	}
 	if sn := m.get("schedule"); sn != nil {
 		p.schedule(sn, &t.schedule)
+	}
+	if an := m.get("augment"); an != nil {
+		const path = "train.augment"
+		if k := p.spec.model.kind; k != "cnn" {
+			l, c := m.keyPos("augment")
+			p.add(l, c, path, "augment applies to model kind cnn, not %s", k)
+		}
+		if am := p.mapping(an, path, []string{"crop", "flip"}); am != nil {
+			p.fields(am, []tfield{
+				{"crop", &t.augment.crop, ruleCrop, false},
+				{"flip", &t.augment.flip, boolRule, false},
+			})
+		}
 	}
 }
 

@@ -12,8 +12,25 @@ import (
 
 // modelTemplate is the model section with its $references unresolved.
 type modelTemplate struct {
+	kind                                             string // mlp or cnn
 	hidden                                           hiddenTemplate
 	activation, leakySlope, dropout, batchNorm, init field
+	blocks                                           blocksTemplate // cnn
+	globalPool                                       field
+}
+
+// blocksTemplate is a CNN's convolution blocks: the list, and for
+// {depth: D, blocks: [...]} the depth.
+type blocksTemplate struct {
+	line, col int
+	depth     field
+	list      []blockTemplate
+}
+
+// blockTemplate is one convolution block of a CNN (core.ConvBlock).
+type blockTemplate struct {
+	filters, kernel, stride, padding, dilation, batchNorm, residual field
+	pool, poolSize, poolStride, dropout                             field
 }
 
 // hiddenForm is how the file wrote the hidden layers.
@@ -43,6 +60,7 @@ type trainTemplate struct {
 	momentum, nesterov, beta1, beta2, epsilon, rho, clipNorm field
 	patience, loss                                           field
 	schedule                                                 scheduleTemplate
+	augment                                                  struct{ crop, flip field }
 }
 
 type scheduleTemplate struct {
@@ -58,7 +76,7 @@ type scheduleTemplate struct {
 // its default; a hidden width naming one drops its layer. Resolve returns an
 // ErrorList, never panics, if p lacks a parameter that a field needs or
 // holds a value the field cannot take. It is safe for concurrent use and
-// allocates only the Hidden slice (and errors).
+// allocates only the Hidden slice, a CNN's blocks (and errors).
 func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 	r := resolver{p: p, file: s.File}
 	m, t := &s.model, &s.train
@@ -71,6 +89,10 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 	model.Dropout = r.num(&m.dropout)
 	model.BatchNorm = r.bool(&m.batchNorm)
 	model.Init = r.str(&m.init)
+	if m.kind == "cnn" {
+		c.Conv = r.conv(m)
+	}
+	c.Augment = core.AugmentConfig{Crop: r.int(&t.augment.crop), Flip: r.bool(&t.augment.flip)}
 
 	opt.Name = r.str(&t.optimizer)
 	if opt.Name == "" {
@@ -121,6 +143,56 @@ func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
 		return core.Config{}, r.errs.err()
 	}
 	return c, nil
+}
+
+// conv resolves a CNN's blocks: the first depth of them if the file gave
+// a depth.
+func (r *resolver) conv(m *modelTemplate) *core.ConvConfig {
+	b := &m.blocks
+	list := b.list
+	if b.depth.set {
+		d := r.int(&b.depth)
+		if d > len(list) {
+			r.fail(&b.depth, "depth %d exceeds the %d blocks listed", d, len(list))
+			return nil
+		}
+		list = list[:d]
+	}
+	c := &core.ConvConfig{GlobalPool: r.bool(&m.globalPool), Blocks: make([]core.ConvBlock, len(list))}
+	for i := range list {
+		t := &list[i]
+		pool := r.str(&t.pool)
+		if pool == "none" {
+			pool = ""
+		}
+		c.Blocks[i] = core.ConvBlock{
+			Filters: r.int(&t.filters), Kernel: r.int(&t.kernel), Stride: r.int(&t.stride),
+			Padding: r.int(&t.padding), Dilation: r.int(&t.dilation),
+			BatchNorm: r.bool(&t.batchNorm), Residual: r.bool(&t.residual),
+			Pool: pool, PoolSize: r.int(&t.poolSize), PoolStride: r.int(&t.poolStride),
+			Dropout: r.num(&t.dropout),
+		}
+		if pool == "" && (c.Blocks[i].PoolSize != 0 || c.Blocks[i].PoolStride != 0) {
+			f := &t.poolSize
+			if !f.set {
+				f = &t.poolStride
+			}
+			r.fail(f, "%s needs pool max or avg", f.path[strings.LastIndex(f.path, ".")+1:])
+		}
+		if cb := &c.Blocks[i]; cb.Residual {
+			switch {
+			case cb.Padding != 0:
+				r.fail(&t.padding, "a residual block pads its convolutions itself (\"same\" padding); leave padding out")
+			case cb.Dilation > 1:
+				r.fail(&t.dilation, "residual blocks are not dilated")
+			case cb.BatchNorm:
+				r.fail(&t.batchNorm, "a residual block always has batch normalization; leave batch_norm out")
+			case cb.Kernel%2 == 0:
+				r.fail(&t.kernel, "a residual block needs an odd kernel size, not %d", cb.Kernel)
+			}
+		}
+	}
+	return c
 }
 
 // resolver resolves fields against one trial's parameters, collecting
@@ -237,7 +309,9 @@ func (s *Spec) Validate() error {
 			}
 			seen[e.Field] = true
 			c := *e
-			c.Msg += " (with " + formatParams(pt) + ")"
+			if len(pt) > 0 {
+				c.Msg += " (with " + formatParams(pt) + ")"
+			}
 			all = append(all, &c)
 		}
 	}

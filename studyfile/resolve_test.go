@@ -212,6 +212,15 @@ func TestResolveGolden(t *testing.T) {
 					continue
 				}
 				fmt.Fprintf(&sb, "  model: %+v\n  optimizer: %+v\n  schedule: %+v\n  train: %+v\n", m, o, sc, tr)
+				if c.Conv != nil {
+					fmt.Fprintf(&sb, "  conv: global_pool=%v\n", c.Conv.GlobalPool)
+					for _, b := range c.Conv.Blocks {
+						fmt.Fprintf(&sb, "    %+v\n", b)
+					}
+				}
+				if c.Augment != (core.AugmentConfig{}) {
+					fmt.Fprintf(&sb, "  augment: %+v\n", c.Augment)
+				}
 			}
 			golden := strings.TrimSuffix(path, ".yaml") + ".resolve"
 			if *update {

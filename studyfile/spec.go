@@ -147,7 +147,8 @@ var (
 	generators     = []string{"spirals", "moons", "blobs", "friedman1"}
 	tasks          = []string{"classification", "regression"}
 	normalizations = []string{"none", "scale", "standardize"}
-	modelKinds     = []string{"mlp"}
+	modelKinds     = []string{"mlp", "cnn"}
+	poolings       = []string{"none", "max", "avg"}
 	activations    = core.Activations()
 	initializers   = core.Initializers()
 	optimizers     = core.Optimizers()

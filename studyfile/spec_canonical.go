@@ -87,7 +87,39 @@ func (s *Spec) canonicalData() *yaml.Node {
 func (s *Spec) canonicalModel() *yaml.Node {
 	t := &s.model
 	m := mapNode(false)
-	put(m, "kind", strNode("mlp"))
+	kind := t.kind
+	if kind == "" {
+		kind = "mlp"
+	}
+	put(m, "kind", strNode(kind))
+	if kind == "cnn" {
+		b := &t.blocks
+		list := make([]*yaml.Node, len(b.list))
+		for i := range b.list {
+			bt := &b.list[i]
+			bm := mapNode(true)
+			for _, kf := range []struct {
+				key string
+				f   *field
+			}{
+				{"filters", &bt.filters}, {"kernel", &bt.kernel}, {"stride", &bt.stride}, {"padding", &bt.padding},
+				{"dilation", &bt.dilation}, {"batch_norm", &bt.batchNorm}, {"residual", &bt.residual},
+				{"pool", &bt.pool}, {"pool_size", &bt.poolSize}, {"pool_stride", &bt.poolStride}, {"dropout", &bt.dropout},
+			} {
+				putField(bm, kf.key, kf.f)
+			}
+			list[i] = bm
+		}
+		if b.depth.set {
+			bm := mapNode(false)
+			put(bm, "depth", fieldNode(&b.depth))
+			put(bm, "blocks", listNode(list...))
+			put(m, "blocks", bm)
+		} else {
+			put(m, "blocks", listNode(list...))
+		}
+		putField(m, "global_pool", &t.globalPool)
+	}
 	h := &t.hidden
 	switch h.form {
 	case hiddenList:
@@ -137,6 +169,12 @@ func (s *Spec) canonicalTrain() *yaml.Node {
 	}
 	putField(m, "patience", &t.patience)
 	putField(m, "loss", &t.loss)
+	am := mapNode(true)
+	putField(am, "crop", &t.augment.crop)
+	putField(am, "flip", &t.augment.flip)
+	if len(am.Content) > 0 {
+		put(m, "augment", am)
+	}
 	return m
 }
 
