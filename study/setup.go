@@ -66,6 +66,11 @@ func Prepare(ctx context.Context, spec *studyfile.Spec, opt PrepareOptions) (*Pr
 	if err != nil {
 		return nil, err
 	}
+	// What only the data can tell (a CNN block that does not fit the
+	// images) fails here, before the store or any trial is touched.
+	if err := spec.ValidateData(core.ShapeOf(train, val)); err != nil {
+		return nil, err
+	}
 	p := &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner, mem: mem, data: dataBytes(train, val)}
 	if c, ok := spec.FixedSize(); ok {
 		if e, err := p.estimate(c); err == nil {

@@ -396,3 +396,76 @@ func formatParams(p dltune.Params) string {
 	}
 	return sb.String()
 }
+
+// ValidateData checks the trials' configurations against the data they
+// will train on (d, from core.ShapeOf): what the file alone cannot tell,
+// such as a CNN block whose kernel does not fit the images or a pool that
+// shrinks them below 1×1. It resolves the probe points as Validate does
+// and reports each field's first failure, with the shapes, as an
+// ErrorList. Call it after Validate, once the data is loaded and before
+// any trial trains. It is safe for concurrent use.
+func (s *Spec) ValidateData(d core.DataShape) error {
+	seen := map[string]bool{}
+	var all ErrorList
+	for _, pt := range probes(s.Space) {
+		c, err := s.Resolve(pt, 0)
+		if err != nil {
+			continue
+		}
+		if _, err := c.EstimateMemory(d); err != nil {
+			path, msg, ok := strings.Cut(err.Error(), ": ")
+			if !ok || strings.ContainsAny(path, " ") {
+				path, msg = "", err.Error()
+			}
+			if seen[path] {
+				continue
+			}
+			seen[path] = true
+			e := &Error{File: s.File, Field: path, Msg: msg}
+			e.Line, e.Column = s.fieldPos(path)
+			if len(pt) > 0 {
+				e.Msg += " (with " + formatParams(pt) + ")"
+			}
+			all = append(all, e)
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	sortErrors(all)
+	return all
+}
+
+// fieldPos returns where the file sets the field of a core configuration
+// error, such as model.blocks[2].kernel, or the nearest enclosing place it
+// knows; 0, 0 if none.
+func (s *Spec) fieldPos(path string) (line, col int) {
+	m, t := &s.model, &s.train
+	var f *field
+	var i int
+	var key string
+	switch {
+	case strings.HasPrefix(path, "model.blocks["):
+		if _, err := fmt.Sscanf(path, "model.blocks[%d].%s", &i, &key); err == nil && i >= 0 && i < len(m.blocks.list) {
+			b := &m.blocks.list[i]
+			f = map[string]*field{"filters": &b.filters, "kernel": &b.kernel, "stride": &b.stride,
+				"padding": &b.padding, "dilation": &b.dilation, "batch_norm": &b.batchNorm, "residual": &b.residual,
+				"pool": &b.pool, "pool_size": &b.poolSize, "pool_stride": &b.poolStride, "dropout": &b.dropout}[key]
+			if f != nil && !f.set {
+				f = &b.kernel
+			}
+		}
+	case strings.HasPrefix(path, "augment"):
+		f = &t.augment.crop
+		if !f.set {
+			f = &t.augment.flip
+		}
+	}
+	if f != nil && f.set {
+		return f.line, f.col
+	}
+	if m.blocks.line > 0 {
+		return m.blocks.line, m.blocks.col
+	}
+	return m.hidden.line, m.hidden.col
+}

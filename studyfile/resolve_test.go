@@ -353,3 +353,49 @@ search: {strategy: grid, trials: 4}
 		}
 	}
 }
+
+// TestValidateData checks that a CNN block that does not fit the data's
+// images is reported at the block's field, naming the shapes and the
+// parameters of a failing trial.
+func TestValidateData(t *testing.T) {
+	src := `name: t
+data: {kind: idx, train: {images: i.gz, labels: l.gz}}
+model:
+  kind: cnn
+  blocks:
+    - {filters: 8, kernel: 3, pool: max, pool_size: $pool}
+    - {filters: 8, kernel: $k}
+train: {epochs: 1, batch_size: 8, learning_rate: 0.01, augment: {crop: 2}}
+space:
+  k: {choice: [3, 9]}
+  pool: {choice: [2, 4]}
+search: {strategy: grid, trials: 4}
+`
+	s, err := Parse("cnn.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	shape := core.DataShape{Task: core.Classification, Features: 28 * 28, Targets: 1, Classes: 10,
+		Train: 100, Validation: 10, Shape: []int{28, 28}}
+	err = s.ValidateData(shape)
+	want := "cnn.yaml:7:28: model.blocks[1].kernel: a 9x9 kernel (dilation 1, padding 0) does not fit the 6x6 input of block 1 (with k=9, pool=4)"
+	if err == nil || err.Error() != want {
+		t.Errorf("ValidateData = %v, want %s", err, want)
+	}
+	var es ErrorList
+	if !errors.As(err, &es) || len(es) != 1 {
+		t.Errorf("ValidateData = %#v, want an ErrorList of one error", err)
+	}
+	// Images too small for the crop; no image shape at all.
+	shape.Shape, shape.Features = []int{1, 1}, 1
+	if err := s.ValidateData(shape); err == nil || !strings.Contains(err.Error(), "cnn.yaml:6:28: model.blocks[0].kernel: a 3x3 kernel") {
+		t.Errorf("1x1 images: %v", err)
+	}
+	shape.Shape, shape.Features = nil, 784
+	if err := s.ValidateData(shape); err == nil || !strings.Contains(err.Error(), "model.input: not set, and the data has no image shape") {
+		t.Errorf("no shape: %v", err)
+	}
+}
