@@ -156,6 +156,9 @@ func (t *Trial) Clone() *Trial {
 	c.Curve = append([]Epoch(nil), t.Curve...)
 	for i := range c.Curve {
 		c.Curve[i].Layers = append([]LayerStats(nil), t.Curve[i].Layers...)
+		for j := range c.Curve[i].Layers {
+			c.Curve[i].Layers[j].GradHist = append([]int(nil), t.Curve[i].Layers[j].GradHist...)
+		}
 	}
 	c.Events = append([]Event(nil), t.Events...)
 	return &c

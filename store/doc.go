@@ -101,32 +101,17 @@
 // bbolt panics on damaged pages; DB methods recover and return an error
 // matching ErrCorrupt instead.
 //
-// # Guarantees for other backends
+// # The study.Store contract
 //
-// study.Store is meant to have other implementations, such as a shared
-// database from which workers on many machines claim trials. What a
-// backend must guarantee, and what this one does:
-//
-//   - CreateStudy is atomic and fails with dltune.ErrExists for a taken name.
-//   - CreateTrial assigns a number no other trial of the study has or will
-//     have, and stores the record atomically with it. Here numbers are
-//     also consecutive from 0; a shared backend may leave gaps.
-//   - UpdateTrial replaces one trial's record, and deletes its checkpoint
-//     in the same transaction when the trial is finished. Last writer wins:
-//     the store does not check that the caller owns the trial. A backend
-//     with several workers must add ownership (a lease held by the worker
-//     running the trial), as an optional capability the run loop detects
-//     with a type assertion, as database/sql does for drivers.
-//   - SaveCheckpoint replaces a trial's record and checkpoint atomically.
-//   - Study, Trial, Trials, TrialSummaries and Checkpoint read committed
-//     state: after a change returns, every read sees it (read-your-writes).
-//     Trials and TrialSummaries return a consistent snapshot. A read-only
-//     DB reading a writer's snapshot sees the store as of that snapshot
-//     (AsOf).
-//   - TrialSummaries leaves out each trial's events, error and per-layer
-//     diagnostics, and should not decode them: the run loop keeps every
-//     summary in memory, and a study's diagnostics are most of its size.
-//   - A method that returns an error made no change, unless the error is
-//     the disk failing to flush a commit, after which, as with any
-//     database, the change may or may not have reached the disk.
+// The guarantees the run loop relies on (atomic changes, durability,
+// read-your-writes, never-reused numbers, dltune.ErrNotFound and
+// dltune.ErrExists, copies) are stated once, on study.Store, and
+// store/storetest checks them on every implementation, this one
+// included. What this one adds: trial numbers are consecutive from 0;
+// every commit is flushed to disk (fdatasync) before the method returns,
+// so a change survives power loss too; a read-only DB reading a writer's
+// snapshot sees the store as of that snapshot (AsOf); and only one process
+// writes at a time, so the plain methods' last-writer-wins is all the
+// ownership it needs. Its TrialSummaries does not decode the parts it
+// leaves out.
 package store

@@ -70,9 +70,7 @@ func TestTrialKillingItsProcessFails(t *testing.T) {
 				switch {
 				case a.die:
 					// From now on nothing reaches the store.
-					st.mu.Lock()
-					st.fail = func(string, *dltune.Trial) error { return killed }
-					st.mu.Unlock()
+					st.SetFail(func(string, *dltune.Trial) error { return killed })
 					return trial.Result{}, killed
 				case a.interrupt:
 					cancel()
@@ -86,9 +84,7 @@ func TestTrialKillingItsProcessFails(t *testing.T) {
 				}
 				var ctx context.Context
 				ctx, cancel = context.WithCancel(context.Background())
-				st.mu.Lock()
-				st.fail = nil
-				st.mu.Unlock()
+				st.SetFail(nil)
 				_, err := loop(ctx, st, "s", cfg, obj)
 				cancel()
 				if err == nil {

@@ -14,148 +14,23 @@ import (
 	"testing"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/internal/memstore"
 	"github.com/dltune/dltune/search"
 	"github.com/dltune/dltune/trial"
 )
 
-// memStore is an in-memory Store for tests of the loop.
-type memStore struct {
-	mu      sync.Mutex
-	studies map[string]*dltune.Study
-	trials  map[string][]*dltune.Trial
-	ckpts   map[string]map[int][]byte
-	fail    func(op string, t *dltune.Trial) error
-	// before, if not nil, is called by UpdateTrial before it takes the
-	// lock, so that it may block while other writes go on.
-	before func(t *dltune.Trial)
-}
-
-func newMemStore() *memStore {
-	return &memStore{studies: map[string]*dltune.Study{}, trials: map[string][]*dltune.Trial{}, ckpts: map[string]map[int][]byte{}}
-}
-
-func (m *memStore) check(op string, t *dltune.Trial) error {
-	if m.fail != nil {
-		return m.fail(op, t)
+// newMemStore returns an in-memory store holding an empty study "s", the
+// study the loop's tests run. It refuses a write that drops what the loop
+// must never drop (see keeps), and its TrialSummaries strips trials as the
+// bbolt store does, so that a loop that wrote a summary back would be
+// caught.
+func newMemStore() *memstore.Mem {
+	m := memstore.New()
+	if err := m.CreateStudy(context.Background(), &dltune.Study{Name: "s"}); err != nil {
+		panic(err)
 	}
-	return nil
-}
-
-func (m *memStore) CreateStudy(_ context.Context, s *dltune.Study) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.studies[s.Name]; ok {
-		return dltune.ErrExists
-	}
-	c := *s
-	m.studies[s.Name] = &c
-	m.ckpts[s.Name] = map[int][]byte{}
-	return nil
-}
-
-func (m *memStore) UpdateStudy(_ context.Context, s *dltune.Study) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c := *s
-	m.studies[s.Name] = &c
-	return nil
-}
-
-func (m *memStore) Study(_ context.Context, name string) (*dltune.Study, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, ok := m.studies[name]
-	if !ok {
-		return nil, dltune.ErrNotFound
-	}
-	c := *s
-	return &c, nil
-}
-
-func (m *memStore) CreateTrial(_ context.Context, study string, t *dltune.Trial) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.check("create", t); err != nil {
-		return err
-	}
-	t.Number = len(m.trials[study])
-	m.trials[study] = append(m.trials[study], t.Clone())
-	return nil
-}
-
-func (m *memStore) UpdateTrial(_ context.Context, study string, t *dltune.Trial) error {
-	if m.before != nil {
-		m.before(t)
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.check("update", t); err != nil {
-		return err
-	}
-	if err := keeps(m.trials[study][t.Number], t); err != nil {
-		return err
-	}
-	m.trials[study][t.Number] = t.Clone()
-	if t.State.Finished() {
-		delete(m.ckpts[study], t.Number)
-	}
-	return nil
-}
-
-func (m *memStore) SaveCheckpoint(_ context.Context, study string, t *dltune.Trial, ckpt []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.check("checkpoint", t); err != nil {
-		return err
-	}
-	if err := keeps(m.trials[study][t.Number], t); err != nil {
-		return err
-	}
-	m.trials[study][t.Number] = t.Clone()
-	if m.ckpts[study] == nil {
-		m.ckpts[study] = map[int][]byte{}
-	}
-	m.ckpts[study][t.Number] = append([]byte(nil), ckpt...)
-	return nil
-}
-
-func (m *memStore) Checkpoint(_ context.Context, study string, number int) ([]byte, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	c, ok := m.ckpts[study][number]
-	if !ok {
-		return nil, dltune.ErrNotFound
-	}
-	return append([]byte(nil), c...), nil
-}
-
-func (m *memStore) Trials(_ context.Context, study string) ([]*dltune.Trial, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var ts []*dltune.Trial
-	for _, t := range m.trials[study] {
-		ts = append(ts, t.Clone())
-	}
-	return ts, nil
-}
-
-func (m *memStore) Trial(_ context.Context, study string, number int) (*dltune.Trial, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if number < 0 || number >= len(m.trials[study]) {
-		return nil, dltune.ErrNotFound
-	}
-	return m.trials[study][number].Clone(), nil
-}
-
-// TrialSummaries strips the trials as the bbolt store does, so that a loop
-// that wrote a summary back would lose events, which keeps refuses.
-func (m *memStore) TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error) {
-	ts, err := m.Trials(ctx, study)
-	for _, t := range ts {
-		summarize(t)
-	}
-	return ts, err
+	m.SetGuard(keeps)
+	return m
 }
 
 // keeps fails if the record t, written over old, loses what the loop must
@@ -229,7 +104,7 @@ func (o *curveObjective) run(ctx context.Context, job *trial.Job) (trial.Result,
 	return trial.Result{Epochs: e}, nil
 }
 
-func checkStudy(t *testing.T, st *memStore, name string, budget, maxEpochs int) []*dltune.Trial {
+func checkStudy(t *testing.T, st *memstore.Mem, name string, budget, maxEpochs int) []*dltune.Trial {
 	t.Helper()
 	trials, _ := st.Trials(context.Background(), name)
 	if len(trials) != budget {
@@ -296,7 +171,7 @@ func TestRunBudgetAndStates(t *testing.T) {
 					t.Errorf("progress told trial %d ended %d times, want once", n, ended[n])
 				}
 			}
-			if n := len(st.ckpts["s"]); n != 0 {
+			if n := st.Checkpoints("s"); n != 0 {
 				t.Errorf("%d checkpoints left after the study finished", n)
 			}
 		})
@@ -497,12 +372,12 @@ func TestRunRetry(t *testing.T) {
 func TestRunStoreFailureStopsTheStudy(t *testing.T) {
 	st := newMemStore()
 	boom := errors.New("disk full")
-	st.fail = func(op string, tr *dltune.Trial) error {
+	st.SetFail(func(op string, tr *dltune.Trial) error {
 		if op == "checkpoint" && tr.Number == 2 {
 			return boom
 		}
 		return nil
-	}
+	})
 	// One at a time, so that no trial can start before trial 2 fails.
 	cfg := loopConfig{Strategy: sequence{epochs: 3}, Parallel: 1, Budget: 8, MaxEpochs: 3}
 	_, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run)
@@ -515,7 +390,7 @@ func TestRunStoreFailureStopsTheStudy(t *testing.T) {
 	}
 	cfg.Parallel = 2
 	// Nothing finished was lost; trial 2 is left to be continued.
-	st.fail = nil
+	st.SetFail(nil)
 	if _, err := loop(context.Background(), st, "s", cfg, (&curveObjective{}).run); err != nil {
 		t.Fatal(err)
 	}
@@ -618,9 +493,7 @@ func TestRunRefusesAStoredTrialItDoesNotKnow(t *testing.T) {
 	// A strategy that stops the paused trial, after someone else promoted
 	// it in the store.
 	stop := strategyFunc(func(h *search.History) (search.Decision, error) {
-		st.mu.Lock()
-		st.trials["s"][0].Budget = 2
-		st.mu.Unlock()
+		st.Change("s", 0, func(t *dltune.Trial) { t.Budget = 2 })
 		return search.Decision{Action: search.Stop, Trial: 0}, nil
 	})
 	cfg := loopConfig{Strategy: stop, Parallel: 1, Budget: 1, MaxEpochs: 3}
@@ -648,11 +521,11 @@ func TestRunActsOnATrialOnlyOnceItsEndIsStored(t *testing.T) {
 	st.CreateStudy(ctx, &dltune.Study{Name: "s"})
 	writing, asked := make(chan struct{}), make(chan struct{})
 	var once sync.Once
-	st.before = func(tr *dltune.Trial) {
+	st.SetBefore(func(tr *dltune.Trial) {
 		if tr.Number == 0 && tr.State == dltune.Paused {
 			once.Do(func() { close(writing); <-asked })
 		}
-	}
+	})
 	var askedDuring, promoted bool
 	strat := strategyFunc(func(h *search.History) (search.Decision, error) {
 		select {

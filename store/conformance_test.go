@@ -1,0 +1,21 @@
+package store_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/dltune/dltune/store"
+	"github.com/dltune/dltune/store/storetest"
+	"github.com/dltune/dltune/study"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) study.Store {
+		db, err := store.Open(filepath.Join(t.TempDir(), "dltune.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}
