@@ -1,0 +1,13 @@
+package postgres
+
+import "context"
+
+// QueryInt returns the integer sql returns, for tests.
+func QueryInt(ctx context.Context, db *DB, sql string) (int, error) {
+	var n int
+	err := db.pool.QueryRow(ctx, sql).Scan(&n)
+	return n, err
+}
+
+// Migrations is the number of migrations, which Version must equal.
+var Migrations = len(migrations)

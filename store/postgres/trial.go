@@ -1,0 +1,218 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/store"
+)
+
+// CreateTrial stores t as a new trial of the study and sets t.Number to
+// its number: the study's count of trials created so far, taken and
+// raised in the same transaction, so that numbers are consecutive from 0
+// and never given twice, whatever number of processes create trials at
+// once. t.Number is set only on success. It fails with an error matching
+// dltune.ErrNotFound if there is no such study. It is safe for concurrent
+// use.
+func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) (err error) {
+	defer db.wrap(&err, "study %q new trial", study)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var n int
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `UPDATE dltune_studies SET next_trial = next_trial + 1 WHERE name = $1 RETURNING next_trial - 1`, study).Scan(&n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return dltune.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		rec, err := store.EncodeTrial(t, n)
+		if err != nil {
+			return fmt.Errorf("encode: %w", err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO dltune_trials (study, number, state, record) VALUES ($1, $2, $3, $4)`, study, n, int16(t.State), rec)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	t.Number = n
+	return nil
+}
+
+// UpdateTrial replaces the stored record of trial t.Number. When t is
+// finished (Complete, Pruned or Failed) its checkpoint is deleted in the
+// same statement. It fails with an error matching dltune.ErrNotFound if
+// the study or trial does not exist. It is safe for concurrent use.
+func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (err error) {
+	defer db.wrap(&err, "study %q trial %d", study, t.Number)
+	rec, err := store.EncodeTrial(t, t.Number)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var n int
+	err = db.pool.QueryRow(ctx, `WITH u AS (
+			UPDATE dltune_trials SET state = $3, record = $4 WHERE study = $1 AND number = $2 RETURNING number
+		), d AS (
+			DELETE FROM dltune_checkpoints c USING u WHERE $5 AND c.study = $1 AND c.number = u.number
+		)
+		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, t.State.Finished()).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return dltune.ErrNotFound
+	}
+	return nil
+}
+
+// SaveCheckpoint replaces the record of trial t.Number and its checkpoint
+// in one statement, so that the stored curve and checkpoint always agree.
+// A trial keeps one checkpoint, its latest. It fails with an error
+// matching dltune.ErrNotFound if the study or trial does not exist, and
+// with an error if t is finished. It is safe for concurrent use.
+func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial, checkpoint []byte) (err error) {
+	defer db.wrap(&err, "study %q trial %d: save checkpoint", study, t.Number)
+	if t.State.Finished() {
+		return fmt.Errorf("trial is %s", t.State)
+	}
+	rec, err := store.EncodeTrial(t, t.Number)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if checkpoint == nil {
+		checkpoint = []byte{}
+	}
+	var n int
+	err = db.pool.QueryRow(ctx, `WITH u AS (
+			UPDATE dltune_trials SET state = $3, record = $4 WHERE study = $1 AND number = $2 RETURNING number
+		), c AS (
+			INSERT INTO dltune_checkpoints (study, number, data) SELECT $1, number, $5 FROM u
+			ON CONFLICT (study, number) DO UPDATE SET data = EXCLUDED.data
+		)
+		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, checkpoint).Scan(&n)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return dltune.ErrNotFound
+	}
+	return nil
+}
+
+// Checkpoint returns the last checkpoint of trial number, or an error
+// matching dltune.ErrNotFound if the study or trial does not exist or the
+// trial has none. It is safe for concurrent use.
+func (db *DB) Checkpoint(ctx context.Context, study string, number int) (_ []byte, err error) {
+	defer db.wrap(&err, "study %q trial %d checkpoint", study, number)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var data []byte
+	err = db.pool.QueryRow(ctx, `SELECT data FROM dltune_checkpoints WHERE study = $1 AND number = $2`, study, number).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, dltune.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// Trial returns trial number of the study, or an error matching
+// dltune.ErrNotFound. It is safe for concurrent use.
+func (db *DB) Trial(ctx context.Context, study string, number int) (_ *dltune.Trial, err error) {
+	defer db.wrap(&err, "study %q trial %d", study, number)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var rec []byte
+	err = db.pool.QueryRow(ctx, `SELECT record FROM dltune_trials WHERE study = $1 AND number = $2`, study, number).Scan(&rec)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, dltune.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	return decodeTrial(rec, number)
+}
+
+// Trials returns the study's trials by ascending number, or an error
+// matching dltune.ErrNotFound if there is no such study. It reads one
+// consistent snapshot. It is safe for concurrent use.
+func (db *DB) Trials(ctx context.Context, study string) ([]*dltune.Trial, error) {
+	return db.trials(ctx, study, store.DecodeTrial)
+}
+
+// TrialSummaries returns the study's trials as Trials does, without their
+// events, errors and per-layer diagnostics, which it does not decode. It
+// is safe for concurrent use.
+func (db *DB) TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error) {
+	return db.trials(ctx, study, store.DecodeTrialSummary)
+}
+
+func (db *DB) trials(ctx context.Context, study string, decode func([]byte) (*dltune.Trial, error)) (_ []*dltune.Trial, err error) {
+	defer db.wrap(&err, "study %q trials", study)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// One statement is one snapshot; the join tells a study without
+	// trials (one row of nulls) from no study (no row).
+	rows, err := db.pool.Query(ctx, `SELECT t.number, t.record FROM dltune_studies s
+		LEFT JOIN dltune_trials t ON t.study = s.name WHERE s.name = $1 ORDER BY t.number`, study)
+	if err != nil {
+		return nil, err
+	}
+	var out []*dltune.Trial
+	found := false
+	var number *int
+	var rec []byte
+	_, err = pgx.ForEachRow(rows, []any{&number, &rec}, func() error {
+		found = true
+		if number == nil {
+			return nil
+		}
+		t, err := decodeWith(decode, rec, *number)
+		if err != nil {
+			return err
+		}
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, dltune.ErrNotFound
+	}
+	return out, nil
+}
+
+// decodeTrial decodes the record of trial number.
+func decodeTrial(rec []byte, number int) (*dltune.Trial, error) {
+	return decodeWith(store.DecodeTrial, rec, number)
+}
+
+// decodeWith decodes the record of trial number with decode.
+func decodeWith(decode func([]byte) (*dltune.Trial, error), rec []byte, number int) (*dltune.Trial, error) {
+	t, err := decode(rec)
+	if err != nil {
+		return nil, fmt.Errorf("trial %d: %w", number, err)
+	}
+	if t.Number != number {
+		return nil, fmt.Errorf("trial %d: %w: record has number %d", number, store.ErrCorrupt, t.Number)
+	}
+	return t, nil
+}
