@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/internal/pgtest"
 	"github.com/dltune/dltune/store"
+	"github.com/dltune/dltune/store/postgres"
+	"github.com/dltune/dltune/study"
 )
 
 // fixtureStore writes a store with a fixed study, so that commands that
@@ -21,6 +24,27 @@ func fixtureStore(t *testing.T) string {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	fillFixture(t, db)
+	return path
+}
+
+// fixturePostgres writes the fixture study into a new schema of the test
+// PostgreSQL server and returns its URL.
+func fixturePostgres(t *testing.T) string {
+	t.Helper()
+	u := pgtest.URL(t)
+	db, err := postgres.Open(context.Background(), u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fillFixture(t, db)
+	return u
+}
+
+// fillFixture stores the fixed study in db.
+func fillFixture(t *testing.T, db study.Store) {
+	t.Helper()
 	ctx := context.Background()
 	src, err := os.ReadFile("testdata/tiny.yaml")
 	if err != nil {
@@ -65,11 +89,15 @@ func fixtureStore(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	return path
 }
 
 func TestGolden(t *testing.T) {
-	storage := fixtureStore(t)
+	t.Run("bbolt", func(t *testing.T) { testGolden(t, fixtureStore(t)) })
+	// A PostgreSQL store shows the same study the same way.
+	t.Run("postgres", func(t *testing.T) { testGolden(t, fixturePostgres(t)) })
+}
+
+func testGolden(t *testing.T, storage string) {
 	tests := []struct {
 		name string
 		args []string

@@ -49,7 +49,7 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
 }
 
 func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return err
 	}

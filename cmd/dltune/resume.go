@@ -56,7 +56,7 @@ func runResume(ctx context.Context, o *resumeOptions) error {
 
 // loadSpec reads the stored specification of study name.
 func loadSpec(ctx context.Context, g *globals, name string) (*studyfile.Spec, error) {
-	db, err := g.openStore(false)
+	db, err := g.openStore(ctx, false)
 	if err != nil {
 		return nil, err
 	}

@@ -58,7 +58,7 @@ one trial to the study's budget and shows which trial it retries.`,
 }
 
 func runRetry(ctx context.Context, o *retryOptions) error {
-	db, err := o.openStore(false)
+	db, err := o.openStore(ctx, false)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory in
 	} else {
 		fmt.Fprintf(g.stderr, "dltune: the available memory is unknown: trials are not checked against it (%s)\n", memoryHint)
 	}
-	db, err := g.openStore(true)
+	db, err := g.openStore(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -103,16 +103,20 @@ func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory in
 		par = opt.Parallel
 	}
 	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
-		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db.Path())
+		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db)
 	p := newProgress(g.stderr, spec.Name, spec.Search.Trials, g.verbose)
-	stopSnapshots := db.KeepSnapshot(time.Second)
+	stopSnapshots := func() {}
+	if k, ok := db.(interface{ KeepSnapshot(time.Duration) func() }); ok {
+		// Readers of a store file read the snapshot while the study runs.
+		stopSnapshots = k.KeepSnapshot(time.Second)
+	}
 	opt.Progress = p.update
 	sum, err := prep.Run(ctx, db, opt)
 	stopSnapshots()
 	p.close()
 	if sum != nil && sum.Interrupted {
 		fmt.Fprintf(g.stderr, "interrupted: %d of %d trials finished; running trials saved checkpoints.\nresume with: dltune resume %s --storage %s\n",
-			sum.Finished, sum.Budget, spec.Name, db.Path())
+			sum.Finished, sum.Budget, spec.Name, db)
 		return errInterrupted
 	}
 	if err != nil {
@@ -128,7 +132,7 @@ func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory in
 	if !math.IsInf(sum.Best, 1) {
 		fmt.Fprintf(g.stdout, "; best val_loss %.4g (trial %d)", sum.Best, sum.BestTrial)
 	}
-	fmt.Fprintf(g.stdout, "\nsee: dltune leaderboard --study %s --storage %s\n", spec.Name, db.Path())
+	fmt.Fprintf(g.stdout, "\nsee: dltune leaderboard --study %s --storage %s\n", spec.Name, db)
 	return nil
 }
 

@@ -56,7 +56,7 @@ shrink layer by layer away from the output are vanishing), and its history
 }
 
 func runShow(ctx context.Context, o *showOptions) error {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return err
 	}

@@ -6,21 +6,65 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/store"
+	"github.com/dltune/dltune/store/postgres"
+	"github.com/dltune/dltune/study"
 )
 
+// A backend is a store as the commands use it: the loop's study.Store,
+// plus listing, whole trials, and a name for messages (a path, or a URL
+// without its password).
+type backend interface {
+	study.Store
+	Studies(ctx context.Context) ([]*dltune.Study, error)
+	Trials(ctx context.Context, study string) ([]*dltune.Trial, error)
+	Close() error
+	String() string
+}
+
+// boltStore is the bbolt store as a backend.
+type boltStore struct{ *store.DB }
+
+func (b boltStore) String() string { return b.Path() }
+
+// postgresURL reports whether --storage names a PostgreSQL database
+// rather than a file; it fails on a URL of another scheme (a typo), which
+// would otherwise become a file of that name.
+func postgresURL(storage string) (bool, error) {
+	scheme, _, ok := strings.Cut(storage, "://")
+	if !ok {
+		return false, nil
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		return true, nil
+	}
+	return false, usageError{fmt.Errorf("--storage %s: unknown scheme %q: name a store file, or a PostgreSQL database as postgres://USER@HOST/DATABASE", postgres.Redacted(storage), scheme)}
+}
+
 // openStore opens the store named by --storage. Unless create is set, a
-// missing store is an error rather than a new empty file.
-func (g *globals) openStore(create bool) (*store.DB, error) {
+// missing store file is an error rather than a new empty file. A
+// PostgreSQL database gets dltune's tables when it has none.
+func (g *globals) openStore(ctx context.Context, create bool) (backend, error) {
+	if pg, err := postgresURL(g.storage); err != nil {
+		return nil, err
+	} else if pg {
+		return postgres.Open(ctx, g.storage, nil)
+	}
 	if !create {
 		if err := g.storeExists(); err != nil {
 			return nil, err
 		}
 	}
-	return store.Open(g.storage, nil)
+	db, err := store.Open(g.storage, nil)
+	if err != nil {
+		return nil, err
+	}
+	return boltStore{db}, nil
 }
 
 // storeExists says how to name a store if there is none at --storage.
@@ -31,10 +75,16 @@ func (g *globals) storeExists() error {
 	return nil
 }
 
-// openReader opens the store named by --storage for reading, read-only:
-// it never blocks a study running on the store, and reads the snapshot
-// that study's process keeps instead, saying so on standard error.
-func (g *globals) openReader() (*store.DB, error) {
+// openReader opens the store named by --storage for reading. A store
+// file is opened read-only: it never blocks a study running on it, and
+// reads the snapshot that study's process keeps instead, saying so on
+// standard error. A PostgreSQL database is read as it is now.
+func (g *globals) openReader(ctx context.Context) (backend, error) {
+	if pg, err := postgresURL(g.storage); err != nil {
+		return nil, err
+	} else if pg {
+		return postgres.Open(ctx, g.storage, &postgres.Options{ReadOnly: true})
+	}
 	if err := g.storeExists(); err != nil {
 		return nil, err
 	}
@@ -48,15 +98,15 @@ func (g *globals) openReader() (*store.DB, error) {
 	if t := db.AsOf(); !t.IsZero() {
 		fmt.Fprintf(g.stderr, "a study is running on %s: showing it as of %s\n", g.storage, t.Local().Format(time.TimeOnly))
 	}
-	return db, nil
+	return boltStore{db}, nil
 }
 
 // pickStudy returns name, or the only study in the store when name is empty.
-func pickStudy(ctx context.Context, db *store.DB, name string) (string, error) {
+func pickStudy(ctx context.Context, db backend, name string) (string, error) {
 	if name != "" {
 		if _, err := db.Study(ctx, name); err != nil {
 			if errors.Is(err, dltune.ErrNotFound) {
-				return "", fmt.Errorf("no study %q in %s (dltune studies lists them)", name, db.Path())
+				return "", fmt.Errorf("no study %q in %s (dltune studies lists them)", name, db)
 			}
 			return "", err
 		}
@@ -68,9 +118,9 @@ func pickStudy(ctx context.Context, db *store.DB, name string) (string, error) {
 	}
 	switch len(studies) {
 	case 0:
-		return "", fmt.Errorf("no study in %s yet", db.Path())
+		return "", fmt.Errorf("no study in %s yet", db)
 	case 1:
 		return studies[0].Name, nil
 	}
-	return "", usageError{fmt.Errorf("%s holds %d studies: choose one with --study (dltune studies lists them)", db.Path(), len(studies))}
+	return "", usageError{fmt.Errorf("%s holds %d studies: choose one with --study (dltune studies lists them)", db, len(studies))}
 }

@@ -72,7 +72,7 @@ func TestReaderDoesNotBlockWriter(t *testing.T) {
 	storage := tinyStore(t, t.TempDir())
 	var stderr bytes.Buffer
 	g := &globals{storage: storage, stderr: &stderr}
-	r, err := g.openReader()
+	r, err := g.openReader(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

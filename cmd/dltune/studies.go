@@ -35,7 +35,7 @@ loss. "unfinished" counts trials that are running, paused or interrupted
 }
 
 func runStudies(ctx context.Context, o *studiesOptions) error {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return err
 	}

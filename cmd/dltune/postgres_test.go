@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dltune/dltune/internal/pgtest"
+)
+
+// TestPostgresRun runs a study on PostgreSQL and reads it back with the
+// commands that read a store.
+func TestPostgresRun(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	code, out, errs := cli(t, ctx, "run", "testdata/tiny.yaml", "--storage", u)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "study tiny: 6 trials finished") {
+		t.Errorf("run printed %q", out)
+	}
+	code, out, errs = cli(t, ctx, "leaderboard", "--format", "csv", "--storage", u)
+	if code != 0 {
+		t.Fatalf("leaderboard: exit %d: %s", code, errs)
+	}
+	if n := strings.Count(out, "\n"); n != 7 {
+		t.Errorf("leaderboard has %d lines, want a header and 6 trials:\n%s", n, out)
+	}
+	for _, args := range [][]string{{"studies"}, {"show", "3"}, {"resume", "tiny"}} {
+		if code, _, errs := cli(t, ctx, append(args, "--storage", u)...); code != 0 {
+			t.Errorf("%s: exit %d: %s", args[0], code, errs)
+		}
+	}
+}
+
+// TestPostgresBadStorage gives the commands a storage URL they cannot use:
+// each fails within seconds with a clear message and no password.
+func TestPostgresBadStorage(t *testing.T) {
+	const pw = "hunter2-secret"
+	tests := []struct {
+		name string
+		url  string
+		code int
+		want string
+	}{
+		{"scheme typo", "postgress://u:" + pw + "@localhost/db", exitUsage, `unknown scheme "postgress"`},
+		{"nothing listening", "postgres://u:" + pw + "@127.0.0.1:1/db?sslmode=disable", exitFailure, "connection refused"},
+		{"bad port", "postgresql://u:" + pw + "@localhost:5x/db", exitFailure, "bad connection URL"},
+	}
+	for _, tt := range tests {
+		for _, args := range [][]string{{"leaderboard"}, {"studies"}, {"run", "testdata/tiny.yaml"}} {
+			t.Run(tt.name+"/"+args[0], func(t *testing.T) {
+				start := time.Now()
+				code, _, errs := cli(t, context.Background(), append(args, "--storage", tt.url)...)
+				if took := time.Since(start); took > 10*time.Second {
+					t.Errorf("took %v", took)
+				}
+				if code != tt.code || !strings.Contains(errs, tt.want) {
+					t.Errorf("exit %d, stderr %q; want exit %d saying %q", code, errs, tt.code, tt.want)
+				}
+				if strings.Contains(errs, pw) {
+					t.Errorf("stderr shows the password: %q", errs)
+				}
+			})
+		}
+	}
+}
