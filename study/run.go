@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -108,7 +109,18 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 	if cfg.MaxEpochs < 1 {
 		return nil, fmt.Errorf("run %s: max epochs %d < 1", name, cfg.MaxEpochs)
 	}
-	trials, err := st.TrialSummaries(ctx, name)
+	var trials []*dltune.Trial
+	var seq int64
+	var err error
+	cl, isShared := st.(Claimer)
+	if isShared {
+		trials, seq, err = cl.Changes(ctx, name, -1)
+		for _, t := range trials {
+			summarize(t)
+		}
+	} else {
+		trials, err = st.TrialSummaries(ctx, name)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", name, err)
 	}
@@ -128,6 +140,9 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 		r.observe(t)
 	}
 	r.finishedBefore = r.finished
+	if isShared {
+		r.sh = newShared(cl, seq)
+	}
 	return r.run(ctx)
 }
 
@@ -165,6 +180,8 @@ type runner struct {
 
 	start time.Time
 	wake  chan struct{}
+
+	sh shared // the state of a loop on a store many workers share
 }
 
 // signal wakes the loop without blocking.
@@ -185,7 +202,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	defer stop()
 	g, gctx := errgroup.WithContext(wctx)
 
-	if err := r.markInterrupted(bg); err != nil {
+	if err := r.markStale(bg); err != nil {
 		return nil, err
 	}
 	queue := r.resumable()
@@ -244,7 +261,11 @@ func (r *runner) dispatch(ctx, bg context.Context, g *errgroup.Group, queue, ret
 		done := false
 		var err error
 		if r.running < r.cfg.Parallel {
+			if r.sh.claim != nil && len(queue) == 0 {
+				queue, err = r.sharedQueue(bg)
+			}
 			switch {
+			case err != nil:
 			case len(queue) > 0:
 				tk, err = r.resume(bg, queue[0])
 				queue = queue[1:]
@@ -267,11 +288,12 @@ func (r *runner) dispatch(ctx, bg context.Context, g *errgroup.Group, queue, ret
 			g.Go(func() error { r.train(ctx, bg, tk); return nil })
 			continue
 		}
-		if done && running == 0 {
+		if done && running == 0 && !r.othersActive() {
 			return nil
 		}
 		select {
 		case <-r.wake:
+		case <-r.poll():
 		case <-ctx.Done():
 		}
 	}
@@ -333,7 +355,8 @@ func (r *runner) markInterrupted(ctx context.Context) error {
 func deaths(t *dltune.Trial) int {
 	n := 0
 	for i := len(t.Events) - 1; i >= 0 && t.Events[i].Epoch == t.Epochs(); i-- {
-		if t.Events[i].What == diedEvent {
+		// A worker sharing a store says which worker died after it.
+		if strings.HasPrefix(t.Events[i].What, diedEvent) {
 			n++
 		}
 	}
@@ -368,6 +391,9 @@ func (r *runner) resume(ctx context.Context, number int) (*task, error) {
 	t := r.find(number)
 	if t == nil || t.State != dltune.Interrupted {
 		return nil, nil
+	}
+	if r.sh.claim != nil {
+		return r.resumeShared(ctx, number)
 	}
 	if err := r.whole(ctx, t); err != nil {
 		return nil, fmt.Errorf("resume trial %d: %w", number, err)
@@ -433,6 +459,10 @@ func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 			if full := r.full(t.Params); d.Epochs <= t.Epochs() || d.Epochs > full {
 				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, t.Epochs(), d.Epochs, full)
 			}
+			if r.sh.claim != nil {
+				tk, err := r.promoteShared(ctx, t, d.Epochs)
+				return tk, false, err
+			}
 			if err := r.whole(ctx, t); err != nil {
 				return nil, false, fmt.Errorf("promote trial %d: %w", t.Number, err)
 			}
@@ -457,7 +487,7 @@ func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 			}
 			continue
 		case search.Wait:
-			if r.running == 0 {
+			if r.running == 0 && !r.othersActive() {
 				return nil, false, fmt.Errorf("%w: strategy waits but no trial is running", ErrStrategy)
 			}
 			return nil, false, nil
@@ -480,6 +510,9 @@ func (r *runner) full(p dltune.Params) int {
 }
 
 func (r *runner) nextNumber() int {
+	if r.sh.claim != nil && r.sh.reserved >= 0 {
+		return r.sh.reserved
+	}
 	if len(r.trials) == 0 {
 		return 0
 	}
@@ -488,6 +521,9 @@ func (r *runner) nextNumber() int {
 
 // create stores a new trial and launches it. Called with mu held.
 func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*task, error) {
+	if r.sh.claim != nil {
+		return r.createShared(ctx, t, what)
+	}
 	now := time.Now()
 	t.State = dltune.Running
 	t.Created, t.Started = now, now
@@ -588,7 +624,12 @@ func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, che
 		}
 		if err != nil {
 			err = fmt.Errorf("save trial %d epoch %d: %w", snap.Number, e.Epoch, err)
-			r.setFatal(err)
+			r.mu.Lock()
+			lost := r.lose(snap.Number, err)
+			r.mu.Unlock()
+			if !lost {
+				r.setFatal(err)
+			}
 			return false, err
 		}
 	}
@@ -607,6 +648,10 @@ func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, che
 // record is not yet the one it sees.
 func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Result, err error) {
 	r.mu.Lock()
+	if r.dropLost(t) {
+		r.mu.Unlock()
+		return
+	}
 	if r.fatal != nil {
 		// The store failed: leave the trial as stored (Running); the next
 		// run continues it from its last checkpoint.
@@ -650,6 +695,11 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.running--
+	r.released(t.Number)
+	if r.lose(t.Number, serr) {
+		delete(r.sh.lost, t.Number)
+		return
+	}
 	if serr != nil {
 		if r.fatal == nil {
 			r.fatal = fmt.Errorf("record trial %d %s: %w", t.Number, state, serr)
@@ -702,6 +752,9 @@ func describe(t *dltune.Trial, what string) string {
 // end records the new state of trial t, which does not run. Called with
 // mu held.
 func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
+	if r.sh.claim != nil {
+		return r.endShared(ctx, t, state, what)
+	}
 	if err := r.whole(ctx, t); err != nil {
 		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
 	}

@@ -2,6 +2,7 @@ package study
 
 import (
 	"context"
+	"time"
 
 	"github.com/dltune/dltune"
 )
@@ -42,9 +43,7 @@ import (
 //     pass context.WithoutCancel(ctx).
 //   - Ownership: the plain methods do not check who runs a trial; last
 //     writer wins. So a Store alone serves one process at a time. A store
-//     that many processes share must add ownership, as an optional
-//     capability the loop detects by type assertion, as database/sql does
-//     for drivers.
+//     that many processes share implements Claimer as well.
 type Store interface {
 	// CreateStudy stores a new study; it fails with an error matching
 	// dltune.ErrExists if the name is taken.
@@ -83,4 +82,53 @@ type Store interface {
 	// keeps every summary in memory, and a study's diagnostics are most of
 	// its size.
 	TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error)
+}
+
+// A Claimer is a Store that several processes share, on one machine or
+// many: PostgreSQL's (store/postgres) is one. The loop discovers it by a
+// type assertion, as database/sql discovers a driver's optional
+// capabilities, and then changes the trials other processes may also
+// change only through the methods below, each one transaction, so that
+// correctness comes from the store rather than from luck:
+//
+//   - a new trial's number is reserved before the strategy picks its
+//     parameters (so workers sampling at once draw different ones), and
+//     the trial is stored only if the study's budget allows, checked in
+//     the same transaction;
+//   - a paused or interrupted trial is claimed by exactly one worker;
+//   - each worker holds the trials it runs, renewing its hold by the
+//     store's clock, never its own; a trial whose holder stopped renewing
+//     is marked Interrupted by whichever worker notices first, and any
+//     worker continues it from its checkpoint;
+//   - each worker reads only the trials changed since it last looked, so
+//     the cost of a trial does not grow with the study.
+//
+// The plain Store methods still record a held trial's epochs and end; on
+// a trial this process no longer holds they fail with an error matching
+// dltune.ErrLost and change nothing.
+type Claimer interface {
+	Store
+	// Changes returns the study's trials created or changed after the
+	// change numbered since (every trial if since < 0), by number, and the
+	// number of the latest change they include (since, if none).
+	Changes(ctx context.Context, study string, since int64) ([]*dltune.Trial, int64, error)
+	// Reserve returns a trial number no other trial of the study has or
+	// will be given, for Start.
+	Reserve(ctx context.Context, study string) (int, error)
+	// Start stores t, numbered t.Number from Reserve, as a new trial held
+	// by this process, if fewer than budget trials of the study were
+	// started; otherwise it stores nothing and returns false.
+	Start(ctx context.Context, study string, t *dltune.Trial, budget int) (bool, error)
+	// Claim changes trial number if it is stored in state from and no
+	// other worker is claiming it: in one transaction it reads the stored
+	// trial, calls change with it and whether it has a checkpoint, and
+	// stores the result, held by this process if it is now Running. It
+	// returns the stored trial, its checkpoint if it is now Running (nil
+	// if it has none), and false if the trial was not in state from.
+	Claim(ctx context.Context, study string, number int, from dltune.State, change func(t *dltune.Trial, checkpoint bool)) (*dltune.Trial, []byte, bool, error)
+	// Expire changes, with change, the study's running trials whose
+	// holder stopped renewing its hold (holder names it, and expired says
+	// when the hold ended), in one transaction, and returns how many it
+	// changed. change must make a trial Interrupted or finished.
+	Expire(ctx context.Context, study string, change func(t *dltune.Trial, holder string, expired time.Time)) (int, error)
 }

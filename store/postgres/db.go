@@ -2,11 +2,13 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,7 +29,20 @@ type Options struct {
 	// Changes are still possible through the connection's rights; a
 	// read-only role makes them fail.
 	ReadOnly bool
+
+	// Lease is how long the trials this DB runs stay held after the
+	// server last heard from it: another worker takes over a trial whose
+	// hold expired. Zero means DefaultLease.
+	Lease time.Duration
+	// Heartbeat is how often the DB renews its holds. Zero means a tenth
+	// of the lease.
+	Heartbeat time.Duration
 }
+
+// DefaultLease is the lease of Options.Lease zero: long enough to ride
+// out a pause or a brief loss of the network, short enough that a dead
+// worker's trials continue soon.
+const DefaultLease = 20 * time.Second
 
 // A DB is a dltune store in a PostgreSQL database. It is safe for
 // concurrent use by multiple goroutines, and by any number of processes
@@ -39,6 +54,14 @@ type DB struct {
 	// secrets are the strings no error may contain: the password, from
 	// the URL, $PGPASSWORD or the password file.
 	secrets []string
+
+	// owner names this DB in the trials it holds: host, process and a
+	// random part, so that it is unique and says who ran a trial.
+	owner     string
+	lease     time.Duration
+	heartbeat time.Duration
+	stop      context.CancelFunc // stops the heartbeat
+	beating   sync.WaitGroup
 }
 
 // Open connects to the PostgreSQL database that url names and returns
@@ -75,7 +98,13 @@ func Open(ctx context.Context, url string, opt *Options) (*DB, error) {
 	if cc.ConnectTimeout <= 0 {
 		cc.ConnectTimeout = DefaultConnectTimeout
 	}
-	db := &DB{name: describe(cc), secrets: secrets}
+	db := &DB{name: describe(cc), secrets: secrets, owner: ownerName(), lease: o.Lease, heartbeat: o.Heartbeat}
+	if db.lease <= 0 {
+		db.lease = DefaultLease
+	}
+	if db.heartbeat <= 0 {
+		db.heartbeat = db.lease / 10
+	}
 	cctx, cancel := context.WithTimeout(ctx, cc.ConnectTimeout+time.Second)
 	defer cancel()
 	pool, err := pgxpool.NewWithConfig(cctx, cfg)
@@ -96,15 +125,56 @@ func Open(ctx context.Context, url string, opt *Options) (*DB, error) {
 		pool.Close()
 		return nil, db.err(err)
 	}
+	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	db.stop = stop
+	db.beating.Go(func() { db.beat(hctx) })
 	return db, nil
 }
 
-// Close closes the connections to the server. It is safe for concurrent
-// use; methods called after it fail.
+// Close stops renewing the holds of the trials this DB runs, releases
+// those still held (a worker that lost its way leaves them Running), so
+// that another worker takes them over at once, and closes the
+// connections. It is safe for concurrent use; methods called after it
+// fail.
 func (db *DB) Close() error {
+	db.stop()
+	db.beating.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = db.pool.Exec(ctx, `UPDATE dltune_trials SET expires = now() WHERE owner = $1 AND state = $2`, db.owner, running)
 	db.pool.Close()
 	return nil
 }
+
+// beat renews the holds of the trials this DB runs every db.heartbeat
+// until ctx is done. A renewal that fails is tried at the next beat; if
+// none succeeds within the lease, other workers take the trials over and
+// this DB's changes to them fail with dltune.ErrLost.
+func (db *DB) beat(ctx context.Context) {
+	t := time.NewTicker(db.heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		bctx, cancel := context.WithTimeout(ctx, db.heartbeat)
+		_, _ = db.pool.Exec(bctx, `UPDATE dltune_trials SET expires = now() + $2::interval WHERE owner = $1 AND state = $3`, db.owner, db.lease, running)
+		cancel()
+	}
+}
+
+// ownerName returns a name for a new DB's holds: host:pid:random.
+func ownerName() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	rand.Read(b)
+	return fmt.Sprintf("%s:%d:%x", host, os.Getpid(), b)
+}
+
+// Owner returns the name this DB holds trials under.
+func (db *DB) Owner() string { return db.owner }
 
 // String returns the store's URL without its password, for messages.
 func (db *DB) String() string { return db.name }

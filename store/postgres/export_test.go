@@ -11,3 +11,6 @@ func QueryInt(ctx context.Context, db *DB, sql string) (int, error) {
 
 // Migrations is the number of migrations, which Version must equal.
 var Migrations = len(migrations)
+
+// Migration returns migration i, which takes the schema to version i+1.
+func Migration(i int) string { return migrations[i] }

@@ -43,11 +43,30 @@ var migrations = []string{
 		FOREIGN KEY (study, number) REFERENCES dltune_trials (study, number) ON DELETE CASCADE
 	);
 	ALTER TABLE dltune_checkpoints ALTER COLUMN data SET STORAGE EXTERNAL;`,
+
+	// 2: many workers on one study. seq numbers the changes of a study's
+	// trials, so that a worker reads only what changed (the study row's
+	// lock orders them); started counts the trials the budget was charged
+	// for, apart from the numbers reserved. owner is the worker that last
+	// changed a trial ('' once its hold expired), which alone may change
+	// it with the plain methods; expires ends its hold of a running trial,
+	// renewed by the server's clock.
+	`ALTER TABLE dltune_studies
+		ADD COLUMN seq bigint NOT NULL DEFAULT 0,
+		ADD COLUMN started integer NOT NULL DEFAULT 0;
+	UPDATE dltune_studies s SET started = (SELECT count(*) FROM dltune_trials t WHERE t.study = s.name);
+	ALTER TABLE dltune_trials
+		ADD COLUMN seq bigint NOT NULL DEFAULT 0,
+		ADD COLUMN owner text,
+		ADD COLUMN expires timestamptz;
+	CREATE INDEX dltune_trials_seq ON dltune_trials (study, seq);
+	CREATE INDEX dltune_trials_owner ON dltune_trials (owner) WHERE state = 1;
+	CREATE INDEX dltune_trials_running ON dltune_trials (study, expires) WHERE state = 1;`,
 }
 
 // Version is the schema version this package writes and reads:
 // len(migrations).
-const Version = 1
+const Version = 2
 
 // migrateLock is the key of the advisory lock that serializes the schema
 // changes of concurrent Opens.

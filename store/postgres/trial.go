@@ -11,13 +11,19 @@ import (
 	"github.com/dltune/dltune/store"
 )
 
+// The states as stored in the state column.
+const (
+	running = int16(dltune.Running)
+)
+
 // CreateTrial stores t as a new trial of the study and sets t.Number to
-// its number: the study's count of trials created so far, taken and
-// raised in the same transaction, so that numbers are consecutive from 0
-// and never given twice, whatever number of processes create trials at
-// once. t.Number is set only on success. It fails with an error matching
-// dltune.ErrNotFound if there is no such study. It is safe for concurrent
-// use.
+// its number: the study's next number, taken and raised in the
+// transaction that stores the trial, under the study row's lock, so that
+// numbers increase in the order trials are created and are never given
+// twice, whatever number of processes create trials at once. A Running
+// trial is held by this DB. t.Number is set only on success. It fails
+// with an error matching dltune.ErrNotFound if there is no such study.
+// It is safe for concurrent use.
 func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) (err error) {
 	defer db.wrap(&err, "study %q new trial", study)
 	if err := ctx.Err(); err != nil {
@@ -25,18 +31,15 @@ func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 	}
 	var n int
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `UPDATE dltune_studies SET next_trial = next_trial + 1 WHERE name = $1 RETURNING next_trial - 1`, study).Scan(&n)
+		var seq int64
+		err := tx.QueryRow(ctx, `UPDATE dltune_studies SET next_trial = next_trial + 1, started = started + 1, seq = seq + 1
+			WHERE name = $1 RETURNING next_trial - 1, seq`, study).Scan(&n, &seq)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return dltune.ErrNotFound
 		} else if err != nil {
 			return err
 		}
-		rec, err := store.EncodeTrial(t, n)
-		if err != nil {
-			return fmt.Errorf("encode: %w", err)
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO dltune_trials (study, number, state, record) VALUES ($1, $2, $3, $4)`, study, n, int16(t.State), rec)
-		return err
+		return db.insert(ctx, tx, study, t, n, seq)
 	})
 	if err != nil {
 		return err
@@ -45,10 +48,25 @@ func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 	return nil
 }
 
+// insert stores t as trial n, changed in change seq, held by this DB if
+// it is running.
+func (db *DB) insert(ctx context.Context, tx pgx.Tx, study string, t *dltune.Trial, n int, seq int64) error {
+	rec, err := store.EncodeTrial(t, n)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO dltune_trials (study, number, state, record, seq, owner, expires)
+		VALUES ($1, $2, $3::smallint, $4, $5, $6, CASE WHEN $3::smallint = 1 THEN now() + $7::interval END)`,
+		study, n, int16(t.State), rec, seq, db.owner, db.lease)
+	return err
+}
+
 // UpdateTrial replaces the stored record of trial t.Number. When t is
 // finished (Complete, Pruned or Failed) its checkpoint is deleted in the
-// same statement. It fails with an error matching dltune.ErrNotFound if
-// the study or trial does not exist. It is safe for concurrent use.
+// same statement. A Running trial is held by this DB, any other is held
+// by none. It fails with an error matching dltune.ErrNotFound if the
+// study or trial does not exist, and dltune.ErrLost if another DB holds
+// the trial. It is safe for concurrent use.
 func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (err error) {
 	defer db.wrap(&err, "study %q trial %d", study, t.Number)
 	rec, err := store.EncodeTrial(t, t.Number)
@@ -59,17 +77,21 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 		return err
 	}
 	var n int
-	err = db.pool.QueryRow(ctx, `WITH u AS (
-			UPDATE dltune_trials SET state = $3, record = $4 WHERE study = $1 AND number = $2 RETURNING number
+	err = db.pool.QueryRow(ctx, `WITH s AS (
+			UPDATE dltune_studies SET seq = seq + 1 WHERE name = $1 RETURNING seq
+		), u AS (
+			UPDATE dltune_trials t SET state = $3::smallint, record = $4, seq = s.seq,
+				owner = $6, expires = CASE WHEN $3::smallint = 1 THEN now() + $7::interval END
+			FROM s WHERE t.study = $1 AND t.number = $2 AND (t.owner IS NULL OR t.owner = $6) RETURNING t.number
 		), d AS (
 			DELETE FROM dltune_checkpoints c USING u WHERE $5 AND c.study = $1 AND c.number = u.number
 		)
-		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, t.State.Finished()).Scan(&n)
+		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, t.State.Finished(), db.owner, db.lease).Scan(&n)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return dltune.ErrNotFound
+		return db.missing(ctx, study, t.Number)
 	}
 	return nil
 }
@@ -77,8 +99,9 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 // SaveCheckpoint replaces the record of trial t.Number and its checkpoint
 // in one statement, so that the stored curve and checkpoint always agree.
 // A trial keeps one checkpoint, its latest. It fails with an error
-// matching dltune.ErrNotFound if the study or trial does not exist, and
-// with an error if t is finished. It is safe for concurrent use.
+// matching dltune.ErrNotFound if the study or trial does not exist,
+// dltune.ErrLost if another DB holds the trial, and an error if t is
+// finished. It is safe for concurrent use.
 func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial, checkpoint []byte) (err error) {
 	defer db.wrap(&err, "study %q trial %d: save checkpoint", study, t.Number)
 	if t.State.Finished() {
@@ -95,20 +118,43 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 		checkpoint = []byte{}
 	}
 	var n int
-	err = db.pool.QueryRow(ctx, `WITH u AS (
-			UPDATE dltune_trials SET state = $3, record = $4 WHERE study = $1 AND number = $2 RETURNING number
+	err = db.pool.QueryRow(ctx, `WITH s AS (
+			UPDATE dltune_studies SET seq = seq + 1 WHERE name = $1 RETURNING seq
+		), u AS (
+			UPDATE dltune_trials t SET state = $3::smallint, record = $4, seq = s.seq,
+				owner = $6, expires = CASE WHEN $3::smallint = 1 THEN now() + $7::interval END
+			FROM s WHERE t.study = $1 AND t.number = $2 AND (t.owner IS NULL OR t.owner = $6) RETURNING t.number
 		), c AS (
 			INSERT INTO dltune_checkpoints (study, number, data) SELECT $1, number, $5 FROM u
 			ON CONFLICT (study, number) DO UPDATE SET data = EXCLUDED.data
 		)
-		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, checkpoint).Scan(&n)
+		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, checkpoint, db.owner, db.lease).Scan(&n)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return dltune.ErrNotFound
+		return db.missing(ctx, study, t.Number)
 	}
 	return nil
+}
+
+// missing explains why a change of trial number changed nothing: the
+// trial does not exist (dltune.ErrNotFound) or another DB holds it
+// (dltune.ErrLost).
+func (db *DB) missing(ctx context.Context, study string, number int) error {
+	var owner *string
+	err := db.pool.QueryRow(ctx, `SELECT owner FROM dltune_trials WHERE study = $1 AND number = $2`, study, number).Scan(&owner)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return dltune.ErrNotFound
+	case err != nil:
+		return err
+	case owner != nil && *owner == "":
+		return fmt.Errorf("%w: this worker's hold on it expired", dltune.ErrLost)
+	case owner != nil && *owner != db.owner:
+		return fmt.Errorf("%w: %s has it now", dltune.ErrLost, *owner)
+	}
+	return fmt.Errorf("%w: it changed meanwhile", dltune.ErrLost)
 }
 
 // Checkpoint returns the last checkpoint of trial number, or an error
