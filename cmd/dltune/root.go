@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dltune/dltune/store/postgres"
 	"github.com/dltune/dltune/studyfile"
 )
 
@@ -43,6 +45,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newStudiesCmd(g, nil),
 		newShowCmd(g, nil),
 		newRetryCmd(g, nil),
+		newWorkerCmd(g, nil),
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)
@@ -79,6 +82,7 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 // globals are the flags every command shares.
 type globals struct {
 	storage string
+	lease   time.Duration
 	verbose bool
 	stdout  io.Writer
 	stderr  io.Writer
@@ -109,6 +113,7 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 		def = "dltune.db"
 	}
 	root.PersistentFlags().StringVar(&g.storage, "storage", def, "store file (default $DLTUNE_STORAGE or dltune.db)")
+	root.PersistentFlags().DurationVar(&g.lease, "lease", postgres.DefaultLease, "with a PostgreSQL store: how long a silent worker keeps its trials before others take them over")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "while a study runs, log every epoch instead of showing a progress bar")
 	return root
 }

@@ -71,19 +71,29 @@ func runRun(ctx context.Context, o *runOptions) error {
 // execute runs spec in the store, within maxMemory bytes (0: the
 // default), and reports the outcome.
 func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory int64, opt study.Options) error {
-	mem, err := memoryLimit(maxMemory)
+	prep, err := prepare(ctx, g, spec, maxMemory, opt)
 	if err != nil {
 		return err
+	}
+	return g.withStore(ctx, func(db backend) error { return executeIn(ctx, g, db, prep, spec, opt) })
+}
+
+// prepare validates spec, loads its data and checks that its trials fit
+// within maxMemory bytes (0: the default).
+func prepare(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory int64, opt study.Options) (*study.Prepared, error) {
+	mem, err := memoryLimit(maxMemory)
+	if err != nil {
+		return nil, err
 	}
 	// Validate, load the data and check that a trial can fit before the
 	// store is opened: bad input must leave no trace, not even a new empty
 	// store.
 	prep, err := study.Prepare(ctx, spec, study.PrepareOptions{Memory: mem})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := prep.Check(opt); err != nil {
-		return err
+		return nil, err
 	}
 	if m := prep.Memory().Bytes; m > 0 {
 		// The estimates bound what trials keep; the runtime's soft limit
@@ -92,11 +102,11 @@ func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory in
 	} else {
 		fmt.Fprintf(g.stderr, "dltune: the available memory is unknown: trials are not checked against it (%s)\n", memoryHint)
 	}
-	db, err := g.openStore(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	return prep, nil
+}
+
+// executeIn runs prepared spec in db and reports the outcome.
+func executeIn(ctx context.Context, g *globals, db backend, prep *study.Prepared, spec *studyfile.Spec, opt study.Options) error {
 	train, val := prep.Data()
 	par := spec.Search.Parallel
 	if opt.Parallel > 0 {

@@ -53,7 +53,7 @@ func (g *globals) openStore(ctx context.Context, create bool) (backend, error) {
 	if pg, err := postgresURL(g.storage); err != nil {
 		return nil, err
 	} else if pg {
-		return postgres.Open(ctx, g.storage, nil)
+		return postgres.Open(ctx, g.storage, &postgres.Options{Lease: g.lease})
 	}
 	if !create {
 		if err := g.storeExists(); err != nil {
@@ -65,6 +65,51 @@ func (g *globals) openStore(ctx context.Context, create bool) (backend, error) {
 		return nil, err
 	}
 	return boltStore{db}, nil
+}
+
+// Reconnection backoff of withStore: the first wait, and the longest.
+const (
+	firstBackoff = time.Second
+	maxBackoff   = 30 * time.Second
+)
+
+// withStore opens the store named by --storage, creating it if need be,
+// and calls fn with it. On a PostgreSQL database that it reached once,
+// when fn or a later opening fails for a reason that may pass (the
+// connection was lost, the server restarts), it closes the store, which
+// lets other workers take over the trials it held, and opens it again
+// after a wait that doubles each time, from firstBackoff up to
+// maxBackoff, until fn returns or ctx is cancelled. A first opening that
+// fails is reported at once: the URL may be wrong.
+func (g *globals) withStore(ctx context.Context, fn func(db backend) error) error {
+	pg, err := postgresURL(g.storage)
+	if err != nil {
+		return err
+	}
+	wait := firstBackoff
+	reached := false
+	for {
+		began := time.Now()
+		db, err := g.openStore(ctx, true)
+		if err == nil {
+			reached = true
+			err = fn(db)
+			db.Close()
+		}
+		if err == nil || !pg || !reached || ctx.Err() != nil || !postgres.Transient(err) {
+			return err
+		}
+		if time.Since(began) > 2*maxBackoff {
+			wait = firstBackoff // it worked for a while: start over
+		}
+		fmt.Fprintf(g.stderr, "dltune: %v\nreconnecting in %s\n", err, wait)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return errInterrupted
+		}
+		wait = min(2*wait, maxBackoff)
+	}
 }
 
 // storeExists says how to name a store if there is none at --storage.

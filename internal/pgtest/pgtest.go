@@ -10,8 +10,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +99,115 @@ func QueryInt(u, sql string) (int, error) {
 	var n int
 	err = c.QueryRow(ctx, sql).Scan(&n)
 	return n, err
+}
+
+// A Cluster is a PostgreSQL server of a test's own, in a temporary
+// directory, listening on a Unix socket there: a test may stop and restart
+// it without disturbing the tests of other packages, which share the
+// server of $DLTUNE_TEST_POSTGRES.
+type Cluster struct {
+	dir string
+	bin string
+	// URL connects to its postgres database as the superuser.
+	URL string
+}
+
+// NewCluster starts a new cluster and stops it when the test ends. It
+// needs PostgreSQL's server programs (Debian: apt-get install postgresql);
+// without them the test skips, or fails in CI. As root, the server runs
+// as the postgres user, since PostgreSQL refuses root.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	bin := serverBin()
+	if bin == "" {
+		msg := "no PostgreSQL server programs (Debian: apt-get install postgresql)"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg + " (CI must run these tests)")
+		}
+		t.Skip(msg)
+	}
+	dir, err := os.MkdirTemp("", "dltune-pgtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Cluster{dir: dir, bin: bin}
+	t.Cleanup(func() {
+		c.ctl("stop", "-m", "immediate")
+		os.RemoveAll(dir)
+	})
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("running as root needs the postgres user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := c.run(filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "postgres", "-A", "trust", "--no-sync"); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	conf := fmt.Sprintf("listen_addresses = ''\nunix_socket_directories = '%s'\nfsync = off\nmax_connections = 100\n", dir)
+	f, err := os.OpenFile(filepath.Join(dir, "data", "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(conf)
+	f.Close()
+	if out, err := c.ctl("start"); err != nil {
+		t.Fatalf("start the cluster: %v\n%s", err, out)
+	}
+	c.URL = "postgres:///postgres?host=" + url.QueryEscape(dir) + "&user=postgres&sslmode=disable"
+	return c
+}
+
+// Restart stops the server, fast (its connections are cut), and starts it
+// again after pause.
+func (c *Cluster) Restart(t testing.TB, pause time.Duration) {
+	t.Helper()
+	if out, err := c.ctl("stop", "-m", "fast"); err != nil {
+		t.Fatalf("stop the cluster: %v\n%s", err, out)
+	}
+	time.Sleep(pause)
+	if out, err := c.ctl("start"); err != nil {
+		t.Fatalf("start the cluster: %v\n%s", err, out)
+	}
+}
+
+func (c *Cluster) ctl(args ...string) ([]byte, error) {
+	return c.run(filepath.Join(c.bin, "pg_ctl"), append([]string{"-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60"}, args...)...)
+}
+
+// run runs a server program, as the postgres user when running as root.
+func (c *Cluster) run(prog string, args ...string) ([]byte, error) {
+	var cmd *exec.Cmd
+	if os.Geteuid() == 0 {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", prog}, args...)...)
+	} else {
+		cmd = exec.Command(prog, args...)
+	}
+	cmd.Dir = c.dir
+	return cmd.CombinedOutput()
+}
+
+// serverBin returns the directory of the newest PostgreSQL server
+// programs, or "".
+func serverBin() string {
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool {
+		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[i])))
+		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[j])))
+		return vi > vj
+	})
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "pg_ctl")); err == nil {
+			return d
+		}
+	}
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		return filepath.Dir(p)
+	}
+	return ""
 }

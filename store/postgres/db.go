@@ -5,15 +5,20 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/dltune/dltune/store"
 )
 
 // DefaultConnectTimeout bounds connecting to the server when the URL sets
@@ -295,4 +300,35 @@ func connectErr(err error) error {
 		return fmt.Errorf("no answer from the server: %w", err)
 	}
 	return err
+}
+
+// Transient reports whether err may pass if the operation is tried again
+// later: the connection was lost or refused, the server is shutting down,
+// starting up or out of connections. Wrong credentials, a missing
+// database, a schema that is not dltune's and errors in what was asked
+// are not transient.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), // connection exception
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", // shutting down, crashed, starting up
+			pe.Code == "53300",                     // too many connections
+			pe.Code == "40001", pe.Code == "40P01": // serialization failure, deadlock
+			return true
+		}
+		return false
+	}
+	if errors.Is(err, store.ErrNotStore) || errors.Is(err, store.ErrVersion) || errors.Is(err, store.ErrCorrupt) {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || pgconn.Timeout(err) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed) ||
+		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "closed pool")
 }
