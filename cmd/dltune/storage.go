@@ -29,6 +29,11 @@ type backend interface {
 // boltStore is the bbolt store as a backend.
 type boltStore struct{ *store.DB }
 
+var (
+	_ study.Importer = boltStore{}
+	_ study.Importer = (*postgres.DB)(nil)
+)
+
 func (b boltStore) String() string { return b.Path() }
 
 // postgresURL reports whether --storage names a PostgreSQL database

@@ -262,3 +262,47 @@ func decodeWith(decode func([]byte) (*dltune.Trial, error), rec []byte, number i
 	}
 	return t, nil
 }
+
+// ImportTrial stores t, with its checkpoint if not nil, as trial t.Number
+// of the study, keeping its number, held by no worker: a study copied from
+// another store keeps its numbers, from which its trials' seeds derive.
+// Numbers later reserved follow the largest imported, and the trial
+// counts against the budget. It fails with an error matching
+// dltune.ErrExists if the study has a trial of that number, and
+// dltune.ErrNotFound if there is no such study. It is safe for concurrent
+// use.
+func (db *DB) ImportTrial(ctx context.Context, study string, t *dltune.Trial, checkpoint []byte) (err error) {
+	defer db.wrap(&err, "study %q import trial %d", study, t.Number)
+	if t.Number < 0 {
+		return errors.New("negative number")
+	}
+	rec, err := store.EncodeTrial(t, t.Number)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		var seq int64
+		err := tx.QueryRow(ctx, `UPDATE dltune_studies SET next_trial = greatest(next_trial, $2 + 1), started = started + 1, seq = seq + 1
+			WHERE name = $1 RETURNING seq`, study, t.Number).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return dltune.ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO dltune_trials (study, number, state, record, seq) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (study, number) DO NOTHING`, study, t.Number, int16(t.State), rec, seq)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return dltune.ErrExists
+		}
+		if checkpoint != nil && !t.State.Finished() {
+			_, err = tx.Exec(ctx, `INSERT INTO dltune_checkpoints (study, number, data) VALUES ($1, $2, $3)`, study, t.Number, checkpoint)
+		}
+		return err
+	})
+}
