@@ -22,7 +22,11 @@
 // at most the epochs since each running trial's last checkpoint. When ctx
 // is cancelled, running trials save a checkpoint and Run returns; the next
 // Run continues them. The store is any implementation of Store; package
-// store holds the bbolt one.
+// store holds the bbolt one. On a store that many processes share (a
+// Claimer, such as store/postgres), any number of Runs, in any number of
+// processes, work on one study at once: the store assigns trial numbers,
+// keeps the budget, and hands each paused or interrupted trial to one of
+// them.
 //
 // Leaderboard ranks a study's trials for display.
 package study

@@ -2,6 +2,8 @@ package study
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,9 +21,13 @@ import (
 // and reading the others' changes cost per trial, in the first and the
 // last 1,000 trials, so that growth with the study shows. The server is
 // $DLTUNE_TEST_POSTGRES's; compare with BenchmarkLoop/parallel=4 run in
-// the same session.
+// the same session. DLTUNE_SHARED_TRIALS sets another study length.
 func BenchmarkSharedLoop(b *testing.B) {
-	const workers, trials, window = 4, 10000, 1000
+	const workers, window = 4, 1000
+	trials := 10000
+	if n, err := strconv.Atoi(os.Getenv("DLTUNE_SHARED_TRIALS")); err == nil && n >= 2*window {
+		trials = n // a longer study, to see whether the cost grows
+	}
 	space := &search.Space{Params: []search.Param{{Name: "x", Type: search.FloatRange, Low: -1, High: 1}}}
 	var first, last time.Duration
 	for range b.N {
@@ -48,7 +54,7 @@ func BenchmarkSharedLoop(b *testing.B) {
 			switch {
 			case n >= window && marks[0].IsZero():
 				marks[0] = time.Now()
-			case n >= trials-window && marks[1].IsZero():
+			case n >= int64(trials-window) && marks[1].IsZero():
 				marks[1] = time.Now()
 			}
 		}

@@ -67,3 +67,36 @@ func TestPostgresBadStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresRefusedSchemas points the commands at a schema holding
+// another application's tables, and at one a newer dltune wrote: each
+// fails at once, saying why, and changes nothing.
+func TestPostgresRefusedSchemas(t *testing.T) {
+	ctx := context.Background()
+	foreign := pgtest.URL(t)
+	pgtest.Exec(t, foreign, `CREATE TABLE invoices (id int)`)
+	newer := pgtest.URL(t)
+	if code, _, errs := cli(t, ctx, "run", "testdata/tiny.yaml", "--storage", newer); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	pgtest.Exec(t, newer, `UPDATE dltune_meta SET version = version + 1`)
+	tests := []struct {
+		name, url, want string
+	}{
+		{"foreign", foreign, `holds 1 tables and none is dltune's`},
+		{"newer", newer, "upgrade dltune"},
+	}
+	for _, tt := range tests {
+		for _, args := range [][]string{{"run", "testdata/tiny.yaml"}, {"leaderboard"}, {"worker"}} {
+			t.Run(tt.name+"/"+args[0], func(t *testing.T) {
+				code, _, errs := cli(t, ctx, append(args, "--storage", tt.url)...)
+				if code != exitFailure || !strings.Contains(errs, tt.want) {
+					t.Errorf("exit %d, %q; want exit 1 saying %q", code, errs, tt.want)
+				}
+			})
+		}
+	}
+	if n, err := pgtest.QueryInt(foreign, `SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()`); err != nil || n != 1 {
+		t.Errorf("the foreign schema has %d tables (%v), want its 1", n, err)
+	}
+}

@@ -91,33 +91,40 @@ func (db *DB) Reserve(ctx context.Context, study string) (n int, err error) {
 // nothing and returns false. It is safe for concurrent use.
 func (db *DB) Start(ctx context.Context, study string, t *dltune.Trial, budget int) (ok bool, err error) {
 	defer db.wrap(&err, "study %q start trial %d", study, t.Number)
+	rec, err := store.EncodeTrial(t, t.Number)
+	if err != nil {
+		return false, fmt.Errorf("encode: %w", err)
+	}
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		var seq int64
-		var next int
-		err := tx.QueryRow(ctx, `UPDATE dltune_studies SET started = started + 1, seq = seq + 1
-			WHERE name = $1 AND started < $2 RETURNING seq, next_trial`, study, budget).Scan(&seq, &next)
-		if errors.Is(err, pgx.ErrNoRows) {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM dltune_studies WHERE name = $1)`, study).Scan(&exists); err != nil {
-				return err
-			}
-			if !exists {
-				return dltune.ErrNotFound
-			}
-			return nil // the budget is used
-		} else if err != nil {
-			return err
-		}
-		if t.Number < 0 || t.Number >= next {
-			return fmt.Errorf("number %d was not reserved", t.Number)
-		}
-		ok = true
-		return db.insert(ctx, tx, study, t, t.Number, seq)
-	})
-	return ok && err == nil, err
+	// One statement, one round trip: the count and the insert commit
+	// together or not at all.
+	var n int
+	err = db.pool.QueryRow(ctx, `WITH s AS (
+			UPDATE dltune_studies SET started = started + 1, seq = seq + 1
+			WHERE name = $1 AND started < $7 AND next_trial > $2 AND $2 >= 0 RETURNING seq
+		), i AS (
+			INSERT INTO dltune_trials (study, number, state, record, seq, owner, expires)
+			SELECT $1, $2, $3::smallint, $4, s.seq, $5, CASE WHEN $3::smallint = 1 THEN now() + $6::interval END FROM s
+			RETURNING number
+		)
+		SELECT count(*) FROM i`, study, t.Number, int16(t.State), rec, db.owner, db.lease, budget).Scan(&n)
+	if err != nil || n == 1 {
+		return n == 1 && err == nil, err
+	}
+	// Why not: no study, a number not reserved, or the budget used.
+	var next *int
+	err = db.pool.QueryRow(ctx, `SELECT next_trial FROM dltune_studies WHERE name = $1`, study).Scan(&next)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return false, dltune.ErrNotFound
+	case err != nil:
+		return false, err
+	case t.Number < 0 || t.Number >= *next:
+		return false, fmt.Errorf("number %d was not reserved", t.Number)
+	}
+	return false, nil
 }
 
 // Claim changes trial number if it is stored in state from, in one
