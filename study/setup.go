@@ -163,10 +163,18 @@ func register(ctx context.Context, st Store, spec *studyfile.Spec) error {
 	old, err := st.Study(ctx, spec.Name)
 	switch {
 	case errors.Is(err, dltune.ErrNotFound):
-		if err := st.CreateStudy(ctx, rec); err != nil {
+		err := st.CreateStudy(ctx, rec)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, dltune.ErrExists) {
 			return fmt.Errorf("study %s: %w", spec.Name, err)
 		}
-		return nil
+		// Another process sharing the store created it meanwhile: compare
+		// with what it stored.
+		if old, err = st.Study(ctx, spec.Name); err != nil {
+			return fmt.Errorf("study %s: %w", spec.Name, err)
+		}
 	case err != nil:
 		return fmt.Errorf("study %s: %w", spec.Name, err)
 	}

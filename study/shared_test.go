@@ -237,3 +237,50 @@ func TestSharedWorkerDies(t *testing.T) {
 		t.Errorf("%d trials resumed from a checkpoint, want 1", got)
 	}
 }
+
+// TestSharedRunsStartTogether starts three Runs of a new study at once, as
+// 'dltune run' on three machines would: one creates it, the others find
+// it, and together they run its budget.
+func TestSharedRunsStartTogether(t *testing.T) {
+	u := pgtest.URL(t)
+	ctx := context.Background()
+	src := strings.Replace(smallStudy, "trials: 2", "trials: 6", 1)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() {
+			db, err := postgres.Open(ctx, u, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer db.Close()
+			p, err := Prepare(ctx, parse(t, src), PrepareOptions{})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			_, errs[i] = p.Run(ctx, db, Options{Parallel: 1})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("run %d: %v", i, err)
+		}
+	}
+	db, err := postgres.Open(ctx, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ts, err := db.Trials(ctx, "small")
+	if err != nil || len(ts) != 6 {
+		t.Fatalf("%d trials, %v; want 6", len(ts), err)
+	}
+	for _, tr := range ts {
+		if tr.State != dltune.Complete {
+			t.Errorf("trial %d is %s", tr.Number, tr.State)
+		}
+	}
+}

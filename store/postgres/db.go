@@ -63,6 +63,7 @@ type DB struct {
 	// owner names this DB in the trials it holds: host, process and a
 	// random part, so that it is unique and says who ran a trial.
 	owner     string
+	readOnly  bool
 	lease     time.Duration
 	heartbeat time.Duration
 	stop      context.CancelFunc // stops the heartbeat
@@ -132,7 +133,10 @@ func Open(ctx context.Context, url string, opt *Options) (*DB, error) {
 	}
 	hctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	db.stop = stop
-	db.beating.Go(func() { db.beat(hctx) })
+	if !o.ReadOnly {
+		db.beating.Go(func() { db.beat(hctx) })
+	}
+	db.readOnly = o.ReadOnly
 	return db, nil
 }
 
@@ -144,9 +148,11 @@ func Open(ctx context.Context, url string, opt *Options) (*DB, error) {
 func (db *DB) Close() error {
 	db.stop()
 	db.beating.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, _ = db.pool.Exec(ctx, `UPDATE dltune_trials SET expires = now() WHERE owner = $1 AND state = $2`, db.owner, running)
+	if !db.readOnly {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, _ = db.pool.Exec(ctx, `UPDATE dltune_trials SET expires = now() WHERE owner = $1 AND state = $2`, db.owner, running)
+	}
 	db.pool.Close()
 	return nil
 }
