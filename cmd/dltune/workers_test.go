@@ -114,7 +114,8 @@ func TestWorkersSurviveSIGKILL(t *testing.T) {
 	file := sharedStudy(t, t.TempDir())
 	lease := []string{"--storage", u, "--lease", "2s", "-v"}
 	run := start(t, append([]string{"run", file}, lease...)...)
-	if !run.waitFor("study crash:") {
+	// The study is stored once the run trains.
+	if !waitEpoch(run) {
 		t.Fatalf("run ended early:\n%s", run.log.String())
 	}
 	w1 := start(t, append([]string{"worker", "--study", "crash"}, lease...)...)
@@ -172,7 +173,8 @@ func TestWorkersSurviveRestart(t *testing.T) {
 	file := sharedStudy(t, t.TempDir())
 	lease := []string{"--storage", c.URL, "--lease", "2s", "-v"}
 	run := start(t, append([]string{"run", file}, lease...)...)
-	if !run.waitFor("study crash:") {
+	// The study is stored once the run trains.
+	if !waitEpoch(run) {
 		t.Fatalf("run ended early:\n%s", run.log.String())
 	}
 	w1 := start(t, append([]string{"worker", "--study", "crash"}, lease...)...)
