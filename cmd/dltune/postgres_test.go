@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +13,10 @@ import (
 // TestPostgresRun runs a study on PostgreSQL and reads it back with the
 // commands that read a store.
 func TestPostgresRun(t *testing.T) {
-	u := pgtest.URL(t)
+	// The test server lets its superuser in without a password, so this
+	// one is not needed: it must not show either.
+	const pw = "n0t-shown-anywhere"
+	u := pgtest.WithParam(pgtest.URL(t), "password", pw)
 	ctx := context.Background()
 	code, out, errs := cli(t, ctx, "run", "testdata/tiny.yaml", "--storage", u)
 	if code != 0 {
@@ -21,6 +25,9 @@ func TestPostgresRun(t *testing.T) {
 	if !strings.Contains(out, "study tiny: 6 trials finished") {
 		t.Errorf("run printed %q", out)
 	}
+	if strings.Contains(out+errs, pw) {
+		t.Errorf("run printed the password:\n%s%s", out, errs)
+	}
 	code, out, errs = cli(t, ctx, "leaderboard", "--format", "csv", "--storage", u)
 	if code != 0 {
 		t.Fatalf("leaderboard: exit %d: %s", code, errs)
@@ -28,10 +35,19 @@ func TestPostgresRun(t *testing.T) {
 	if n := strings.Count(out, "\n"); n != 7 {
 		t.Errorf("leaderboard has %d lines, want a header and 6 trials:\n%s", n, out)
 	}
-	for _, args := range [][]string{{"studies"}, {"show", "3"}, {"resume", "tiny"}} {
-		if code, _, errs := cli(t, ctx, append(args, "--storage", u)...); code != 0 {
+	for _, args := range [][]string{{"studies"}, {"show", "3"}, {"resume", "tiny"}, {"worker"}} {
+		code, out, errs := cli(t, ctx, append(args, "--storage", u)...)
+		if code != 0 {
 			t.Errorf("%s: exit %d: %s", args[0], code, errs)
 		}
+		if strings.Contains(out+errs, pw) {
+			t.Errorf("%s printed the password:\n%s%s", args[0], out, errs)
+		}
+	}
+	// A worker needs a store that processes share.
+	code, _, errs = cli(t, ctx, "worker", "--storage", filepath.Join(t.TempDir(), "x.db"))
+	if code != exitUsage || !strings.Contains(errs, "worker needs a store that many processes share") {
+		t.Errorf("worker on a file: exit %d, %s", code, errs)
 	}
 }
 

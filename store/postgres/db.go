@@ -104,7 +104,7 @@ func Open(ctx context.Context, url string, opt *Options) (*DB, error) {
 	if cc.ConnectTimeout <= 0 {
 		cc.ConnectTimeout = DefaultConnectTimeout
 	}
-	db := &DB{name: describe(cc), secrets: secrets, owner: ownerName(), lease: o.Lease, heartbeat: o.Heartbeat}
+	db := &DB{name: withoutPassword(url, cc), secrets: secrets, owner: ownerName(), lease: o.Lease, heartbeat: o.Heartbeat}
 	if db.lease <= 0 {
 		db.lease = DefaultLease
 	}
@@ -192,6 +192,25 @@ func (db *DB) String() string { return db.name }
 
 // err wraps err so that its message holds no secret.
 func (db *DB) err(err error) error { return redact(err, db.secrets) }
+
+// withoutPassword returns the connection URL s without its password, so
+// that a message may show it and a user may paste it back (the password
+// then comes from $PGPASSWORD or ~/.pgpass). A connection string in
+// keyword=value form is described by the URL of what cc connects to.
+func withoutPassword(s string, cc *pgx.ConnConfig) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return describe(cc)
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Del("password")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
 
 // describe returns a URL naming the database cc connects to, without the
 // password.

@@ -235,3 +235,22 @@ func TestVersionCountsMigrations(t *testing.T) {
 		t.Errorf("Version %d, but there are %d migrations", postgres.Version, postgres.Migrations)
 	}
 }
+
+// TestStringKeepsTheURLButThePassword: messages name the store by the URL
+// it was opened with, which the user may paste back, without the
+// password.
+func TestStringKeepsTheURLButThePassword(t *testing.T) {
+	u := pgtest.URL(t)
+	withPW := pgtest.WithParam(u, "password", "s3cr3t-in-query")
+	db := open2(t, withPW)
+	s := db.String()
+	if strings.Contains(s, "s3cr3t") || !strings.Contains(s, "search_path=t_") {
+		t.Errorf("String() = %q, want the URL with its search_path and no password", s)
+	}
+	if got := postgres.Redacted("postgres://u:s3cr3t@h/db"); strings.Contains(got, "s3cr3t") {
+		t.Errorf("Redacted = %q", got)
+	}
+	if got := postgres.Redacted("host=h password=s3cr3t dbname=db"); strings.Contains(got, "s3cr3t") {
+		t.Errorf("Redacted = %q", got)
+	}
+}
