@@ -110,6 +110,9 @@ type Trial struct {
 	// Events tell the trial's history in order: starts, interruptions,
 	// resumptions, promotions, the reason it stopped.
 	Events []Event `json:"events,omitempty"`
+	// Filters are the first convolution layer's weights of a CNN trial
+	// that completed, was pruned or paused; nil for an MLP, and until then.
+	Filters *Filters `json:"filters,omitempty"`
 }
 
 // An Event is one step of a trial's history.
@@ -161,6 +164,7 @@ func (t *Trial) Clone() *Trial {
 		}
 	}
 	c.Events = append([]Event(nil), t.Events...)
+	c.Filters = t.Filters.Clone()
 	return &c
 }
 
