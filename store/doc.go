@@ -32,8 +32,13 @@
 // meta format is newer (ErrVersion, with a message that says to upgrade
 // dltune), and decoding refuses a record from a newer format the same way.
 // When the format changes, Open will upgrade older stores in one
-// transaction. Open refuses a file that is not a dltune store (ErrNotStore):
-// an empty file, a file that is not a bbolt database, or a bbolt database
+// transaction. A new optional key does not change the format: records
+// without it decode as before, and an older dltune skips it (and drops it
+// if it rewrites the record). A trial's "filters", the weights of a CNN's
+// first convolution, came so.
+//
+// Open refuses a file that is not a dltune store (ErrNotStore): an empty
+// file, a file that is not a bbolt database, or a bbolt database
 // without dltune's meta bucket. It checks the file through a read-only
 // handle first, so it never writes to a file that is not a dltune store.
 //

@@ -90,7 +90,18 @@ func canon(v any) string {
 		if len(c.Events) == 0 {
 			c.Events = nil
 		}
-		return fmt.Sprintf("%#v", c)
+		// The filters by value, their weights by bits.
+		f := c.Filters
+		c.Filters = nil
+		s := fmt.Sprintf("%#v", c)
+		if f != nil {
+			bits := make([]uint32, len(f.Data))
+			for i, v := range f.Data {
+				bits[i] = math.Float32bits(v)
+			}
+			s += fmt.Sprintf(" filters %v epoch %d data %v %#x", f.Shape, f.Epoch, f.Data == nil, bits)
+		}
+		return s
 	case *dltune.Study:
 		c := *x
 		c.Created = c.Created.UTC()

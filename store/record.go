@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -32,19 +33,30 @@ type studyRecord struct {
 
 // trialRecord is the stored form of a dltune.Trial.
 type trialRecord struct {
-	Format   int           `json:"format"`
-	Number   int           `json:"number"`
-	Params   dltune.Params `json:"params"`
-	State    dltune.State  `json:"state"`
-	Budget   int           `json:"budget"`
-	Curve    []epochRecord `json:"curve,omitempty"`
-	Bracket  int           `json:"bracket,omitempty"`
-	RetryOf  int           `json:"retry_of"`
-	Error    string        `json:"error,omitempty"`
-	Created  time.Time     `json:"created"`
-	Started  time.Time     `json:"started,omitzero"`
-	Finished time.Time     `json:"finished,omitzero"`
-	Events   []eventRecord `json:"events,omitempty"`
+	Format   int            `json:"format"`
+	Number   int            `json:"number"`
+	Params   dltune.Params  `json:"params"`
+	State    dltune.State   `json:"state"`
+	Budget   int            `json:"budget"`
+	Curve    []epochRecord  `json:"curve,omitempty"`
+	Bracket  int            `json:"bracket,omitempty"`
+	RetryOf  int            `json:"retry_of"`
+	Error    string         `json:"error,omitempty"`
+	Created  time.Time      `json:"created"`
+	Started  time.Time      `json:"started,omitzero"`
+	Finished time.Time      `json:"finished,omitzero"`
+	Events   []eventRecord  `json:"events,omitempty"`
+	Filters  *filtersRecord `json:"filters,omitempty"`
+}
+
+// filtersRecord is the stored form of a dltune.Filters: the weights are
+// the base64 of their little-endian IEEE 754 bits, exact and compact. A
+// trial summary does not decode it. Records before it have no "filters"
+// key; an optional key did not need a new Format.
+type filtersRecord struct {
+	Shape [4]int `json:"shape"`
+	Epoch int    `json:"epoch"`
+	Data  []byte `json:"data,omitempty"`
 }
 
 // epochRecord is the stored form of a dltune.Epoch. Its floats may be NaN or
@@ -67,8 +79,8 @@ type epochHead struct {
 }
 
 // trialSummary is what decodeTrialSummary reads of a trial record: the
-// keys of trialRecord but "error" and "events", and epochs without
-// "layers". encoding/json skips the keys a struct has no field for, so the
+// keys of trialRecord but "error", "events" and "filters", and epochs
+// without "layers". encoding/json skips the keys a struct has no field for, so the
 // diagnostics are never allocated.
 type trialSummary struct {
 	Format   int           `json:"format"`
@@ -211,6 +223,15 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 			r.Events[i] = eventRecord{Time: e.Time, Epoch: e.Epoch, What: e.What}
 		}
 	}
+	if f := t.Filters; f != nil {
+		r.Filters = &filtersRecord{Shape: f.Shape, Epoch: f.Epoch}
+		if f.Data != nil {
+			r.Filters.Data = make([]byte, 0, 4*len(f.Data))
+			for _, v := range f.Data {
+				r.Filters.Data = binary.LittleEndian.AppendUint32(r.Filters.Data, math.Float32bits(v))
+			}
+		}
+	}
 	return json.Marshal(&r)
 }
 
@@ -262,11 +283,37 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 			t.Events[i] = dltune.Event{Time: e.Time, Epoch: e.Epoch, What: e.What}
 		}
 	}
+	if r.Filters != nil {
+		f, err := r.Filters.filters()
+		if err != nil {
+			return nil, fmt.Errorf("%w: decode: trial %d: %v", ErrCorrupt, r.Number, err)
+		}
+		t.Filters = f
+	}
 	return t, nil
 }
 
+// filters returns the filters r records, checked.
+func (r *filtersRecord) filters() (*dltune.Filters, error) {
+	f := &dltune.Filters{Shape: r.Shape, Epoch: r.Epoch}
+	if len(r.Data)%4 != 0 {
+		return nil, fmt.Errorf("filters: %d bytes are not a whole number of float32s", len(r.Data))
+	}
+	if len(r.Data) > 0 {
+		f.Data = make([]float32, len(r.Data)/4)
+		for i := range f.Data {
+			f.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(r.Data[4*i:]))
+		}
+	}
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // decodeTrialSummary decodes a trial record written by encodeTrial without
-// its events, its error and its epochs' per-layer diagnostics, and checks
+// its events, its error, its filters and its epochs' per-layer
+// diagnostics, and checks
 // it as decodeTrial does.
 func decodeTrialSummary(data []byte) (*dltune.Trial, error) {
 	var r trialSummary

@@ -34,6 +34,15 @@ func fill(v reflect.Value, n *int) {
 		return
 	}
 	switch v.Kind() {
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), n)
+	case reflect.Array:
+		for i := range v.Len() {
+			fill(v.Index(i), n)
+		}
+	case reflect.Float32:
+		v.SetFloat(float64(*n) + 0.25)
 	case reflect.Struct:
 		for i := range v.NumField() {
 			fill(v.Field(i), n)
@@ -64,6 +73,10 @@ func TestRecordsCoverEveryField(t *testing.T) {
 	var n int
 	var tr dltune.Trial
 	fill(reflect.ValueOf(&tr).Elem(), &n)
+	if tr.Filters == nil || len(tr.Filters.Data) != 2 {
+		t.Fatalf("fill left the filters %+v", tr.Filters)
+	}
+	tr.Filters.Shape = [4]int{1, 1, 1, 2} // as many weights as fill made
 	data, err := encodeTrial(&tr, tr.Number)
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +88,8 @@ func TestRecordsCoverEveryField(t *testing.T) {
 	if !reflect.DeepEqual(got, &tr) {
 		t.Errorf("trial round trip lost fields:\ngot  %+v\nwant %+v", got, &tr)
 	}
-	// A summary keeps every field but the diagnostics, events and error.
+	// A summary keeps every field but the diagnostics, events, error and
+	// filters.
 	sum, err := decodeTrialSummary(data)
 	if err != nil {
 		t.Fatal(err)
@@ -116,6 +130,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"no state", `{"format":1,"number":0}`, ErrCorrupt, "no valid state"},
 		{"negative number", `{"format":1,"number":-1,"state":"running"}`, ErrCorrupt, "negative trial number"},
 		{"bad float", `{"format":1,"number":0,"state":"running","curve":[{"epoch":1,"val_loss":"lots"}]}`, ErrCorrupt, "not a number"},
+		{"filters of the wrong length", `{"format":1,"number":3,"state":"complete","filters":{"shape":[1,1,1,2],"epoch":1,"data":"AAAAAA=="}}`, ErrCorrupt, "trial 3: filters: 1 weights for shape [1 1 1 2] (2)"},
+		{"filters of a partial float", `{"format":1,"number":0,"state":"complete","filters":{"shape":[1,1,1,1],"epoch":1,"data":"AAAA"}}`, ErrCorrupt, "not a whole number of float32s"},
+		{"filters without shape", `{"format":1,"number":0,"state":"complete","filters":{"epoch":1}}`, ErrCorrupt, "bad shape [0 0 0 0]"},
+		{"filters as a number", `{"format":1,"number":0,"state":"complete","filters":7}`, ErrCorrupt, "decode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,18 +162,22 @@ func TestFuzzSeeds(t *testing.T) {
 	diverged.Events = []dltune.Event{{Time: at, Epoch: 2, What: "failed"}}
 	params := testTrial(0)
 	params.Params["b"], params.Params["i"], params.Params["f"] = dltune.Bool(true), dltune.Int(-3), dltune.Float(2)
+	cnn := testTrial(2)
+	cnn.State, cnn.Finished = dltune.Complete, at
+	cnn.Filters = &dltune.Filters{Shape: [4]int{2, 1, 1, 2}, Epoch: 2, Data: []float32{0.5, -0.25, 1e-40, 3}}
 	trials := map[string][]byte{
-		"future-format":       []byte(`{"format":2,"number":0,"state":{"name":"running"}}`),
-		"no-format":           []byte(`{"number":0,"state":"running"}`),
-		"unknown-state":       []byte(`{"format":1,"number":0,"state":"sleeping"}`),
-		"param-overflow":      []byte(`{"format":1,"number":1,"state":"running","params":{"x":1e400}}`),
-		"param-beyond-2pow53": []byte(`{"format":1,"number":1,"state":"running","params":{"x":9007199254740993}}`),
-		"inf-and-null":        []byte(`{"format":1,"number":1,"state":"paused","curve":[{"epoch":1,"val_loss":"-Inf","lr":null}]}`),
-		"year-zero-offset":    []byte(`{"format":1,"number":1,"state":"running","created":"0000-01-01T00:00:00-23:59"}`),
-		"truncated":           []byte(`{"format":1,`),
-		"empty":               {},
+		"future-format":        []byte(`{"format":2,"number":0,"state":{"name":"running"}}`),
+		"no-format":            []byte(`{"number":0,"state":"running"}`),
+		"unknown-state":        []byte(`{"format":1,"number":0,"state":"sleeping"}`),
+		"param-overflow":       []byte(`{"format":1,"number":1,"state":"running","params":{"x":1e400}}`),
+		"param-beyond-2pow53":  []byte(`{"format":1,"number":1,"state":"running","params":{"x":9007199254740993}}`),
+		"inf-and-null":         []byte(`{"format":1,"number":1,"state":"paused","curve":[{"epoch":1,"val_loss":"-Inf","lr":null}]}`),
+		"year-zero-offset":     []byte(`{"format":1,"number":1,"state":"running","created":"0000-01-01T00:00:00-23:59"}`),
+		"filters-wrong-length": []byte(`{"format":1,"number":1,"state":"complete","filters":{"shape":[1,1,1,2],"epoch":1,"data":"AAAAAA=="}}`),
+		"truncated":            []byte(`{"format":1,`),
+		"empty":                {},
 	}
-	for name, tr := range map[string]*dltune.Trial{"new": testTrial(0), "running": testTrial(3), "diverged": diverged, "params": params} {
+	for name, tr := range map[string]*dltune.Trial{"new": testTrial(0), "running": testTrial(3), "diverged": diverged, "params": params, "cnn": cnn} {
 		data, err := encodeTrial(tr, 7)
 		if err != nil {
 			t.Fatal(err)

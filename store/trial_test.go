@@ -47,6 +47,15 @@ func TestTrialRoundTrip(t *testing.T) {
 					{Name: "out", WeightNorm: 1, GradRMS: 1e-2, GradMax: 0.2},
 				}}},
 		}},
+		{"cnn filters", &dltune.Trial{
+			State: dltune.Pruned, Budget: 3, RetryOf: -1, Created: at, Curve: testTrial(2).Curve,
+			Filters: &dltune.Filters{Shape: [4]int{2, 1, 1, 3}, Epoch: 2,
+				Data: []float32{0.1, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.MaxFloat32, 1.0000001, -3}},
+		}},
+		{"filters too large to keep", &dltune.Trial{
+			State: dltune.Complete, Budget: 1, RetryOf: -1, Created: at, Curve: testTrial(1).Curve,
+			Filters: &dltune.Filters{Shape: [4]int{64, 3, 11, 11}, Epoch: 1},
+		}},
 	}
 	db := openTest(t)
 	if err := db.CreateStudy(bg, testStudy("s")); err != nil {
@@ -96,8 +105,8 @@ func TestTrialRoundTrip(t *testing.T) {
 			t.Errorf("Trials()[%d].Number = %d", i, tr.Number)
 		}
 	}
-	// TrialSummaries reads the same trials without diagnostics, events and
-	// errors.
+	// TrialSummaries reads the same trials without diagnostics, events,
+	// errors and filters.
 	sums, err := db.TrialSummaries(bg, "s")
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +137,7 @@ func summaryOf(t *dltune.Trial) *dltune.Trial {
 	for i := range s.Curve {
 		s.Curve[i].Layers = nil
 	}
-	s.Events, s.Error = nil, ""
+	s.Events, s.Error, s.Filters = nil, "", nil
 	return s
 }
 
