@@ -34,6 +34,9 @@ type Result struct {
 	EarlyStopped bool
 	// Pruned: Report asked to stop.
 	Pruned bool
+	// Filters are the first convolution's weights after the last epoch
+	// trained, when Run returns without error; nil for an MLP.
+	Filters *dltune.Filters
 	// Checkpoint is the training state when the job was interrupted (its
 	// context cancelled), possibly mid-epoch, so that it can continue
 	// without losing the batches it trained. Nil otherwise.

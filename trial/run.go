@@ -64,6 +64,7 @@ func Run(ctx context.Context, cfg core.Config, train, val *core.Dataset, job *Jo
 	switch {
 	case errors.Is(err, errPruned):
 		res.Pruned = true
+		res.Filters = filters(tr)
 		return res, nil
 	case err != nil && ctx.Err() != nil:
 		ckpt, cerr := tr.MarshalBinary()
@@ -75,7 +76,23 @@ func Run(ctx context.Context, cfg core.Config, train, val *core.Dataset, job *Jo
 		return res, fmt.Errorf("trial %d: %w", job.Number, err)
 	}
 	res.EarlyStopped = tr.Stopped()
+	res.Filters = filters(tr)
 	return res, nil
+}
+
+// filters returns the first convolution's weights of tr, after its last
+// epoch: nil for an MLP or before any epoch, weights left out (Data nil)
+// beyond dltune.MaxFilters.
+func filters(tr *core.Trainer) *dltune.Filters {
+	w, shape := tr.FirstConvWeights()
+	if w == nil || tr.Epoch() == 0 {
+		return nil
+	}
+	f := &dltune.Filters{Shape: shape, Epoch: tr.Epoch()}
+	if len(w) <= dltune.MaxFilters {
+		f.Data = w
+	}
+	return f
 }
 
 // Epoch converts the core's epoch statistics to the stored form.
