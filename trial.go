@@ -110,8 +110,10 @@ type Trial struct {
 	// Events tell the trial's history in order: starts, interruptions,
 	// resumptions, promotions, the reason it stopped.
 	Events []Event `json:"events,omitempty"`
-	// Filters are the first convolution layer's weights of a CNN trial
-	// that completed, was pruned or paused; nil for an MLP, and until then.
+	// Filters are a CNN's first convolution weights, set each time the
+	// trial completes, is pruned or pauses, and kept through a later
+	// failure or interruption (Filters.Epoch says when they were taken).
+	// Nil for an MLP, and until then.
 	Filters *Filters `json:"filters,omitempty"`
 }
 

@@ -151,7 +151,7 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 //
 // The runner keeps every trial of the study in trials, for the strategy,
 // but a trial that does not run only as a summary (see
-// Store.TrialSummaries): without its events, error and per-layer
+// Store.TrialSummaries): without its events, error, filters and per-layer
 // diagnostics, which strategies do not read and which would make the
 // loop's memory grow by kilobytes a trial. A running trial is whole, since
 // each epoch replaces its stored record. The loop loads a trial whole
@@ -408,7 +408,7 @@ func (r *runner) resume(ctx context.Context, number int) (*task, error) {
 		} else {
 			what = "restarted: it had no checkpoint"
 		}
-		t.Curve = nil
+		t.Curve, t.Filters = nil, nil
 	case err != nil:
 		return nil, fmt.Errorf("resume trial %d: %w", number, err)
 	}
@@ -472,7 +472,7 @@ func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 			}
 			what := fmt.Sprintf("promoted from %d to %d epochs", t.Epochs(), d.Epochs)
 			if ckpt == nil {
-				t.Curve = nil
+				t.Curve, t.Filters = nil, nil
 				what += " (no checkpoint: restarted)"
 			}
 			tk, err := r.launch(ctx, t, ckpt, d.Epochs, what)
@@ -681,6 +681,10 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 	if state == dltune.Failed {
 		snap.Error = err.Error()
 	}
+	if res.Filters != nil && err == nil {
+		// Complete, pruned or paused: the filters after its last epoch.
+		snap.Filters = res.Filters
+	}
 	mark(snap, state, what)
 	r.mu.Unlock()
 
@@ -786,7 +790,7 @@ func (r *runner) whole(ctx context.Context, t *dltune.Trial) error {
 }
 
 // summarize strips t to the summary the loop keeps of a trial that does
-// not run (see runner). The curve is copied at its exact length, so that
+// not run (see runner): no events, error, filters or diagnostics. The curve is copied at its exact length, so that
 // neither the diagnostics nor the spare capacity of appends stay
 // reachable.
 func summarize(t *dltune.Trial) {
@@ -798,7 +802,7 @@ func summarize(t *dltune.Trial) {
 			curve[i] = e
 		}
 	}
-	t.Curve, t.Events, t.Error = curve, nil, ""
+	t.Curve, t.Events, t.Error, t.Filters = curve, nil, "", nil
 }
 
 func (r *runner) setFatal(err error) {

@@ -35,7 +35,7 @@ func newMemStore() *memstore.Mem {
 
 // keeps fails if the record t, written over old, loses what the loop must
 // never drop: it only adds events, and keeps the diagnostics of the epochs
-// it keeps.
+// it keeps and the filters of a trial that has not restarted.
 func keeps(old, t *dltune.Trial) error {
 	if len(t.Events) < len(old.Events) {
 		return fmt.Errorf("trial %d: the write drops %d of its %d events", t.Number, len(old.Events)-len(t.Events), len(old.Events))
@@ -44,6 +44,9 @@ func keeps(old, t *dltune.Trial) error {
 		if len(old.Curve[i].Layers) > 0 && len(t.Curve[i].Layers) == 0 {
 			return fmt.Errorf("trial %d: the write drops the diagnostics of epoch %d", t.Number, i+1)
 		}
+	}
+	if old.Filters != nil && t.Filters == nil && t.Epochs() >= old.Filters.Epoch {
+		return fmt.Errorf("trial %d: the write drops its filters", t.Number)
 	}
 	return nil
 }
@@ -63,6 +66,7 @@ func (s sequence) Next(h *search.History) (search.Decision, error) {
 // whose x is in failX, and calls hook after each epoch.
 type curveObjective struct {
 	failX   map[int]bool
+	filters bool // return filters of one weight, 10x + epochs, on success
 	hook    func(job *trial.Job, epoch int)
 	resumed atomic.Int64 // jobs that started from a checkpoint
 	epochs  atomic.Int64 // epochs trained in all
@@ -98,10 +102,17 @@ func (o *curveObjective) run(ctx context.Context, job *trial.Job) (trial.Result,
 			o.hook(job, e)
 		}
 		if stop {
-			return trial.Result{Epochs: e, Pruned: true}, nil
+			return trial.Result{Epochs: e, Pruned: true, Filters: o.filtersAt(x, e)}, nil
 		}
 	}
-	return trial.Result{Epochs: e}, nil
+	return trial.Result{Epochs: e, Filters: o.filtersAt(x, e)}, nil
+}
+
+func (o *curveObjective) filtersAt(x, e int) *dltune.Filters {
+	if !o.filters {
+		return nil
+	}
+	return &dltune.Filters{Shape: [4]int{1, 1, 1, 1}, Epoch: e, Data: []float32{float32(10*x + e)}}
 }
 
 func checkStudy(t *testing.T, st *memstore.Mem, name string, budget, maxEpochs int) []*dltune.Trial {
@@ -321,6 +332,49 @@ func TestRunPromotesAndPrunes(t *testing.T) {
 	}
 	if got := obj.epochs.Load(); got != 4+2 {
 		t.Errorf("trained %d epochs, want 6 (the promotion trains only the extra two)", got)
+	}
+}
+
+// TestRunKeepsFilters checks that a trial's record keeps the filters its
+// last run returned, through pauses, promotions and prunings, and that a
+// trial that failed in its first run has none.
+func TestRunKeepsFilters(t *testing.T) {
+	tests := []struct {
+		name     string
+		strategy search.Strategy
+		failX    map[int]bool
+		budget   int
+		want     map[dltune.State]int // trials with filters by state
+	}{
+		{"promoted and pruned", halver{n: 4, max: 3}, nil, 4, map[dltune.State]int{dltune.Complete: 1, dltune.Pruned: 3}},
+		{"failed", sequence{epochs: 3}, map[int]bool{1: true}, 2, map[dltune.State]int{dltune.Complete: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newMemStore()
+			obj := &curveObjective{filters: true, failX: tt.failX}
+			cfg := loopConfig{Strategy: tt.strategy, Parallel: 2, Budget: tt.budget, MaxEpochs: 3}
+			if _, err := loop(context.Background(), st, "s", cfg, obj.run); err != nil {
+				t.Fatal(err)
+			}
+			got := map[dltune.State]int{}
+			for _, tr := range checkStudy(t, st, "s", tt.budget, 3) {
+				x, f := tr.Params["x"].Int(), tr.Filters
+				if f == nil {
+					if tr.State != dltune.Failed {
+						t.Errorf("trial %d %s without filters", tr.Number, tr.State)
+					}
+					continue
+				}
+				if f.Epoch != tr.Epochs() || len(f.Data) != 1 || f.Data[0] != float32(10*x+tr.Epochs()) {
+					t.Errorf("trial %d (x=%d) %s after %d epochs has filters %+v", tr.Number, x, tr.State, tr.Epochs(), f)
+				}
+				got[tr.State]++
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("trials with filters by state %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
