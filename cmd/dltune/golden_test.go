@@ -79,9 +79,11 @@ func fillFixture(t *testing.T, db study.Store) {
 		{Params: dltune.Params{"lr": dltune.Float(0.02), "width": dltune.Int(8), "act": dltune.String("tanh")},
 			State: dltune.Failed, Budget: 4, RetryOf: -1, Error: "trial 1: diverged at epoch 1, batch 3: NaN in loss"},
 		{Params: dltune.Params{"lr": dltune.Float(0.001), "width": dltune.Int(32), "act": dltune.String("tanh")},
-			State: dltune.Pruned, Budget: 4, RetryOf: -1, Curve: curve(0.4)},
+			State: dltune.Pruned, Budget: 4, RetryOf: -1, Curve: curve(0.4),
+			Filters: &dltune.Filters{Shape: [4]int{2, 1, 2, 2}, Epoch: 1, Data: []float32{0.5, -0.25, 0.125, 1, -1, 0.1, 0, 2}}},
 		{Params: dltune.Params{"lr": dltune.Float(0.01), "width": dltune.Int(24), "act": dltune.String("relu")},
-			State: dltune.Complete, Budget: 4, RetryOf: -1, Curve: curve(0.7, 0.35, 0.3, 0.32)},
+			State: dltune.Complete, Budget: 4, RetryOf: -1, Curve: curve(0.7, 0.35, 0.3, 0.32),
+			Filters: &dltune.Filters{Shape: [4]int{128, 16, 3, 3}, Epoch: 4}},
 	}
 	for _, tr := range trials {
 		tr.Created = t0
@@ -109,6 +111,9 @@ func testGolden(t *testing.T, storage string) {
 		{"studies.json", []string{"studies", "--format", "json"}},
 		{"show.txt", []string{"show", "0"}},
 		{"show-failed.txt", []string{"show", "1"}},
+		{"show-filters.txt", []string{"show", "2"}},
+		{"show-filters.json", []string{"show", "2", "--format", "json"}},
+		{"show-filters-not-kept.txt", []string{"show", "3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -105,6 +105,14 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) err
 	if t.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", cleanLines(t.Error))
 	}
+	if f := t.Filters; f != nil {
+		fmt.Fprintf(w, "filters %dx%dx%dx%d (out x in x h x w) of the first convolution, after epoch %d",
+			f.Shape[0], f.Shape[1], f.Shape[2], f.Shape[3], f.Epoch)
+		if f.Data == nil {
+			fmt.Fprintf(w, "; weights not kept: %d > %d", f.Len(), dltune.MaxFilters)
+		}
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintln(w, "\nparameters")
 	for _, n := range t.Params.Names() {
 		fmt.Fprintf(w, "  %-16s %s\n", clean(n), clean(t.Params[n].String()))
