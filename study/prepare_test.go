@@ -57,6 +57,11 @@ func TestPreparedRun(t *testing.T) {
 	if sum.Finished != 2 || trials[0].State != dltune.Complete || len(trials[0].Curve) != 2 {
 		t.Fatalf("summary %+v, trial 0 %s with %d epochs; want 2 finished, trial 0 complete after 2", sum, trials[0].State, len(trials[0].Curve))
 	}
+	for _, tr := range trials {
+		if tr.Filters != nil {
+			t.Errorf("MLP trial %d has filters %+v", tr.Number, tr.Filters)
+		}
+	}
 	if _, err := p.Run(ctx, st, Options{}); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
