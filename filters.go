@@ -91,8 +91,12 @@ func (f Filters) MarshalJSON() ([]byte, error) {
 	return json.Marshal(filtersJSON{Shape: f.Shape, Epoch: f.Epoch, Data: float32Bytes(f.Data)})
 }
 
-// UnmarshalJSON decodes what MarshalJSON encodes and checks it (Check).
+// UnmarshalJSON decodes what MarshalJSON encodes and checks it (Check);
+// null leaves f unchanged.
 func (f *Filters) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
 	var j filtersJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err

@@ -44,6 +44,10 @@ func TestFiltersJSON(t *testing.T) {
 			}
 		})
 	}
+	var null Trial
+	if err := json.Unmarshal([]byte(`{"filters":null}`), &null); err != nil || null.Filters != nil {
+		t.Errorf("null filters: %+v, %v", null.Filters, err)
+	}
 	// An MLP trial has no filters, and its JSON does not mention them.
 	b, err := json.Marshal(&Trial{State: Complete})
 	if err != nil {
@@ -87,4 +91,38 @@ func TestTrialCloneFilters(t *testing.T) {
 	if (&Trial{}).Clone().Filters != nil {
 		t.Error("Clone of a trial without filters has some")
 	}
+}
+
+// FuzzFiltersJSON checks that any JSON Filters accepts is consistent
+// (Check) and encodes to JSON that decodes to the same bits.
+func FuzzFiltersJSON(f *testing.F) {
+	f.Add([]byte(`{"shape":[2,1,1,1],"epoch":3,"data":"AAAAPwAAgL4="}`))
+	f.Add([]byte(`{"shape":[64,3,11,11],"epoch":1}`))
+	f.Add([]byte(`{"shape":[1,1,1,2],"epoch":1,"data":"AAAAAA=="}`))
+	f.Add([]byte(`{"shape":[1,0,1,1],"epoch":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var v Filters
+		if err := json.Unmarshal(b, &v); err != nil {
+			return
+		}
+		if err := v.Check(); err != nil {
+			t.Fatalf("decoded inconsistent filters: %v", err)
+		}
+		enc, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w Filters
+		if err := json.Unmarshal(enc, &w); err != nil {
+			t.Fatalf("%v\n%s", err, enc)
+		}
+		if w.Shape != v.Shape || w.Epoch != v.Epoch || (w.Data == nil) != (v.Data == nil) || len(w.Data) != len(v.Data) {
+			t.Fatalf("round trip: %+v, want %+v", w, v)
+		}
+		for i := range v.Data {
+			if math.Float32bits(w.Data[i]) != math.Float32bits(v.Data[i]) {
+				t.Fatalf("weight %d: %#x, want %#x", i, math.Float32bits(w.Data[i]), math.Float32bits(v.Data[i]))
+			}
+		}
+	})
 }
