@@ -790,9 +790,9 @@ func (r *runner) whole(ctx context.Context, t *dltune.Trial) error {
 }
 
 // summarize strips t to the summary the loop keeps of a trial that does
-// not run (see runner): no events, error, filters or diagnostics. The curve is copied at its exact length, so that
-// neither the diagnostics nor the spare capacity of appends stay
-// reachable.
+// not run (see runner): no events, error, filters or diagnostics. The
+// curve is copied at its exact length, so that neither the diagnostics
+// nor the spare capacity of appends stay reachable.
 func summarize(t *dltune.Trial) {
 	var curve []dltune.Epoch
 	if len(t.Curve) > 0 {
