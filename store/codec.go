@@ -24,6 +24,6 @@ func EncodeTrial(t *dltune.Trial, n int) ([]byte, error) { return encodeTrial(t,
 func DecodeTrial(data []byte) (*dltune.Trial, error) { return decodeTrial(data) }
 
 // DecodeTrialSummary decodes a record EncodeTrial wrote without its
-// events, error and per-layer diagnostics, which it skips rather than
-// decodes: what TrialSummaries returns.
+// events, error, filters and per-layer diagnostics, which it skips rather
+// than decodes: what TrialSummaries returns.
 func DecodeTrialSummary(data []byte) (*dltune.Trial, error) { return decodeTrialSummary(data) }

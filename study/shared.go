@@ -208,7 +208,7 @@ func (r *runner) resumeShared(ctx context.Context, number int) (*task, error) {
 			if t.Epochs() > 0 {
 				what = fmt.Sprintf("restarted: no checkpoint after %d epochs", t.Epochs())
 			}
-			t.Curve = nil
+			t.Curve, t.Filters = nil, nil
 		}
 		r.markRunning(t, what)
 	})
@@ -227,7 +227,7 @@ func (r *runner) promoteShared(ctx context.Context, t *dltune.Trial, budget int)
 	stored, ckpt, ok, err := r.sh.claim.Claim(ctx, r.name, t.Number, dltune.Paused, func(t *dltune.Trial, has bool) {
 		what = fmt.Sprintf("promoted from %d to %d epochs", t.Epochs(), budget)
 		if !has {
-			t.Curve = nil
+			t.Curve, t.Filters = nil, nil
 			what += " (no checkpoint: restarted)"
 		}
 		t.Budget = budget

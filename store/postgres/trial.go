@@ -203,7 +203,8 @@ func (db *DB) Trials(ctx context.Context, study string) ([]*dltune.Trial, error)
 }
 
 // TrialSummaries returns the study's trials as Trials does, without their
-// events, errors and per-layer diagnostics, which it does not decode. It
+// events, errors, filters and per-layer diagnostics, which it does not
+// decode. It
 // is safe for concurrent use.
 func (db *DB) TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error) {
 	return db.trials(ctx, study, store.DecodeTrialSummary)

@@ -91,6 +91,8 @@ func fullTrial() *dltune.Trial {
 			{Epoch: 3, TrainLoss: math.Inf(-1), ValLoss: 0.5, Seconds: 0.25},
 		},
 		Events: []dltune.Event{{Time: at, What: "created"}, {Time: at.Add(2 * time.Second), Epoch: 2, What: "diverging"}},
+		Filters: &dltune.Filters{Shape: [4]int{2, 1, 1, 2}, Epoch: 3,
+			Data: []float32{0.1, float32(math.Copysign(0, -1)), math.SmallestNonzeroFloat32, -math.MaxFloat32}},
 	}
 }
 
@@ -103,7 +105,18 @@ func show(t *dltune.Trial) string {
 	for i := range c.Events {
 		c.Events[i].Time = c.Events[i].Time.UTC()
 	}
-	return fmt.Sprintf("%+v", *c)
+	f := c.Filters
+	c.Filters = nil
+	s := fmt.Sprintf("%+v", *c)
+	if f != nil {
+		// By value, and the weights by their bits: they must be exact.
+		bits := make([]uint32, len(f.Data))
+		for i, v := range f.Data {
+			bits[i] = math.Float32bits(v)
+		}
+		s += fmt.Sprintf(" Filters:{Shape:%v Epoch:%d Data:%#x nil:%v}", f.Shape, f.Epoch, bits, f.Data == nil)
+	}
+	return s
 }
 
 func sameTrial(t *testing.T, what string, got, want *dltune.Trial) {
@@ -115,7 +128,8 @@ func sameTrial(t *testing.T, what string, got, want *dltune.Trial) {
 
 // trials returns the study's trials, whole, failing the test on error:
 // TrialSummaries lists them, Trial reads each. It checks that each
-// summary is its trial without events, error and diagnostics, or whole.
+// summary is its trial without events, error, filters and diagnostics, or
+// whole.
 func trials(t *testing.T, st study.Store, name string) []*dltune.Trial {
 	t.Helper()
 	sums, err := st.TrialSummaries(ctx, name)
@@ -140,7 +154,7 @@ func summary(t *dltune.Trial) *dltune.Trial {
 	for i := range c.Curve {
 		c.Curve[i].Layers = nil
 	}
-	c.Events, c.Error = nil, ""
+	c.Events, c.Error, c.Filters = nil, "", nil
 	return c
 }
 
