@@ -44,6 +44,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newLeaderboardCmd(g, nil),
 		newStudiesCmd(g, nil),
 		newShowCmd(g, nil),
+		newPlotCmd(g, nil),
 		newRetryCmd(g, nil),
 		newWorkerCmd(g, nil),
 		newCopyCmd(g, nil),
