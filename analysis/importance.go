@@ -21,8 +21,8 @@ type Importance struct {
 	// variance of its main effect over the total, normalized so that the
 	// importances of a study sum to 1.
 	Importance float64 `json:"importance"`
-	// Std is the standard deviation of the unnormalized share over the
-	// forest's trees: how sure the estimate is.
+	// Std is the standard deviation of the share over the forest's trees,
+	// on the same scale: how sure the estimate is.
 	Std float64 `json:"std"`
 }
 
@@ -115,6 +115,7 @@ func Importances(space *search.Space, trials []*dltune.Trial, opt ImportanceOpti
 	if total > 0 {
 		for j := range out {
 			out[j].Importance /= total
+			out[j].Std /= total
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Importance) int {

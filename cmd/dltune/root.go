@@ -45,6 +45,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newStudiesCmd(g, nil),
 		newShowCmd(g, nil),
 		newPlotCmd(g, nil),
+		newImportanceCmd(g, nil),
 		newRetryCmd(g, nil),
 		newWorkerCmd(g, nil),
 		newCopyCmd(g, nil),
