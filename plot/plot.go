@@ -212,7 +212,9 @@ func (f *Figure) Write(w io.Writer, format string) error {
 	dc := draw.New(c)
 	if f.ColorBar != nil {
 		bar := vg.Length(1.3) * vg.Inch
-		right := draw.Crop(dc, dc.Max.X-dc.Min.X-bar, 0, 0, 0)
+		// The bar spans the panels' data area, roughly: below their
+		// title, above their axis labels.
+		right := draw.Crop(dc, dc.Max.X-dc.Min.X-bar, 0, vg.Length(0.62)*vg.Inch, -vg.Length(0.38)*vg.Inch)
 		dc = draw.Crop(dc, 0, -bar, 0, 0)
 		f.ColorBar.Draw(right)
 	}

@@ -118,7 +118,7 @@ func timeline(s *study) (*Figure, error) {
 		unit, unitName = 3600, "h"
 	}
 	at := func(t time.Time) float64 { return t.Sub(t0).Seconds() / unit }
-	p := newPlot(studyTitle("Timeline", s), fmt.Sprintf("time since the first trial started (%s)", unitName), "worker slot")
+	p := newPlot(studyTitle("Timeline", s)+": bars name the trial", fmt.Sprintf("time since the first trial started (%s)", unitName), "worker slot")
 	legend := map[dltune.State]*plotter.Polygon{}
 	var labels plotter.XYLabels
 	for _, r := range rs {
@@ -145,7 +145,7 @@ func timeline(s *study) (*Figure, error) {
 			return nil, err
 		}
 		for i := range lp.TextStyle {
-			lp.TextStyle[i].Font.Size = vg.Points(8)
+			lp.TextStyle[i].Font.Size = vg.Points(9)
 			lp.TextStyle[i].Color = white
 			lp.TextStyle[i].XAlign = draw.XCenter
 			lp.TextStyle[i].YAlign = draw.YCenter
