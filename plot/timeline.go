@@ -118,7 +118,7 @@ func timeline(s *study) (*Figure, error) {
 		unit, unitName = 3600, "h"
 	}
 	at := func(t time.Time) float64 { return t.Sub(t0).Seconds() / unit }
-	p := newPlot(studyTitle("Timeline", s)+": bars name the trial", fmt.Sprintf("time since the first trial started (%s)", unitName), "worker slot")
+	p := newPlot(studyTitle("Timeline", s)+": bars name the trial (when wide enough)", fmt.Sprintf("time since the first trial started (%s)", unitName), "worker slot")
 	legend := map[dltune.State]*plotter.Polygon{}
 	var labels plotter.XYLabels
 	for _, r := range rs {
@@ -135,11 +135,15 @@ func timeline(s *study) (*Figure, error) {
 		if legend[r.ended] == nil {
 			legend[r.ended] = poly
 		}
-		labels.XYs = append(labels.XYs, plotter.XY{X: (x0 + x1) / 2, Y: float64(r.slot)})
-		labels.Labels = append(labels.Labels, strconv.Itoa(r.trial))
+		// Label a bar only if its number fits: about 1/80 of the axis
+		// per digit at this size.
+		label := strconv.Itoa(r.trial)
+		if x1-x0 >= at(t0.Add(span))*float64(len(label)+1)/80 {
+			labels.XYs = append(labels.XYs, plotter.XY{X: (x0 + x1) / 2, Y: float64(r.slot)})
+			labels.Labels = append(labels.Labels, label)
+		}
 	}
-	// Label the bars only when most are wide enough to hold a number.
-	if len(rs) <= 60*slots {
+	if len(labels.XYs) > 0 {
 		lp, err := plotter.NewLabels(labels)
 		if err != nil {
 			return nil, err
