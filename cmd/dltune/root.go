@@ -46,6 +46,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newShowCmd(g, nil),
 		newPlotCmd(g, nil),
 		newImportanceCmd(g, nil),
+		newTrialsCmd(g, nil),
 		newRetryCmd(g, nil),
 		newWorkerCmd(g, nil),
 		newCopyCmd(g, nil),
