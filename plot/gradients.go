@@ -26,9 +26,9 @@ func gradients(studyName string, t *dltune.Trial) (*Figure, error) {
 		return nil, fmt.Errorf("study %s, trial %d: no layer diagnostics stored (it trained %d epochs)", studyName, t.Number, t.Epochs())
 	}
 	layers := curve[len(curve)-1].Layers
-	title := fmt.Sprintf("study %s, trial %d (%s after %d epochs)", studyName, t.Number, t.State, t.Epochs())
+	title := fmt.Sprintf("Gradient flow: study %s, trial %d (%s after %d epochs)", studyName, t.Number, t.State, t.Epochs())
 
-	rms := newPlot("Gradient RMS by layer: "+title, "epoch", "gradient RMS (log scale)")
+	rms := newPlot("Gradient RMS by layer", "epoch", "gradient RMS (log scale)")
 	dead := newPlot("Dead ReLU units by layer", "epoch", "dead units (% of the layer)")
 	var deadAny bool
 	for i, l := range layers {
@@ -66,14 +66,15 @@ func gradients(studyName string, t *dltune.Trial) (*Figure, error) {
 	last := histPanel(fmt.Sprintf("log10|gradient| by layer after epoch %d", curve[len(curve)-1].Epoch), layers)
 	// Both histograms on one x range, so that a shift shows.
 	lo, hi := math.Min(first.X.Min, last.X.Min), math.Max(first.X.Max, last.X.Max)
+	top := math.Max(first.Y.Max, last.Y.Max) * 1.15
 	for _, p := range []*gplot.Plot{first, last} {
 		p.X.Min, p.X.Max = lo, hi
-		p.Y.Min = 0
-		p.Y.Max = math.Max(first.Y.Max, last.Y.Max) * 1.15
+		p.Y.Min, p.Y.Max = 0, top
 	}
 	return &Figure{
+		Title:  title,
 		Panels: [][]*gplot.Plot{{rms, dead}, {first, last}},
-		Width:  2 * 16 * vg.Centimeter, Height: 2 * 11 * vg.Centimeter,
+		Width:  2 * 16 * vg.Centimeter, Height: 2*11*vg.Centimeter + vg.Centimeter,
 	}, nil
 }
 

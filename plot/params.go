@@ -207,11 +207,7 @@ func slice(s *study) (*Figure, error) {
 	var panels [][]*gplot.Plot
 	for i := range params {
 		pa := &params[i]
-		title := pa.Name
-		if i == 0 {
-			title = fmt.Sprintf("Slice: study %s (%s): %s", s.name, note, pa.Name)
-		}
-		p := newPlot(title, paramLabel(pa), lossLabel)
+		p := newPlot(pa.Name, paramLabel(pa), lossLabel)
 		groups := map[dltune.State]plotter.XYs{}
 		for _, t := range trials {
 			v, ok := t.Params[pa.Name]
@@ -247,7 +243,8 @@ func slice(s *study) (*Figure, error) {
 	if len(panels) == 0 {
 		return nil, fmt.Errorf("study %s has no parameter", s.name)
 	}
-	return &Figure{Panels: panels, Width: cellWidth * vg.Length(cols), Height: cellHeight * vg.Length(len(panels))}, nil
+	return &Figure{Title: fmt.Sprintf("Slice: the loss against each parameter, study %s (%s)", s.name, note),
+		Panels: panels, Width: cellWidth * vg.Length(cols), Height: cellHeight*vg.Length(len(panels)) + vg.Centimeter}, nil
 }
 
 // jitter returns a number in [-1, 1] fixed by n.

@@ -176,6 +176,9 @@ func load(ctx context.Context, src Source, name string, whole bool) (*study, err
 // A Figure is a drawn image: panels in a grid and, optionally, a colour
 // bar at their right.
 type Figure struct {
+	// Title, if not "", is drawn above the panels: what a figure of
+	// several panels shows.
+	Title string
 	// Panels are laid out row by row; a nil panel leaves its cell empty.
 	Panels [][]*gplot.Plot
 	// ColorBar, if not nil, is drawn in a narrow strip at the right.
@@ -210,6 +213,10 @@ func (f *Figure) Write(w io.Writer, format string) error {
 		return fmt.Errorf("unknown image format %q", format)
 	}
 	dc := draw.New(c)
+	whole := dc
+	if f.Title != "" {
+		dc = draw.Crop(dc, 0, 0, 0, -vg.Length(0.45)*vg.Inch)
+	}
 	if f.ColorBar != nil {
 		bar := vg.Length(1.3) * vg.Inch
 		// The bar spans the panels' data area, roughly: below their
@@ -237,6 +244,14 @@ func (f *Figure) Write(w io.Writer, format string) error {
 				p.Draw(canvases[i][j])
 			}
 		}
+	}
+	if f.Title != "" {
+		// Drawn last: each panel paints its own background.
+		sty := gplot.New().Title.TextStyle
+		sty.Font.Size = vg.Points(14)
+		sty.XAlign = draw.XCenter
+		sty.YAlign = draw.YTop
+		whole.FillText(sty, vg.Point{X: (whole.Min.X + whole.Max.X) / 2, Y: whole.Max.Y - vg.Length(0.08)*vg.Inch}, f.Title)
 	}
 	_, err := c.WriteTo(w)
 	return err

@@ -247,6 +247,10 @@ func TestRenderErrors(t *testing.T) {
 	for _, tr := range empty.trials["halving"] {
 		tr.State = dltune.Running
 	}
+	bare := halvingSource(t)
+	for i := range bare.trials["halving"][0].Curve {
+		bare.trials["halving"][0].Curve[i].Layers = nil
+	}
 	cases := []struct {
 		name string
 		src  Source
@@ -258,6 +262,7 @@ func TestRenderErrors(t *testing.T) {
 		{"no study", src, Options{Kind: History, Study: "nope"}, dltune.ErrNotFound, `"nope"`},
 		{"no trial", src, Options{Kind: Gradients, Study: "halving", Trial: 99}, dltune.ErrNotFound, "trial 99"},
 		{"nothing finished", empty, Options{Kind: History, Study: "halving"}, ErrNoFinished, "study halving"},
+		{"no diagnostics", bare, Options{Kind: Gradients, Study: "halving", Trial: 0}, nil, "trial 0: no layer diagnostics stored (it trained 1 epochs)"},
 		{"filters", src, Options{Kind: Filters, Study: "halving", Trial: 0}, ErrNotYet, "CNN trials don't store"},
 		{"contour param", src, Options{Kind: Contour, Study: "halving", Params: []string{"lr", "depth"}}, nil, `no parameter "depth"`},
 	}

@@ -128,3 +128,60 @@ func TestPlotBadInputWritesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestPlotExampleStudies runs the quickstart and spirals-asha (a halving
+// study) as the gallery does and draws every kind each supports,
+// decoding each image: the images of examples/gallery come from these
+// commands.
+func TestPlotExampleStudies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two studies")
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	studies := []struct {
+		file  string
+		kinds [][]string
+	}{
+		{"quickstart.yaml", [][]string{{"history"}, {"curves"}, {"parallel"}, {"slice"}, {"contour"}, {"importance"}, {"timeline"}, {"gradients", "--trial", "11"}}},
+		// Importance needs 4 complete trials; ASHA completes 1.
+		{"spirals-asha.yaml", [][]string{{"history"}, {"curves"}, {"parallel"}, {"slice"}, {"contour"}, {"timeline"}, {"gradients", "--trial", "17"}}},
+	}
+	for _, s := range studies {
+		storage := filepath.Join(dir, s.file+".db")
+		if code, _, errs := cli(t, ctx, "run", "../../examples/"+s.file, "--storage", storage); code != 0 {
+			t.Fatalf("run %s: exit %d: %s", s.file, code, errs)
+		}
+		for _, k := range s.kinds {
+			out := filepath.Join(dir, s.file+"-"+k[0]+".png")
+			code, _, errs := cli(t, ctx, append([]string{"plot", "--storage", storage, "-o", out}, k...)...)
+			if code != 0 {
+				t.Errorf("%s: plot %s: exit %d: %s", s.file, k[0], code, errs)
+				continue
+			}
+			f, err := os.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := png.Decode(f)
+			f.Close()
+			if err != nil {
+				t.Errorf("%s: plot %s: %v", s.file, k[0], err)
+				continue
+			}
+			// Not blank: at least a tenth of the pixels are not white.
+			b := img.Bounds()
+			ink := 0
+			for y := b.Min.Y; y < b.Max.Y; y += 2 {
+				for x := b.Min.X; x < b.Max.X; x += 2 {
+					if r, g, bl, _ := img.At(x, y).RGBA(); r < 0xf000 || g < 0xf000 || bl < 0xf000 {
+						ink++
+					}
+				}
+			}
+			if share := float64(ink) / float64(b.Dx()*b.Dy()/4); share < 0.02 {
+				t.Errorf("%s: plot %s: %.1f%% ink: blank", s.file, k[0], 100*share)
+			}
+		}
+	}
+}
