@@ -32,6 +32,53 @@ type ImportanceOptions struct {
 	Trees int
 	// Seed seeds the forest's bootstrap samples.
 	Seed uint64
+	// Epochs, if > 0, compares the trials that trained at least that many
+	// epochs, whatever their state but failed, by their lowest loss over
+	// those epochs: a rung of a halving study (see Rung). 0 compares the
+	// complete trials by their loss.
+	Epochs int
+}
+
+// Compared returns the trials whose losses compare and the loss to compare
+// them by: with epochs 0, the complete trials and their lowest validation
+// loss; else the trials that trained at least epochs epochs and did not
+// fail, and their lowest loss over the first epochs. Trials with no finite
+// loss are left out.
+func Compared(trials []*dltune.Trial, epochs int) ([]*dltune.Trial, func(*dltune.Trial) float64) {
+	loss := (*dltune.Trial).Loss
+	if epochs > 0 {
+		loss = func(t *dltune.Trial) float64 { return t.LossAt(epochs) }
+	}
+	var out []*dltune.Trial
+	for _, t := range trials {
+		if epochs > 0 && (t.State == dltune.Failed || t.Epochs() < epochs) || epochs <= 0 && t.State != dltune.Complete {
+			continue
+		}
+		if l := loss(t); !math.IsInf(l, 0) && !math.IsNaN(l) {
+			out = append(out, t)
+		}
+	}
+	return out, loss
+}
+
+// MinRungTrials is the fewest trials Rung wants at a rung.
+const MinRungTrials = 8
+
+// Rung returns the epochs at which to compare the trials of a halving
+// study whose rungs are given: the highest rung that at least
+// MinRungTrials trials (not failed) reached, else the lowest rung. Only a
+// rung compares many trials of such a study on equal terms; few reach the
+// last. It returns 0 when rungs is empty.
+func Rung(trials []*dltune.Trial, rungs []int) int {
+	if len(rungs) == 0 {
+		return 0
+	}
+	for i := len(rungs) - 1; i >= 0; i-- {
+		if n, _ := Compared(trials, rungs[i]); len(n) >= MinRungTrials {
+			return rungs[i]
+		}
+	}
+	return rungs[0]
 }
 
 // MinTrials is the fewest complete trials Importances works with.
@@ -46,8 +93,9 @@ const MinTrials = 4
 // and each tree's prediction is decomposed into the variance of its main
 // effects under the uniform distribution of the space.
 //
-// Only Complete trials count: a pruned trial's loss was measured after
-// fewer epochs and does not compare. Parameters that some trial lacks (a
+// Only Complete trials count, or with opt.Epochs the trials that reached
+// that rung: a pruned trial's loss was measured after fewer epochs and
+// does not compare with a complete one's. Parameters that some trial lacks (a
 // conditional parameter) are left out, as Optuna does. The result is the
 // same for the same trials and seed. It fails with ErrTooFewTrials below
 // MinTrials complete trials.
@@ -55,14 +103,13 @@ func Importances(space *search.Space, trials []*dltune.Trial, opt ImportanceOpti
 	if opt.Trees <= 0 {
 		opt.Trees = 64
 	}
-	var done []*dltune.Trial
-	for _, t := range trials {
-		if t.State == dltune.Complete && !math.IsInf(t.Loss(), 0) && !math.IsNaN(t.Loss()) {
-			done = append(done, t)
-		}
-	}
+	done, loss := Compared(trials, opt.Epochs)
 	if len(done) < MinTrials {
-		return nil, fmt.Errorf("%w: %d of the %d needed", ErrTooFewTrials, len(done), MinTrials)
+		what := "complete trials"
+		if opt.Epochs > 0 {
+			what = fmt.Sprintf("trials that reached epoch %d", opt.Epochs)
+		}
+		return nil, fmt.Errorf("%w: %d %s, %d needed", ErrTooFewTrials, len(done), what, MinTrials)
 	}
 	var params []*search.Param
 	for i := range space.Params {
@@ -92,7 +139,7 @@ func Importances(space *search.Space, trials []*dltune.Trial, opt ImportanceOpti
 			}
 			x[i][j] = min(max(u, 0), 1)
 		}
-		y[i] = t.Loss()
+		y[i] = loss(t)
 	}
 	forest := growForest(x, y, forestOptions{trees: opt.Trees, maxDepth: 64, seed: opt.Seed})
 	shares := make([][]float64, len(params)) // per parameter, per tree

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/dltune/dltune"
@@ -100,8 +101,44 @@ func TestImportancesTooFew(t *testing.T) {
 		tr.State = dltune.Pruned // only complete trials count
 	}
 	_, err := Importances(testSpace(), trials, ImportanceOptions{})
-	if !errors.Is(err, ErrTooFewTrials) {
+	if !errors.Is(err, ErrTooFewTrials) || !strings.Contains(err.Error(), "3 complete trials, 4 needed") {
 		t.Fatalf("3 complete trials: err %v, want ErrTooFewTrials", err)
+	}
+}
+
+// TestImportancesAtRung checks that a halving study, with few complete
+// trials, ranks its parameters by the loss at a rung.
+func TestImportancesAtRung(t *testing.T) {
+	trials := syntheticTrials(60, 9)
+	for i, tr := range trials {
+		// Each trial's curve: 3 epochs reaching its loss, then 6 more for
+		// 1 in 10 of them; only those complete.
+		l := tr.Curve[0].ValLoss
+		tr.Curve = []dltune.Epoch{{Epoch: 1, ValLoss: l + 1}, {Epoch: 2, ValLoss: l + 0.5}, {Epoch: 3, ValLoss: l}}
+		tr.State = dltune.Pruned
+		if i%10 == 0 {
+			tr.State = dltune.Complete
+			for e := 4; e <= 9; e++ {
+				tr.Curve = append(tr.Curve, dltune.Epoch{Epoch: e, ValLoss: l})
+			}
+		}
+	}
+	if _, err := Importances(testSpace(), trials, ImportanceOptions{}); err != nil {
+		t.Fatalf("6 complete trials: %v", err)
+	}
+	r := Rung(trials, []int{1, 3, 9})
+	if r != 3 {
+		t.Fatalf("Rung = %d, want 3 (60 trials reached it, 6 reached 9)", r)
+	}
+	imp, err := Importances(testSpace(), trials, ImportanceOptions{Seed: 1, Epochs: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp[0].Param != "lr" || imp[len(imp)-1].Param != "activation" {
+		t.Errorf("at rung 3: %v, want lr first and activation last", imp)
+	}
+	if got := Rung(trials[:5], []int{1, 3, 9}); got != 1 {
+		t.Errorf("Rung of 5 trials = %d, want the lowest rung", got)
 	}
 }
 

@@ -1,10 +1,8 @@
 package plot
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/analysis"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -13,13 +11,12 @@ import (
 // importance draws the parameter importances as horizontal bars, the most
 // important at the top.
 func importance(s *study, seed uint64) (*Figure, error) {
-	imp, err := analysis.Importances(s.spec.Space, s.trials, analysis.ImportanceOptions{Seed: seed})
-	if errors.Is(err, analysis.ErrTooFewTrials) {
-		return nil, fmt.Errorf("study %s: %w (importance compares complete trials)", s.name, err)
-	}
+	r := analysis.Rung(s.trials, s.spec.Rungs())
+	imp, err := analysis.Importances(s.spec.Space, s.trials, analysis.ImportanceOptions{Seed: seed, Epochs: r})
 	if err != nil {
-		return nil, fmt.Errorf("study %s: %w", s.name, err)
+		return nil, fmt.Errorf("study %s: importance: %w", s.name, err)
 	}
+	_, _, note := s.compared()
 	n := len(imp)
 	vals := make(plotter.Values, n)
 	names := make([]string, n)
@@ -28,7 +25,7 @@ func importance(s *study, seed uint64) (*Figure, error) {
 		vals[n-1-i] = im.Importance
 		names[n-1-i] = fmt.Sprintf("%s  %.2f", im.Param, im.Importance)
 	}
-	p := newPlot(fmt.Sprintf("Parameter importance (fANOVA): study %s (%d complete trials)", s.name, countComplete(s)),
+	p := newPlot(fmt.Sprintf("Parameter importance (fANOVA): study %s (%s)", s.name, note),
 		"share of the loss's variance explained by the parameter alone", "")
 	bars, err := plotter.NewBarChart(vals, vg.Points(22))
 	if err != nil {
@@ -40,18 +37,9 @@ func importance(s *study, seed uint64) (*Figure, error) {
 	p.Add(bars)
 	p.NominalY(names...)
 	p.X.Min, p.X.Max = 0, 1
+	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4 // clear of the title
 	p.Y.Tick.Label.Font.Size = vg.Points(11)
 	f := single(p)
 	f.Height = vg.Length(max(n, 3))*vg.Centimeter*1.6 + 4*vg.Centimeter
 	return f, nil
-}
-
-func countComplete(s *study) int {
-	n := 0
-	for _, t := range s.scored {
-		if t.State == dltune.Complete {
-			n++
-		}
-	}
-	return n
 }

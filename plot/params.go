@@ -18,30 +18,27 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// compared returns the trials whose losses compare: the complete ones,
-// or every scored one when fewer than 3 completed (a halving study that
-// ran few trials to the end), with a note saying so for the title.
-func (s *study) compared() ([]*dltune.Trial, string) {
-	var done []*dltune.Trial
-	for _, t := range s.scored {
-		if t.State == dltune.Complete {
-			done = append(done, t)
-		}
+// compared returns the trials whose losses compare, the loss to compare
+// them by, and a note saying which for the title: the complete trials, or
+// in a halving study the trials that reached the highest rung most trials
+// reached (analysis.Rung), by their loss at that rung.
+func (s *study) compared() ([]*dltune.Trial, func(*dltune.Trial) float64, string) {
+	r := analysis.Rung(s.trials, s.spec.Rungs())
+	ts, loss := analysis.Compared(s.trials, r)
+	if r > 0 {
+		return ts, loss, fmt.Sprintf("%d trials at the rung of %d epochs", len(ts), r)
 	}
-	if len(done) >= 3 {
-		return done, fmt.Sprintf("%d complete trials", len(done))
-	}
-	return s.scored, fmt.Sprintf("%d finished trials, losses at different epochs", len(s.scored))
+	return ts, loss, fmt.Sprintf("%d complete trials", len(ts))
 }
 
 // lossScale maps losses to the colour scale: log10 when they spread over
 // decades.
 type lossScale struct{ log bool }
 
-func newLossScale(ts []*dltune.Trial) lossScale {
+func newLossScale(ts []*dltune.Trial, loss func(*dltune.Trial) float64) lossScale {
 	var vs []float64
 	for _, t := range ts {
-		vs = append(vs, t.Loss())
+		vs = append(vs, loss(t))
 	}
 	return lossScale{log: wide(vs)}
 }
@@ -101,10 +98,10 @@ func (log10Ticks) Ticks(lo, hi float64) []gplot.Tick {
 }
 
 // lossRange returns the lowest and highest loss of ts in scale's units.
-func lossRange(ts []*dltune.Trial, scale lossScale) (lo, hi float64) {
+func lossRange(ts []*dltune.Trial, loss func(*dltune.Trial) float64, scale lossScale) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, t := range ts {
-		v := scale.of(t.Loss())
+		v := scale.of(loss(t))
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	return lo, hi
@@ -114,16 +111,19 @@ func lossRange(ts []*dltune.Trial, scale lossScale) (lo, hi float64) {
 // unit coordinates: log ranges in log space, choices as equal cells) and
 // one for the loss, coloured by loss, the best drawn last.
 func parallel(s *study) (*Figure, error) {
-	trials, note := s.compared()
+	trials, loss, note := s.compared()
+	if len(trials) == 0 {
+		return nil, fmt.Errorf("study %s: %w to compare (%s)", s.name, ErrNoFinished, note)
+	}
 	params := s.spec.Space.Params
 	p := newPlot(fmt.Sprintf("Parallel coordinates: study %s (%s)", s.name, note), "", "")
 	p.HideY()
 	p.Y.Min, p.Y.Max = -0.08, 1.08
-	scale := newLossScale(trials)
-	lo, hi := lossRange(trials, scale)
+	scale := newLossScale(trials, loss)
+	lo, hi := lossRange(trials, loss, scale)
 	cm := colorMap(lo, hi)
 	sorted := slices.Clone(trials)
-	slices.SortStableFunc(sorted, func(a, b *dltune.Trial) int { return -cmpFloat(a.Loss(), b.Loss()) })
+	slices.SortStableFunc(sorted, func(a, b *dltune.Trial) int { return -cmpFloat(loss(a), loss(b)) })
 	k := len(params)
 	for _, t := range sorted {
 		var xys plotter.XYs
@@ -137,10 +137,10 @@ func parallel(s *study) (*Figure, error) {
 		}
 		y := 0.5
 		if hi > lo {
-			y = (scale.of(t.Loss()) - lo) / (hi - lo)
+			y = (scale.of(loss(t)) - lo) / (hi - lo)
 		}
 		xys = append(xys, plotter.XY{X: float64(k), Y: y})
-		p.Add(line(xys, colorAt(cm, scale.of(t.Loss())), 1.3))
+		p.Add(line(xys, colorAt(cm, scale.of(loss(t))), 1.3))
 	}
 	// The axes, with each parameter's own labels beside it.
 	var labels plotter.XYLabels
@@ -197,11 +197,14 @@ func cmpFloat(a, b float64) int {
 // row. Choices are spread a little sideways so that their points do not
 // hide one another.
 func slice(s *study) (*Figure, error) {
-	trials, note := s.compared()
+	trials, loss, note := s.compared()
+	if len(trials) == 0 {
+		return nil, fmt.Errorf("study %s: %w to compare (%s)", s.name, ErrNoFinished, note)
+	}
 	params := s.spec.Space.Params
 	var all []float64
 	for _, t := range trials {
-		all = append(all, t.Loss())
+		all = append(all, loss(t))
 	}
 	cols := min(3, len(params))
 	var panels [][]*gplot.Plot
@@ -218,7 +221,7 @@ func slice(s *study) (*Figure, error) {
 			if pa.Type == search.Choice {
 				x += jitter(t.Number) * 0.3 / float64(len(pa.Choices))
 			}
-			groups[t.State] = append(groups[t.State], plotter.XY{X: x, Y: t.Loss()})
+			groups[t.State] = append(groups[t.State], plotter.XY{X: x, Y: loss(t)})
 		}
 		for _, st := range []dltune.State{dltune.Complete, dltune.Pruned} {
 			if len(groups[st]) == 0 {
@@ -259,12 +262,15 @@ func jitter(n int) float64 {
 // as points. names picks the parameters; empty picks the two most
 // important.
 func contour(s *study, names []string, seed uint64) (*Figure, error) {
-	trials, note := s.compared()
+	trials, loss, note := s.compared()
+	if len(trials) == 0 {
+		return nil, fmt.Errorf("study %s: %w to compare (%s)", s.name, ErrNoFinished, note)
+	}
 	space := s.spec.Space
 	var pair [2]*search.Param
 	switch len(names) {
 	case 0:
-		ranked := rankParams(space, s.trials, seed)
+		ranked := rankParams(space, s.trials, analysis.Rung(s.trials, s.spec.Rungs()), seed)
 		if len(ranked) < 2 {
 			return nil, fmt.Errorf("study %s: a contour needs two parameters, the space has %d", s.name, len(ranked))
 		}
@@ -283,7 +289,7 @@ func contour(s *study, names []string, seed uint64) (*Figure, error) {
 	}
 	type point struct{ x, y, z float64 }
 	var pts []point
-	scale := newLossScale(trials)
+	scale := newLossScale(trials, loss)
 	var xys plotter.XYs
 	for _, t := range trials {
 		a, okA := t.Params[pair[0].Name]
@@ -291,7 +297,7 @@ func contour(s *study, names []string, seed uint64) (*Figure, error) {
 		if !okA || !okB {
 			continue
 		}
-		pt := point{pair[0].ToUnit(a), pair[1].ToUnit(b), scale.of(t.Loss())}
+		pt := point{pair[0].ToUnit(a), pair[1].ToUnit(b), scale.of(loss(t))}
 		pts = append(pts, pt)
 		xys = append(xys, plotter.XY{X: pt.x, Y: pt.y})
 	}
@@ -344,9 +350,9 @@ func contour(s *study, names []string, seed uint64) (*Figure, error) {
 
 // rankParams returns the names of space's parameters, most important
 // first when importance can tell, else in the space's order.
-func rankParams(space *search.Space, trials []*dltune.Trial, seed uint64) []string {
+func rankParams(space *search.Space, trials []*dltune.Trial, epochs int, seed uint64) []string {
 	var names []string
-	if imp, err := analysis.Importances(space, trials, analysis.ImportanceOptions{Seed: seed}); err == nil {
+	if imp, err := analysis.Importances(space, trials, analysis.ImportanceOptions{Seed: seed, Epochs: epochs}); err == nil {
 		for _, im := range imp {
 			names = append(names, im.Param)
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/analysis"
 )
 
 // memSource is a Source over studies held in memory.
@@ -234,10 +235,24 @@ func TestCurvesWithoutPrunedShowNoPruned(t *testing.T) {
 	}
 }
 
-func TestImportancePlotNeedsCompleteTrials(t *testing.T) {
-	_, err := Render(context.Background(), halvingSource(t), Options{Kind: Importance, Study: "halving"})
-	if err == nil || !strings.Contains(err.Error(), "too few complete trials") {
-		t.Fatalf("err %v, want too few complete trials", err)
+// TestImportancePlotAtRung checks that a halving study's importance
+// compares its trials at a rung (1 of its 12 trials completed), and fails
+// clearly when too few reached it.
+func TestImportancePlotAtRung(t *testing.T) {
+	src := halvingSource(t)
+	f, img := decode(t, src, Options{Kind: Importance, Study: "halving", Seed: 1})
+	if title := f.Panels[0][0].Title.Text; !strings.Contains(title, "12 trials at the rung of 1 epochs") {
+		t.Errorf("title %q does not say what it compares", title)
+	}
+	if near(img, blue, 0) < 500 {
+		t.Errorf("no bars drawn")
+	}
+	for _, tr := range src.trials["halving"][3:] {
+		tr.State = dltune.Failed
+	}
+	_, err := Render(context.Background(), src, Options{Kind: Importance, Study: "halving"})
+	if !errors.Is(err, analysis.ErrTooFewTrials) || !strings.Contains(err.Error(), "3 trials that reached epoch 1, 4 needed") {
+		t.Fatalf("err %v, want too few trials at the rung", err)
 	}
 }
 

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -28,8 +28,10 @@ validation loss over the search space that each parameter explains on its
 own, by fANOVA over a random forest of 64 trees fitted to the complete
 trials (Hutter, Hoos and Leyton-Brown 2014; Optuna's default evaluator).
 The shares sum to 1; std is their spread over the trees. Pruned trials do
-not count, as their losses were measured after fewer epochs; parameters
-that some complete trial lacks (conditional ones) are left out.
+not count, as their losses were measured after fewer epochs. A halving
+study, where few trials complete, compares instead the trials that reached
+its highest rung reached by 8 trials or more, by their loss at that rung.
+Parameters that some compared trial lacks (conditional ones) are left out.
 
 The result is the same for the same trials and --seed.`,
 		Example: `  dltune importance
@@ -66,16 +68,23 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 	if err != nil {
 		return err
 	}
-	imp, err := analysis.Importances(spec.Space, trials, analysis.ImportanceOptions{Seed: o.Seed})
-	if errors.Is(err, analysis.ErrTooFewTrials) {
-		return fmt.Errorf("study %s: %w; importance compares complete trials", name, err)
-	}
+	rung := analysis.Rung(trials, spec.Rungs())
+	imp, err := analysis.Importances(spec.Space, trials, analysis.ImportanceOptions{Seed: o.Seed, Epochs: rung})
 	if err != nil {
-		return fmt.Errorf("study %s: %w", name, err)
+		return fmt.Errorf("study %s: importance: %w", name, err)
 	}
+	compared, _ := analysis.Compared(trials, rung)
 	r := report{JSON: imp, Header: []string{"rank", "param", "importance", "std"}}
 	for i, im := range imp {
 		r.Rows = append(r.Rows, []cell{integer(i + 1), text(im.Param), fixed(im.Importance, 3), fixed(im.Std, 3)})
+	}
+	r.Text = func(w io.Writer) error {
+		if rung > 0 {
+			fmt.Fprintf(w, "study %s: %d trials compared by their loss at the rung of %d epochs\n", clean(name), len(compared), rung)
+		} else {
+			fmt.Fprintf(w, "study %s: %d complete trials compared\n", clean(name), len(compared))
+		}
+		return writeTable(w, r.Header, render(r.Rows, func(c cell) string { return c.human }))
 	}
 	return o.Format.print(o.stdout, r)
 }

@@ -22,6 +22,6 @@ done
 dltune plot gradients --trial 11 --storage "$tmp/qs.db" -o "$out/quickstart-gradients-trial11.png"
 
 dltune run examples/spirals-asha.yaml --storage "$tmp/asha.db" >/dev/null 2>&1
-for kind in history curves timeline; do
+for kind in history curves importance timeline; do
 	dltune plot "$kind" --storage "$tmp/asha.db" -o "$out/spirals-asha-$kind.png"
 done
