@@ -51,7 +51,7 @@ The result is the same for the same trials and --seed.`,
 }
 
 func runImportance(ctx context.Context, o *importanceOptions) error {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return err
 	}

@@ -85,7 +85,7 @@ all: on an error, -o is left as it was.`,
 }
 
 func runPlot(ctx context.Context, o *plotOptions) error {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func newTrialRow(t *dltune.Trial, curves bool) trialRow {
 }
 
 func runTrials(ctx context.Context, o *trialsOptions) error {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return err
 	}
