@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/analysis"
 	"github.com/dltune/dltune/study"
 )
 
@@ -33,6 +34,14 @@ diagnostics of its layers (weight norm, gradient RMS and max, dead ReLU
 units, and how gradient magnitudes spread over decades: gradients that
 shrink layer by layer away from the output are vanishing), and its history
 (starts, interruptions, resumptions, promotions, how it ended).
+
+A diagnosis in words follows when the trial shows trouble, each finding
+with its evidence: divergence, exploding gradients, vanishing gradients
+(layers whose gradient RMS is below 1% of the output layer's), dead ReLUs
+(half a layer's units or more), a learning rate too high (training loss
+rising in a third of the epochs), overfitting (validation loss up 10%
+from its best while training loss falls), underfitting (training loss
+down less than 10% over 5 epochs or more).
 
 --format json prints the whole stored trial record.`,
 		Example: `  dltune show 4
@@ -134,6 +143,12 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) err
 		}
 		if err := printDiagnostics(w, t.Curve); err != nil {
 			return err
+		}
+	}
+	if fs := analysis.Diagnose(t); len(fs) > 0 {
+		fmt.Fprintln(w, "\ndiagnosis")
+		for _, f := range fs {
+			fmt.Fprintf(w, "  %s\n", clean(f.String()))
 		}
 	}
 	if len(t.Events) > 0 {

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/store"
+)
+
+func TestImportanceFlags(t *testing.T) {
+	checkFlags(t, newImportanceCmd, func(o *importanceOptions) { o.globals = nil }, []flagCase[importanceOptions]{
+		{name: "defaults", args: []string{"importance"}, want: &importanceOptions{Format: formatTable}},
+		{name: "all set", args: []string{"importance", "--study", "s", "--format", "csv", "--seed", "9"}, want: &importanceOptions{Study: "s", Format: formatCSV, Seed: 9}},
+		{name: "bad format", args: []string{"importance", "--format", "xml"}, code: exitUsage, err: "unknown format (want table, json or csv)"},
+		{name: "argument", args: []string{"importance", "s"}, code: exitUsage, err: "accepts 0 arg"},
+	})
+}
+
+// TestImportanceRanksDominantFirst stores 40 complete trials of the tiny
+// study whose loss depends on lr only, and checks that importance says so,
+// the same twice.
+func TestImportanceRanksDominantFirst(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "imp.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src, _ := os.ReadFile("testdata/tiny.yaml")
+	if err := db.CreateStudy(ctx, &dltune.Study{Name: "tiny", File: "testdata/tiny.yaml", Spec: src, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for range 40 {
+		lr := math.Pow(10, -3+1.4*rng.Float64())
+		tr := &dltune.Trial{State: dltune.Complete, Budget: 4, RetryOf: -1,
+			Params: dltune.Params{"lr": dltune.Float(lr), "width": dltune.Int(4 + rng.IntN(29)), "act": dltune.String([]string{"relu", "tanh"}[rng.IntN(2)])},
+			Curve:  []dltune.Epoch{{Epoch: 1, ValLoss: math.Abs(math.Log10(lr) + 2)}}}
+		if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	var outs []string
+	for range 2 {
+		code, out, errs := cli(t, ctx, "importance", "--format", "json", "--storage", path)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Errorf("two runs differ:\n%s\n%s", outs[0], outs[1])
+	}
+	var got []struct {
+		Param      string
+		Importance float64
+	}
+	if err := json.Unmarshal([]byte(outs[0]), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Param != "lr" || got[0].Importance < 0.8 {
+		t.Errorf("got %+v, want lr first with most of the variance", got)
+	}
+}
