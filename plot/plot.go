@@ -25,8 +25,6 @@ import (
 var (
 	// ErrNoFinished: the study has no finished trial with a loss to plot.
 	ErrNoFinished = errors.New("no finished trial yet")
-	// ErrNotYet: the plot kind needs data that dltune does not store yet.
-	ErrNotYet = errors.New("not yet")
 )
 
 // A Kind is what a plot shows.
@@ -91,19 +89,19 @@ type Options struct {
 
 // Render reads what opt.Kind needs from src and draws it. It fails with an
 // error matching ErrNoFinished for a study-wide kind when the study has no
-// finished trial with a loss, with dltune.ErrNotFound for a missing study
-// or trial, and with ErrNotYet for filters.
+// finished trial with a loss, and with dltune.ErrNotFound for a missing
+// study or trial.
 func Render(ctx context.Context, src Source, opt Options) (*Figure, error) {
 	if _, err := ParseKind(string(opt.Kind)); err != nil {
 		return nil, err
 	}
-	if opt.Kind == Filters {
-		return nil, fmt.Errorf("plot filters: %w: CNN trials don't store their filters (dltune trains MLPs, whose first layer is not an image filter)", ErrNotYet)
-	}
-	if opt.Kind == Gradients {
+	if opt.Kind.PerTrial() {
 		t, err := src.Trial(ctx, opt.Study, opt.Trial)
 		if err != nil {
 			return nil, err
+		}
+		if opt.Kind == Filters {
+			return filters(opt.Study, t)
 		}
 		return gradients(opt.Study, t)
 	}

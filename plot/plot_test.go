@@ -266,6 +266,8 @@ func TestRenderErrors(t *testing.T) {
 	for i := range bare.trials["halving"][0].Curve {
 		bare.trials["halving"][0].Curve[i].Layers = nil
 	}
+	tooMany := halvingSource(t)
+	tooMany.trials["halving"][0].Filters = &dltune.Filters{Shape: [4]int{16, 1, 99, 99}, Epoch: 1}
 	cases := []struct {
 		name string
 		src  Source
@@ -278,7 +280,8 @@ func TestRenderErrors(t *testing.T) {
 		{"no trial", src, Options{Kind: Gradients, Study: "halving", Trial: 99}, dltune.ErrNotFound, "trial 99"},
 		{"nothing finished", empty, Options{Kind: History, Study: "halving"}, ErrNoFinished, "study halving"},
 		{"no diagnostics", bare, Options{Kind: Gradients, Study: "halving", Trial: 0}, nil, "trial 0: no layer diagnostics stored (it trained 1 epochs)"},
-		{"filters", src, Options{Kind: Filters, Study: "halving", Trial: 0}, ErrNotYet, "CNN trials don't store"},
+		{"filters of an MLP", src, Options{Kind: Filters, Study: "halving", Trial: 0}, nil, "trial 0: no filters stored: only a CNN trial"},
+		{"filters not kept", tooMany, Options{Kind: Filters, Study: "halving", Trial: 0}, nil, "16x1x99x99 filters were too many to keep"},
 		{"contour param", src, Options{Kind: Contour, Study: "halving", Params: []string{"lr", "depth"}}, nil, `no parameter "depth"`},
 	}
 	for _, c := range cases {
@@ -362,5 +365,33 @@ func TestParseKind(t *testing.T) {
 	}
 	if _, err := ParseKind("bars"); err == nil || !strings.Contains(err.Error(), "history, curves") {
 		t.Errorf("ParseKind(bars): %v, want the kinds listed", err)
+	}
+}
+
+// TestFilters draws two filters of one channel: the positive weights red,
+// the negative blue, each tile on its own scale (the second filter's
+// weights are a thousandth of the first's and must show as strongly).
+func TestFilters(t *testing.T) {
+	src := halvingSource(t)
+	f := &dltune.Filters{Shape: [4]int{2, 1, 3, 3}, Epoch: 2, Data: []float32{
+		1, 0, -1, 1, 0, -1, 1, 0, -1,
+		-1e-3, -1e-3, -1e-3, 0, 0, 0, 1e-3, 1e-3, 1e-3,
+	}}
+	src.trials["halving"][0].Filters = f
+	fig, img := decode(t, src, Options{Kind: Filters, Study: "halving", Trial: 0})
+	if sub := fig.Panels[0][0].Title.Text; !strings.Contains(sub, "2 filters of 3x3 over 1 channel(s), after epoch 2") {
+		t.Errorf("subtitle %q", sub)
+	}
+	grid := filterGrid(f)
+	red, blue := near(grid, diverging(1, 1), 0), near(grid, diverging(-1, 1), 0)
+	// Each filter has three full-scale weights of each sign, 24x24 pixels each.
+	if red != 6*576 || blue != 6*576 {
+		t.Errorf("grid: %d red and %d blue pixels, want %d of each", red, blue, 6*576)
+	}
+	if near(img, diverging(1, 1), 8) == 0 || near(img, diverging(-1, 1), 8) == 0 {
+		t.Error("the figure shows no full red or full blue")
+	}
+	if b := blank(img); b > 0.97 {
+		t.Errorf("the figure is %.0f%% white", 100*b)
 	}
 }

@@ -38,7 +38,7 @@ func newPlotCmd(g *globals, runF func(context.Context, *plotOptions) error) *cob
   timeline    when each trial trained, on which worker slot, how it ended
   gradients   one trial's (--trial N) gradient RMS and dead ReLUs by layer
               and epoch, and its log10|gradient| histograms by layer
-  filters     a CNN trial's first-layer filters (not yet stored)
+  filters     a CNN trial's first-layer filters (--trial N)
 
 Log-scaled parameters get log axes. The image is written whole or not at
 all: on an error, -o is left as it was.`,

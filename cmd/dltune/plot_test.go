@@ -98,7 +98,7 @@ func TestPlotBadInputWritesNothing(t *testing.T) {
 		{"missing trial", storage, []string{"plot", "gradients", "--trial", "42"}, exitFailure, "42"},
 		{"no finished trial", empty, []string{"plot", "history"}, exitFailure, "study tiny: no finished trial yet"},
 		{"missing directory", storage, []string{"plot", "history", "-o", filepath.Join(dir, "no", "such", "dir", "h.png")}, exitFailure, "no such file or directory"},
-		{"filters", storage, []string{"plot", "filters", "--trial", "0"}, exitFailure, "not yet: CNN trials don't store their filters"},
+		{"filters of an MLP", storage, []string{"plot", "filters", "--trial", "0"}, exitFailure, "no filters stored: only a CNN trial"},
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
 		cases = append(cases, struct {
