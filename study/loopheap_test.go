@@ -184,7 +184,7 @@ func TestLoopMemoryPerTrial(t *testing.T) {
 }
 
 // TestLoopMemoryScale measures the loop's heap per trial at 1,000 and 10,000
-// trials, for the record (see the issue on memory). It is slow; set
+// trials of 10 and 50 epochs, for the record (see the issue on memory). It is slow; set
 // DLTUNE_MEMORY=1 to run it, and DLTUNE_LOOP_DIR=/dev/shm to keep the store
 // off the disk:
 //
@@ -193,7 +193,7 @@ func TestLoopMemoryScale(t *testing.T) {
 	if os.Getenv("DLTUNE_MEMORY") == "" {
 		t.Skip("set DLTUNE_MEMORY=1 to measure the loop's memory at 10,000 trials")
 	}
-	for _, c := range []struct{ n, epochs int }{{1000, 10}, {10000, 10}, {1000, 50}} {
+	for _, c := range []struct{ n, epochs int }{{1000, 10}, {10000, 10}, {1000, 50}, {10000, 50}} {
 		run, load := loopMemory(t, loopDir(t), c.n, c.epochs)
 		t.Logf("%5d trials of %2d epochs: running: %v; loaded: %v", c.n, c.epochs, run, load)
 	}
