@@ -76,7 +76,7 @@ func (a *ASHA) Next(h *History) (Decision, error) {
 
 // promotion returns the trial of ms to promote and the epochs to promote it
 // to, or nil.
-func (a *ASHA) promotion(ms []*dltune.Trial) (*dltune.Trial, int) {
+func (a *ASHA) promotion(ms []*Record) (*Record, int) {
 	rungs := a.l.rungs
 	for k := len(rungs) - 2; k >= 0; k-- {
 		r := rungs[k]
@@ -92,6 +92,6 @@ func (a *ASHA) promotion(ms []*dltune.Trial) (*dltune.Trial, int) {
 
 // promotable reports whether t waits at rung r for a promotion: it is
 // Paused there and its budget has not been raised past r.
-func promotable(t *dltune.Trial, r int) bool {
-	return t.State == dltune.Paused && t.Budget <= r && len(t.Curve) >= r
+func promotable(t *Record, r int) bool {
+	return t.State == dltune.Paused && t.Budget <= r && len(t.Losses) >= r
 }

@@ -55,13 +55,13 @@ func ashaCandidate(h *History, rungs []int, eta int) (int, bool) {
 	for k := range len(rungs) - 1 {
 		r := rungs[k]
 		type res struct {
-			t    *dltune.Trial
+			t    *Record
 			loss float64
 		}
 		var rs []res
 		for _, t := range h.Trials {
 			switch {
-			case len(t.Curve) >= r:
+			case len(t.Losses) >= r:
 				rs = append(rs, res{t, t.LossAt(r)})
 			case t.Budget >= r && t.State == dltune.Complete:
 				rs = append(rs, res{t, t.Loss()})
@@ -121,8 +121,8 @@ func TestASHAParallel(t *testing.T) {
 				}
 				promoted[key] = true
 				i := slices.Index(rungs, tr.Budget)
-				if i < 0 || i+1 >= len(rungs) || d.Epochs != rungs[i+1] || len(tr.Curve) != tr.Budget {
-					t.Fatalf("seed %d: %s of a trial at %d epochs, budget %d; rungs %v", seed, decisionString(d), len(tr.Curve), tr.Budget, rungs)
+				if i < 0 || i+1 >= len(rungs) || d.Epochs != rungs[i+1] || len(tr.Losses) != tr.Budget {
+					t.Fatalf("seed %d: %s of a trial at %d epochs, budget %d; rungs %v", seed, decisionString(d), len(tr.Losses), tr.Budget, rungs)
 				}
 			case Start:
 				if d.Epochs != rungs[0] || d.Bracket != 0 {
@@ -140,7 +140,7 @@ func TestASHAParallel(t *testing.T) {
 
 // TestASHANext asks ASHA about hand-made histories (rungs 1, 3, 9).
 func TestASHANext(t *testing.T) {
-	tr := func(n int, s dltune.State, budget int, losses ...float64) *dltune.Trial {
+	tr := func(n int, s dltune.State, budget int, losses ...float64) *Record {
 		x := lossTrial(n, s, losses...)
 		x.Budget = budget
 		x.Params = dltune.Params{"id": dltune.Int(n)}
@@ -150,36 +150,36 @@ func TestASHANext(t *testing.T) {
 	tests := []struct {
 		name   string
 		budget int
-		trials []*dltune.Trial
+		trials []*Record
 		want   Decision
 	}{{
 		// Rung 1's best 2 of 6 are 0 (promoted: budget 3) and 1.
 		name: "skip the promoted", budget: 6,
-		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, P, 1, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		trials: []*Record{tr(0, R, 3, .1), tr(1, P, 1, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
 		want:   promo(1, 3),
 	}, {
 		name: "all candidates promoted", budget: 6,
-		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		trials: []*Record{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
 		want:   Decision{Action: Wait},
 	}, {
 		name: "start while budget remains", budget: 7,
-		trials: []*dltune.Trial{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		trials: []*Record{tr(0, R, 3, .1), tr(1, R, 3, .2), tr(2, P, 1, .3), tr(3, P, 1, .4), tr(4, P, 1, .5), tr(5, P, 1, .6)},
 		want:   Decision{Action: Start, Params: dltune.Params{"id": dltune.Int(6)}, Epochs: 1},
 	}, {
 		// Rung 3 (0 .25, 1 .35, 2 .45) may promote 0 to 9, and rung 1 (3
 		// .05 best of 6) may promote 3 to 3: the higher rung goes first.
 		name: "highest rung first", budget: 6,
-		trials: []*dltune.Trial{tr(0, P, 3, .2, .3, .25), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45), tr(3, P, 1, .05), tr(4, P, 1, .5), tr(5, P, 1, .6)},
+		trials: []*Record{tr(0, P, 3, .2, .3, .25), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45), tr(3, P, 1, .05), tr(4, P, 1, .5), tr(5, P, 1, .6)},
 		want:   promo(0, 9),
 	}, {
 		// 0 stopped early with budget 3: it holds rung 3's best place but
 		// cannot be promoted, and nobody else is in the best ⌊3/3⌋.
 		name: "early-stopped trial is not promoted", budget: 3,
-		trials: []*dltune.Trial{tr(0, C, 3, .2, .1), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45)},
+		trials: []*Record{tr(0, C, 3, .2, .1), tr(1, P, 3, .3, .3, .35), tr(2, P, 3, .4, .45, .45)},
 		want:   Decision{Action: Done},
 	}, {
 		name: "interrupted counts as in flight", budget: 1,
-		trials: []*dltune.Trial{tr(0, dltune.Interrupted, 1)},
+		trials: []*Record{tr(0, dltune.Interrupted, 1)},
 		want:   Decision{Action: Wait},
 	}}
 	for _, tt := range tests {

@@ -9,8 +9,8 @@ import (
 )
 
 // trial returns a trial with the given number, params and state.
-func gridTestTrial(n int, p dltune.Params, s dltune.State) *dltune.Trial {
-	return &dltune.Trial{Number: n, Params: p, State: s, RetryOf: -1}
+func gridTestTrial(n int, p dltune.Params, s dltune.State) *Record {
+	return &Record{Number: n, Params: p, State: s, RetryOf: -1}
 }
 
 func TestNewGridErrors(t *testing.T) {
@@ -97,7 +97,7 @@ func TestGridSkipsTried(t *testing.T) {
 
 func TestGridBudget(t *testing.T) {
 	g, _ := NewGrid(gridTestSpace(), 3, 1)
-	h := &History{Budget: 2, Trials: []*dltune.Trial{gridTestTrial(0, g.Points()[0], dltune.Complete), gridTestTrial(1, g.Points()[1], dltune.Running)}, Next: 2}
+	h := &History{Budget: 2, Trials: []*Record{gridTestTrial(0, g.Points()[0], dltune.Complete), gridTestTrial(1, g.Points()[1], dltune.Running)}, Next: 2}
 	if d, _ := g.Next(h); d.Action != Done {
 		t.Fatalf("budget spent: Next = %+v, want Done", d)
 	}
@@ -151,11 +151,11 @@ func (r *recordingSampler) Sample(obs []Observation, pending []dltune.Params, nu
 func TestSampling(t *testing.T) {
 	p := func(i int) dltune.Params { return dltune.Params{"x": dltune.Int(i)} }
 	done := gridTestTrial(0, p(0), dltune.Complete)
-	done.Curve = []dltune.Epoch{{Epoch: 1, ValLoss: 0.5}, {Epoch: 2, ValLoss: 0.25}, {Epoch: 3, ValLoss: 0.3}}
+	done.Losses = []float64{0.5, 0.25, 0.3}
 	pruned := gridTestTrial(1, p(1), dltune.Pruned)
-	pruned.Curve = []dltune.Epoch{{Epoch: 1, ValLoss: 0.9}}
+	pruned.Losses = []float64{0.9}
 	h := &History{
-		Trials: []*dltune.Trial{done, pruned, gridTestTrial(2, p(2), dltune.Failed), gridTestTrial(3, p(3), dltune.Running),
+		Trials: []*Record{done, pruned, gridTestTrial(2, p(2), dltune.Failed), gridTestTrial(3, p(3), dltune.Running),
 			gridTestTrial(4, p(4), dltune.Paused), gridTestTrial(5, p(5), dltune.Interrupted)},
 		Next:   6,
 		Budget: 7,

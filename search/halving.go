@@ -107,9 +107,9 @@ func (l *ladder) plan(number, first, n int) Bracket {
 // worker), then winners that are Paused short of their new rung are
 // continued, best first. Losses at a rung never change once it is decided,
 // so the replay gives the same rungs at every call.
-func (l *ladder) advance(ms []*dltune.Trial, first int) (Decision, bool) {
+func (l *ladder) advance(ms []*Record, first int) (Decision, bool) {
 	cur := ms
-	var cont *dltune.Trial
+	var cont *Record
 	contTo := 0
 	for i := first; i < len(l.rungs) && len(cur) > 0; i++ {
 		r := l.rungs[i]

@@ -24,7 +24,7 @@ func benchHistory(b *testing.B, s Strategy, n int) *History {
 	sim.run(1 << 30)
 	events := 0
 	for _, t := range sim.h.Trials {
-		events += len(t.Curve)
+		events += len(t.Losses)
 	}
 	half := newSim(b, s, n, 27, 8, rand.New(rand.NewPCG(1, 2)), outcome)
 	for range events / 2 {

@@ -49,9 +49,9 @@ func ExampleASHA_Next() {
 	// Three trials have trained 1 epoch; ASHA promotes the best of them.
 	h := &search.History{Next: 3, Budget: 10}
 	for n, loss := range []float64{0.9, 0.4, 0.7} {
-		h.Trials = append(h.Trials, &dltune.Trial{
+		h.Trials = append(h.Trials, &search.Record{
 			Number: n, State: dltune.Paused, Budget: 1, RetryOf: -1,
-			Curve: []dltune.Epoch{{Epoch: 1, ValLoss: loss}},
+			Losses: []float64{loss},
 		})
 	}
 	d, err := a.Next(h)
@@ -64,14 +64,10 @@ func ExampleASHA_Next() {
 
 func ExampleMedianPruner() {
 	p := search.NewMedianPruner(1, 2)
-	trial := func(n int, losses ...float64) *dltune.Trial {
-		t := &dltune.Trial{Number: n, State: dltune.Running, RetryOf: -1}
-		for i, l := range losses {
-			t.Curve = append(t.Curve, dltune.Epoch{Epoch: i + 1, ValLoss: l})
-		}
-		return t
+	trial := func(n int, losses ...float64) *search.Record {
+		return &search.Record{Number: n, State: dltune.Running, RetryOf: -1, Losses: losses}
 	}
-	h := &search.History{Trials: []*dltune.Trial{
+	h := &search.History{Trials: []*search.Record{
 		trial(0, 1.0, 0.8), trial(1, 0.9, 0.6), trial(2, 1.1, 0.95),
 	}}
 	// At epoch 2 the others have 0.8 and 0.6 (median 0.7): trial 2's best,

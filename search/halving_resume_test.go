@@ -86,7 +86,7 @@ func TestHalvingKillResume(t *testing.T) {
 				whole.run(100000)
 				events := 0
 				for _, tr := range whole.h.Trials {
-					events += len(tr.Curve) + 1
+					events += len(tr.Losses) + 1
 				}
 				killed := newSim(t, mustHalving(t, st.new, opt), budget, opt.MaxEpochs, workers, rand.New(rand.NewPCG(seed, 10)), outcome)
 				killed.killAt = 1 + r.IntN(events)

@@ -83,7 +83,7 @@ func newSim(t testing.TB, strat Strategy, budget, maxEpochs, workers int, rng *r
 	}
 }
 
-func (s *simLoop) trial(n int) *dltune.Trial {
+func (s *simLoop) trial(n int) *Record {
 	for _, t := range s.h.Trials {
 		if t.Number == n {
 			return t
@@ -153,7 +153,7 @@ func (s *simLoop) apply(d Decision) {
 		}
 		n := s.h.Next
 		s.h.Next++
-		s.h.Trials = append(s.h.Trials, &dltune.Trial{
+		s.h.Trials = append(s.h.Trials, &Record{
 			Number: n, Params: d.Params.Clone(), State: dltune.Running,
 			Budget: d.Epochs, Bracket: d.Bracket, RetryOf: -1,
 		})
@@ -163,8 +163,8 @@ func (s *simLoop) apply(d Decision) {
 		if t.State != dltune.Paused {
 			s.t.Fatalf("Continue of trial %d, which is %v", t.Number, t.State)
 		}
-		if d.Epochs <= len(t.Curve) || d.Epochs > s.max {
-			s.t.Fatalf("Continue of trial %d at %d epochs to %d", t.Number, len(t.Curve), d.Epochs)
+		if d.Epochs <= len(t.Losses) || d.Epochs > s.max {
+			s.t.Fatalf("Continue of trial %d at %d epochs to %d", t.Number, len(t.Losses), d.Epochs)
 		}
 		t.State, t.Budget = dltune.Running, d.Epochs
 		s.due[t.Number] = s.clock + s.duration()
@@ -204,13 +204,13 @@ func (s *simLoop) advance() {
 	s.clock = at
 	t := s.trial(n)
 	o := s.outcome(t.Params["id"].Int())
-	e := len(t.Curve) + 1
+	e := len(t.Losses) + 1
 	if e == o.failAt {
-		t.State, t.Error = dltune.Failed, "diverged"
+		t.State = dltune.Failed
 		delete(s.due, n)
 		return
 	}
-	t.Curve = append(t.Curve, dltune.Epoch{Epoch: e, ValLoss: o.loss[e-1]})
+	t.Losses = append(t.Losses, o.loss[e-1])
 	switch {
 	case e == o.stopAt || e == s.max:
 		t.State = dltune.Complete
@@ -244,9 +244,11 @@ func (s *simLoop) kill(fresh Strategy) {
 
 func simCloneHistory(h *History) History {
 	c := *h
-	c.Trials = make([]*dltune.Trial, len(h.Trials))
+	c.Trials = make([]*Record, len(h.Trials))
 	for i, t := range h.Trials {
-		c.Trials[i] = t.Clone()
+		u := *t
+		u.Params, u.Losses = t.Params.Clone(), slices.Clone(t.Losses)
+		c.Trials[i] = &u
 	}
 	return c
 }
@@ -319,7 +321,7 @@ type simFinal struct {
 func simFinals(h *History) map[int]simFinal {
 	m := make(map[int]simFinal, len(h.Trials))
 	for _, t := range h.Trials {
-		m[t.Number] = simFinal{t.State, len(t.Curve)}
+		m[t.Number] = simFinal{t.State, len(t.Losses)}
 	}
 	return m
 }
@@ -352,17 +354,17 @@ func checkNoRetraining(t *testing.T, h *History, rungs []int, outcome func(int) 
 	t.Helper()
 	for _, tr := range h.Trials {
 		o := outcome(tr.Params["id"].Int())
-		for i, e := range tr.Curve {
-			if e.Epoch != i+1 || e.ValLoss != o.loss[i] {
-				t.Fatalf("trial %d: curve entry %d is epoch %d loss %v, want epoch %d loss %v", tr.Number, i, e.Epoch, e.ValLoss, i+1, o.loss[i])
+		for i, l := range tr.Losses {
+			if l != o.loss[i] {
+				t.Fatalf("trial %d: epoch %d has loss %v, want %v", tr.Number, i+1, l, o.loss[i])
 			}
 		}
 		if !slices.Contains(rungs, tr.Budget) {
 			t.Errorf("trial %d: budget %d is not a rung of %v", tr.Number, tr.Budget, rungs)
 		}
-		early := tr.State == dltune.Failed || tr.State == dltune.Complete && len(tr.Curve) == o.stopAt
-		if !early && len(tr.Curve) != tr.Budget {
-			t.Errorf("trial %d (%v): trained %d epochs, budget %d", tr.Number, tr.State, len(tr.Curve), tr.Budget)
+		early := tr.State == dltune.Failed || tr.State == dltune.Complete && len(tr.Losses) == o.stopAt
+		if !early && len(tr.Losses) != tr.Budget {
+			t.Errorf("trial %d (%v): trained %d epochs, budget %d", tr.Number, tr.State, len(tr.Losses), tr.Budget)
 		}
 		if !tr.State.Finished() {
 			t.Errorf("trial %d left %v at the end", tr.Number, tr.State)

@@ -3,8 +3,6 @@ package search
 import (
 	"fmt"
 	"slices"
-
-	"github.com/dltune/dltune"
 )
 
 // Hyperband runs brackets of synchronous successive halving that trade the
@@ -106,7 +104,7 @@ func (hb *Hyperband) Next(h *History) (Decision, error) {
 	smax := len(hb.l.rungs) - 1
 	sizes := hb.sizes(max(h.Budget, 0))
 	skip := retriedTrials(h)
-	groups := make([][]*dltune.Trial, smax+1)
+	groups := make([][]*Record, smax+1)
 	for s := range groups {
 		groups[s] = bracketMembers(h, s, skip)
 	}

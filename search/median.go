@@ -3,8 +3,6 @@ package search
 import (
 	"math"
 	"slices"
-
-	"github.com/dltune/dltune"
 )
 
 // MedianPruner is the median stopping rule (Golovin et al., "Google
@@ -34,19 +32,19 @@ func NewMedianPruner(warmupEpochs, minTrials int) *MedianPruner {
 	return &MedianPruner{warmup: max(warmupEpochs, 0), minTrials: max(minTrials, 1)}
 }
 
-// Prune reports whether t, which has just finished epoch len(t.Curve),
+// Prune reports whether t, which has just finished epoch t.Epochs(),
 // should stop now.
-func (p *MedianPruner) Prune(h *History, t *dltune.Trial) bool {
-	k := len(t.Curve)
+func (p *MedianPruner) Prune(h *History, t *Record) bool {
+	k := len(t.Losses)
 	if k == 0 || k <= p.warmup {
 		return false
 	}
 	vals := p.buf[:0]
 	for _, o := range h.Trials {
-		if o.Number == t.Number || len(o.Curve) < k {
+		if o.Number == t.Number || len(o.Losses) < k {
 			continue
 		}
-		v := o.Curve[k-1].ValLoss
+		v := o.Losses[k-1]
 		if math.IsNaN(v) {
 			v = math.Inf(1)
 		}

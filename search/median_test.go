@@ -9,16 +9,12 @@ import (
 )
 
 // lossTrial returns trial n in state s with the given validation losses.
-func lossTrial(n int, s dltune.State, losses ...float64) *dltune.Trial {
-	t := &dltune.Trial{Number: n, State: s, Budget: len(losses), RetryOf: -1}
-	for i, l := range losses {
-		t.Curve = append(t.Curve, dltune.Epoch{Epoch: i + 1, ValLoss: l})
-	}
-	return t
+func lossTrial(n int, s dltune.State, losses ...float64) *Record {
+	return &Record{Number: n, State: s, Budget: len(losses), RetryOf: -1, Losses: losses}
 }
 
 func TestMedianPrunerDecisions(t *testing.T) {
-	others := []*dltune.Trial{
+	others := []*Record{
 		lossTrial(0, dltune.Complete, 1.0, 0.8, 0.6),
 		lossTrial(1, dltune.Pruned, 0.9, 0.7, 0.5),
 		lossTrial(2, dltune.Running, 1.2, 1.0, 0.9),
@@ -77,11 +73,11 @@ func TestMedianPrunerStudy(t *testing.T) {
 	p := NewMedianPruner(1, 2)
 	h := &History{Budget: len(curves)}
 	for n, c := range curves {
-		tr := &dltune.Trial{Number: n, State: dltune.Running, Budget: len(c), RetryOf: -1}
+		tr := &Record{Number: n, State: dltune.Running, Budget: len(c), RetryOf: -1}
 		h.Trials = append(h.Trials, tr)
 		h.Next = n + 1
-		for e, l := range c {
-			tr.Curve = append(tr.Curve, dltune.Epoch{Epoch: e + 1, ValLoss: l})
+		for _, l := range c {
+			tr.Losses = append(tr.Losses, l)
 			if p.Prune(h, tr) {
 				tr.State = dltune.Pruned
 				break
@@ -93,14 +89,14 @@ func TestMedianPrunerStudy(t *testing.T) {
 	}
 	want := map[int]simFinal{0: endComplete(4), 1: endComplete(4), 2: endPruned(2), 3: endComplete(4), 4: endPruned(3)}
 	for n, w := range want {
-		if got := (simFinal{h.Trials[n].State, len(h.Trials[n].Curve)}); got != w {
+		if got := (simFinal{h.Trials[n].State, len(h.Trials[n].Losses)}); got != w {
 			t.Errorf("trial %d: %v after %d epochs, want %v after %d", n, got.state, got.epochs, w.state, w.epochs)
 		}
 	}
 }
 
 func TestMedianPrunerAllocs(t *testing.T) {
-	var trials []*dltune.Trial
+	var trials []*Record
 	for n := range 50 {
 		trials = append(trials, lossTrial(n, dltune.Complete, 1, 0.9, 0.8, float64(n)/50))
 	}

@@ -116,9 +116,9 @@ func newLadder(name string, space *Space, opt HalvingOptions) (ladder, error) {
 // the rung was decided on). A trial that finished short of r although its
 // budget reached r has a result too: a Complete one (its early stopping
 // fired) its final loss, a Failed or Pruned one +Inf.
-func resultAt(t *dltune.Trial, r int) (float64, bool) {
+func resultAt(t *Record, r int) (float64, bool) {
 	switch {
-	case len(t.Curve) >= r:
+	case len(t.Losses) >= r:
 		return t.LossAt(r), true
 	case !t.State.Finished() || t.Budget < r:
 		return 0, false
@@ -133,7 +133,7 @@ func resultAt(t *dltune.Trial, r int) (float64, bool) {
 // finished before r although no budget reached r. Its early stopping fired
 // exactly at a rung, or it failed or was pruned right at one. It then keeps
 // its final loss (Complete) or +Inf (Failed, Pruned) at every higher rung.
-func memberResult(t *dltune.Trial, r int) (float64, bool) {
+func memberResult(t *Record, r int) (float64, bool) {
 	if l, ok := resultAt(t, r); ok || !t.State.Finished() {
 		return l, ok
 	}
@@ -145,7 +145,7 @@ func memberResult(t *dltune.Trial, r int) (float64, bool) {
 
 // trialInFlight reports whether t is being trained: Running, or Interrupted and
 // about to be continued.
-func trialInFlight(t *dltune.Trial) bool {
+func trialInFlight(t *Record) bool {
 	return t.State == dltune.Running || t.State == dltune.Interrupted
 }
 
@@ -156,13 +156,13 @@ func anyTrialInFlight(h *History) bool {
 
 // rungRank is a trial and its loss at a rung.
 type rungRank struct {
-	t    *dltune.Trial
+	t    *Record
 	loss float64
 }
 
 // rankAt returns the trials of ts that have a result at rung r by res
 // (resultAt or memberResult), best first: by loss, ties by trial number.
-func rankAt(ts []*dltune.Trial, r int, res func(*dltune.Trial, int) (float64, bool)) []rungRank {
+func rankAt(ts []*Record, r int, res func(*Record, int) (float64, bool)) []rungRank {
 	var rs []rungRank
 	for _, t := range ts {
 		if l, ok := res(t, r); ok {
@@ -182,14 +182,14 @@ func rankAt(ts []*dltune.Trial, r int, res func(*dltune.Trial, int) (float64, bo
 // retries (same parameters, RetryOf naming it). The retry takes the failed
 // trial's place in its bracket.
 func retriedTrials(h *History) map[int]bool {
-	var byNum map[int]*dltune.Trial
+	var byNum map[int]*Record
 	var out map[int]bool
 	for _, t := range h.Trials {
 		if t.RetryOf < 0 || t.RetryOf >= t.Number {
 			continue
 		}
 		if byNum == nil {
-			byNum = make(map[int]*dltune.Trial, len(h.Trials))
+			byNum = make(map[int]*Record, len(h.Trials))
 			for _, u := range h.Trials {
 				byNum[u.Number] = u
 			}
@@ -204,8 +204,8 @@ func retriedTrials(h *History) map[int]bool {
 
 // bracketMembers returns the trials of h in bracket b, by number, leaving out
 // failed trials that were retried.
-func bracketMembers(h *History, b int, skip map[int]bool) []*dltune.Trial {
-	var ts []*dltune.Trial
+func bracketMembers(h *History, b int, skip map[int]bool) []*Record {
+	var ts []*Record
 	for _, t := range h.Trials {
 		if t.Bracket == b && !skip[t.Number] {
 			ts = append(ts, t)

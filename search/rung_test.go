@@ -90,14 +90,14 @@ func TestHalvingOptionsErrors(t *testing.T) {
 // at the highest rung with enough of them, and the unfinished rest as
 // pending.
 func TestSamplerObservations(t *testing.T) {
-	tr := func(n int, s dltune.State, budget int, losses ...float64) *dltune.Trial {
+	tr := func(n int, s dltune.State, budget int, losses ...float64) *Record {
 		x := lossTrial(n, s, losses...)
 		x.Budget = budget
 		x.Params = dltune.Params{"id": dltune.Int(n)}
 		return x
 	}
 	inf := math.Inf(1)
-	trials := []*dltune.Trial{
+	trials := []*Record{
 		tr(0, dltune.Complete, 9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1), // 9 epochs
 		tr(1, dltune.Paused, 3, 0.5, 0.4, 0.35),                                // at rung 3
 		tr(2, dltune.Pruned, 1, 0.95),                                          // lost at rung 1
@@ -196,11 +196,11 @@ func TestRetriedTrialReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := func(id int) dltune.Params { return dltune.Params{"id": dltune.Int(id)} }
-	h := &History{Next: 4, Budget: 4, Trials: []*dltune.Trial{
-		{Number: 0, Params: p(0), State: dltune.Paused, Budget: 1, RetryOf: -1, Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 0.5}}},
+	h := &History{Next: 4, Budget: 4, Trials: []*Record{
+		{Number: 0, Params: p(0), State: dltune.Paused, Budget: 1, RetryOf: -1, Losses: []float64{0.5}},
 		{Number: 1, Params: p(1), State: dltune.Failed, Budget: 1, RetryOf: -1},
-		{Number: 2, Params: p(2), State: dltune.Paused, Budget: 1, RetryOf: -1, Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 0.6}}},
-		{Number: 3, Params: p(1), State: dltune.Paused, Budget: 1, RetryOf: 1, Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 0.1}}},
+		{Number: 2, Params: p(2), State: dltune.Paused, Budget: 1, RetryOf: -1, Losses: []float64{0.6}},
+		{Number: 3, Params: p(1), State: dltune.Paused, Budget: 1, RetryOf: 1, Losses: []float64{0.1}},
 	}}
 	// Rung 1 holds 0, 2, 3 (1 was retried by 3): keep ⌊3/3⌋ = 1, the
 	// retry; stop 0 first.

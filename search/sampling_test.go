@@ -26,9 +26,9 @@ func simulateStudy(t *testing.T, space *Space, s Strategy, h *History, parallel 
 			}
 			if tr.State == dltune.Running {
 				tr.State = dltune.Complete
-				tr.Curve = []dltune.Epoch{{Epoch: 1, ValLoss: bowlLoss(space, tr.Params)}}
+				tr.Losses = []float64{bowlLoss(space, tr.Params)}
 				if tr.Number%7 == 3 {
-					tr.State, tr.Curve = dltune.Failed, nil
+					tr.State, tr.Losses = dltune.Failed, nil
 				}
 				running--
 			}

@@ -11,16 +11,16 @@ type Strategy interface {
 
 // A Pruner decides, after each epoch of a running trial, whether to stop it.
 type Pruner interface {
-	// Prune reports whether t, which has just finished epoch len(t.Curve),
+	// Prune reports whether t, which has just finished epoch t.Epochs(),
 	// should stop now.
-	Prune(h *History, t *dltune.Trial) bool
+	Prune(h *History, t *Record) bool
 }
 
 // History is what a strategy knows about a study.
 type History struct {
 	// Trials are all the study's trials, by ascending number. Running trials
 	// are included with the epochs they have reported so far.
-	Trials []*dltune.Trial
+	Trials []*Record
 	// Next is the number the next new trial will get.
 	Next int
 	// Budget is the number of trials the study may start in all (finished

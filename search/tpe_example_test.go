@@ -51,7 +51,7 @@ func ExampleNewSampling() {
 			break
 		}
 		fmt.Println(d.Action == search.Start, d.Epochs)
-		h.Trials = append(h.Trials, &dltune.Trial{Number: h.Next, Params: d.Params, State: dltune.Running})
+		h.Trials = append(h.Trials, &search.Record{Number: h.Next, Params: d.Params, State: dltune.Running})
 		h.Next++
 	}
 	// Output:

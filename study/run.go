@@ -109,20 +109,21 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 	if cfg.MaxEpochs < 1 {
 		return nil, fmt.Errorf("run %s: max epochs %d < 1", name, cfg.MaxEpochs)
 	}
-	var trials []*dltune.Trial
+	var stored []*dltune.Trial
 	var seq int64
 	var err error
 	cl, isShared := st.(Claimer)
 	if isShared {
-		trials, seq, err = cl.Changes(ctx, name, -1)
-		for _, t := range trials {
-			summarize(t)
-		}
+		stored, seq, err = cl.Changes(ctx, name, -1)
 	} else {
-		trials, err = st.TrialSummaries(ctx, name)
+		stored, err = st.TrialSummaries(ctx, name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("run %s: %w", name, err)
+	}
+	trials := make([]*search.Record, len(stored))
+	for i, t := range stored {
+		trials[i] = search.NewRecord(t)
 	}
 	r := &runner{
 		st:      st,
@@ -150,14 +151,13 @@ func loop(ctx context.Context, st Store, name string, cfg loopConfig, obj object
 // the strategy and pruner are only called with mu held.
 //
 // The runner keeps every trial of the study in trials, for the strategy,
-// but a trial that does not run only as a summary (see
-// Store.TrialSummaries): without its events, error, filters and per-layer
-// diagnostics, which strategies do not read and which would make the
-// loop's memory grow by kilobytes a trial. A running trial is whole, since
-// each epoch replaces its stored record. The loop loads a trial whole
-// (runner.whole) before it changes and writes it, and summarizes it again
-// once it stops running, so that a summary is never written over a
-// record.
+// but only as the search.Record a strategy reads: its parameters, state
+// and validation losses, without the rest of its curve, its events, its
+// filters and its per-layer diagnostics, which would make the loop's
+// memory grow by kilobytes a trial. A running trial is also held whole by its task, since
+// each epoch replaces its stored record. The loop loads a trial that does
+// not run whole from the store (runner.whole) before it changes and writes
+// it, so that it never writes less than the stored record.
 type runner struct {
 	st   Store
 	name string
@@ -165,7 +165,7 @@ type runner struct {
 	obj  objective
 
 	mu             sync.Mutex
-	trials         []*dltune.Trial // by number; trials[i].Number == i is not assumed
+	trials         []*search.Record // by number; trials[i].Number == i is not assumed
 	running        int
 	fatal          error // a store failure: the study cannot go on
 	last           string
@@ -229,9 +229,9 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		return sum, fmt.Errorf("run %s: interrupted: %w", r.name, ctx.Err())
 	}
 	// The strategy is done: trials still paused will not be promoted.
-	for _, t := range r.trials {
-		if t.State == dltune.Paused {
-			if err := r.end(bg, t, dltune.Pruned, "not promoted: the study ended"); err != nil {
+	for _, rec := range r.trials {
+		if rec.State == dltune.Paused {
+			if err := r.end(bg, rec, dltune.Pruned, "not promoted: the study ended"); err != nil {
 				return sum, fmt.Errorf("run %s: %w", r.name, err)
 			}
 		}
@@ -299,10 +299,12 @@ func (r *runner) dispatch(ctx, bg context.Context, g *errgroup.Group, queue, ret
 	}
 }
 
-// A task is a trial handed to a worker: the runner's copy of the trial,
-// read and written under mu, and the job to train.
+// A task is a trial handed to a worker: the trial whole and its record in
+// the runner's trials, both read and written under mu, and the job to
+// train.
 type task struct {
 	t   *dltune.Trial
+	rec *search.Record
 	job trial.Job
 }
 
@@ -322,28 +324,29 @@ const maxDeaths = 2
 func (r *runner) markInterrupted(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, t := range r.trials {
-		if t.State != dltune.Running {
+	for _, rec := range r.trials {
+		if rec.State != dltune.Running {
 			continue
 		}
-		if err := r.whole(ctx, t); err != nil {
-			return fmt.Errorf("mark trial %d interrupted: %w", t.Number, err)
+		t, err := r.whole(ctx, rec)
+		if err != nil {
+			return fmt.Errorf("mark trial %d interrupted: %w", rec.Number, err)
 		}
 		t.State = dltune.Interrupted
 		t.Events = append(t.Events, dltune.Event{Time: time.Now(), Epoch: t.Epochs(), What: diedEvent})
 		if n := deaths(t); n > maxDeaths {
 			t.Error = fmt.Sprintf("the process running it died %d times without finishing an epoch (last at epoch %d): out of memory?", n, t.Epochs())
 			mark(t, dltune.Failed, "failed: "+t.Error)
-			r.count(t)
 		}
 		if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 			return fmt.Errorf("mark trial %d %s: %w", t.Number, t.State, err)
 		}
+		rec.State = t.State
 		if t.State == dltune.Failed {
+			r.count(rec)
 			r.last = describe(t, "failed: "+t.Error)
-			r.ended = append(r.ended, t.Clone())
+			r.ended = append(r.ended, t)
 		}
-		summarize(t)
 	}
 	return nil
 }
@@ -368,16 +371,17 @@ func (r *runner) resumable() []int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var q []int
-	for _, t := range r.trials {
-		if t.State == dltune.Interrupted {
-			q = append(q, t.Number)
+	for _, rec := range r.trials {
+		if rec.State == dltune.Interrupted {
+			q = append(q, rec.Number)
 		}
 	}
 	sort.Ints(q)
 	return q
 }
 
-func (r *runner) find(number int) *dltune.Trial {
+// find returns the record of trial number, or nil. Called with mu held.
+func (r *runner) find(number int) *search.Record {
 	i := sort.Search(len(r.trials), func(i int) bool { return r.trials[i].Number >= number })
 	if i < len(r.trials) && r.trials[i].Number == number {
 		return r.trials[i]
@@ -388,14 +392,15 @@ func (r *runner) find(number int) *dltune.Trial {
 // resume continues an interrupted trial from its checkpoint, or restarts it
 // when it has none. Called with mu held.
 func (r *runner) resume(ctx context.Context, number int) (*task, error) {
-	t := r.find(number)
-	if t == nil || t.State != dltune.Interrupted {
+	rec := r.find(number)
+	if rec == nil || rec.State != dltune.Interrupted {
 		return nil, nil
 	}
 	if r.sh.claim != nil {
 		return r.resumeShared(ctx, number)
 	}
-	if err := r.whole(ctx, t); err != nil {
+	t, err := r.whole(ctx, rec)
+	if err != nil {
 		return nil, fmt.Errorf("resume trial %d: %w", number, err)
 	}
 	ckpt, err := r.st.Checkpoint(ctx, r.name, number)
@@ -412,7 +417,7 @@ func (r *runner) resume(ctx context.Context, number int) (*task, error) {
 	case err != nil:
 		return nil, fmt.Errorf("resume trial %d: %w", number, err)
 	}
-	return r.launch(ctx, t, ckpt, t.Budget, what)
+	return r.launch(ctx, rec, t, ckpt, t.Budget, what)
 }
 
 // retry starts a new trial with the parameters of failed trial number.
@@ -452,19 +457,20 @@ func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 			tk, err := r.create(ctx, t, "created")
 			return tk, false, err
 		case search.Continue:
-			t := r.find(d.Trial)
-			if t == nil || t.State != dltune.Paused {
+			rec := r.find(d.Trial)
+			if rec == nil || rec.State != dltune.Paused {
 				return nil, false, fmt.Errorf("%w: continue trial %d, which is not paused", ErrStrategy, d.Trial)
 			}
-			if full := r.full(t.Params); d.Epochs <= t.Epochs() || d.Epochs > full {
-				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, t.Epochs(), d.Epochs, full)
+			if full := r.full(rec.Params); d.Epochs <= rec.Epochs() || d.Epochs > full {
+				return nil, false, fmt.Errorf("%w: promote trial %d from %d to %d epochs (max %d)", ErrStrategy, d.Trial, rec.Epochs(), d.Epochs, full)
 			}
 			if r.sh.claim != nil {
-				tk, err := r.promoteShared(ctx, t, d.Epochs)
+				tk, err := r.promoteShared(ctx, rec, d.Epochs)
 				return tk, false, err
 			}
-			if err := r.whole(ctx, t); err != nil {
-				return nil, false, fmt.Errorf("promote trial %d: %w", t.Number, err)
+			t, err := r.whole(ctx, rec)
+			if err != nil {
+				return nil, false, fmt.Errorf("promote trial %d: %w", rec.Number, err)
 			}
 			ckpt, err := r.st.Checkpoint(ctx, r.name, t.Number)
 			if err != nil && !errors.Is(err, dltune.ErrNotFound) {
@@ -475,14 +481,14 @@ func (r *runner) decide(ctx context.Context) (*task, bool, error) {
 				t.Curve, t.Filters = nil, nil
 				what += " (no checkpoint: restarted)"
 			}
-			tk, err := r.launch(ctx, t, ckpt, d.Epochs, what)
+			tk, err := r.launch(ctx, rec, t, ckpt, d.Epochs, what)
 			return tk, false, err
 		case search.Stop:
-			t := r.find(d.Trial)
-			if t == nil || t.State != dltune.Paused {
+			rec := r.find(d.Trial)
+			if rec == nil || rec.State != dltune.Paused {
 				return nil, false, fmt.Errorf("%w: stop trial %d, which is not paused", ErrStrategy, d.Trial)
 			}
-			if err := r.end(ctx, t, dltune.Pruned, fmt.Sprintf("pruned at epoch %d: not promoted", t.Epochs())); err != nil {
+			if err := r.end(ctx, rec, dltune.Pruned, fmt.Sprintf("pruned at epoch %d: not promoted", rec.Epochs())); err != nil {
 				return nil, false, err
 			}
 			continue
@@ -534,15 +540,16 @@ func (r *runner) create(ctx context.Context, t *dltune.Trial, what string) (*tas
 	if n := r.nextNumber(); t.Number < n {
 		return nil, fmt.Errorf("create trial: store gave number %d, want at least %d", t.Number, n)
 	}
-	r.trials = append(r.trials, t)
+	rec := search.NewRecord(t)
+	r.trials = append(r.trials, rec)
 	r.started++
 	r.last = fmt.Sprintf("trial %d started", t.Number)
-	return r.newTask(t, nil), nil
+	return r.newTask(rec, t, nil), nil
 }
 
-// launch marks a stored trial running toward budget epochs and returns its
-// task. Called with mu held.
-func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budget int, what string) (*task, error) {
+// launch marks stored trial t, whose record is rec, running toward budget
+// epochs and returns its task. Called with mu held.
+func (r *runner) launch(ctx context.Context, rec *search.Record, t *dltune.Trial, ckpt []byte, budget int, what string) (*task, error) {
 	t.State = dltune.Running
 	t.Budget = budget
 	if t.Started.IsZero() {
@@ -552,14 +559,16 @@ func (r *runner) launch(ctx context.Context, t *dltune.Trial, ckpt []byte, budge
 	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 		return nil, fmt.Errorf("start trial %d: %w", t.Number, err)
 	}
+	// The curve is empty if the trial restarts without a checkpoint.
+	*rec = *search.NewRecord(t)
 	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-	return r.newTask(t, ckpt), nil
+	return r.newTask(rec, t, ckpt), nil
 }
 
-// newTask returns the task of training t from ckpt (nil to start afresh)
-// up to its budget.
-func (r *runner) newTask(t *dltune.Trial, ckpt []byte) *task {
-	tk := &task{t: t}
+// newTask returns the task of training t, whose record is rec, from ckpt
+// (nil to start afresh) up to its budget.
+func (r *runner) newTask(rec *search.Record, t *dltune.Trial, ckpt []byte) *task {
+	tk := &task{t: t, rec: rec}
 	tk.job = trial.Job{
 		Number:     t.Number,
 		Params:     t.Params.Clone(),
@@ -586,7 +595,7 @@ func trialSeed(seed uint64, number int) uint64 {
 func (r *runner) train(ctx, bg context.Context, tk *task) {
 	defer r.signal()
 	tk.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
-		return r.report(bg, tk.t, e, checkpoint)
+		return r.report(bg, tk, e, checkpoint)
 	}
 	var res trial.Result
 	var err error
@@ -596,20 +605,22 @@ func (r *runner) train(ctx, bg context.Context, tk *task) {
 	if err == nil {
 		res, err = r.obj(ctx, &tk.job)
 	}
-	r.finish(ctx, bg, tk.t, res, err)
+	r.finish(ctx, bg, tk, res, err)
 }
 
-// report records an epoch of trial t and says whether to stop it. It is
-// the trial's trial.Job.Report.
-func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
+// report records an epoch of task tk's trial and says whether to stop it.
+// It is the trial's trial.Job.Report.
+func (r *runner) report(bg context.Context, tk *task, e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
 	r.mu.Lock()
+	t := tk.t
 	e.Epoch = t.Epochs() + 1
 	t.Curve = append(t.Curve, e)
-	r.observe(t)
+	tk.rec.Losses = append(tk.rec.Losses, e.ValLoss)
+	r.observe(tk.rec)
 	stop := false
 	if r.cfg.Pruner != nil && t.Epochs() < t.Budget {
 		h := &search.History{Trials: r.trials, Next: r.nextNumber(), Budget: r.cfg.Budget}
-		stop = r.cfg.Pruner.Prune(h, t)
+		stop = r.cfg.Pruner.Prune(h, tk.rec)
 	}
 	// A trial that has just completed needs no checkpoint: the record of
 	// how it ended carries this epoch too.
@@ -640,14 +651,15 @@ func (r *runner) report(bg context.Context, t *dltune.Trial, e dltune.Epoch, che
 	return stop, nil
 }
 
-// finish records how trial t ended, given what its objective returned
-// under ctx. It decides the end and writes it to the store with bg and
-// without holding mu, so that trials ending together can share a commit;
-// only then does it mark the end in memory. Until then the trial is
-// running for the strategy, which cannot act on a trial whose stored
-// record is not yet the one it sees.
-func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Result, err error) {
+// finish records how task tk's trial ended, given what its objective
+// returned under ctx. It decides the end and writes it to the store with
+// bg and without holding mu, so that trials ending together can share a
+// commit; only then does it mark the end in the trial's record. Until then
+// the trial is running for the strategy, which cannot act on a trial whose
+// stored record is not yet the one it sees.
+func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err error) {
 	r.mu.Lock()
+	t := tk.t
 	if r.dropLost(t) {
 		r.mu.Unlock()
 		return
@@ -710,15 +722,18 @@ func (r *runner) finish(ctx, bg context.Context, t *dltune.Trial, res trial.Resu
 		}
 		return
 	}
-	*t = *snap
-	summarize(t)
-	r.count(t)
+	rec := tk.rec
+	rec.State = state
+	// Drop the spare capacity of the appends: the record stays for the
+	// rest of the run.
+	rec.Losses = append(make([]float64, 0, len(rec.Losses)), rec.Losses...)
+	r.count(rec)
 	r.ended = append(r.ended, snap)
 	r.last = describe(snap, what)
 }
 
 // count adds a trial in a final state to the counts. Called with mu held.
-func (r *runner) count(t *dltune.Trial) {
+func (r *runner) count(t *search.Record) {
 	if t.State.Finished() {
 		r.finished++
 	}
@@ -728,7 +743,7 @@ func (r *runner) count(t *dltune.Trial) {
 }
 
 // observe updates the best loss with t's. Called with mu held.
-func (r *runner) observe(t *dltune.Trial) {
+func (r *runner) observe(t *search.Record) {
 	if l := t.Loss(); l < r.best {
 		r.best, r.bestTrial = l, t.Number
 	}
@@ -753,56 +768,40 @@ func describe(t *dltune.Trial, what string) string {
 	return s
 }
 
-// end records the new state of trial t, which does not run. Called with
-// mu held.
-func (r *runner) end(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
+// end records the new state of the trial of record rec, which does not
+// run. Called with mu held.
+func (r *runner) end(ctx context.Context, rec *search.Record, state dltune.State, what string) error {
 	if r.sh.claim != nil {
-		return r.endShared(ctx, t, state, what)
+		return r.endShared(ctx, rec, state, what)
 	}
-	if err := r.whole(ctx, t); err != nil {
-		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
+	t, err := r.whole(ctx, rec)
+	if err != nil {
+		return fmt.Errorf("record trial %d %s: %w", rec.Number, state, err)
 	}
-	defer summarize(t)
 	mark(t, state, what)
-	r.count(t)
 	if err := r.st.UpdateTrial(ctx, r.name, t); err != nil {
 		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
 	}
+	rec.State = state
+	r.count(rec)
 	r.last = describe(t, what)
-	r.ended = append(r.ended, t.Clone())
+	r.ended = append(r.ended, t)
 	return nil
 }
 
-// whole replaces the summary t by the trial's whole stored record, before
-// the loop changes and writes it. The stored record must be the trial the
-// loop knows: same state, budget and epochs. Called with mu held.
-func (r *runner) whole(ctx context.Context, t *dltune.Trial) error {
-	w, err := r.st.Trial(ctx, r.name, t.Number)
+// whole loads the trial of record rec whole from the store, before the
+// loop changes and writes it. The stored record must be the trial the loop
+// knows: same state, budget and epochs. Called with mu held.
+func (r *runner) whole(ctx context.Context, rec *search.Record) (*dltune.Trial, error) {
+	t, err := r.st.Trial(ctx, r.name, rec.Number)
 	if err != nil {
-		return fmt.Errorf("load: %w", err)
+		return nil, fmt.Errorf("load: %w", err)
 	}
-	if w.Number != t.Number || w.State != t.State || w.Budget != t.Budget || w.Epochs() != t.Epochs() {
-		return fmt.Errorf("load: stored as trial %d %s at %d of %d epochs, but the run has it %s at %d of %d",
-			w.Number, w.State, w.Epochs(), w.Budget, t.State, t.Epochs(), t.Budget)
+	if t.Number != rec.Number || t.State != rec.State || t.Budget != rec.Budget || t.Epochs() != rec.Epochs() {
+		return nil, fmt.Errorf("load: stored as trial %d %s at %d of %d epochs, but the run has it %s at %d of %d",
+			t.Number, t.State, t.Epochs(), t.Budget, rec.State, rec.Epochs(), rec.Budget)
 	}
-	*t = *w
-	return nil
-}
-
-// summarize strips t to the summary the loop keeps of a trial that does
-// not run (see runner): no events, error, filters or diagnostics. The
-// curve is copied at its exact length, so that neither the diagnostics
-// nor the spare capacity of appends stay reachable.
-func summarize(t *dltune.Trial) {
-	var curve []dltune.Epoch
-	if len(t.Curve) > 0 {
-		curve = make([]dltune.Epoch, len(t.Curve))
-		for i, e := range t.Curve {
-			e.Layers = nil
-			curve[i] = e
-		}
-	}
-	t.Curve, t.Events, t.Error, t.Filters = curve, nil, "", nil
+	return t, nil
 }
 
 func (r *runner) setFatal(err error) {

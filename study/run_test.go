@@ -291,7 +291,7 @@ func (s halver) Next(h *search.History) (search.Decision, error) {
 	if h.Started() < s.n {
 		return search.Decision{Action: search.Start, Params: dltune.Params{"x": dltune.Int(s.n - h.Next)}, Epochs: 1}, nil
 	}
-	var paused []*dltune.Trial
+	var paused []*search.Record
 	for _, t := range h.Trials {
 		switch t.State {
 		case dltune.Running, dltune.Interrupted:
@@ -381,7 +381,7 @@ func TestRunKeepsFilters(t *testing.T) {
 // worseThan prunes trials whose loss is above a limit.
 type worseThan float64
 
-func (w worseThan) Prune(_ *search.History, t *dltune.Trial) bool { return t.Loss() > float64(w) }
+func (w worseThan) Prune(_ *search.History, t *search.Record) bool { return t.Loss() > float64(w) }
 
 func TestRunPruner(t *testing.T) {
 	st := newMemStore()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/search"
 )
 
 // pollInterval is how often a loop on a shared store (a Claimer) looks
@@ -90,8 +91,7 @@ func (r *runner) refresh(ctx context.Context) error {
 	}
 	sh.seq = seq
 	for _, t := range changed {
-		summarize(t)
-		r.merge(t)
+		r.merge(search.NewRecord(t))
 	}
 	r.started = max(r.started, len(r.trials))
 	if sh.reserved < 0 && r.started < r.cfg.Budget {
@@ -117,10 +117,9 @@ func expire(t *dltune.Trial, holder string, at time.Time) {
 	}
 }
 
-// merge puts t, as read from the store, in place of the loop's copy,
-// unless the loop runs it. The loop keeps t as it is: a summary, or the
-// whole trial when the loop is about to run it. Called with mu held.
-func (r *runner) merge(t *dltune.Trial) {
+// merge puts t, the record of a trial as read from the store, in place of
+// the loop's, unless the loop runs the trial. Called with mu held.
+func (r *runner) merge(t *search.Record) {
 	if r.sh.mine[t.Number] {
 		return
 	}
@@ -140,7 +139,7 @@ func (r *runner) merge(t *dltune.Trial) {
 
 // track notes whether t, not the loop's own, keeps the study going.
 // Called with mu held.
-func (r *runner) track(t *dltune.Trial) {
+func (r *runner) track(t *search.Record) {
 	if !r.sh.mine[t.Number] && (t.State == dltune.Running || t.State == dltune.Interrupted) {
 		r.sh.others[t.Number] = true
 	} else {
@@ -150,7 +149,7 @@ func (r *runner) track(t *dltune.Trial) {
 
 // uncount takes a trial out of the counts, before a newer copy replaces
 // it. Called with mu held.
-func (r *runner) uncount(t *dltune.Trial) {
+func (r *runner) uncount(t *search.Record) {
 	if t.State.Finished() {
 		r.finished--
 	}
@@ -175,20 +174,17 @@ func (r *runner) sharedQueue(ctx context.Context) ([]int, error) {
 	return q, nil
 }
 
-// claimed replaces the loop's copy of a trial with stored, which the loop
-// has just changed in the store, and returns the copy now in r.trials:
-// whole if it is running now (each epoch writes it back), else a summary.
-// Called with mu held.
-func (r *runner) claimed(stored *dltune.Trial) *dltune.Trial {
+// claimed replaces the loop's record of a trial with the record of
+// stored, which the loop has just changed in the store, and returns the
+// record now in r.trials. Called with mu held.
+func (r *runner) claimed(stored *dltune.Trial) *search.Record {
 	delete(r.sh.mine, stored.Number)
-	if stored.State != dltune.Running {
-		summarize(stored)
-	}
-	r.merge(stored)
+	rec := search.NewRecord(stored)
+	r.merge(rec)
 	if stored.State == dltune.Running {
 		r.own(stored.Number)
 	}
-	return stored
+	return rec
 }
 
 // own notes that the loop runs trial number. Called with mu held.
@@ -215,16 +211,16 @@ func (r *runner) resumeShared(ctx context.Context, number int) (*task, error) {
 	if err != nil || !ok {
 		return nil, wrapIf(err, "resume trial %d", number)
 	}
-	t := r.claimed(stored)
-	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-	return r.newTask(t, ckpt), nil
+	rec := r.claimed(stored)
+	r.last = fmt.Sprintf("trial %d %s", stored.Number, what)
+	return r.newTask(rec, stored, ckpt), nil
 }
 
-// promoteShared continues paused trial t up to budget epochs, if no other
-// worker claims it first. Called with mu held.
-func (r *runner) promoteShared(ctx context.Context, t *dltune.Trial, budget int) (*task, error) {
+// promoteShared continues the paused trial of record rec up to budget
+// epochs, if no other worker claims it first. Called with mu held.
+func (r *runner) promoteShared(ctx context.Context, rec *search.Record, budget int) (*task, error) {
 	var what string
-	stored, ckpt, ok, err := r.sh.claim.Claim(ctx, r.name, t.Number, dltune.Paused, func(t *dltune.Trial, has bool) {
+	stored, ckpt, ok, err := r.sh.claim.Claim(ctx, r.name, rec.Number, dltune.Paused, func(t *dltune.Trial, has bool) {
 		what = fmt.Sprintf("promoted from %d to %d epochs", t.Epochs(), budget)
 		if !has {
 			t.Curve, t.Filters = nil, nil
@@ -234,11 +230,11 @@ func (r *runner) promoteShared(ctx context.Context, t *dltune.Trial, budget int)
 		r.markRunning(t, what)
 	})
 	if err != nil || !ok {
-		return nil, wrapIf(err, "promote trial %d", t.Number)
+		return nil, wrapIf(err, "promote trial %d", rec.Number)
 	}
-	t = r.claimed(stored)
-	r.last = fmt.Sprintf("trial %d %s", t.Number, what)
-	return r.newTask(t, ckpt), nil
+	rec = r.claimed(stored)
+	r.last = fmt.Sprintf("trial %d %s", stored.Number, what)
+	return r.newTask(rec, stored, ckpt), nil
 }
 
 // markRunning marks t running, as launch does.
@@ -276,27 +272,28 @@ func (r *runner) createShared(ctx context.Context, t *dltune.Trial, what string)
 		return nil, nil
 	}
 	r.sh.reserved = -1
-	r.merge(t)
+	rec := search.NewRecord(t)
+	r.merge(rec)
 	r.own(t.Number)
 	r.started = max(r.started+1, len(r.trials))
 	r.last = fmt.Sprintf("trial %d started", t.Number)
-	return r.newTask(t, nil), nil
+	return r.newTask(rec, t, nil), nil
 }
 
-// endShared records a paused trial's new final state, if no other worker
-// changed the trial first. Called with mu held.
-func (r *runner) endShared(ctx context.Context, t *dltune.Trial, state dltune.State, what string) error {
-	stored, _, ok, err := r.sh.claim.Claim(ctx, r.name, t.Number, t.State, func(s *dltune.Trial, _ bool) {
+// endShared records the new final state of the paused trial of record
+// rec, if no other worker changed the trial first. Called with mu held.
+func (r *runner) endShared(ctx context.Context, rec *search.Record, state dltune.State, what string) error {
+	stored, _, ok, err := r.sh.claim.Claim(ctx, r.name, rec.Number, rec.State, func(s *dltune.Trial, _ bool) {
 		mark(s, state, what)
 	})
 	if err != nil {
-		return fmt.Errorf("record trial %d %s: %w", t.Number, state, err)
+		return fmt.Errorf("record trial %d %s: %w", rec.Number, state, err)
 	}
 	if !ok {
 		return nil // another worker changed it; the next refresh shows how
 	}
 	r.ended = append(r.ended, stored.Clone())
-	stored = r.claimed(stored)
+	r.claimed(stored)
 	r.last = describe(stored, what)
 	return nil
 }
