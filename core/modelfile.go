@@ -65,6 +65,9 @@ type ModelInfo struct {
 	Refit bool `json:"refit,omitempty"`
 	// ValLoss is the validation loss of the weights, when not Refit.
 	ValLoss float64 `json:"val_loss,omitempty"`
+	// Target is the CSV column of the targets, when the training data was
+	// a CSV file, so that other files in its format can be scored.
+	Target string `json:"target,omitempty"`
 }
 
 // A Model is a trained network ready to predict: its architecture and

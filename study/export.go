@@ -98,7 +98,7 @@ func Export(ctx context.Context, spec *studyfile.Spec, t *dltune.Trial, opt Expo
 	if err != nil {
 		return nil, err
 	}
-	info := core.ModelInfo{Study: spec.Name, Trial: t.Number, Params: map[string]string{}, Seed: seed}
+	info := core.ModelInfo{Study: spec.Name, Trial: t.Number, Params: map[string]string{}, Seed: seed, Target: spec.Data.Target}
 	for _, n := range t.Params.Names() {
 		info.Params[n] = t.Params[n].String()
 	}

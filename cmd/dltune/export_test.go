@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dltune/dltune/core"
+)
+
+// blobsCSV returns n rows of three named classes in four features, with
+// the columns in the order given.
+func blobsCSV(n int, seed uint64, cols []string) string {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var b strings.Builder
+	b.WriteString(strings.Join(cols, ",") + "\n")
+	classes := []string{"amber", "blue", "coral"}
+	for i := range n {
+		c := i % 3
+		v := map[string]string{"kind": classes[c]}
+		for j, f := range []string{"f1", "f2", "f3", "f4"} {
+			v[f] = fmt.Sprintf("%.3f", float64(c*(j+1))+rng.NormFloat64()*1.5+10)
+		}
+		row := make([]string, len(cols))
+		for j, col := range cols {
+			row[j] = v[col]
+		}
+		b.WriteString(strings.Join(row, ",") + "\n")
+	}
+	return b.String()
+}
+
+const blobsStudy = `name: blobs
+seed: 11
+data:
+  kind: csv
+  csv: {path: train.csv, target: kind, task: classification}
+  validation: 0.25
+  normalize: standardize
+model: {hidden: [$width], activation: tanh}
+train: {epochs: 6, batch_size: 16, learning_rate: $lr, optimizer: adam, patience: 2}
+space:
+  lr:    {float: [1e-3, 3e-2], log: true}
+  width: {int: [4, 12]}
+search: {strategy: random, trials: 3}
+`
+
+// TestExportRefitEvaluate tunes a study on a CSV file, exports and refits
+// its best trial, and scores both on a test file whose columns come in
+// another order.
+func TestExportRefitEvaluate(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, s string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("train.csv", blobsCSV(240, 1, []string{"f1", "f2", "f3", "f4", "kind"}))
+	test := write("test.csv", blobsCSV(60, 2, []string{"kind", "f4", "f3", "f2", "f1"}))
+	spec := write("blobs.yaml", blobsStudy)
+	db := filepath.Join(dir, "s.db")
+	ctx := context.Background()
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		code, out, errs := cli(t, ctx, append(args, "--storage", db)...)
+		if code != exitOK {
+			t.Fatalf("dltune %s: exit %d: %s", strings.Join(args, " "), code, errs)
+		}
+		return out, errs
+	}
+	run("run", spec)
+	model := filepath.Join(dir, "best.dltm")
+	out, errs := run("export", "--best", "-o", model)
+	if !strings.HasPrefix(out, "wrote "+model+": study blobs, trial ") || !strings.Contains(errs, "replaying trial") {
+		t.Errorf("export printed %q, %q", out, errs)
+	}
+	refit := filepath.Join(dir, "refit.dltm")
+	out, errs = run("refit", "--epochs", "3", "-o", refit)
+	if !strings.Contains(out, "3 epochs on training and validation data") || strings.Count(errs, "epoch ") != 1 {
+		t.Errorf("refit printed %q, %q", out, errs)
+	}
+
+	// The exported model, scored on the test file.
+	for _, m := range []string{model, refit} {
+		out, _ = run("evaluate", "-m", m, test, "--format", "json")
+		var r struct {
+			Samples  int
+			Accuracy float64
+			Classes  []struct{ Label string }
+			Info     core.ModelInfo
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v in %s", err, out)
+		}
+		if r.Samples != 60 || len(r.Classes) != 3 || r.Classes[2].Label != "coral" || r.Accuracy < 0.5 || r.Info.Study != "blobs" {
+			t.Errorf("evaluate %s: %s", m, out)
+		}
+	}
+
+	// Test data that does not fit says what it expected, and where.
+	missing := write("missing.csv", "f1,f2,f3,kind\n1,2,3,amber\n4,5,6,blue\n")
+	stranger := write("stranger.csv", "f1,f2,f3,f4,kind\n1,2,3,4,amber\n4,5,6,7,violet\n")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{missing}, "missing.csv: feature columns f1, f2, f3; the model takes f1, f2, f3, f4 (and the target kind)"},
+		{[]string{stranger}, `stranger.csv: target column kind: class "violet" is not one of the model's 3 (amber, blue, coral)`},
+		{[]string{filepath.Join("..", "..", "core", "testdata", "idx", "images-idx3-ubyte"), filepath.Join("..", "..", "core", "testdata", "idx", "labels-idx1-ubyte")},
+			"images-idx3-ubyte: the model was trained on CSV data (target kind); score it on a CSV file"},
+	} {
+		code, _, errs := cli(t, ctx, append([]string{"evaluate", "-m", model}, c.args...)...)
+		if code != exitFailure || !strings.Contains(errs, c.want) {
+			t.Errorf("evaluate %v: exit %d, %q; want %q", c.args, code, errs, c.want)
+		}
+	}
+
+	// A damaged model file is refused with its name.
+	b, err := os.ReadFile(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0x40
+	bad := write("bad.dltm", string(b))
+	if code, _, errs := cli(t, ctx, "evaluate", "-m", bad, test); code != exitFailure || !strings.Contains(errs, "bad.dltm: load model: corrupt model file: checksum mismatch") {
+		t.Errorf("evaluate a damaged model: exit %d, %q", code, errs)
+	}
+
+	if *update {
+		// The golden test scores a model made here; keep it and its test file.
+		if err := os.WriteFile("testdata/blobs.dltm", mustRead(t, model), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("testdata/blobs-test.csv", mustRead(t, test), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestEvaluateGolden pins evaluate's output on a stored model. The JSON's
+// numbers are compared to 1e-9: another CPU's GEMM kernel may change the
+// last bits of a loss (see core.Trainer).
+func TestEvaluateGolden(t *testing.T) {
+	ctx := context.Background()
+	code, out, errs := cli(t, ctx, "evaluate", "-m", "testdata/blobs.dltm", "testdata/blobs-test.csv")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	golden(t, "evaluate.txt", out)
+
+	code, out, errs = cli(t, ctx, "evaluate", "-m", "testdata/blobs.dltm", "testdata/blobs-test.csv", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if *update {
+		golden(t, "evaluate.json", out)
+		return
+	}
+	var got, want any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(mustRead(t, "testdata/evaluate.json"), &want); err != nil {
+		t.Fatal(err)
+	}
+	if path := jsonDiff(got, want, "$"); path != "" {
+		t.Errorf("evaluate --format json differs from testdata/evaluate.json at %s:\n%s", path, out)
+	}
+}
+
+// jsonDiff returns the path of the first difference between two decoded
+// JSON values, numbers compared to a relative 1e-9, or "".
+func jsonDiff(a, b any, path string) string {
+	switch a := a.(type) {
+	case map[string]any:
+		bm, ok := b.(map[string]any)
+		if !ok || len(a) != len(bm) {
+			return path
+		}
+		for k, v := range a {
+			if d := jsonDiff(v, bm[k], path+"."+k); d != "" {
+				return d
+			}
+		}
+	case []any:
+		bs, ok := b.([]any)
+		if !ok || len(a) != len(bs) {
+			return path
+		}
+		for i := range a {
+			if d := jsonDiff(a[i], bs[i], fmt.Sprintf("%s[%d]", path, i)); d != "" {
+				return d
+			}
+		}
+	case float64:
+		bf, ok := b.(float64)
+		if !ok || math.Abs(a-bf) > 1e-9*math.Max(1, math.Abs(bf)) {
+			return path
+		}
+	default:
+		if a != b {
+			return path
+		}
+	}
+	return ""
+}
+
+// TestExportUsage checks what export refuses before it opens a store.
+func TestExportUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", "-o", "m.dltm"}, "name the trial with --trial N, or pass --best"},
+		{[]string{"export", "--best", "--trial", "3", "-o", "m.dltm"}, "--trial and --best exclude each other"},
+		{[]string{"export", "--best"}, "name the model file with -o"},
+		{[]string{"export", "--best", "-o", "m.onnx"}, "ONNX export is not available yet"},
+		{[]string{"refit", "--epochs", "-2", "-o", "m.dltm"}, "--epochs -2 is negative"},
+		{[]string{"export", "--best", "-o", "m.dltm", "--storage", filepath.Join(dir, "none.db")}, "no store at"},
+	} {
+		code, _, errs := cli(t, context.Background(), c.args...)
+		if code == exitOK || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, %q; want %q", c.args, code, errs, c.want)
+		}
+	}
+}
