@@ -280,3 +280,27 @@ func FuzzLoadModel(f *testing.F) {
 		}
 	})
 }
+
+func TestRegressionScores(t *testing.T) {
+	z := &Tensor{Rows: 4, Cols: 1, Data: []float32{1, 2, 3, 5}}
+	y := &Tensor{Rows: 4, Cols: 1, Data: []float32{1, 2, 3, 4}}
+	rmse, mae, r2 := regressionScores(z, y)
+	// Errors 0, 0, 0, 1; targets' mean 2.5, total sum of squares 5.
+	if rmse != 0.5 || mae != 0.25 || r2 != 1-1.0/5 {
+		t.Errorf("rmse %v, mae %v, r2 %v; want 0.5, 0.25, 0.8", rmse, mae, r2)
+	}
+	c := exportCases()[2]
+	tr, nz, raw := trainForExport(t, c.cfg, c.data)
+	m, err := tr.Model(nz, ModelInfo{Trial: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := m.Evaluate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mse is the mean squared error over one output: RMSE², up to float32 sums.
+	if math.Abs(e.RMSE*e.RMSE-e.Loss) > 1e-5*e.Loss || e.MAE <= 0 || e.MAE > e.RMSE || e.R2 >= 1 || e.Confusion != nil {
+		t.Errorf("regression evaluation %+v", e)
+	}
+}

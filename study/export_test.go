@@ -3,6 +3,7 @@ package study
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dltune/dltune/core"
@@ -90,5 +91,28 @@ func TestExportReplaysTheBestEpoch(t *testing.T) {
 	}
 	if r.Normalizer().Offset[0] == m.Normalizer().Offset[0] {
 		t.Error("refit normalizer equals the training split's: not fitted on all the data")
+	}
+}
+
+// TestLoadTestDataShape checks that IDX images of another size are refused
+// with the file's name and the model's input size.
+func TestLoadTestDataShape(t *testing.T) {
+	d := core.Blobs(60, 4, 5, 0.1, 1)
+	tr, err := core.NewTrainer(core.Config{Optimizer: core.OptimizerConfig{Name: "sgd", LearningRate: 0.1},
+		Train: core.TrainConfig{Epochs: 1, BatchSize: 16}}, d, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tr.Model(nil, core.ModelInfo{Trial: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := "../core/testdata/idx/images-idx3-ubyte"
+	_, err = LoadTestData(m, []string{images, "../core/testdata/idx/labels-idx1-ubyte"}, 0)
+	if err == nil || err.Error() != images+": samples of 6 values; the model takes 5" {
+		t.Errorf("IDX of 2x3 images for a model of 5 inputs: %v", err)
+	}
+	if _, err := LoadTestData(m, []string{"a.csv"}, 0); err == nil || !strings.Contains(err.Error(), "a.csv: the model was not trained on CSV data") {
+		t.Errorf("CSV for a model without a target column: %v", err)
 	}
 }
