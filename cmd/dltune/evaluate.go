@@ -16,21 +16,29 @@ import (
 
 type evaluateOptions struct {
 	*globals
+	// Model is -m; Study is --study. One of them is set.
 	Model  string
+	Study  string
 	Data   []string
 	Format format
 	// MaxMemory is --max-memory in bytes; 0 if not given.
 	MaxMemory int64
+	// DataRoot is --data-root; "" if not given.
+	DataRoot string
 }
 
 func newEvaluateCmd(g *globals, runF func(context.Context, *evaluateOptions) error) *cobra.Command {
 	o := &evaluateOptions{globals: g}
 	cmd := &cobra.Command{
-		Use:   "evaluate -m MODEL.dltm DATA...",
-		Short: "Score a model file on test data",
+		Use:   "evaluate (-m MODEL.dltm | --study NAME) [DATA...]",
+		Short: "Score a model file, or a study's best trial, on test data",
 		Long: `Score a model file on test data that no trial saw: DATA is an IDX pair (images,
 then labels) or a CSV file in the format of the study's data (its feature
-columns and target column). Classifiers get the loss, the accuracy, each
+columns and target column).
+
+With --study instead of -m, evaluate replays the study's best trial to its
+best epoch (as dltune export does, without writing a file) and scores it on
+DATA, or on the study file's data.test when DATA is not given. Classifiers get the loss, the accuracy, each
 class's precision, recall and support, and the confusion matrix (rows: the
 true class, columns: the predicted one); regression models get the loss,
 RMSE, MAE and R². The model normalizes the data as its training data was.
@@ -38,18 +46,24 @@ RMSE, MAE and R². The model normalizes the data as its training data was.
 --format json prints one object; a precision or recall that is undefined
 (a class never predicted, or absent) is null.`,
 		Example: `  dltune evaluate -m model.dltm t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz
-  dltune evaluate -m model.dltm test.csv --format json`,
+  dltune evaluate -m model.dltm test.csv --format json
+  dltune evaluate --study fashion-mnist`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 1 || len(args) > 2 {
+			if len(args) > 2 || (len(args) == 0 && o.Study == "") {
 				return usageError{fmt.Errorf("name the test data: an IDX pair (images and labels) or one CSV file")}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.Model == "" {
-				return usageError{fmt.Errorf("name the model file with -m")}
+			switch {
+			case o.Model == "" && o.Study == "":
+				return usageError{fmt.Errorf("name the model file with -m, or the study with --study")}
+			case o.Model != "" && o.Study != "":
+				return usageError{fmt.Errorf("-m and --study exclude each other")}
 			}
-			o.Data = args
+			if len(args) > 0 {
+				o.Data = args
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -57,8 +71,10 @@ RMSE, MAE and R². The model normalizes the data as its training data was.
 		},
 	}
 	cmd.Flags().StringVarP(&o.Model, "model", "m", "", "the model file (.dltm)")
+	cmd.Flags().StringVar(&o.Study, "study", "", "score the best trial of this study (replayed)")
 	addFormatFlag(cmd, &o.Format, formatTable, formatJSON)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
+	addDataRootFlag(cmd, &o.DataRoot)
 	return cmd
 }
 
@@ -67,14 +83,16 @@ func runEvaluate(ctx context.Context, o *evaluateOptions) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(o.Model)
+	var m *core.Model
+	name := o.Model
+	if o.Study != "" {
+		m, o.Data, err = bestModel(ctx, o, mem)
+		name = "study " + o.Study + ", best trial"
+	} else {
+		m, err = loadModelFile(o.Model)
+	}
 	if err != nil {
 		return err
-	}
-	m, err := core.LoadModel(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", o.Model, err)
 	}
 	d, err := study.LoadTestData(m, o.Data, mem.Bytes/2)
 	if err != nil {
@@ -87,8 +105,59 @@ func runEvaluate(ctx context.Context, o *evaluateOptions) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.Data[0], err)
 	}
-	r := newEvalReport(o.Model, m, e)
+	r := newEvalReport(name, m, e)
 	return o.Format.print(o.stdout, report{JSON: r, Text: r.print})
+}
+
+func loadModelFile(path string) (*core.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := core.LoadModel(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// bestModel replays the best trial of o.Study and returns its model and
+// the test files: o.Data, or else the study's data.test.
+func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (*core.Model, []string, error) {
+	db, err := o.openReader()
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	name, err := pickStudy(ctx, db, o.Study)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := study.Load(ctx, db, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	files := o.Data
+	if len(files) == 0 {
+		if files = spec.Data.Test; len(files) == 0 {
+			return nil, nil, usageError{fmt.Errorf("study %s has no data.test: name the test files, or add data.test to its study file and run it again (its trials are kept)", clean(name))}
+		}
+	}
+	if err := confine(spec, o.DataRoot); err != nil {
+		return nil, nil, err
+	}
+	trials, err := db.Trials(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := study.Best(spec, trials)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(o.stderr, "study %s: replaying trial %d to its best epoch, %d\n", clean(name), t.Number, study.BestEpoch(t))
+	m, err := study.Export(ctx, spec, t, study.ExportOptions{Memory: mem})
+	return m, files, err
 }
 
 // evalReport is what evaluate prints, and its JSON form.

@@ -41,6 +41,7 @@ seed: 11
 data:
   kind: csv
   csv: {path: train.csv, target: kind, task: classification}
+  test: {path: test.csv}
   validation: 0.25
   normalize: standardize
 model: {hidden: [$width], activation: tanh}
@@ -103,6 +104,14 @@ func TestExportRefitEvaluate(t *testing.T) {
 		if r.Samples != 60 || len(r.Classes) != 3 || r.Classes[2].Label != "coral" || r.Accuracy < 0.5 || r.Info.Study != "blobs" {
 			t.Errorf("evaluate %s: %s", m, out)
 		}
+	}
+
+	// The study's best trial, replayed and scored on data.test: the same
+	// as the exported model on the same file.
+	byModel, _ := run("evaluate", "-m", model, test)
+	byStudy, errs := run("evaluate", "--study", "blobs")
+	if !strings.Contains(errs, "replaying trial") || strings.SplitN(byStudy, "\n", 2)[1] != strings.SplitN(byModel, "\n", 2)[1] {
+		t.Errorf("evaluate --study:\n%s\nevaluate -m:\n%s", byStudy, byModel)
 	}
 
 	// Test data that does not fit says what it expected, and where.

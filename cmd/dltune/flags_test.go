@@ -236,6 +236,7 @@ func TestDataRootEnv(t *testing.T) {
 		{"validate", func(a ...string) string { o, _, _ := parse(t, newValidateCmd, a...); return o.DataRoot }, []string{"validate", "s.yaml"}},
 		{"export", func(a ...string) string { o, _, _ := parse(t, newExportCmd, a...); return o.DataRoot }, []string{"export", "--best", "-o", "m.dltm"}},
 		{"refit", func(a ...string) string { o, _, _ := parse(t, newRefitCmd, a...); return o.DataRoot }, []string{"refit", "-o", "m.dltm"}},
+		{"evaluate", func(a ...string) string { o, _, _ := parse(t, newEvaluateCmd, a...); return o.DataRoot }, []string{"evaluate", "--study", "s"}},
 	} {
 		if got := tc.root(tc.args...); got != "/env" {
 			t.Errorf("%s: data root %q, want /env from the environment", tc.name, got)
@@ -275,10 +276,14 @@ func TestRefitFlags(t *testing.T) {
 }
 
 func TestEvaluateFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
 	checkFlags(t, newEvaluateCmd, func(o *evaluateOptions) { o.globals = nil }, []flagCase[evaluateOptions]{
 		{name: "idx", args: []string{"evaluate", "-m", "m.dltm", "i.gz", "l.gz"}, want: &evaluateOptions{Model: "m.dltm", Data: []string{"i.gz", "l.gz"}, Format: formatTable}},
 		{name: "csv json", args: []string{"evaluate", "--model", "m.dltm", "t.csv", "--format", "json"}, want: &evaluateOptions{Model: "m.dltm", Data: []string{"t.csv"}, Format: formatJSON}},
-		{name: "no model", args: []string{"evaluate", "t.csv"}, code: exitUsage, err: "name the model file with -m"},
+		{name: "no model", args: []string{"evaluate", "t.csv"}, code: exitUsage, err: "name the model file with -m, or the study with --study"},
+		{name: "study", args: []string{"evaluate", "--study", "s", "--data-root", "d"}, want: &evaluateOptions{Study: "s", Format: formatTable, DataRoot: "d"}},
+		{name: "study and files", args: []string{"evaluate", "--study", "s", "t.csv"}, want: &evaluateOptions{Study: "s", Data: []string{"t.csv"}, Format: formatTable}},
+		{name: "model and study", args: []string{"evaluate", "-m", "m.dltm", "--study", "s", "t.csv"}, code: exitUsage, err: "-m and --study exclude each other"},
 		{name: "no data", args: []string{"evaluate", "-m", "m.dltm"}, code: exitUsage, err: "name the test data"},
 		{name: "three files", args: []string{"evaluate", "-m", "m.dltm", "a", "b", "c"}, code: exitUsage, err: "name the test data"},
 		{name: "no csv format", args: []string{"evaluate", "-m", "m.dltm", "t.csv", "--format", "csv"}, code: exitUsage, err: "unknown format (want table or json)"},
