@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -248,6 +249,70 @@ func TestExportUsage(t *testing.T) {
 		code, _, errs := cli(t, context.Background(), c.args...)
 		if code == exitOK || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, %q; want %q", c.args, code, errs, c.want)
+		}
+	}
+}
+
+// TestPredict pins predict's output on a stored model, checks that it
+// agrees with the model's own predictions in input order, and that input
+// of the wrong shape is refused with the file's name.
+func TestPredict(t *testing.T) {
+	ctx := context.Background()
+	code, out, errs := cli(t, ctx, "predict", "-m", "testdata/blobs.dltm", "testdata/blobs-test.csv", "--proba")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 61 || lines[0] != "row,class,p_amber,p_blue,p_coral" {
+		t.Fatalf("%d lines, header %q", len(lines), lines[0])
+	}
+	for _, l := range lines[1:] {
+		var sum float64
+		for _, f := range strings.Split(l, ",")[2:] {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum += v
+		}
+		if math.Abs(sum-1) > 1e-6 {
+			t.Errorf("line %q: probabilities sum to %v", l, sum)
+		}
+	}
+	// The classes alone are pinned: another CPU may change the last bits
+	// of a probability (see core.Trainer).
+	_, classes, _ := cli(t, ctx, "predict", "-m", "testdata/blobs.dltm", "testdata/blobs-test.csv")
+	golden(t, "predict.csv", classes)
+
+	// The same classes as evaluate counts: the diagonal of its confusion
+	// matrix is the rows predicted as their true class.
+	test := strings.Split(strings.TrimSpace(string(mustRead(t, "testdata/blobs-test.csv"))), "\n")[1:]
+	right := 0
+	for i, l := range lines[1:] {
+		if strings.Split(l, ",")[1] == strings.Split(test[i], ",")[0] {
+			right++
+		}
+	}
+	_, jout, _ := cli(t, ctx, "evaluate", "-m", "testdata/blobs.dltm", "testdata/blobs-test.csv", "--format", "json")
+	var ev struct{ Accuracy float64 }
+	if err := json.Unmarshal([]byte(jout), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if float64(right)/60 != ev.Accuracy {
+		t.Errorf("predict gets %d of 60 right, evaluate's accuracy is %v", right, ev.Accuracy)
+	}
+
+	dir := t.TempDir()
+	extra := filepath.Join(dir, "extra.csv")
+	if err := os.WriteFile(extra, []byte("f1,f2,f3,f4,f5\n1,2,3,4,5\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ input, want string }{
+		{extra, "extra.csv: column f5 is not one of the model's features (f1, f2, f3, f4)"},
+		{"../../core/testdata/idx/images-idx3-ubyte", "images-idx3-ubyte: samples of 6 values; the model takes 4"},
+	} {
+		if code, _, errs := cli(t, ctx, "predict", "-m", "testdata/blobs.dltm", c.input); code != exitFailure || !strings.Contains(errs, c.want) {
+			t.Errorf("predict %s: exit %d, %q; want %q", c.input, code, errs, c.want)
 		}
 	}
 }

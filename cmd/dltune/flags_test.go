@@ -289,3 +289,14 @@ func TestEvaluateFlags(t *testing.T) {
 		{name: "no csv format", args: []string{"evaluate", "-m", "m.dltm", "t.csv", "--format", "csv"}, code: exitUsage, err: "unknown format (want table or json)"},
 	})
 }
+
+func TestPredictFlags(t *testing.T) {
+	checkFlags(t, newPredictCmd, func(o *predictOptions) { o.globals = nil }, []flagCase[predictOptions]{
+		{name: "defaults", args: []string{"predict", "-m", "m.dltm", "in.csv"}, want: &predictOptions{Model: "m.dltm", Input: "in.csv", Format: formatCSV}},
+		{name: "json proba", args: []string{"predict", "-m", "m.dltm", "in.idx", "--format", "json", "--proba"},
+			want: &predictOptions{Model: "m.dltm", Input: "in.idx", Format: formatJSON, Proba: true}},
+		{name: "no model", args: []string{"predict", "in.csv"}, code: exitUsage, err: "name the model file with -m"},
+		{name: "no input", args: []string{"predict", "-m", "m.dltm"}, code: exitUsage, err: "accepts 1 arg"},
+		{name: "no table", args: []string{"predict", "-m", "m.dltm", "in.csv", "--format", "table"}, code: exitUsage, err: "unknown format (want csv or json)"},
+	})
+}

@@ -53,6 +53,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newExportCmd(g, nil),
 		newRefitCmd(g, nil),
 		newEvaluateCmd(g, nil),
+		newPredictCmd(g, nil),
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)
