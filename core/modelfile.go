@@ -87,6 +87,7 @@ type Model struct {
 	classes  int
 	labels   []string
 	features []string
+	shape    []int
 	norm     Normalizer
 	net      *model
 	xv       Tensor
@@ -100,6 +101,7 @@ type modelHeader struct {
 	Classes  int           `json:"classes,omitempty"`
 	Labels   []string      `json:"labels,omitempty"`
 	Features []string      `json:"features,omitempty"`
+	Shape    []int         `json:"input_shape,omitempty"`
 	Norm     modelNorm     `json:"normalize"`
 	Info     ModelInfo     `json:"info"`
 	Tensors  []modelTensor `json:"tensors"`
@@ -131,10 +133,15 @@ type modelTensor struct {
 // Model returns a copy of the trainer's network as it is now, with nz, the
 // normalizer fitted on the training data before training (nil if the data
 // was not normalized), and info. Later training does not change it. It
-// fails for a trainer that diverged or a normalizer of another width.
+// fails for a trainer that diverged, a normalizer of another width, and,
+// for now, a convolutional network.
 func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
 	if t.diverged != nil {
 		return nil, fmt.Errorf("model: %w", t.diverged)
+	}
+	if t.s.conv != nil {
+		// The format's arch is a tagged object so that "cnn" can join it.
+		return nil, errors.New("model: model files do not hold convolutional networks yet")
 	}
 	m := &Model{
 		Info:     info,
@@ -144,6 +151,7 @@ func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
 		classes:  t.train.Classes,
 		labels:   slices.Clone(t.train.Labels),
 		features: slices.Clone(t.train.Features),
+		shape:    slices.Clone(t.train.Shape),
 		norm:     Normalizer{Method: NormalizeNone},
 	}
 	m.cfg.Hidden = slices.Clone(m.cfg.Hidden)
@@ -179,6 +187,11 @@ func (m *Model) Labels() []string { return m.labels }
 // Features returns the feature names, when the training data named them,
 // or nil. The caller must not modify them.
 func (m *Model) Features() []string { return m.features }
+
+// Shape returns the shape of one sample's features when the training data
+// had one (IDX images: rows, columns), or nil. The caller must not modify
+// it.
+func (m *Model) Shape() []int { return m.shape }
 
 // Normalizer returns the normalization Predict applies to its input.
 func (m *Model) Normalizer() Normalizer { return m.norm }
@@ -245,7 +258,7 @@ func (m *Model) header() *modelHeader {
 	h := &modelHeader{
 		Arch: modelArch{Kind: "mlp", Inputs: m.cfg.Inputs, Hidden: m.cfg.Hidden, Outputs: m.cfg.Outputs,
 			Activation: m.cfg.Activation, LeakySlope: m.cfg.LeakySlope, BatchNorm: m.cfg.BatchNorm, Dropout: m.cfg.Dropout},
-		Task: m.task.String(), Loss: m.loss.String(), Classes: m.classes, Labels: m.labels, Features: m.features,
+		Task: m.task.String(), Loss: m.loss.String(), Classes: m.classes, Labels: m.labels, Features: m.features, Shape: m.shape,
 		Norm:  modelNorm{Method: m.norm.Method, Offset: m.norm.Offset, Scale: m.norm.Scale},
 		Info:  m.Info,
 		State: len(m.net.state),
@@ -435,6 +448,8 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 		return nil, bad("%d labels for %d classes", len(h.Labels), h.Classes)
 	case h.Features != nil && len(h.Features) != a.Inputs:
 		return nil, bad("%d feature names for %d inputs", len(h.Features), a.Inputs)
+	case h.Shape != nil && shapeSize(h.Shape) != a.Inputs:
+		return nil, bad("input shape %v for %d inputs", h.Shape, a.Inputs)
 	}
 	norm := Normalizer{Method: h.Norm.Method, Offset: h.Norm.Offset, Scale: h.Norm.Scale}
 	switch h.Norm.Method {
@@ -450,7 +465,7 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 		return nil, bad("normalize: method %q", h.Norm.Method)
 	}
 	m := &Model{Info: h.Info, cfg: cfg, loss: loss, task: task, classes: h.Classes,
-		labels: h.Labels, features: h.Features, norm: norm}
+		labels: h.Labels, features: h.Features, shape: h.Shape, norm: norm}
 	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, evalRows, 0)
 	if len(h.Tensors) != len(m.net.params) {
 		return nil, bad("%d tensors, the architecture has %d", len(h.Tensors), len(m.net.params))
@@ -464,4 +479,17 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 		return nil, bad("state of %d values, the architecture has %d", h.State, len(m.net.state))
 	}
 	return m, nil
+}
+
+// shapeSize returns the number of values of a shape, or -1 if a dimension
+// is not positive or the product exceeds MaxModelBytes.
+func shapeSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d <= 0 || d > MaxModelBytes/n {
+			return -1
+		}
+		n *= d
+	}
+	return n
 }

@@ -304,3 +304,29 @@ func TestRegressionScores(t *testing.T) {
 		t.Errorf("regression evaluation %+v", e)
 	}
 }
+
+// TestModelShape checks that the shape of IDX images travels with the
+// model.
+func TestModelShape(t *testing.T) {
+	d := Blobs(60, 2, 6, 0.1, 1)
+	d.Shape = []int{2, 3}
+	tr, err := NewTrainer(Config{Optimizer: OptimizerConfig{Name: "sgd", LearningRate: 0.1}, Train: TrainConfig{Epochs: 1, BatchSize: 16}}, d, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tr.Model(nil, ModelInfo{Trial: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadModel(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Shape(), []int{2, 3}) {
+		t.Errorf("shape %v, want [2 3]", got.Shape())
+	}
+}

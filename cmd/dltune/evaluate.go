@@ -125,7 +125,7 @@ func loadModelFile(path string) (*core.Model, error) {
 // bestModel replays the best trial of o.Study and returns its model and
 // the test files: o.Data, or else the study's data.test.
 func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (*core.Model, []string, error) {
-	db, err := o.openReader()
+	db, err := o.openReader(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
