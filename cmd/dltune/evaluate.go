@@ -87,7 +87,7 @@ func runEvaluate(ctx context.Context, o *evaluateOptions) error {
 	name := o.Model
 	if o.Study != "" {
 		m, o.Data, err = bestModel(ctx, o, mem)
-		name = "study " + o.Study + ", best trial"
+		name = "" // the report names the study and trial
 	} else {
 		m, err = loadModelFile(o.Model)
 	}
@@ -162,7 +162,7 @@ func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (
 
 // evalReport is what evaluate prints, and its JSON form.
 type evalReport struct {
-	Model   string          `json:"model"`
+	Model   string          `json:"model,omitempty"`
 	Info    core.ModelInfo  `json:"info"`
 	Task    string          `json:"task"`
 	Samples int             `json:"samples"`
@@ -222,7 +222,10 @@ func (r *evalReport) print(w io.Writer) error {
 	if i.Refit {
 		from += " on training and validation data"
 	}
-	fmt.Fprintf(w, "%s (%s): %s samples\n", clean(r.Model), from, strconv.Itoa(r.Samples))
+	if r.Model != "" {
+		from = clean(r.Model) + " (" + from + ")"
+	}
+	fmt.Fprintf(w, "%s: %s samples\n", from, strconv.Itoa(r.Samples))
 	fmt.Fprintf(w, "loss      %s\n", num(r.Loss))
 	if r.Reg != nil {
 		r2 := "-"

@@ -111,7 +111,8 @@ func TestExportRefitEvaluate(t *testing.T) {
 	// as the exported model on the same file.
 	byModel, _ := run("evaluate", "-m", model, test)
 	byStudy, errs := run("evaluate", "--study", "blobs")
-	if !strings.Contains(errs, "replaying trial") || strings.SplitN(byStudy, "\n", 2)[1] != strings.SplitN(byModel, "\n", 2)[1] {
+	if !strings.Contains(errs, "replaying trial") || strings.SplitN(byStudy, "\n", 2)[1] != strings.SplitN(byModel, "\n", 2)[1] ||
+		!strings.HasPrefix(byStudy, "study blobs, trial ") {
 		t.Errorf("evaluate --study:\n%s\nevaluate -m:\n%s", byStudy, byModel)
 	}
 
