@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -180,6 +181,9 @@ func runExport(ctx context.Context, o *exportOptions) error {
 			}
 		},
 	})
+	if errors.Is(err, study.ErrReplay) {
+		return fmt.Errorf("%w\nthe trial's weights cannot be recovered here; dltune refit retrains its configuration instead", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/store"
 )
 
 // blobsCSV returns n rows of three named classes in four features, with
@@ -132,6 +133,28 @@ func TestExportRefitEvaluate(t *testing.T) {
 		if code != exitFailure || !strings.Contains(errs, c.want) {
 			t.Errorf("evaluate %v: exit %d, %q; want %q", c.args, code, errs, c.want)
 		}
+	}
+
+	// A stored curve the replay cannot reproduce (the data changed, say)
+	// is refused, pointing to refit.
+	st, err := store.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := st.Trial(ctx, "blobs", 0)
+	if err == nil {
+		tr.Curve[0].ValLoss *= 1.5
+		err = st.UpdateTrial(ctx, "blobs", tr)
+	}
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := cli(t, ctx, "export", "--trial", "0", "-o", filepath.Join(dir, "t0.dltm"), "--storage", db); code != exitFailure ||
+		!strings.Contains(errs, "replay does not match the stored trial: trial 0 epoch 1") || !strings.Contains(errs, "dltune refit retrains") {
+		t.Errorf("export of a trial whose curve changed: exit %d, %q", code, errs)
 	}
 
 	// A damaged model file is refused with its name.
