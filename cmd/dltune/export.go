@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,9 @@ func newExportCmd(g *globals, runF func(context.Context, *exportOptions) error) 
 weights after the trial's best epoch, the normalization fitted on the
 training data, the classes and their labels, the parameters, and the study
 and trial it came from, with a checksum. A Go program loads it with
-core.LoadModel; dltune evaluate scores it on test data.
+core.LoadModel; dltune evaluate scores it on test data. With -o FILE.onnx
+it writes an ONNX model instead (opset 13, the normalization in the graph:
+raw features in, what dltune predict computes out), for ONNX runtimes.
 
 The store keeps no finished trial's weights, so export replays the trial:
 the same data, configuration and seed, up to its best epoch. Training is
@@ -101,7 +104,7 @@ func (o *exportOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
 	cmd.Flags().IntVar(&o.Trial, "trial", -1, "the trial")
 	cmd.Flags().BoolVar(&o.Best, "best", false, "the best trial, first on the leaderboard")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the model file to write (.dltm)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the model file to write (.dltm, or .onnx for ONNX)")
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	addDataRootFlag(cmd, &o.DataRoot)
 }
@@ -118,8 +121,6 @@ func (o *exportOptions) check(cmd *cobra.Command) error {
 		return usageError{fmt.Errorf("name the trial with --trial N, or pass --best")}
 	case o.Output == "":
 		return usageError{fmt.Errorf("name the model file with -o")}
-	case strings.EqualFold(filepath.Ext(o.Output), ".onnx"):
-		return usageError{fmt.Errorf("-o %s: ONNX export is not available yet; write a .dltm file", o.Output)}
 	case o.Epochs < 0:
 		return usageError{fmt.Errorf("--epochs %d is negative", o.Epochs)}
 	}
@@ -187,7 +188,14 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	b, err := m.MarshalBinary()
+	var b []byte
+	if strings.EqualFold(filepath.Ext(o.Output), ".onnx") {
+		var buf bytes.Buffer
+		_, err = m.WriteONNX(&buf)
+		b = buf.Bytes()
+	} else {
+		b, err = m.MarshalBinary()
+	}
 	if err != nil {
 		return err
 	}

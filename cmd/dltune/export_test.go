@@ -85,6 +85,13 @@ func TestExportRefitEvaluate(t *testing.T) {
 	if !strings.HasPrefix(out, "wrote "+model+": study blobs, trial ") || !strings.Contains(errs, "replaying trial") {
 		t.Errorf("export printed %q, %q", out, errs)
 	}
+	onnxFile := filepath.Join(dir, "best.onnx")
+	if out, _ = run("export", "--best", "-o", onnxFile); !strings.HasPrefix(out, "wrote "+onnxFile) {
+		t.Errorf("export -o best.onnx printed %q", out)
+	}
+	if b := mustRead(t, onnxFile); len(b) < 100 || b[0] != 0x08 { // field 1, ir_version
+		t.Errorf("best.onnx: %d bytes starting %x", len(b), b[:min(len(b), 4)])
+	}
 	refit := filepath.Join(dir, "refit.dltm")
 	out, errs = run("refit", "--epochs", "3", "-o", refit)
 	if !strings.Contains(out, "3 epochs on training and validation data") || strings.Count(errs, "epoch ") != 1 {
@@ -266,7 +273,6 @@ func TestExportUsage(t *testing.T) {
 		{[]string{"export", "-o", "m.dltm"}, "name the trial with --trial N, or pass --best"},
 		{[]string{"export", "--best", "--trial", "3", "-o", "m.dltm"}, "--trial and --best exclude each other"},
 		{[]string{"export", "--best"}, "name the model file with -o"},
-		{[]string{"export", "--best", "-o", "m.onnx"}, "ONNX export is not available yet"},
 		{[]string{"refit", "--epochs", "-2", "-o", "m.dltm"}, "--epochs -2 is negative"},
 		{[]string{"export", "--best", "-o", "m.dltm", "--storage", filepath.Join(dir, "none.db")}, "no store at"},
 	} {

@@ -258,7 +258,7 @@ func TestExportFlags(t *testing.T) {
 		{name: "both", args: []string{"export", "--trial", "1", "--best", "-o", "m.dltm"}, code: exitUsage, err: "--trial and --best exclude each other"},
 		{name: "negative trial", args: []string{"export", "--trial", "-1", "-o", "m.dltm"}, code: exitUsage, err: "--trial -1 is not a trial number"},
 		{name: "no output", args: []string{"export", "--best"}, code: exitUsage, err: "name the model file with -o"},
-		{name: "onnx", args: []string{"export", "--best", "-o", "m.ONNX"}, code: exitUsage, err: "ONNX export is not available yet"},
+		{name: "onnx", args: []string{"export", "--best", "-o", "m.ONNX"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.ONNX"}},
 		{name: "no epochs", args: []string{"export", "--best", "-o", "m.dltm", "--epochs", "3"}, code: exitUsage, err: "unknown flag: --epochs"},
 		{name: "argument", args: []string{"export", "3"}, code: exitUsage, err: "accepts 0 arg"},
 	})
