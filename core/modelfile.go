@@ -162,7 +162,7 @@ func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
 		m.norm = Normalizer{Method: nz.Method, Offset: slices.Clone(nz.Offset), Scale: slices.Clone(nz.Scale)}
 	}
 	act, _ := parseActivation(m.cfg.Activation, m.cfg.LeakySlope) // validated by NewTrainer
-	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, evalRows, 0)
+	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, len(t.model.w)), 0)
 	copy(m.net.w, t.model.w)
 	copy(m.net.state, t.model.state)
 	return m, nil
@@ -466,7 +466,7 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 	}
 	m := &Model{Info: h.Info, cfg: cfg, loss: loss, task: task, classes: h.Classes,
 		labels: h.Labels, features: h.Features, shape: h.Shape, norm: norm}
-	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, evalRows, 0)
+	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, need), 0)
 	if len(h.Tensors) != len(m.net.params) {
 		return nil, bad("%d tensors, the architecture has %d", len(h.Tensors), len(m.net.params))
 	}
@@ -492,4 +492,18 @@ func shapeSize(shape []int) int {
 		n *= d
 	}
 	return n
+}
+
+// predictRows returns the rows a Model predicts at once: evalRows, or
+// fewer when the layers are so wide that the buffers of evalRows rows
+// would take more than 4 times the weights (params of them). That keeps
+// what a model file makes LoadModel allocate proportional to its size.
+// Rows are computed independently, so the chunk size does not change the
+// results.
+func predictRows(c *MLPConfig, params int) int {
+	units := c.Inputs + c.Outputs
+	for _, h := range c.Hidden {
+		units += h
+	}
+	return max(1, min(evalRows, 4*params/units))
 }

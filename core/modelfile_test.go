@@ -392,3 +392,36 @@ func npy(x *Tensor) []byte {
 	}
 	return b
 }
+
+// TestPredictRowsIndependent checks that a sample's prediction does not
+// depend on how many samples are predicted with it, bit for bit: Predict
+// may cut its input into chunks of any size.
+func TestPredictRowsIndependent(t *testing.T) {
+	for _, c := range exportCases() {
+		tr, nz, raw := trainForExport(t, c.cfg, c.data)
+		m, err := tr.Model(nz, ModelInfo{Trial: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := m.Predict(raw.X)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []int{1, 3, 17} {
+			x := &Tensor{Rows: k, Cols: raw.X.Cols, Data: raw.X.Data[:k*raw.X.Cols]}
+			p, err := m.Predict(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range p.Data {
+				if math.Float32bits(v) != math.Float32bits(all.Data[i]) {
+					t.Fatalf("%s: value %d of the first %d rows is %v, predicted with all rows %v", c.name, i, k, v, all.Data[i])
+				}
+			}
+		}
+	}
+	// A wide layer predicts in fewer rows at once.
+	if r := predictRows(&MLPConfig{Inputs: 1, Hidden: []int{1 << 20}, Outputs: 1}, 3<<20); r != 11 {
+		t.Errorf("predictRows of a 1-2^20-1 network = %d, want 11 (4×3·2^20 weights over 2^20+2 units)", r)
+	}
+}
