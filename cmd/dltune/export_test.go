@@ -263,6 +263,20 @@ func jsonDiff(a, b any, path string) string {
 	return ""
 }
 
+// TestEvaluateStudyWithoutTest checks that evaluate --study says what to
+// do when the study names no test set.
+func TestEvaluateStudyWithoutTest(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	ctx := context.Background()
+	if code, _, errs := cli(t, ctx, "run", "testdata/tiny.yaml", "--storage", db); code != exitOK {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	code, _, errs := cli(t, ctx, "evaluate", "--study", "tiny", "--storage", db)
+	if code != exitUsage || !strings.Contains(errs, "study tiny has no data.test: name the test files, or add data.test") {
+		t.Errorf("evaluate --study tiny: exit %d, %q", code, errs)
+	}
+}
+
 // TestExportUsage checks what export refuses before it opens a store.
 func TestExportUsage(t *testing.T) {
 	dir := t.TempDir()
