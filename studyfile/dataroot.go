@@ -60,6 +60,14 @@ func (s *Spec) dataPath(field string) string {
 		return s.Data.Labels
 	case "data.csv.path":
 		return s.Data.CSV
+	case "data.test.images", "data.test.path":
+		if len(s.Data.Test) > 0 {
+			return s.Data.Test[0]
+		}
+	case "data.test.labels":
+		if len(s.Data.Test) > 1 {
+			return s.Data.Test[1]
+		}
 	}
 	return ""
 }

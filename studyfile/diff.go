@@ -48,6 +48,7 @@ func forComparison(s *Spec) *Spec {
 	c := *s
 	c.Space = nil
 	c.Search.Trials, c.Search.Parallel = 0, 0
+	c.Data.Test, c.raw.test = nil, nil // no trial sees the test set
 	for _, p := range []*string{&c.Data.Images, &c.Data.Labels, &c.Data.CSV} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {

@@ -74,7 +74,7 @@ var (
 	ruleMinTrials = intRule(1, 1_000_000)
 )
 
-var dataKeys = []string{"kind", "train", "csv", "synthetic", "classes", "validation", "normalize"}
+var dataKeys = []string{"kind", "train", "csv", "synthetic", "classes", "validation", "normalize", "test"}
 
 func (p *parser) data(n *yaml.Node) {
 	m := p.mapping(n, "data", dataKeys)
@@ -131,6 +131,9 @@ func (p *parser) data(n *yaml.Node) {
 	case "synthetic":
 		p.synthetic(sn, d)
 	}
+	if tn := m.get("test"); tn != nil {
+		p.testData(tn, d)
+	}
 	if cn := m.get("classes"); cn != nil {
 		switch {
 		case d.Kind == "synthetic":
@@ -140,6 +143,36 @@ func (p *parser) data(n *yaml.Node) {
 		default:
 			d.Classes = p.litInt(cn, "data.classes", ruleDataClass, 0)
 		}
+	}
+}
+
+// testData parses data.test: the held-out test files, in the format of
+// the training data.
+func (p *parser) testData(n *yaml.Node, d *DataSpec) {
+	switch d.Kind {
+	case "idx":
+		s := p.mapping(n, "data.test", []string{"images", "labels"})
+		if s == nil {
+			return
+		}
+		p.require(s, "images", "labels")
+		images, rawImages := p.path(s.get("images"), "data.test.images")
+		labels, rawLabels := p.path(s.get("labels"), "data.test.labels")
+		if images != "" && labels != "" {
+			d.Test, p.spec.raw.test = []string{images, labels}, []string{rawImages, rawLabels}
+		}
+	case "csv":
+		s := p.mapping(n, "data.test", []string{"path"})
+		if s == nil {
+			return
+		}
+		p.require(s, "path")
+		path, raw := p.path(s.get("path"), "data.test.path")
+		if path != "" {
+			d.Test, p.spec.raw.test = []string{path}, []string{raw}
+		}
+	default:
+		p.add(n.Line, n.Column, "data.test", "data.test is for idx and csv data, not %s", d.Kind)
 	}
 }
 

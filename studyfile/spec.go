@@ -32,7 +32,10 @@ type Spec struct {
 	model modelTemplate
 	train trainTemplate
 	// raw holds the data paths as written, for canonical.
-	raw struct{ images, labels, csv string }
+	raw struct {
+		images, labels, csv string
+		test                []string // data.test's paths
+	}
 	// pathPos holds where each data path was written.
 	pathPos []fieldPos
 }
@@ -81,6 +84,13 @@ type DataSpec struct {
 	// standardize (each feature to mean 0, standard deviation 1), fitted on
 	// the training split.
 	Normalize string
+
+	// Test lists the files of a test set that no trial sees, in the
+	// format of the training data: images and labels for idx, the CSV
+	// file for csv; nil when the study names none. dltune evaluate
+	// scores the best trial on it. It is not part of what makes trials
+	// comparable (Diff ignores it).
+	Test []string
 }
 
 // SearchSpec chooses the strategy and its budget. Options that a strategy

@@ -81,6 +81,16 @@ func (s *Spec) canonicalData() *yaml.Node {
 	}
 	put(m, "validation", valueNode(dltune.Float(d.Validation)))
 	put(m, "normalize", strNode(d.Normalize))
+	if t := s.raw.test; len(t) > 0 {
+		sec := mapNode(true)
+		if d.Kind == "idx" {
+			put(sec, "images", strNode(t[0]))
+			put(sec, "labels", strNode(t[1]))
+		} else {
+			put(sec, "path", strNode(t[0]))
+		}
+		put(m, "test", sec)
+	}
 	return m
 }
 

@@ -234,6 +234,9 @@ func TestDataRootEnv(t *testing.T) {
 		{"resume", func(a ...string) string { o, _, _ := parse(t, newResumeCmd, a...); return o.DataRoot }, []string{"resume", "s"}},
 		{"retry", func(a ...string) string { o, _, _ := parse(t, newRetryCmd, a...); return o.DataRoot }, []string{"retry", "1"}},
 		{"validate", func(a ...string) string { o, _, _ := parse(t, newValidateCmd, a...); return o.DataRoot }, []string{"validate", "s.yaml"}},
+		{"export", func(a ...string) string { o, _, _ := parse(t, newExportCmd, a...); return o.DataRoot }, []string{"export", "--best", "-o", "m.dltm"}},
+		{"refit", func(a ...string) string { o, _, _ := parse(t, newRefitCmd, a...); return o.DataRoot }, []string{"refit", "-o", "m.dltm"}},
+		{"evaluate", func(a ...string) string { o, _, _ := parse(t, newEvaluateCmd, a...); return o.DataRoot }, []string{"evaluate", "--study", "s"}},
 	} {
 		if got := tc.root(tc.args...); got != "/env" {
 			t.Errorf("%s: data root %q, want /env from the environment", tc.name, got)
@@ -242,4 +245,58 @@ func TestDataRootEnv(t *testing.T) {
 			t.Errorf("%s --data-root /flag: data root %q", tc.name, got)
 		}
 	}
+}
+
+func TestExportFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
+	checkFlags(t, newExportCmd, func(o *exportOptions) { o.globals = nil }, []flagCase[exportOptions]{
+		{name: "best", args: []string{"export", "--best", "-o", "m.dltm"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.dltm"}},
+		{name: "trial", args: []string{"export", "--study", "s", "--trial", "3", "--output", "m.dltm", "--data-root", "d"},
+			want: &exportOptions{Study: "s", Trial: 3, Output: "m.dltm", DataRoot: "d"}},
+		{name: "trial 0", args: []string{"export", "--trial", "0", "-o", "m.dltm"}, want: &exportOptions{Trial: 0, Output: "m.dltm"}},
+		{name: "neither", args: []string{"export", "-o", "m.dltm"}, code: exitUsage, err: "name the trial with --trial N, or pass --best"},
+		{name: "both", args: []string{"export", "--trial", "1", "--best", "-o", "m.dltm"}, code: exitUsage, err: "--trial and --best exclude each other"},
+		{name: "negative trial", args: []string{"export", "--trial", "-1", "-o", "m.dltm"}, code: exitUsage, err: "--trial -1 is not a trial number"},
+		{name: "no output", args: []string{"export", "--best"}, code: exitUsage, err: "name the model file with -o"},
+		{name: "onnx", args: []string{"export", "--best", "-o", "m.ONNX"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.ONNX"}},
+		{name: "no epochs", args: []string{"export", "--best", "-o", "m.dltm", "--epochs", "3"}, code: exitUsage, err: "unknown flag: --epochs"},
+		{name: "argument", args: []string{"export", "3"}, code: exitUsage, err: "accepts 0 arg"},
+	})
+}
+
+func TestRefitFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
+	checkFlags(t, newRefitCmd, func(o *exportOptions) { o.globals = nil }, []flagCase[exportOptions]{
+		{name: "best by default", args: []string{"refit", "-o", "m.dltm"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.dltm", Refit: true}},
+		{name: "trial and epochs", args: []string{"refit", "--trial", "2", "--epochs", "30", "-o", "m.dltm"},
+			want: &exportOptions{Trial: 2, Epochs: 30, Output: "m.dltm", Refit: true}},
+		{name: "negative epochs", args: []string{"refit", "--epochs", "-1", "-o", "m.dltm"}, code: exitUsage, err: "--epochs -1 is negative"},
+		{name: "no output", args: []string{"refit"}, code: exitUsage, err: "name the model file with -o"},
+	})
+}
+
+func TestEvaluateFlags(t *testing.T) {
+	t.Setenv("DLTUNE_DATA_ROOT", "")
+	checkFlags(t, newEvaluateCmd, func(o *evaluateOptions) { o.globals = nil }, []flagCase[evaluateOptions]{
+		{name: "idx", args: []string{"evaluate", "-m", "m.dltm", "i.gz", "l.gz"}, want: &evaluateOptions{Model: "m.dltm", Data: []string{"i.gz", "l.gz"}, Format: formatTable}},
+		{name: "csv json", args: []string{"evaluate", "--model", "m.dltm", "t.csv", "--format", "json"}, want: &evaluateOptions{Model: "m.dltm", Data: []string{"t.csv"}, Format: formatJSON}},
+		{name: "no model", args: []string{"evaluate", "t.csv"}, code: exitUsage, err: "name the model file with -m, or the study with --study"},
+		{name: "study", args: []string{"evaluate", "--study", "s", "--data-root", "d"}, want: &evaluateOptions{Study: "s", Format: formatTable, DataRoot: "d"}},
+		{name: "study and files", args: []string{"evaluate", "--study", "s", "t.csv"}, want: &evaluateOptions{Study: "s", Data: []string{"t.csv"}, Format: formatTable}},
+		{name: "model and study", args: []string{"evaluate", "-m", "m.dltm", "--study", "s", "t.csv"}, code: exitUsage, err: "-m and --study exclude each other"},
+		{name: "no data", args: []string{"evaluate", "-m", "m.dltm"}, code: exitUsage, err: "name the test data"},
+		{name: "three files", args: []string{"evaluate", "-m", "m.dltm", "a", "b", "c"}, code: exitUsage, err: "name the test data"},
+		{name: "no csv format", args: []string{"evaluate", "-m", "m.dltm", "t.csv", "--format", "csv"}, code: exitUsage, err: "unknown format (want table or json)"},
+	})
+}
+
+func TestPredictFlags(t *testing.T) {
+	checkFlags(t, newPredictCmd, func(o *predictOptions) { o.globals = nil }, []flagCase[predictOptions]{
+		{name: "defaults", args: []string{"predict", "-m", "m.dltm", "in.csv"}, want: &predictOptions{Model: "m.dltm", Input: "in.csv", Format: formatCSV}},
+		{name: "json proba", args: []string{"predict", "-m", "m.dltm", "in.idx", "--format", "json", "--proba"},
+			want: &predictOptions{Model: "m.dltm", Input: "in.idx", Format: formatJSON, Proba: true}},
+		{name: "no model", args: []string{"predict", "in.csv"}, code: exitUsage, err: "name the model file with -m"},
+		{name: "no input", args: []string{"predict", "-m", "m.dltm"}, code: exitUsage, err: "accepts 1 arg"},
+		{name: "no table", args: []string{"predict", "-m", "m.dltm", "in.csv", "--format", "table"}, code: exitUsage, err: "unknown format (want csv or json)"},
+	})
 }

@@ -50,6 +50,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newRetryCmd(g, nil),
 		newWorkerCmd(g, nil),
 		newCopyCmd(g, nil),
+		newExportCmd(g, nil),
+		newRefitCmd(g, nil),
+		newEvaluateCmd(g, nil),
+		newPredictCmd(g, nil),
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/study"
+)
+
+// exportOptions are the options of export and refit.
+type exportOptions struct {
+	*globals
+	Study string
+	// Trial is --trial, or -1 for --best (or for neither, which refit
+	// takes as --best).
+	Trial  int
+	Best   bool
+	Output string
+	// Epochs is refit's --epochs; 0: the trial's best epoch.
+	Epochs    int
+	MaxMemory int64
+	DataRoot  string
+	// Refit: the command is refit.
+	Refit bool
+}
+
+func newExportCmd(g *globals, runF func(context.Context, *exportOptions) error) *cobra.Command {
+	o := &exportOptions{globals: g}
+	cmd := &cobra.Command{
+		Use:   "export (--trial N | --best) -o FILE.dltm",
+		Short: "Write a trial's model, as after its best epoch, to a model file",
+		Long: `Write the model of a trial to a model file (.dltm): the architecture, the
+weights after the trial's best epoch, the normalization fitted on the
+training data, the classes and their labels, the parameters, and the study
+and trial it came from, with a checksum. A Go program loads it with
+core.LoadModel; dltune evaluate scores it on test data. With -o FILE.onnx
+it writes an ONNX model instead (opset 13, the normalization in the graph:
+raw features in, what dltune predict computes out), for ONNX runtimes.
+
+The store keeps no finished trial's weights, so export replays the trial:
+the same data, configuration and seed, up to its best epoch. Training is
+deterministic, so the weights are the trial's; export checks every replayed
+validation loss against the stored one and fails if one differs (the data
+or dltune changed since, or the trial ran on another kind of CPU; dltune
+refit still works then).`,
+		Example: `  dltune export --best -o model.dltm
+  dltune export --study fashion-mlp --trial 12 -o trial12.dltm`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.check(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runExport(cmd.Context(), o)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+func newRefitCmd(g *globals, runF func(context.Context, *exportOptions) error) *cobra.Command {
+	o := &exportOptions{globals: g, Refit: true}
+	cmd := &cobra.Command{
+		Use:   "refit [--trial N | --best] [--epochs K] -o FILE.dltm",
+		Short: "Retrain a trial's configuration on training and validation data",
+		Long: `Retrain the configuration of a trial (the best one unless --trial says) on the
+training and validation data together, with the trial's seed, for as many
+epochs as its best epoch (or --epochs), and write the model file. The
+normalization is fitted on all that data. The learning-rate schedule keeps
+the trial's length (train.epochs); early stopping is off, as no data is held
+out, so the validation loss shown while it trains is on data it trains on.
+Score the model on a test set with dltune evaluate.`,
+		Example: `  dltune refit -o model.dltm
+  dltune refit --study fashion-mlp --trial 12 --epochs 30 -o model.dltm`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.check(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runExport(cmd.Context(), o)
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().IntVar(&o.Epochs, "epochs", 0, "epochs to train (default: the trial's best epoch)")
+	return cmd
+}
+
+func (o *exportOptions) addFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
+	cmd.Flags().IntVar(&o.Trial, "trial", -1, "the trial")
+	cmd.Flags().BoolVar(&o.Best, "best", false, "the best trial, first on the leaderboard")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the model file to write (.dltm, or .onnx for ONNX)")
+	addMaxMemoryFlag(cmd, &o.MaxMemory)
+	addDataRootFlag(cmd, &o.DataRoot)
+}
+
+// check refuses combinations of flags that cobra cannot.
+func (o *exportOptions) check(cmd *cobra.Command) error {
+	trialSet := cmd.Flags().Changed("trial")
+	switch {
+	case trialSet && o.Trial < 0:
+		return usageError{fmt.Errorf("--trial %d is not a trial number", o.Trial)}
+	case trialSet && o.Best:
+		return usageError{fmt.Errorf("--trial and --best exclude each other")}
+	case !trialSet && !o.Best && !o.Refit:
+		return usageError{fmt.Errorf("name the trial with --trial N, or pass --best")}
+	case o.Output == "":
+		return usageError{fmt.Errorf("name the model file with -o")}
+	case o.Epochs < 0:
+		return usageError{fmt.Errorf("--epochs %d is negative", o.Epochs)}
+	}
+	if !trialSet {
+		o.Best = true
+	}
+	return nil
+}
+
+func runExport(ctx context.Context, o *exportOptions) error {
+	mem, err := memoryLimit(o.MaxMemory)
+	if err != nil {
+		return err
+	}
+	db, err := o.openReader(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	name, err := pickStudy(ctx, db, o.Study)
+	if err != nil {
+		return err
+	}
+	spec, err := study.Load(ctx, db, name)
+	if err != nil {
+		return err
+	}
+	if err := confine(spec, o.DataRoot); err != nil {
+		return err
+	}
+	var t *dltune.Trial
+	if o.Best {
+		trials, err := db.Trials(ctx, name)
+		if err != nil {
+			return err
+		}
+		if t, err = study.Best(spec, trials); err != nil {
+			return err
+		}
+	} else if t, err = db.Trial(ctx, name, o.Trial); err != nil {
+		return err // it names the study and the trial
+	}
+
+	best := study.BestEpoch(t)
+	what := fmt.Sprintf("replaying trial %d to its best epoch, %d", t.Number, best)
+	if o.Refit {
+		n := o.Epochs
+		if n == 0 {
+			n = best
+		}
+		what = fmt.Sprintf("refitting trial %d on training and validation data for %s", t.Number, plural(n, "epoch"))
+	}
+	fmt.Fprintf(o.stderr, "study %s: %s\n", clean(name), what)
+	m, err := study.Export(ctx, spec, t, study.ExportOptions{
+		Refit: o.Refit, Epochs: o.Epochs, Memory: mem,
+		Progress: func(e core.EpochStats, n int) {
+			if o.verbose || e.Epoch == n || e.Epoch%10 == 0 {
+				fmt.Fprintf(o.stderr, "  epoch %d/%d  train_loss %.4g  val_loss %.4g  (%.1fs)\n", e.Epoch, n, e.TrainLoss, e.ValLoss, e.Duration.Seconds())
+			}
+		},
+	})
+	if errors.Is(err, study.ErrReplay) {
+		return fmt.Errorf("%w\nthe trial's weights cannot be recovered here; dltune refit retrains its configuration instead", err)
+	}
+	if err != nil {
+		return err
+	}
+	var b []byte
+	if strings.EqualFold(filepath.Ext(o.Output), ".onnx") {
+		var buf bytes.Buffer
+		_, err = m.WriteONNX(&buf)
+		b = buf.Bytes()
+	} else {
+		b, err = m.MarshalBinary()
+	}
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(o.Output, b); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.stdout, "wrote %s: study %s, trial %d, %s", o.Output, clean(name), t.Number, plural(m.Info.Epochs, "epoch"))
+	if m.Info.Refit {
+		fmt.Fprintln(o.stdout, " on training and validation data")
+	} else {
+		fmt.Fprintf(o.stdout, ", val_loss %s\n", strconv.FormatFloat(m.Info.ValLoss, 'g', 4, 64))
+	}
+	return nil
+}
+
+// writeFileAtomic writes b to path through a temporary file in the same
+// directory, flushed and renamed into place, so that a crash leaves the
+// old file or the new one, never a part.
+func writeFileAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,509 @@
+package core
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"slices"
+)
+
+// Model file format (.dltm), version 1. All numbers are little-endian.
+//
+//	magic      "DLTM"
+//	version    u16
+//	header     u32 length + that many bytes of JSON (modelHeader): the
+//	           architecture, the task and loss, class labels, feature
+//	           names, the normalizer, what the model came from, and the
+//	           list of tensors that follow, with their names and shapes
+//	tensors    the tensors in the header's order, each rows×cols f32
+//	           values, then the non-trainable state (batch-norm running
+//	           means and variances) as the header's state count of f32s
+//	crc        u32 CRC-32 (Castagnoli) of everything before it
+//
+// The architecture is a tagged object ("kind": "mlp") so that other kinds
+// of network (convolutional ones) can be added without a new version: a
+// reader refuses a kind it does not know by name. A change that an older
+// reader would misread increments the version, and LoadModel refuses a
+// newer version with ErrModelVersion.
+const (
+	modelMagic = "DLTM"
+	// ModelFormat is the version of the model file format that WriteTo
+	// writes and the newest that LoadModel reads.
+	ModelFormat = 1
+	// MaxModelBytes bounds the size of a model file LoadModel reads, so
+	// that a damaged or hostile file cannot exhaust memory.
+	MaxModelBytes = 1 << 30
+)
+
+// ErrModelVersion is wrapped by LoadModel's error for a file written by a
+// newer dltune, in a format this one cannot read.
+var ErrModelVersion = errors.New("model file from a newer dltune")
+
+// errModelCorrupt is wrapped by LoadModel's errors for input that is not an
+// intact model file.
+var errModelCorrupt = errors.New("corrupt model file")
+
+// ModelInfo records where a model came from. The core only stores it.
+type ModelInfo struct {
+	// Study and Trial name the study and trial whose configuration the
+	// model was trained with; Trial is -1 when it came from no trial.
+	Study string `json:"study,omitempty"`
+	Trial int    `json:"trial"`
+	// Params are the trial's hyperparameters, formatted as in study files.
+	Params map[string]string `json:"params,omitempty"`
+	// Seed is the training seed.
+	Seed uint64 `json:"seed"`
+	// Epochs is the number of epochs the weights were trained for.
+	Epochs int `json:"epochs"`
+	// Refit: the model was retrained on the training and validation data
+	// together, so it has no held-out validation loss.
+	Refit bool `json:"refit,omitempty"`
+	// ValLoss is the validation loss of the weights, when not Refit.
+	ValLoss float64 `json:"val_loss,omitempty"`
+	// Target is the CSV column of the targets, when the training data was
+	// a CSV file, so that other files in its format can be scored.
+	Target string `json:"target,omitempty"`
+}
+
+// A Model is a trained network ready to predict: its architecture and
+// weights, the normalization fitted on its training data, and what its
+// outputs mean. Trainer.Model makes one; LoadModel reads one from a model
+// file and WriteTo writes it.
+//
+// A Model reuses buffers between calls, so it is not safe for concurrent
+// use; load one per goroutine.
+type Model struct {
+	// Info says where the model came from.
+	Info ModelInfo
+
+	cfg      MLPConfig
+	loss     lossKind
+	task     Task
+	classes  int
+	labels   []string
+	features []string
+	shape    []int
+	norm     Normalizer
+	net      *model
+	xv       Tensor
+}
+
+// modelHeader is the JSON header of a model file.
+type modelHeader struct {
+	Arch     modelArch     `json:"arch"`
+	Task     string        `json:"task"`
+	Loss     string        `json:"loss"`
+	Classes  int           `json:"classes,omitempty"`
+	Labels   []string      `json:"labels,omitempty"`
+	Features []string      `json:"features,omitempty"`
+	Shape    []int         `json:"input_shape,omitempty"`
+	Norm     modelNorm     `json:"normalize"`
+	Info     ModelInfo     `json:"info"`
+	Tensors  []modelTensor `json:"tensors"`
+	State    int           `json:"state"`
+}
+
+type modelArch struct {
+	Kind       string  `json:"kind"` // "mlp"
+	Inputs     int     `json:"inputs"`
+	Hidden     []int   `json:"hidden"`
+	Outputs    int     `json:"outputs"`
+	Activation string  `json:"activation"`
+	LeakySlope float64 `json:"leaky_slope,omitempty"`
+	BatchNorm  bool    `json:"batch_norm,omitempty"`
+	Dropout    float64 `json:"dropout,omitempty"`
+}
+
+type modelNorm struct {
+	Method string    `json:"method"`
+	Offset []float64 `json:"offset,omitempty"`
+	Scale  []float64 `json:"scale,omitempty"`
+}
+
+type modelTensor struct {
+	Name  string `json:"name"`
+	Shape [2]int `json:"shape"`
+}
+
+// Model returns a copy of the trainer's network as it is now, with nz, the
+// normalizer fitted on the training data before training (nil if the data
+// was not normalized), and info. Later training does not change it. It
+// fails for a trainer that diverged, a normalizer of another width, and,
+// for now, a convolutional network.
+func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
+	if t.diverged != nil {
+		return nil, fmt.Errorf("model: %w", t.diverged)
+	}
+	if t.s.conv != nil {
+		// The format's arch is a tagged object so that "cnn" can join it.
+		return nil, errors.New("model: model files do not hold convolutional networks yet")
+	}
+	m := &Model{
+		Info:     info,
+		cfg:      t.s.Model,
+		loss:     t.s.loss,
+		task:     t.train.Task,
+		classes:  t.train.Classes,
+		labels:   slices.Clone(t.train.Labels),
+		features: slices.Clone(t.train.Features),
+		shape:    slices.Clone(t.train.Shape),
+		norm:     Normalizer{Method: NormalizeNone},
+	}
+	m.cfg.Hidden = slices.Clone(m.cfg.Hidden)
+	if nz != nil && nz.Method != "" && nz.Method != NormalizeNone {
+		if len(nz.Offset) != m.cfg.Inputs || len(nz.Scale) != m.cfg.Inputs {
+			return nil, fmt.Errorf("model: normalizer has %d features, the model %d", len(nz.Offset), m.cfg.Inputs)
+		}
+		m.norm = Normalizer{Method: nz.Method, Offset: slices.Clone(nz.Offset), Scale: slices.Clone(nz.Scale)}
+	}
+	act, _ := parseActivation(m.cfg.Activation, m.cfg.LeakySlope) // validated by NewTrainer
+	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, len(t.model.w)), 0)
+	copy(m.net.w, t.model.w)
+	copy(m.net.state, t.model.state)
+	return m, nil
+}
+
+// Inputs returns the number of features the model takes per sample.
+func (m *Model) Inputs() int { return m.cfg.Inputs }
+
+// Outputs returns the number of values Predict returns per sample.
+func (m *Model) Outputs() int { return m.cfg.Outputs }
+
+// Task returns the task of the model's training data.
+func (m *Model) Task() Task { return m.task }
+
+// Classes returns the number of classes of a classifier, 0 otherwise.
+func (m *Model) Classes() int { return m.classes }
+
+// Labels returns the class names, when the training data named them
+// (Labels()[i] is class i), or nil. The caller must not modify them.
+func (m *Model) Labels() []string { return m.labels }
+
+// Features returns the feature names, when the training data named them,
+// or nil. The caller must not modify them.
+func (m *Model) Features() []string { return m.features }
+
+// Shape returns the shape of one sample's features when the training data
+// had one (IDX images: rows, columns), or nil. The caller must not modify
+// it.
+func (m *Model) Shape() []int { return m.shape }
+
+// Normalizer returns the normalization Predict applies to its input.
+func (m *Model) Normalizer() Normalizer { return m.norm }
+
+// Config returns the model's architecture.
+func (m *Model) Config() MLPConfig {
+	c := m.cfg
+	c.Hidden = slices.Clone(c.Hidden)
+	return c
+}
+
+// Loss returns the name of the loss the model was trained with.
+func (m *Model) Loss() string { return m.loss.String() }
+
+// Predict returns the model's predictions for the samples of x, one row
+// each, given as raw features: Predict applies the model's normalization
+// to a copy of x. Rows are class probabilities for softmax cross-entropy,
+// probabilities for binary cross-entropy and the outputs for mean squared
+// error; they are bit for bit those of the Trainer the model came from
+// (Trainer.Predict on normalized data). x with the wrong number of
+// columns is an error.
+func (m *Model) Predict(x *Tensor) (*Tensor, error) {
+	if x.Cols != m.cfg.Inputs || len(x.Data) != x.Rows*x.Cols {
+		return nil, fmt.Errorf("predict: input has %d features per sample, the model takes %d", x.Cols, m.cfg.Inputs)
+	}
+	z, err := m.logits(x)
+	if err != nil {
+		return nil, err
+	}
+	switch m.loss {
+	case lossSoftmaxCE:
+		for i := range z.Rows {
+			softmaxRow(z.Row(i))
+		}
+	case lossBCE:
+		for i, v := range z.Data {
+			z.Data[i] = sigmoid32(v)
+		}
+	}
+	return z, nil
+}
+
+// logits returns the network's linear outputs for the raw features x.
+func (m *Model) logits(x *Tensor) (*Tensor, error) {
+	xn := x
+	if m.norm.Method != NormalizeNone {
+		xn = &Tensor{Rows: x.Rows, Cols: x.Cols, Data: slices.Clone(x.Data)}
+		if err := m.norm.Apply(xn); err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+	}
+	out := NewTensor(x.Rows, m.cfg.Outputs)
+	chunk := m.net.maxRows
+	for lo := 0; lo < x.Rows; lo += chunk {
+		hi := min(lo+chunk, x.Rows)
+		m.xv = Tensor{Rows: hi - lo, Cols: xn.Cols, Data: xn.Data[lo*xn.Cols : hi*xn.Cols]}
+		z := m.net.forward(&m.xv, false)
+		copy(out.Data[lo*out.Cols:], z.Data)
+	}
+	return out, nil
+}
+
+func (m *Model) header() *modelHeader {
+	h := &modelHeader{
+		Arch: modelArch{Kind: "mlp", Inputs: m.cfg.Inputs, Hidden: m.cfg.Hidden, Outputs: m.cfg.Outputs,
+			Activation: m.cfg.Activation, LeakySlope: m.cfg.LeakySlope, BatchNorm: m.cfg.BatchNorm, Dropout: m.cfg.Dropout},
+		Task: m.task.String(), Loss: m.loss.String(), Classes: m.classes, Labels: m.labels, Features: m.features, Shape: m.shape,
+		Norm:  modelNorm{Method: m.norm.Method, Offset: m.norm.Offset, Scale: m.norm.Scale},
+		Info:  m.Info,
+		State: len(m.net.state),
+	}
+	if h.Arch.Activation == "" {
+		h.Arch.Activation = "relu"
+	}
+	if h.Arch.Hidden == nil {
+		h.Arch.Hidden = []int{}
+	}
+	for _, p := range m.net.params {
+		h.Tensors = append(h.Tensors, modelTensor{Name: p.name, Shape: [2]int{p.rows, p.cols}})
+	}
+	return h
+}
+
+// MarshalBinary returns the model file's bytes.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	hj, err := json.Marshal(m.header())
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err) // a non-finite ValLoss
+	}
+	le := binary.LittleEndian
+	b := make([]byte, 0, 4+2+4+len(hj)+4*(len(m.net.w)+len(m.net.state))+4)
+	b = append(b, modelMagic...)
+	b = le.AppendUint16(b, ModelFormat)
+	b = le.AppendUint32(b, uint32(len(hj)))
+	b = append(b, hj...)
+	for _, p := range m.net.params {
+		for _, v := range p.w {
+			b = le.AppendUint32(b, math.Float32bits(v))
+		}
+	}
+	for _, v := range m.net.state {
+		b = le.AppendUint32(b, math.Float32bits(v))
+	}
+	return le.AppendUint32(b, crc32.Checksum(b, ckptTable)), nil
+}
+
+// WriteTo writes the model file to w.
+func (m *Model) WriteTo(w io.Writer) (int64, error) {
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(b)
+	return int64(n), err
+}
+
+// LoadModel reads a model file written by WriteTo. A file that is
+// truncated, damaged (its checksum does not match), larger than
+// MaxModelBytes or inconsistent is an error that says so; a file of a
+// newer format version is an error wrapping ErrModelVersion.
+func LoadModel(r io.Reader) (*Model, error) {
+	b, err := io.ReadAll(io.LimitReader(r, MaxModelBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	if len(b) > MaxModelBytes {
+		return nil, fmt.Errorf("load model: larger than %d bytes", MaxModelBytes)
+	}
+	return unmarshalModel(b)
+}
+
+func unmarshalModel(b []byte) (*Model, error) {
+	le := binary.LittleEndian
+	if len(b) < len(modelMagic)+2 || string(b[:4]) != modelMagic {
+		return nil, fmt.Errorf("load model: %w: not a dltune model file", errModelCorrupt)
+	}
+	if v := le.Uint16(b[4:]); v > ModelFormat {
+		return nil, fmt.Errorf("load model: %w: format %d, this dltune reads up to %d; upgrade dltune", ErrModelVersion, v, ModelFormat)
+	} else if v == 0 {
+		return nil, fmt.Errorf("load model: %w: format 0", errModelCorrupt)
+	}
+	if len(b) < 4+2+4+4 {
+		return nil, fmt.Errorf("load model: %w: truncated", errModelCorrupt)
+	}
+	body, sum := b[:len(b)-4], le.Uint32(b[len(b)-4:])
+	if crc32.Checksum(body, ckptTable) != sum {
+		return nil, fmt.Errorf("load model: %w: checksum mismatch (truncated or damaged)", errModelCorrupt)
+	}
+	d := ckptDecoder{b: body, off: 6}
+	hlen := int(d.u32())
+	hj := d.bytes(hlen)
+	if d.err != nil {
+		return nil, fmt.Errorf("load model: header: %w", d.err)
+	}
+	var h modelHeader
+	dec := json.NewDecoder(bytes.NewReader(hj))
+	if err := dec.Decode(&h); err != nil {
+		return nil, fmt.Errorf("load model: %w: header: %v", errModelCorrupt, err)
+	}
+	m, err := h.model(len(body) - d.off)
+	if err != nil {
+		return nil, fmt.Errorf("load model: %w", err)
+	}
+	for _, p := range m.net.params {
+		for i := range p.w {
+			p.w[i] = math.Float32frombits(d.u32())
+		}
+	}
+	for i := range m.net.state {
+		m.net.state[i] = math.Float32frombits(d.u32())
+	}
+	switch {
+	case d.err != nil:
+		return nil, fmt.Errorf("load model: %w", d.err)
+	case d.off != len(body):
+		return nil, fmt.Errorf("load model: %w: %d bytes of trailing data", errModelCorrupt, len(body)-d.off)
+	}
+	return m, nil
+}
+
+// model checks the header and builds the model it describes, with zero
+// weights, provided its tensors take exactly avail bytes. The check comes
+// before any allocation, so the header cannot make the loader allocate
+// more than the file's size justifies.
+func (h *modelHeader) model(avail int) (*Model, error) {
+	a := &h.Arch
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", errModelCorrupt, fmt.Sprintf(format, args...))
+	}
+	if a.Kind != "mlp" {
+		return nil, fmt.Errorf("architecture %q is not one this dltune knows (mlp); upgrade dltune", a.Kind)
+	}
+	if a.Inputs <= 0 || a.Outputs <= 0 {
+		return nil, bad("arch: %d inputs and %d outputs", a.Inputs, a.Outputs)
+	}
+	// Count the floats the architecture needs, bounded by the file.
+	limit := avail / 4
+	need, width := 0, a.Inputs
+	add := func(n int) bool {
+		need += n
+		return n >= 0 && need <= limit
+	}
+	for i, w := range a.Hidden {
+		// A dense layer, with a bias unless batch normalization follows
+		// it, which has a scale, a shift and two running statistics.
+		extra := w
+		if a.BatchNorm {
+			extra = 4 * w
+		}
+		if w <= 0 || w > limit || !add(width*w) || !add(extra) {
+			return nil, bad("arch.hidden[%d]: width %d does not fit the file's %d weights", i, w, limit)
+		}
+		width = w
+	}
+	if a.Inputs > limit || a.Outputs > limit || !add(width*a.Outputs) || !add(a.Outputs) {
+		return nil, bad("arch: %d inputs and %d outputs do not fit the file's %d weights", a.Inputs, a.Outputs, limit)
+	}
+	if need != limit || need*4 != avail {
+		return nil, bad("the architecture has %d weights, the file %d bytes of them", need, avail)
+	}
+	cfg := MLPConfig{Inputs: a.Inputs, Hidden: a.Hidden, Outputs: a.Outputs, Activation: a.Activation,
+		LeakySlope: a.LeakySlope, BatchNorm: a.BatchNorm}
+	act, err := parseActivation(a.Activation, a.LeakySlope)
+	if err != nil {
+		return nil, bad("arch: %v", err)
+	}
+	if !(a.Dropout >= 0 && a.Dropout < 1) {
+		return nil, bad("arch.dropout: %v", a.Dropout)
+	}
+	cfg.Dropout = a.Dropout
+	var task Task
+	switch h.Task {
+	case "classification":
+		task = Classification
+	case "regression":
+		task = Regression
+	default:
+		return nil, bad("task %q", h.Task)
+	}
+	loss, err := parseLoss(h.Loss, task)
+	if err != nil || h.Loss == "" {
+		return nil, bad("loss %q", h.Loss)
+	}
+	switch {
+	case task == Classification && (h.Classes < 2 || h.Classes > MaxClasses):
+		return nil, bad("%d classes", h.Classes)
+	case task == Regression && h.Classes != 0:
+		return nil, bad("%d classes for regression", h.Classes)
+	case loss == lossSoftmaxCE && (task != Classification || a.Outputs != h.Classes):
+		return nil, bad("softmax over %d outputs for %d classes", a.Outputs, h.Classes)
+	case loss == lossMSE && task != Regression:
+		return nil, bad("mse for %v", task)
+	case h.Labels != nil && len(h.Labels) != h.Classes:
+		return nil, bad("%d labels for %d classes", len(h.Labels), h.Classes)
+	case h.Features != nil && len(h.Features) != a.Inputs:
+		return nil, bad("%d feature names for %d inputs", len(h.Features), a.Inputs)
+	case h.Shape != nil && shapeSize(h.Shape) != a.Inputs:
+		return nil, bad("input shape %v for %d inputs", h.Shape, a.Inputs)
+	}
+	norm := Normalizer{Method: h.Norm.Method, Offset: h.Norm.Offset, Scale: h.Norm.Scale}
+	switch h.Norm.Method {
+	case NormalizeNone:
+		if norm.Offset != nil || norm.Scale != nil {
+			return nil, bad("normalize: none with offsets or scales")
+		}
+	case NormalizeScale, NormalizeStandardize:
+		if len(norm.Offset) != a.Inputs || len(norm.Scale) != a.Inputs {
+			return nil, bad("normalize: %d offsets and %d scales for %d inputs", len(norm.Offset), len(norm.Scale), a.Inputs)
+		}
+	default:
+		return nil, bad("normalize: method %q", h.Norm.Method)
+	}
+	m := &Model{Info: h.Info, cfg: cfg, loss: loss, task: task, classes: h.Classes,
+		labels: h.Labels, features: h.Features, shape: h.Shape, norm: norm}
+	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, need), 0)
+	if len(h.Tensors) != len(m.net.params) {
+		return nil, bad("%d tensors, the architecture has %d", len(h.Tensors), len(m.net.params))
+	}
+	for i, p := range m.net.params {
+		if t := h.Tensors[i]; t.Name != p.name || t.Shape != [2]int{p.rows, p.cols} {
+			return nil, bad("tensor %d is %s %v, the architecture wants %s [%d %d]", i, t.Name, t.Shape, p.name, p.rows, p.cols)
+		}
+	}
+	if h.State != len(m.net.state) {
+		return nil, bad("state of %d values, the architecture has %d", h.State, len(m.net.state))
+	}
+	return m, nil
+}
+
+// shapeSize returns the number of values of a shape, or -1 if a dimension
+// is not positive or the product exceeds MaxModelBytes.
+func shapeSize(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		if d <= 0 || d > MaxModelBytes/n {
+			return -1
+		}
+		n *= d
+	}
+	return n
+}
+
+// predictRows returns the rows a Model predicts at once: evalRows, or
+// fewer when the layers are so wide that the buffers of evalRows rows
+// would take more than 4 times the weights (params of them). That keeps
+// what a model file makes LoadModel allocate proportional to its size.
+// Rows are computed independently, so the chunk size does not change the
+// results.
+func predictRows(c *MLPConfig, params int) int {
+	units := c.Inputs + c.Outputs
+	for _, h := range c.Hidden {
+		units += h
+	}
+	return max(1, min(evalRows, 4*params/units))
+}
