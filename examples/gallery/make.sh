@@ -25,3 +25,11 @@ dltune run examples/spirals-asha.yaml --storage "$tmp/asha.db" >/dev/null 2>&1
 for kind in history curves importance timeline; do
 	dltune plot "$kind" --storage "$tmp/asha.db" -o "$out/spirals-asha-$kind.png"
 done
+
+# A CNN on Fashion-MNIST (apt-get install dataset-fashion-mnist): about a
+# minute of CPU.
+if [ -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+	dltune run examples/fashion-mnist-cnn.yaml --storage "$tmp/cnn.db" >/dev/null 2>&1
+	dltune plot filters --trial 0 --storage "$tmp/cnn.db" -o "$out/fashion-mnist-cnn-filters.png"
+	dltune plot gradients --trial 0 --storage "$tmp/cnn.db" -o "$out/fashion-mnist-cnn-gradients.png"
+fi
