@@ -35,7 +35,10 @@ func dump(t *testing.T, st study.Store) string {
 		for i := range c.Events {
 			c.Events[i].Time = c.Events[i].Time.UTC()
 		}
-		fmt.Fprintf(&b, "%+v checkpoint %q\n", *c, ck)
+		// Filters by value: %+v would print the pointer.
+		f := c.Filters
+		c.Filters = nil
+		fmt.Fprintf(&b, "%+v filters %+v checkpoint %q\n", *c, f, ck)
 	}
 	return b.String()
 }
