@@ -49,6 +49,17 @@ func forComparison(s *Spec) *Spec {
 	c.Space = nil
 	c.Search.Trials, c.Search.Parallel = 0, 0
 	c.Data.Test, c.raw.test = nil, nil // no trial sees the test set
+	if s.Command != nil {
+		// How long a run may take and how it is stopped do not change
+		// what a trial measures.
+		cmd := *s.Command
+		cmd.Timeout, cmd.Grace = 0, 0
+		cmd.rawDir = cmd.Dir
+		if abs, err := filepath.Abs(cmd.Dir); err == nil {
+			cmd.rawDir = abs
+		}
+		c.Command = &cmd
+	}
 	for _, p := range []*string{&c.Data.Images, &c.Data.Labels, &c.Data.CSV} {
 		if *p != "" {
 			if abs, err := filepath.Abs(*p); err == nil {

@@ -11,6 +11,9 @@ import "github.com/dltune/dltune/core"
 // Validate; FixedSize returns false if the configuration does not resolve.
 // It is safe for concurrent use.
 func (s *Spec) FixedSize() (core.Config, bool) {
+	if s.Command != nil {
+		return core.Config{}, false // its program's memory is its own
+	}
 	m, t := &s.model, &s.train
 	fields := []*field{&m.activation, &m.batchNorm, &m.dropout, &m.hidden.depth,
 		&t.optimizer, &t.momentum, &t.batchSize, &t.loss}

@@ -223,7 +223,7 @@ func invalidUTF8(src []byte) (line, col int) {
 }
 
 // The top-level keys, in the order the reference documents them.
-var topKeys = []string{"name", "seed", "data", "model", "train", "space", "search"}
+var topKeys = []string{"name", "seed", "data", "model", "train", "command", "space", "search"}
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
@@ -235,7 +235,19 @@ func (p *parser) top(root *yaml.Node) {
 	if m == nil {
 		return
 	}
-	p.require(m, "name", "data", "model", "train", "search")
+	if m.has("command") {
+		// The program trains: it has its own data and model.
+		p.require(m, "name", "command", "search")
+		for _, k := range []struct{ key, what string }{{"data", "data"}, {"model", "model"}, {"train", "training"}} {
+			if m.has(k.key) {
+				l, c := m.keyPos(k.key)
+				p.add(l, c, k.key, "a command study's program does its own %s: remove this section", k.what)
+				delete(m.vals, k.key)
+			}
+		}
+	} else {
+		p.require(m, "name", "data", "model", "train", "search")
+	}
 	if n := m.get("name"); n != nil {
 		p.spec.Name = p.studyName(n)
 	}
@@ -253,11 +265,18 @@ func (p *parser) top(root *yaml.Node) {
 	if n := m.get("train"); n != nil {
 		p.train(n)
 	}
+	if n := m.get("command"); n != nil {
+		p.command(n)
+	}
 	if n := m.get("search"); n != nil {
 		p.search(n)
 	}
 	p.checkRefs()
-	p.checkUnused()
+	if p.spec.Command == nil {
+		// A command's program gets every parameter in its parameters
+		// file, whether the command line names it or not.
+		p.checkUnused()
+	}
 	p.checkStrategy()
 	p.buildSpace()
 	p.checkSearch()

@@ -692,18 +692,29 @@ func (p *parser) checkStrategy() {
 	if m == nil || !halving(s.Strategy) {
 		return
 	}
-	e := &p.spec.train.epochs
-	if !e.set {
-		return
+	var epochs int
+	if cmd := p.spec.Command; cmd != nil {
+		if cmd.Epochs == 0 {
+			return
+		}
+		epochs = cmd.Epochs
+	} else {
+		e := &p.spec.train.epochs
+		if !e.set {
+			return
+		}
+		if e.ref != "" {
+			p.add(e.line, e.col, e.path, "strategy %s sets each trial's epochs itself; train.epochs must be a number (the most epochs a trial trains)", s.Strategy)
+			return
+		}
+		epochs = e.lit.Int()
 	}
-	if e.ref != "" {
-		p.add(e.line, e.col, e.path, "strategy %s sets each trial's epochs itself; train.epochs must be a number (the most epochs a trial trains)", s.Strategy)
-		return
-	}
-	epochs := e.lit.Int()
 	switch {
 	case s.MaxEpochs == 0:
 		s.MaxEpochs = epochs
+	case s.MaxEpochs > epochs && p.spec.Command != nil:
+		l, c := m.keyPos("max_epochs")
+		p.add(l, c, "search.max_epochs", "max_epochs %d exceeds command.epochs %d", s.MaxEpochs, epochs)
 	case s.MaxEpochs > epochs:
 		l, c := m.keyPos("max_epochs")
 		p.add(l, c, "search.max_epochs", "max_epochs %d exceeds train.epochs %d (schedules are laid out over train.epochs)", s.MaxEpochs, epochs)

@@ -145,11 +145,24 @@ func TestParseGood(t *testing.T) {
 			if d := Diff(spec, again); d != nil {
 				t.Errorf("Diff finds the round trip changed the spec: %q", d)
 			}
+			if (spec.Command == nil) != (again.Command == nil) || spec.Command != nil &&
+				(spec.Command.Dir != again.Command.Dir || spec.Command.Epochs != again.Command.Epochs ||
+					spec.Command.Timeout != again.Command.Timeout || spec.Command.Grace != again.Command.Grace) {
+				t.Errorf("round trip changed the command:\n%+v\n%+v", spec.Command, again.Command)
+			}
 			if spec.MaxEpochs() != again.MaxEpochs() {
 				t.Errorf("round trip changed MaxEpochs from %d to %d", spec.MaxEpochs(), again.MaxEpochs())
 			}
 			// The templates resolve the same way at every probe point.
 			for _, pt := range probes(spec.Space) {
+				if spec.Command != nil {
+					a1, e1, err1 := spec.CommandLine(pt)
+					a2, e2, err2 := again.CommandLine(pt)
+					if err1 != nil || err2 != nil || !reflect.DeepEqual(a1, a2) || !reflect.DeepEqual(e1, e2) {
+						t.Errorf("at %s the round trip gives another command line:\n%q %q %v\n%q %q %v",
+							formatParams(pt), a1, e1, err1, a2, e2, err2)
+					}
+				}
 				c1, err1 := spec.Resolve(pt, 9)
 				c2, err2 := again.Resolve(pt, 9)
 				if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) {

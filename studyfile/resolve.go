@@ -78,6 +78,9 @@ type scheduleTemplate struct {
 // holds a value the field cannot take. It is safe for concurrent use and
 // allocates only the Hidden slice, a CNN's blocks (and errors).
 func (s *Spec) Resolve(p dltune.Params, seed uint64) (core.Config, error) {
+	if s.Command != nil {
+		return core.Config{}, fmt.Errorf("%s: a command study has no model to resolve: its program trains", s.File)
+	}
 	r := resolver{p: p, file: s.File}
 	m, t := &s.model, &s.train
 	var c core.Config
@@ -298,7 +301,12 @@ func (s *Spec) Validate() error {
 	seen := map[string]bool{}
 	var all ErrorList
 	for _, pt := range probes(s.Space) {
-		_, err := s.Resolve(pt, 0)
+		var err error
+		if s.Command != nil {
+			_, _, err = s.CommandLine(pt)
+		} else {
+			_, err = s.Resolve(pt, 0)
+		}
 		var es ErrorList
 		if !errors.As(err, &es) {
 			continue

@@ -204,6 +204,16 @@ func TestResolveGolden(t *testing.T) {
 			var sb strings.Builder
 			fmt.Fprintf(&sb, "max epochs %d\n", s.MaxEpochs())
 			for i, pt := range probes(s.Space) {
+				if s.Command != nil {
+					argv, env, err := s.CommandLine(pt)
+					fmt.Fprintf(&sb, "\n%s\n", formatParams(pt))
+					if err != nil {
+						fmt.Fprintf(&sb, "  error: %v\n", err)
+						continue
+					}
+					fmt.Fprintf(&sb, "  argv: %q\n  env: %q\n", argv, env)
+					continue
+				}
 				c, err := s.Resolve(pt, uint64(i))
 				m, o, sc, tr := c.Model, c.Optimizer, c.Schedule, c.Train
 				fmt.Fprintf(&sb, "\n%s\n", formatParams(pt))

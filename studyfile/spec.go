@@ -22,9 +22,13 @@ type Spec struct {
 	Name string
 	// Seed is the study's seed; trial seeds and the validation split derive
 	// from it.
-	Seed   uint64
-	Data   DataSpec
-	Search SearchSpec
+	Seed uint64
+	// Data, the model and the training describe a study that trains a
+	// model of the core; a command study (Command not nil) leaves them
+	// zero, since its program trains.
+	Data    DataSpec
+	Command *CommandSpec
+	Search  SearchSpec
 	// Space holds the parameters in dependency order: a conditional
 	// parameter comes after the parameter its condition names.
 	Space *search.Space
@@ -141,10 +145,14 @@ type PrunerSpec struct {
 }
 
 // MaxEpochs returns the most epochs any trial of the study trains: the
-// halving family's MaxEpochs, else the largest value train.epochs can take.
+// halving family's MaxEpochs, else command.epochs or the largest value
+// train.epochs can take.
 func (s *Spec) MaxEpochs() int {
 	if s.Search.MaxEpochs > 0 {
 		return s.Search.MaxEpochs
+	}
+	if s.Command != nil {
+		return s.Command.Epochs
 	}
 	return s.train.epochs.maxInt(s.Space)
 }

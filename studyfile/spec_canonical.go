@@ -21,9 +21,13 @@ func (s *Spec) canonical() []byte {
 	root := mapNode(false)
 	put(root, "name", strNode(s.Name))
 	put(root, "seed", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(s.Seed, 10)})
-	put(root, "data", s.canonicalData())
-	put(root, "model", s.canonicalModel())
-	put(root, "train", s.canonicalTrain())
+	if s.Command != nil {
+		put(root, "command", s.canonicalCommand())
+	} else {
+		put(root, "data", s.canonicalData())
+		put(root, "model", s.canonicalModel())
+		put(root, "train", s.canonicalTrain())
+	}
 	if s.Space != nil && len(s.Space.Params) > 0 {
 		space := mapNode(false)
 		for i := range s.Space.Params {
