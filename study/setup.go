@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -30,6 +31,11 @@ type Options struct {
 	// Progress, if not nil, is called from Run's goroutine after every
 	// change: a trial started, reported an epoch or ended.
 	Progress func(Status)
+	// WorkDir is where the trials of a command study keep their
+	// directories (the program's checkpoints, its parameters file), in
+	// WorkDir/STUDY/TRIAL, while they may continue; "" is a directory
+	// under the system's temporary one, which a reboot may empty.
+	WorkDir string
 }
 
 // Prepared is a study ready to run: its spec validated, its strategy built
@@ -62,6 +68,11 @@ func Prepare(ctx context.Context, spec *studyfile.Spec, opt PrepareOptions) (*Pr
 		return nil, err
 	}
 	mem := memoryLimit(opt.Memory)
+	if spec.Command != nil {
+		// The program loads its own data and trains; its objective is
+		// made by Run, which knows the parallelism.
+		return &Prepared{spec: spec, strat: strat, pruner: pruner, mem: mem}, nil
+	}
 	train, val, err := loadData(ctx, spec, mem)
 	if err != nil {
 		return nil, err
@@ -87,7 +98,8 @@ func Prepare(ctx context.Context, spec *studyfile.Spec, opt PrepareOptions) (*Pr
 	return p, nil
 }
 
-// Data returns the training and validation sets.
+// Data returns the training and validation sets; nil for a command
+// study, whose program loads its own.
 func (p *Prepared) Data() (train, val *core.Dataset) { return p.train, p.val }
 
 // Run runs the study in st. A new study is stored first. A stored one is
@@ -122,7 +134,16 @@ func (p *Prepared) Run(ctx context.Context, st Store, opt Options) (*Summary, er
 	if err != nil {
 		return nil, fmt.Errorf("study %s: %w", spec.Name, err)
 	}
-	return loop(ctx, st, spec.Name, p.loopConfig(trials, opt), p.obj)
+	cfg := p.loopConfig(trials, opt)
+	if spec.Command == nil {
+		return loop(ctx, st, spec.Name, cfg, p.obj)
+	}
+	dir := commandDir(spec.Name, opt.WorkDir)
+	sum, err := loop(ctx, st, spec.Name, cfg, p.runCommand(dir, max(1, runtime.NumCPU()/cfg.Parallel)))
+	if serr := sweep(context.WithoutCancel(ctx), st, spec.Name, dir); serr != nil && err == nil {
+		err = serr
+	}
+	return sum, err
 }
 
 // trainModel is the objective of a study that trains a model of the core.

@@ -202,6 +202,10 @@ func (p *parser) duration(n *yaml.Node, path string, lo, hi, def time.Duration) 
 	return d
 }
 
+// Program returns the program the command runs, as the study file names
+// it.
+func (c *CommandSpec) Program() string { return c.argv[0].lit }
+
 // CommandLine returns the program and arguments of command study s for a
 // trial with parameters params, and the environment variables ("NAME=value")
 // the study sets; a variable naming an inactive conditional parameter is

@@ -220,7 +220,7 @@ func (r *commandRun) handle(l reportLine) {
 	case e.Epoch <= r.epochs:
 		return // recorded already: the program retrained it
 	case e.Epoch > r.epochs+1:
-		r.stop(stopFailed, fmt.Errorf("reported epoch %d after epoch %d: a checkpoint ahead of dltune's record must report the epochs in between again (see DLTUNE_EPOCHS_DONE)", e.Epoch, r.epochs))
+		r.stop(stopFailed, fmt.Errorf("reported epoch %d after epoch %d: a program may resume only from a checkpoint at most DLTUNE_EPOCHS_DONE epochs in, and must report every epoch after it", e.Epoch, r.epochs))
 		return
 	}
 	r.epochs++

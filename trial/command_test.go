@@ -75,6 +75,9 @@ func fakeTrainer() int {
 			start, _ = strconv.Atoi(string(b))
 		}
 	}
+	if start > atoi("DLTUNE_EPOCHS_DONE") {
+		start = 0 // ahead of dltune's record
+	}
 	until := atoi("DLTUNE_EPOCHS")
 	logf("start pid=%d at=%d done=%s until=%d", os.Getpid(), start, env("DLTUNE_EPOCHS_DONE"), until)
 	report := os.NewFile(uintptr(atoi("DLTUNE_REPORT_FD")), "report")
@@ -108,10 +111,10 @@ func fakeTrainer() int {
 		}
 		time.Sleep(sleep)
 		logf("epoch %d", n)
-		os.WriteFile(state, []byte(strconv.Itoa(n)), 0o644)
 		v := fakeCurve(lr, n)
 		fmt.Printf("epoch %d done\n", n)
 		fmt.Fprintf(report, `{"epoch": %d, "val_loss": %v, "train_loss": %v, "val_accuracy": %v, "extra": 1}`+"\n", n, v, 0.9*v, 1-v/2)
+		os.WriteFile(state, []byte(strconv.Itoa(n)), 0o644)
 		if n == atoi("HELPER_EARLY") {
 			return 0
 		}

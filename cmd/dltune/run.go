@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,8 +115,15 @@ func executeIn(ctx context.Context, g *globals, db backend, prep *study.Prepared
 	if opt.Parallel > 0 {
 		par = opt.Parallel
 	}
-	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %d training and %d validation samples; store %s\n",
-		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, train.Len(), val.Len(), db)
+	var data string
+	if train != nil {
+		data = fmt.Sprintf("%d training and %d validation samples", train.Len(), val.Len())
+	} else {
+		data = "each trial runs " + strconv.Quote(spec.Command.Program())
+	}
+	fmt.Fprintf(g.stderr, "study %s: %s, %s strategy, %d at a time; %s; store %s\n",
+		spec.Name, plural(spec.Search.Trials+len(opt.Retry), "trial"), spec.Search.Strategy, par, data, db)
+	opt.WorkDir = trialsDir(db)
 	p := newProgress(g.stderr, spec.Name, spec.Search.Trials, g.verbose)
 	stopSnapshots := func() {}
 	if k, ok := db.(interface{ KeepSnapshot(time.Duration) func() }); ok {
@@ -152,4 +162,18 @@ func plural(n int, thing string) string {
 		return "1 " + thing
 	}
 	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// trialsDir is where a command study's trials keep their directories
+// (the program's checkpoints) while they may continue: beside a store
+// file, in the user's cache for a database; "" leaves it to the study
+// package (the temporary directory).
+func trialsDir(db backend) string {
+	if b, ok := db.(boltStore); ok {
+		return b.Path() + ".trials"
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "dltune", "trials")
+	}
+	return ""
 }
