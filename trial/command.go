@@ -131,7 +131,7 @@ func RunCommand(ctx context.Context, c Command, job *Job) (Result, error) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
-	run := &commandRun{c: c, job: job, cmd: cmd, epochs: job.Done}
+	run := &commandRun{c: c, job: job, cmd: cmd, epochs: job.Done, last: time.Now()}
 	defer run.stopKill()
 	var timeout <-chan time.Time
 	if c.Timeout > 0 {
@@ -188,8 +188,11 @@ type commandRun struct {
 	c   Command
 	job *Job
 	cmd *exec.Cmd
-	// epochs is the number of epochs recorded, this run's included.
+	// epochs is the number of epochs recorded, this run's included, and
+	// last when the latest was reported (or the program started): an
+	// epoch's time is the time since, the program's start included.
 	epochs int
+	last   time.Time
 	// reached: the program reported its last epoch; graceC then fires if
 	// it does not exit in time.
 	reached bool
@@ -224,6 +227,9 @@ func (r *commandRun) handle(l reportLine) {
 		return
 	}
 	r.epochs++
+	now := time.Now()
+	e.Seconds = now.Sub(r.last).Seconds()
+	r.last = now
 	if r.job.Report != nil {
 		mark := checkpointMark(r.epochs)
 		stop, err := r.job.Report(e, func() ([]byte, error) { return mark, nil })

@@ -192,7 +192,7 @@ func TestCommandTrains(t *testing.T) {
 	}
 	for i, e := range epochs {
 		v := fakeCurve(0.5, i+1)
-		if e.Epoch != i+1 || e.ValLoss != v || e.TrainLoss != 0.9*v || !e.HasAccuracy || e.ValAccuracy != 1-v/2 {
+		if e.Epoch != i+1 || e.ValLoss != v || e.TrainLoss != 0.9*v || !e.HasAccuracy || e.ValAccuracy != 1-v/2 || e.Seconds <= 0 {
 			t.Errorf("epoch %d: %+v, want val_loss %v", i+1, e, v)
 		}
 	}
