@@ -79,19 +79,34 @@ func runShow(ctx context.Context, o *showOptions) error {
 		return err // it names the study and the trial
 	}
 	var rungs []int
+	var command []string
 	if spec, err := study.Load(ctx, db, name); err == nil {
 		rungs = spec.Rungs()
+		if spec.Command != nil {
+			command, _, _ = spec.CommandLine(t.Params)
+		}
 	}
 	return o.Format.print(o.stdout, report{
 		JSON: t,
-		Text: func(w io.Writer) error { return printTrial(w, name, t, rungs) },
+		Text: func(w io.Writer) error { return printTrial(w, name, t, rungs, command) },
 	})
 }
 
 // printTrial shows a trial for people; rungs are the epoch budgets of a
-// successive-halving study, nil for others.
-func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int) error {
+// successive-halving study, nil for others, and command the program and
+// arguments of a command study's trial, nil for others.
+func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, command []string) error {
 	fmt.Fprintf(w, "study %s, trial %d: %s after %d of %d epochs\n", clean(studyName), t.Number, t.State, t.Epochs(), t.Budget)
+	if len(command) > 0 {
+		args := make([]string, len(command))
+		for i, a := range command {
+			args[i] = a
+			if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~") {
+				args[i] = strconv.Quote(a)
+			}
+		}
+		fmt.Fprintf(w, "command: %s\n", clean(strings.Join(args, " ")))
+	}
 	if len(rungs) > 0 {
 		reached := 0
 		for i, r := range rungs {
