@@ -101,6 +101,15 @@ func RunCommand(ctx context.Context, c Command, job *Job) (Result, error) {
 	if len(c.Argv) == 0 {
 		return res, fmt.Errorf("trial %d: no command to run", job.Number)
 	}
+	if c.Dir != "" {
+		// The child would report a missing directory as a missing program.
+		if fi, err := os.Stat(c.Dir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return res, fmt.Errorf("trial %d: command directory: %w", job.Number, err)
+		}
+	}
 	if err := prepareWorkDir(c.WorkDir, job); err != nil {
 		return res, fmt.Errorf("trial %d: %w", job.Number, err)
 	}

@@ -353,12 +353,16 @@ func TestCommandFails(t *testing.T) {
 		{"long", []string{"HELPER_BAD=long"}, 0, nil, []string{"a report line is longer than 64 KiB"}},
 		{"hang", []string{"HELPER_HANG_AT=2"}, 500 * time.Millisecond, nil, []string{"timed out after 500ms, after epoch 1 of 3"}},
 		{"missing program", nil, 0, []string{"/nonexistent/train"}, []string{"start /nonexistent/train", "no such file"}},
+		{"missing directory", nil, 0, []string{"/nonexistent/dir"}, []string{"command directory: stat /nonexistent/dir: no such file"}},
 		{"no parameters file", nil, 0, []string{"sh", "-c", "echo oops >&2; exit 1"}, []string{"sh before its first epoch: exit status 1; stderr ends:\n  oops"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := trainer(t, tc.vars...)
 			c.Timeout, c.Grace = tc.timeout, time.Second
-			if tc.argv != nil {
+			switch {
+			case tc.name == "missing directory":
+				c.Dir = tc.argv[0]
+			case tc.argv != nil:
 				c.Argv = tc.argv
 			}
 			var epochs []dltune.Epoch
