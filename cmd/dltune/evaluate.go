@@ -125,15 +125,11 @@ func loadModelFile(path string) (*core.Model, error) {
 // bestModel replays the best trial of o.Study and returns its model and
 // the test files: o.Data, or else the study's data.test.
 func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (*core.Model, []string, error) {
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return nil, nil, err
-	}
 	spec, err := study.Load(ctx, db, name)
 	if err != nil {
 		return nil, nil, err

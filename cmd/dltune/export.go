@@ -135,15 +135,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return err
-	}
 	spec, err := study.Load(ctx, db, name)
 	if err != nil {
 		return err

@@ -51,15 +51,11 @@ The result is the same for the same trials and --seed.`,
 }
 
 func runImportance(ctx context.Context, o *importanceOptions) error {
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return err
-	}
 	spec, err := study.Load(ctx, db, name)
 	if err != nil {
 		return err

@@ -49,15 +49,11 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
 }
 
 func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return err
-	}
 	trials, err := db.Trials(ctx, name)
 	if err != nil {
 		return err

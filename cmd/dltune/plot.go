@@ -85,15 +85,11 @@ all: on an error, -o is left as it was.`,
 }
 
 func runPlot(ctx context.Context, o *plotOptions) error {
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return err
-	}
 	fig, err := plot.Render(ctx, db, plot.Options{Kind: o.Kind, Study: name, Trial: o.Trial, Params: o.Params, Seed: o.Seed})
 	if err != nil {
 		return err

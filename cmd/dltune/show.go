@@ -65,15 +65,11 @@ down less than 10% over 5 epochs or more).
 }
 
 func runShow(ctx context.Context, o *showOptions) error {
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return err
-	}
 	t, err := db.Trial(ctx, name, o.Trial)
 	if err != nil {
 		return err // it names the study and the trial

@@ -151,6 +151,20 @@ func (g *globals) openReader(ctx context.Context) (backend, error) {
 	return boltStore{db}, nil
 }
 
+// openStudy opens the store for reading, as openReader does, and picks
+// the named study, or the only one when name is "". The caller closes db.
+func (g *globals) openStudy(ctx context.Context, name string) (db backend, study string, err error) {
+	db, err = g.openReader(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if study, err = pickStudy(ctx, db, name); err != nil {
+		db.Close()
+		return nil, "", err
+	}
+	return db, study, nil
+}
+
 // pickStudy returns name, or the only study in the store when name is empty.
 func pickStudy(ctx context.Context, db backend, name string) (string, error) {
 	if name != "" {

@@ -99,15 +99,11 @@ func newTrialRow(t *dltune.Trial, curves bool) trialRow {
 }
 
 func runTrials(ctx context.Context, o *trialsOptions) error {
-	db, err := o.openReader(ctx)
+	db, name, err := o.openStudy(ctx, o.Study)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	name, err := pickStudy(ctx, db, o.Study)
-	if err != nil {
-		return err
-	}
 	spec, err := study.Load(ctx, db, name)
 	if err != nil {
 		return err
