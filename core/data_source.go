@@ -148,11 +148,14 @@ func excerpt(s string) string {
 	return strconv.Quote(s[:cut]) + "…"
 }
 
-// byteSize formats n bytes for a message: exactly below 1 KiB, otherwise
-// in the largest binary unit it reaches, with one decimal.
-func byteSize(n int64) string {
+// Bytes is a size in bytes. Its String is the form messages use: exact
+// below 1 KiB ("512 bytes"), otherwise in the largest binary unit it
+// reaches, with one decimal ("1.5 GiB").
+type Bytes int64
+
+func (n Bytes) String() string {
 	if n < 1<<10 {
-		return fmt.Sprintf("%d bytes", n)
+		return fmt.Sprintf("%d bytes", int64(n))
 	}
 	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 	v, u := float64(n)/(1<<10), 0
@@ -162,3 +165,6 @@ func byteSize(n int64) string {
 	}
 	return fmt.Sprintf("%.1f %s", v, units[u])
 }
+
+// byteSize formats n bytes for a message.
+func byteSize(n int64) string { return Bytes(n).String() }

@@ -203,18 +203,7 @@ func (p *Prepared) admit(parallel int) func(dltune.Params) error {
 }
 
 // formatBytes formats n as core's estimates do: "512 bytes", "1.5 GiB".
-func formatBytes(n int64) string {
-	if n < 1<<10 {
-		return fmt.Sprintf("%d bytes", n)
-	}
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
-	v, u := float64(n)/(1<<10), 0
-	for v >= 1<<10 && u < len(units)-1 {
-		v /= 1 << 10
-		u++
-	}
-	return fmt.Sprintf("%.1f %s", v, units[u])
-}
+func formatBytes(n int64) string { return core.Bytes(n).String() }
 
 // dataLimitText says where the data limit comes from.
 func dataLimitText(limit int64, mem MemoryLimit) string {
