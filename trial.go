@@ -115,7 +115,15 @@ type Trial struct {
 	// failure or interruption (Filters.Epoch says when they were taken).
 	// Nil for an MLP, and until then.
 	Filters *Filters `json:"filters,omitempty"`
+	// Stderr is the end of what a command trial's program wrote to its
+	// stderr in its latest run that wrote any (at most MaxStderr bytes of
+	// its last lines), as it was written: escape it before printing it
+	// to a terminal. Empty for other trials.
+	Stderr string `json:"stderr,omitempty"`
 }
+
+// MaxStderr bounds Trial.Stderr.
+const MaxStderr = 4 << 10
 
 // An Event is one step of a trial's history.
 type Event struct {

@@ -47,6 +47,8 @@ type trialRecord struct {
 	Finished time.Time      `json:"finished,omitzero"`
 	Events   []eventRecord  `json:"events,omitempty"`
 	Filters  *filtersRecord `json:"filters,omitempty"`
+	// Stderr: records before it have none; a summary skips it.
+	Stderr string `json:"stderr,omitempty"`
 }
 
 // filtersRecord is the stored form of a dltune.Filters: the weights are
@@ -187,6 +189,7 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 		Created:  t.Created,
 		Started:  t.Started,
 		Finished: t.Finished,
+		Stderr:   t.Stderr,
 	}
 	if len(t.Curve) > 0 {
 		r.Curve = make([]epochRecord, len(t.Curve))
@@ -255,6 +258,7 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 		Created:  r.Created,
 		Started:  r.Started,
 		Finished: r.Finished,
+		Stderr:   r.Stderr,
 	}
 	if len(r.Curve) > 0 {
 		t.Curve = make([]dltune.Epoch, len(r.Curve))

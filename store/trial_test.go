@@ -137,7 +137,7 @@ func summaryOf(t *dltune.Trial) *dltune.Trial {
 	for i := range s.Curve {
 		s.Curve[i].Layers = nil
 	}
-	s.Events, s.Error, s.Filters = nil, "", nil
+	s.Events, s.Error, s.Filters, s.Stderr = nil, "", nil, ""
 	return s
 }
 

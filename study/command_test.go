@@ -80,6 +80,9 @@ search: {strategy: asha, trials: 12, parallel: 2, min_epochs: 1, eta: 3}
 			if lr <= 0.5 || !strings.Contains(tr.Error, "exit status 1") || !strings.Contains(tr.Error, "RuntimeError: lr") {
 				t.Errorf("trial %d (lr %v) failed: %s", tr.Number, lr, tr.Error)
 			}
+			if want := fmt.Sprintf("Traceback (most recent call last):\nRuntimeError: lr %v is too large", lr); tr.Stderr != want {
+				t.Errorf("trial %d kept stderr %q, want %q", tr.Number, tr.Stderr, want)
+			}
 			continue
 		}
 		if lr > 0.5 {
@@ -87,6 +90,10 @@ search: {strategy: asha, trials: 12, parallel: 2, min_epochs: 1, eta: 3}
 		}
 		if tr.Epochs() > 1 {
 			promoted++
+		}
+		// Its last run's, however the trial ended.
+		if want := fmt.Sprintf("trainer: trained to epoch %d", tr.Epochs()); tr.Stderr != want {
+			t.Errorf("trial %d (%s after %d epochs) kept stderr %q, want %q", tr.Number, tr.State, tr.Epochs(), tr.Stderr, want)
 		}
 		for i, e := range tr.Curve {
 			n := i + 1

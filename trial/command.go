@@ -294,7 +294,7 @@ func (r *commandRun) stopKill() {
 // result says how the run ended, given what Wait returned.
 func (r *commandRun) result(ctx context.Context, waitErr error, tail *tailBuffer) (Result, error) {
 	job := r.job
-	res := Result{Epochs: r.epochs}
+	res := Result{Epochs: r.epochs, Stderr: tail.last(stderrLines, dltune.MaxStderr)}
 	fail := func(format string, args ...any) (Result, error) {
 		msg := fmt.Sprintf(format, args...)
 		return res, fmt.Errorf("trial %d: %s%s", job.Number, msg, tail.quote())
@@ -537,6 +537,34 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	}
 	t.buf = append(t.buf, p...)
 	return len(p), nil
+}
+
+// last returns at most the last n lines of what was written, and at most
+// max bytes of them, as valid UTF-8: the lines are cut from the front, the
+// first kept line possibly partial. The newlines at the end are trimmed.
+func (t *tailBuffer) last(n, max int) string {
+	t.mu.Lock()
+	b := bytes.Clone(bytes.TrimRight(t.buf, "\n\r\t "))
+	partial := int64(len(t.buf)) < t.total
+	t.mu.Unlock()
+	for i, k := len(b)-1, 0; i >= 0; i-- {
+		if b[i] == '\n' {
+			if k++; k == n {
+				b, partial = b[i+1:], false
+				break
+			}
+		}
+	}
+	if len(b) > max {
+		b, partial = b[len(b)-max:], b[len(b)-max-1] != '\n'
+	}
+	if partial {
+		// Drop the cut rune, or a whole cut line when the tail has more.
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return strings.ToValidUTF8(string(b), "?")
 }
 
 // quote returns the last lines of what was written, indented on lines of

@@ -12,8 +12,8 @@ import (
 )
 
 // TestShowCommand pins what show prints of a failed command trial: its
-// command line, quoted where a shell would need it, and the stderr tail
-// in its error.
+// command line, quoted where a shell would need it, the stderr tail in
+// its error, and the stderr it kept, escaped.
 func TestShowCommand(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "cmd.db")
 	db, err := store.Open(path, nil)
@@ -31,8 +31,9 @@ func TestShowCommand(t *testing.T) {
 	}
 	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.003), "tag": dltune.String("a b")},
 		State: dltune.Failed, Budget: 3, RetryOf: -1, Created: t0,
-		Curve: []dltune.Epoch{{Epoch: 1, TrainLoss: 0.7, ValLoss: 0.6, ValAccuracy: 0.8, HasAccuracy: true, Seconds: 4.5}},
-		Error: "trial 0: python3 after epoch 1 of 3: exit status 1; stderr ends:\n  Traceback (most recent call last):\n  RuntimeError: out of memory \x1b[31m"}
+		Curve:  []dltune.Epoch{{Epoch: 1, TrainLoss: 0.7, ValLoss: 0.6, ValAccuracy: 0.8, HasAccuracy: true, Seconds: 4.5}},
+		Error:  "trial 0: python3 after epoch 1 of 3: exit status 1; stderr ends:\n  Traceback (most recent call last):\n  RuntimeError: out of memory \x1b[31m",
+		Stderr: "epoch 1: loss 0.7\r\nTraceback (most recent call last):\n\tRuntimeError: out of memory \x1b[31m"}
 	if err := db.CreateTrial(ctx, "cmd", tr); err != nil {
 		t.Fatal(err)
 	}

@@ -168,6 +168,13 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(e.What))
 		}
 	}
+	if t.Stderr != "" {
+		// The program's own words, escaped: they may hold anything.
+		fmt.Fprintln(w, "\nstderr of its last run, ending")
+		for _, l := range strings.Split(t.Stderr, "\n") {
+			fmt.Fprintf(w, "  %s\n", clean(strings.TrimRight(l, "\r")))
+		}
+	}
 	return nil
 }
 

@@ -3,7 +3,7 @@
 // (1+lr)/n + lr/10, and it keeps the epochs trained in its checkpoint
 // directory. It appends "trial T epoch N" to $TRAINER_LOG for every
 // epoch it trains, fails with a traceback when lr > $TRAINER_CRASH_ABOVE,
-// and sleeps $TRAINER_SLEEP per epoch.
+// sleeps $TRAINER_SLEEP per epoch, and says on stderr how far it trained.
 package main
 
 import (
@@ -60,6 +60,7 @@ func main() {
 			os.Exit(1)
 		}
 	}
+	fmt.Fprintf(os.Stderr, "trainer: trained to epoch %d\n", until)
 }
 
 func logf(format string, args ...any) {
