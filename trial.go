@@ -2,7 +2,9 @@ package dltune
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -169,6 +171,7 @@ func (t *Trial) Clone() *Trial {
 	c.Curve = append([]Epoch(nil), t.Curve...)
 	for i := range c.Curve {
 		c.Curve[i].Layers = append([]LayerStats(nil), t.Curve[i].Layers...)
+		c.Curve[i].Metrics = maps.Clone(t.Curve[i].Metrics)
 		for j := range c.Curve[i].Layers {
 			c.Curve[i].Layers[j].GradHist = append([]int(nil), t.Curve[i].Layers[j].GradHist...)
 		}
@@ -193,6 +196,25 @@ type Epoch struct {
 	Seconds float64 `json:"seconds"`
 	// Layers are per-layer learning diagnostics, input side first.
 	Layers []LayerStats `json:"layers,omitempty"`
+	// Metrics are the other numbers a command trial's program reported
+	// for the epoch, by name: at most MaxMetrics. Nil for the core's
+	// trials.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// MaxMetrics bounds the metrics of an epoch.
+const MaxMetrics = 32
+
+// MetricNames returns the names of the metrics of the epochs of curve,
+// sorted.
+func MetricNames(curve []Epoch) []string {
+	seen := map[string]bool{}
+	for _, e := range curve {
+		for n := range e.Metrics {
+			seen[n] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Gap returns the validation loss minus the training loss: large and growing

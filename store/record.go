@@ -66,6 +66,8 @@ type filtersRecord struct {
 type epochRecord struct {
 	epochHead
 	Layers []layerRecord `json:"layers,omitempty"`
+	// Metrics: records before them have none; a summary skips them.
+	Metrics map[string]number `json:"metrics,omitempty"`
 }
 
 // epochHead is an epochRecord without its per-layer diagnostics: what a
@@ -218,6 +220,13 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 				}
 				r.Curve[i].Layers = ls
 			}
+			if len(e.Metrics) > 0 {
+				ms := make(map[string]number, len(e.Metrics))
+				for k, v := range e.Metrics {
+					ms[k] = number(v)
+				}
+				r.Curve[i].Metrics = ms
+			}
 		}
 	}
 	if len(t.Events) > 0 {
@@ -278,6 +287,13 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 					}
 				}
 				t.Curve[i].Layers = ls
+			}
+			if len(e.Metrics) > 0 {
+				ms := make(map[string]float64, len(e.Metrics))
+				for k, v := range e.Metrics {
+					ms[k] = float64(v)
+				}
+				t.Curve[i].Metrics = ms
 			}
 		}
 	}

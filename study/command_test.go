@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -99,6 +100,9 @@ search: {strategy: asha, trials: 12, parallel: 2, min_epochs: 1, eta: 3}
 			n := i + 1
 			if want := (1+lr)/float64(n) + lr/10; e.ValLoss != want {
 				t.Errorf("trial %d epoch %d: val_loss %v, want %v", tr.Number, n, e.ValLoss, want)
+			}
+			if want := map[string]float64{"steps": float64(100 * n)}; !reflect.DeepEqual(e.Metrics, want) {
+				t.Errorf("trial %d epoch %d: metrics %v, want %v", tr.Number, n, e.Metrics, want)
 			}
 			if k := trained[fmt.Sprintf("trial %d epoch %d", tr.Number, n)]; k != 1 {
 				t.Errorf("trial %d trained epoch %d %d times", tr.Number, n, k)

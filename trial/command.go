@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -455,7 +456,7 @@ func readReports(r *os.File, done <-chan struct{}) <-chan reportLine {
 
 // parseReport parses one report line into an epoch. epoch and val_loss
 // are required; train_loss, val_accuracy and lr are read when present;
-// other keys are ignored.
+// any other key is a metric, whose value must be a number.
 func parseReport(line []byte) (dltune.Epoch, error) {
 	var e dltune.Epoch
 	var m map[string]json.RawMessage
@@ -474,7 +475,7 @@ func parseReport(line []byte) (dltune.Epoch, error) {
 			return 0, false, nil
 		}
 		var f float64
-		if err := json.Unmarshal(raw, &f); err != nil {
+		if err := json.Unmarshal(raw, &f); err != nil || string(raw) == "null" {
 			return 0, false, fmt.Errorf("report %q: %s is not a number", clipBytes(line), key)
 		}
 		return f, true, nil
@@ -502,7 +503,54 @@ func parseReport(line []byte) (dltune.Epoch, error) {
 	if e.HasAccuracy && (e.ValAccuracy < 0 || e.ValAccuracy > 1) {
 		return e, fmt.Errorf("report %q: val_accuracy %v is not in [0, 1]", clipBytes(line), e.ValAccuracy)
 	}
+	var names []string
+	for k := range m {
+		if !knownKeys[k] {
+			names = append(names, k)
+		}
+	}
+	if len(names) > dltune.MaxMetrics {
+		return e, fmt.Errorf("report %q has %d metrics besides epoch, val_loss, train_loss, val_accuracy and lr; at most %d are kept", clipBytes(line), len(names), dltune.MaxMetrics)
+	}
+	slices.Sort(names) // the first bad one is named, the same each time
+	for _, k := range names {
+		if !metricName(k) {
+			return e, fmt.Errorf("report %q: metric name %q is not a letter or underscore followed by up to %d letters, digits and underscores", clipBytes(line), clipBytes([]byte(k)), maxMetricName-1)
+		}
+		f, _, err := num(k, false)
+		if err != nil {
+			return e, err
+		}
+		if e.Metrics == nil {
+			e.Metrics = make(map[string]float64, len(names))
+		}
+		e.Metrics[k] = f
+	}
 	return e, nil
+}
+
+// knownKeys are the report keys that are not metrics.
+var knownKeys = map[string]bool{"epoch": true, "val_loss": true, "train_loss": true, "val_accuracy": true, "lr": true}
+
+// maxMetricName bounds the length of a metric's name.
+const maxMetricName = 64
+
+// metricName reports whether s is a valid metric name: an ASCII
+// identifier of at most maxMetricName bytes, which prints and fits a
+// column header and a CSV field as it is.
+func metricName(s string) bool {
+	if s == "" || len(s) > maxMetricName {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // clipBytes shortens a report for a message.

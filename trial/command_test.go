@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dltune/dltune"
 )
@@ -195,7 +197,8 @@ func TestCommandTrains(t *testing.T) {
 	}
 	for i, e := range epochs {
 		v := fakeCurve(0.5, i+1)
-		if e.Epoch != i+1 || e.ValLoss != v || e.TrainLoss != 0.9*v || !e.HasAccuracy || e.ValAccuracy != 1-v/2 || e.Seconds <= 0 {
+		if e.Epoch != i+1 || e.ValLoss != v || e.TrainLoss != 0.9*v || !e.HasAccuracy || e.ValAccuracy != 1-v/2 || e.Seconds <= 0 ||
+			!reflect.DeepEqual(e.Metrics, map[string]float64{"extra": 1}) {
 			t.Errorf("epoch %d: %+v, want val_loss %v", i+1, e, v)
 		}
 	}
@@ -406,6 +409,74 @@ func TestCommandCheckpointMismatch(t *testing.T) {
 			t.Errorf("done %d, checkpoint %q: no error", job.Done, job.Checkpoint)
 		}
 	}
+}
+
+func TestParseReportMetrics(t *testing.T) {
+	many := func(n int) string {
+		var sb strings.Builder
+		sb.WriteString(`{"epoch": 1, "val_loss": 0.5`)
+		for i := range n {
+			fmt.Fprintf(&sb, `, "m%d": %d`, i, i)
+		}
+		return sb.String() + "}"
+	}
+	for _, tc := range []struct {
+		line string
+		want map[string]float64
+		err  string
+	}{
+		{`{"epoch": 1, "val_loss": 0.5, "lr": 0.1}`, nil, ""},
+		{`{"epoch": 1, "val_loss": 0.5, "f1": 0.75, "_n": -3e2}`, map[string]float64{"f1": 0.75, "_n": -300}, ""},
+		{many(32), nil, ""},
+		{many(33), nil, "has 33 metrics besides epoch, val_loss, train_loss, val_accuracy and lr; at most 32 are kept"},
+		{`{"epoch": 1, "val_loss": 0.5, "phase": "train"}`, nil, "phase is not a number"},
+		{`{"epoch": 1, "val_loss": 0.5, "f1": null}`, nil, "f1 is not a number"},
+		{`{"epoch": 1, "val_loss": 0.5, "f1": 1e999}`, nil, "f1 is not a number"},
+		{`{"epoch": 1, "val_loss": 0.5, "val/f1": 1}`, nil, `metric name "val/f1" is not a letter or underscore`},
+		{`{"epoch": 1, "val_loss": 0.5, "1x": 1}`, nil, `metric name "1x"`},
+		{`{"epoch": 1, "val_loss": 0.5, "": 1}`, nil, `metric name ""`},
+		{`{"epoch": 1, "val_loss": 0.5, "x\u001b[2J": 1}`, nil, `metric name "x\x1b[2J"`},
+		{`{"epoch": 1, "val_loss": 0.5, "` + strings.Repeat("a", 65) + `": 1}`, nil, "metric name"},
+	} {
+		e, err := parseReport([]byte(tc.line))
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%.60s: %v", tc.line, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%.60s: error %v, want %q", tc.line, err, tc.err)
+		case tc.err == "" && strings.HasPrefix(tc.line, `{"epoch": 1, "val_loss": 0.5, "m0"`):
+			if len(e.Metrics) != 32 || e.Metrics["m31"] != 31 {
+				t.Errorf("%.60s: metrics %v, want m0 to m31", tc.line, e.Metrics)
+			}
+		case tc.err == "" && !reflect.DeepEqual(e.Metrics, tc.want):
+			t.Errorf("%.60s: metrics %v, want %v", tc.line, e.Metrics, tc.want)
+		}
+	}
+}
+
+// FuzzParseReport checks that any line parses to a valid epoch or fails:
+// a bounded number of finite metrics with identifier names.
+func FuzzParseReport(f *testing.F) {
+	f.Add([]byte(`{"epoch": 2, "val_loss": 0.5, "train_loss": 0.4, "val_accuracy": 0.9, "lr": 0.01, "f1": 0.7}`))
+	f.Add([]byte(`{"epoch": 1, "val_loss": NaN}`))
+	f.Add([]byte(`{"epoch": 1.5, "val_loss": 1, "x": "y"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		e, err := parseReport(line)
+		if err != nil {
+			if !utf8.ValidString(err.Error()) {
+				t.Errorf("error %q is not UTF-8", err)
+			}
+			return
+		}
+		if e.Epoch < 1 || len(e.Metrics) > dltune.MaxMetrics {
+			t.Errorf("epoch %d with %d metrics", e.Epoch, len(e.Metrics))
+		}
+		for k, v := range e.Metrics {
+			if !metricName(k) || math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("metric %q = %v", k, v)
+			}
+		}
+	})
 }
 
 func TestTailBuffer(t *testing.T) {
