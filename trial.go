@@ -2,7 +2,9 @@ package dltune
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -115,7 +117,15 @@ type Trial struct {
 	// failure or interruption (Filters.Epoch says when they were taken).
 	// Nil for an MLP, and until then.
 	Filters *Filters `json:"filters,omitempty"`
+	// Stderr is the end of what a command trial's program wrote to its
+	// stderr in its latest run that wrote any (at most MaxStderr bytes of
+	// its last lines), as it was written: escape it before printing it
+	// to a terminal. Empty for other trials.
+	Stderr string `json:"stderr,omitempty"`
 }
+
+// MaxStderr bounds Trial.Stderr.
+const MaxStderr = 4 << 10
 
 // An Event is one step of a trial's history.
 type Event struct {
@@ -161,6 +171,7 @@ func (t *Trial) Clone() *Trial {
 	c.Curve = append([]Epoch(nil), t.Curve...)
 	for i := range c.Curve {
 		c.Curve[i].Layers = append([]LayerStats(nil), t.Curve[i].Layers...)
+		c.Curve[i].Metrics = maps.Clone(t.Curve[i].Metrics)
 		for j := range c.Curve[i].Layers {
 			c.Curve[i].Layers[j].GradHist = append([]int(nil), t.Curve[i].Layers[j].GradHist...)
 		}
@@ -185,6 +196,25 @@ type Epoch struct {
 	Seconds float64 `json:"seconds"`
 	// Layers are per-layer learning diagnostics, input side first.
 	Layers []LayerStats `json:"layers,omitempty"`
+	// Metrics are the other numbers a command trial's program reported
+	// for the epoch, by name: at most MaxMetrics. Nil for the core's
+	// trials.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+}
+
+// MaxMetrics bounds the metrics of an epoch.
+const MaxMetrics = 32
+
+// MetricNames returns the names of the metrics of the epochs of curve,
+// sorted.
+func MetricNames(curve []Epoch) []string {
+	seen := map[string]bool{}
+	for _, e := range curve {
+		for n := range e.Metrics {
+			seen[n] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // Gap returns the validation loss minus the training loss: large and growing

@@ -47,6 +47,8 @@ type trialRecord struct {
 	Finished time.Time      `json:"finished,omitzero"`
 	Events   []eventRecord  `json:"events,omitempty"`
 	Filters  *filtersRecord `json:"filters,omitempty"`
+	// Stderr: records before it have none; a summary skips it.
+	Stderr string `json:"stderr,omitempty"`
 }
 
 // filtersRecord is the stored form of a dltune.Filters: the weights are
@@ -64,6 +66,8 @@ type filtersRecord struct {
 type epochRecord struct {
 	epochHead
 	Layers []layerRecord `json:"layers,omitempty"`
+	// Metrics: records before them have none; a summary skips them.
+	Metrics map[string]number `json:"metrics,omitempty"`
 }
 
 // epochHead is an epochRecord without its per-layer diagnostics: what a
@@ -187,6 +191,7 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 		Created:  t.Created,
 		Started:  t.Started,
 		Finished: t.Finished,
+		Stderr:   t.Stderr,
 	}
 	if len(t.Curve) > 0 {
 		r.Curve = make([]epochRecord, len(t.Curve))
@@ -214,6 +219,13 @@ func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 					}
 				}
 				r.Curve[i].Layers = ls
+			}
+			if len(e.Metrics) > 0 {
+				ms := make(map[string]number, len(e.Metrics))
+				for k, v := range e.Metrics {
+					ms[k] = number(v)
+				}
+				r.Curve[i].Metrics = ms
 			}
 		}
 	}
@@ -255,6 +267,7 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 		Created:  r.Created,
 		Started:  r.Started,
 		Finished: r.Finished,
+		Stderr:   r.Stderr,
 	}
 	if len(r.Curve) > 0 {
 		t.Curve = make([]dltune.Epoch, len(r.Curve))
@@ -274,6 +287,13 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 					}
 				}
 				t.Curve[i].Layers = ls
+			}
+			if len(e.Metrics) > 0 {
+				ms := make(map[string]float64, len(e.Metrics))
+				for k, v := range e.Metrics {
+					ms[k] = float64(v)
+				}
+				t.Curve[i].Metrics = ms
 			}
 		}
 	}

@@ -135,9 +135,9 @@ func TestTrialRoundTrip(t *testing.T) {
 func summaryOf(t *dltune.Trial) *dltune.Trial {
 	s := t.Clone()
 	for i := range s.Curve {
-		s.Curve[i].Layers = nil
+		s.Curve[i].Layers, s.Curve[i].Metrics = nil, nil
 	}
-	s.Events, s.Error, s.Filters = nil, "", nil
+	s.Events, s.Error, s.Filters, s.Stderr = nil, "", nil, ""
 	return s
 }
 

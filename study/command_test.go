@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -80,6 +81,9 @@ search: {strategy: asha, trials: 12, parallel: 2, min_epochs: 1, eta: 3}
 			if lr <= 0.5 || !strings.Contains(tr.Error, "exit status 1") || !strings.Contains(tr.Error, "RuntimeError: lr") {
 				t.Errorf("trial %d (lr %v) failed: %s", tr.Number, lr, tr.Error)
 			}
+			if want := fmt.Sprintf("Traceback (most recent call last):\nRuntimeError: lr %v is too large", lr); tr.Stderr != want {
+				t.Errorf("trial %d kept stderr %q, want %q", tr.Number, tr.Stderr, want)
+			}
 			continue
 		}
 		if lr > 0.5 {
@@ -88,10 +92,17 @@ search: {strategy: asha, trials: 12, parallel: 2, min_epochs: 1, eta: 3}
 		if tr.Epochs() > 1 {
 			promoted++
 		}
+		// Its last run's, however the trial ended.
+		if want := fmt.Sprintf("trainer: trained to epoch %d", tr.Epochs()); tr.Stderr != want {
+			t.Errorf("trial %d (%s after %d epochs) kept stderr %q, want %q", tr.Number, tr.State, tr.Epochs(), tr.Stderr, want)
+		}
 		for i, e := range tr.Curve {
 			n := i + 1
 			if want := (1+lr)/float64(n) + lr/10; e.ValLoss != want {
 				t.Errorf("trial %d epoch %d: val_loss %v, want %v", tr.Number, n, e.ValLoss, want)
+			}
+			if want := map[string]float64{"steps": float64(100 * n)}; !reflect.DeepEqual(e.Metrics, want) {
+				t.Errorf("trial %d epoch %d: metrics %v, want %v", tr.Number, n, e.Metrics, want)
 			}
 			if k := trained[fmt.Sprintf("trial %d epoch %d", tr.Number, n)]; k != 1 {
 				t.Errorf("trial %d trained epoch %d %d times", tr.Number, n, k)

@@ -697,6 +697,10 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 		// Complete, pruned or paused: the filters after its last epoch.
 		snap.Filters = res.Filters
 	}
+	if res.Stderr != "" {
+		// However it ended: the end of its program's stderr, for show.
+		snap.Stderr = res.Stderr
+	}
 	mark(snap, state, what)
 	r.mu.Unlock()
 

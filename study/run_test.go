@@ -34,8 +34,9 @@ func newMemStore() *memstore.Mem {
 }
 
 // keeps fails if the record t, written over old, loses what the loop must
-// never drop: it only adds events, and keeps the diagnostics of the epochs
-// it keeps and the filters of a trial that has not restarted.
+// never drop: it only adds events, keeps the diagnostics and metrics of
+// the epochs it keeps, the filters of a trial that has not restarted, and
+// the stderr of a command trial.
 func keeps(old, t *dltune.Trial) error {
 	if len(t.Events) < len(old.Events) {
 		return fmt.Errorf("trial %d: the write drops %d of its %d events", t.Number, len(old.Events)-len(t.Events), len(old.Events))
@@ -44,6 +45,12 @@ func keeps(old, t *dltune.Trial) error {
 		if len(old.Curve[i].Layers) > 0 && len(t.Curve[i].Layers) == 0 {
 			return fmt.Errorf("trial %d: the write drops the diagnostics of epoch %d", t.Number, i+1)
 		}
+		if len(old.Curve[i].Metrics) > 0 && len(t.Curve[i].Metrics) == 0 {
+			return fmt.Errorf("trial %d: the write drops the metrics of epoch %d", t.Number, i+1)
+		}
+	}
+	if old.Stderr != "" && t.Stderr == "" {
+		return fmt.Errorf("trial %d: the write drops its stderr", t.Number)
 	}
 	if old.Filters != nil && t.Filters == nil && t.Epochs() >= old.Filters.Epoch {
 		return fmt.Errorf("trial %d: the write drops its filters", t.Number)

@@ -74,8 +74,9 @@ type Store interface {
 	// dltune.ErrNotFound.
 	Trial(ctx context.Context, study string, number int) (*dltune.Trial, error)
 	// TrialSummaries returns the study's trials by ascending number, each
-	// as Trial returns it but without its events, its error, its filters
-	// and its epochs' per-layer diagnostics (Epoch.Layers). A run keeps
+	// as Trial returns it but without its events, its error, its filters,
+	// its stderr and its epochs' per-layer diagnostics and metrics
+	// (Epoch.Layers, Epoch.Metrics). A run keeps
 	// every trial in memory to decide and needs none of these; it loads a
 	// trial whole with Trial before it writes it. An implementation may return
 	// whole trials, but should not decode what it leaves out: the loop

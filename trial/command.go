@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,7 +295,7 @@ func (r *commandRun) stopKill() {
 // result says how the run ended, given what Wait returned.
 func (r *commandRun) result(ctx context.Context, waitErr error, tail *tailBuffer) (Result, error) {
 	job := r.job
-	res := Result{Epochs: r.epochs}
+	res := Result{Epochs: r.epochs, Stderr: tail.last(stderrLines, dltune.MaxStderr)}
 	fail := func(format string, args ...any) (Result, error) {
 		msg := fmt.Sprintf(format, args...)
 		return res, fmt.Errorf("trial %d: %s%s", job.Number, msg, tail.quote())
@@ -455,7 +456,7 @@ func readReports(r *os.File, done <-chan struct{}) <-chan reportLine {
 
 // parseReport parses one report line into an epoch. epoch and val_loss
 // are required; train_loss, val_accuracy and lr are read when present;
-// other keys are ignored.
+// any other key is a metric, whose value must be a number.
 func parseReport(line []byte) (dltune.Epoch, error) {
 	var e dltune.Epoch
 	var m map[string]json.RawMessage
@@ -474,7 +475,7 @@ func parseReport(line []byte) (dltune.Epoch, error) {
 			return 0, false, nil
 		}
 		var f float64
-		if err := json.Unmarshal(raw, &f); err != nil {
+		if err := json.Unmarshal(raw, &f); err != nil || string(raw) == "null" {
 			return 0, false, fmt.Errorf("report %q: %s is not a number", clipBytes(line), key)
 		}
 		return f, true, nil
@@ -502,7 +503,54 @@ func parseReport(line []byte) (dltune.Epoch, error) {
 	if e.HasAccuracy && (e.ValAccuracy < 0 || e.ValAccuracy > 1) {
 		return e, fmt.Errorf("report %q: val_accuracy %v is not in [0, 1]", clipBytes(line), e.ValAccuracy)
 	}
+	var names []string
+	for k := range m {
+		if !knownKeys[k] {
+			names = append(names, k)
+		}
+	}
+	if len(names) > dltune.MaxMetrics {
+		return e, fmt.Errorf("report %q has %d metrics besides epoch, val_loss, train_loss, val_accuracy and lr; at most %d are kept", clipBytes(line), len(names), dltune.MaxMetrics)
+	}
+	slices.Sort(names) // the first bad one is named, the same each time
+	for _, k := range names {
+		if !metricName(k) {
+			return e, fmt.Errorf("report %q: metric name %q is not a letter or underscore followed by up to %d letters, digits and underscores", clipBytes(line), clipBytes([]byte(k)), maxMetricName-1)
+		}
+		f, _, err := num(k, false)
+		if err != nil {
+			return e, err
+		}
+		if e.Metrics == nil {
+			e.Metrics = make(map[string]float64, len(names))
+		}
+		e.Metrics[k] = f
+	}
 	return e, nil
+}
+
+// knownKeys are the report keys that are not metrics.
+var knownKeys = map[string]bool{"epoch": true, "val_loss": true, "train_loss": true, "val_accuracy": true, "lr": true}
+
+// maxMetricName bounds the length of a metric's name.
+const maxMetricName = 64
+
+// metricName reports whether s is a valid metric name: an ASCII
+// identifier of at most maxMetricName bytes, which prints and fits a
+// column header and a CSV field as it is.
+func metricName(s string) bool {
+	if s == "" || len(s) > maxMetricName {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch {
+		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case '0' <= c && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // clipBytes shortens a report for a message.
@@ -537,6 +585,34 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	}
 	t.buf = append(t.buf, p...)
 	return len(p), nil
+}
+
+// last returns at most the last n lines of what was written, and at most
+// max bytes of them, as valid UTF-8: the lines are cut from the front, the
+// first kept line possibly partial. The newlines at the end are trimmed.
+func (t *tailBuffer) last(n, max int) string {
+	t.mu.Lock()
+	b := bytes.Clone(bytes.TrimRight(t.buf, "\n\r\t "))
+	partial := int64(len(t.buf)) < t.total
+	t.mu.Unlock()
+	for i, k := len(b)-1, 0; i >= 0; i-- {
+		if b[i] == '\n' {
+			if k++; k == n {
+				b, partial = b[i+1:], false
+				break
+			}
+		}
+	}
+	if len(b) > max {
+		b, partial = b[len(b)-max:], b[len(b)-max-1] != '\n'
+	}
+	if partial {
+		// Drop the cut rune, or a whole cut line when the tail has more.
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	return strings.ToValidUTF8(string(b), "?")
 }
 
 // quote returns the last lines of what was written, indented on lines of

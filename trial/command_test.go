@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dltune/dltune"
 )
@@ -82,7 +84,7 @@ func fakeTrainer() int {
 	logf("start pid=%d at=%d done=%s until=%d", os.Getpid(), start, env("DLTUNE_EPOCHS_DONE"), until)
 	report := os.NewFile(uintptr(atoi("DLTUNE_REPORT_FD")), "report")
 	fmt.Println(`garbage on stdout {"epoch": 99, "val_loss": 0}`)
-	fmt.Fprintln(os.Stderr, "fake trainer: starting")
+	fmt.Fprintln(os.Stderr, started)
 	switch env("HELPER_BAD") {
 	case "noreport":
 		return 0
@@ -172,6 +174,9 @@ func recorder(epochs *[]dltune.Epoch, mark *[]byte, stopAt int) func(dltune.Epoc
 	}
 }
 
+// started is the fake trainer's first line on stderr.
+const started = "fake trainer: starting"
+
 func TestCommandTrains(t *testing.T) {
 	c, _ := trainer(t, "MKL_NUM_THREADS=7")
 	argsFile := filepath.Join(t.TempDir(), "args.json")
@@ -184,7 +189,7 @@ func TestCommandTrains(t *testing.T) {
 	params := dltune.Params{"lr": dltune.Float(0.5), "act": dltune.String("relu && ls")}
 	job := &Job{Number: 4, Seed: 11, Params: params, Until: 3, Report: recorder(&epochs, &mark, 0)}
 	res, err := RunCommand(context.Background(), c, job)
-	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 3}) {
+	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 3, Stderr: started}) {
 		t.Fatalf("RunCommand = %+v, %v; want 3 epochs", res, err)
 	}
 	if len(epochs) != 3 {
@@ -192,7 +197,8 @@ func TestCommandTrains(t *testing.T) {
 	}
 	for i, e := range epochs {
 		v := fakeCurve(0.5, i+1)
-		if e.Epoch != i+1 || e.ValLoss != v || e.TrainLoss != 0.9*v || !e.HasAccuracy || e.ValAccuracy != 1-v/2 || e.Seconds <= 0 {
+		if e.Epoch != i+1 || e.ValLoss != v || e.TrainLoss != 0.9*v || !e.HasAccuracy || e.ValAccuracy != 1-v/2 || e.Seconds <= 0 ||
+			!reflect.DeepEqual(e.Metrics, map[string]float64{"extra": 1}) {
 			t.Errorf("epoch %d: %+v, want val_loss %v", i+1, e, v)
 		}
 	}
@@ -228,11 +234,11 @@ func TestCommandContinues(t *testing.T) {
 	var epochs []dltune.Epoch
 	var mark []byte
 	res, err := RunCommand(context.Background(), c, &Job{Params: params, Until: 2, Report: recorder(&epochs, &mark, 0)})
-	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 2}) {
+	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 2, Stderr: started}) {
 		t.Fatalf("first run = %+v, %v; want 2 epochs", res, err)
 	}
 	res, err = RunCommand(context.Background(), c, &Job{Params: params, Done: 2, Checkpoint: mark, Until: 5, Report: recorder(&epochs, &mark, 0)})
-	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 5}) {
+	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 5, Stderr: started}) {
 		t.Fatalf("continued run = %+v, %v; want 5 epochs", res, err)
 	}
 	want := []string{"epoch 1", "epoch 2", "epoch 3", "epoch 4", "epoch 5"}
@@ -322,13 +328,13 @@ func TestCommandStops(t *testing.T) {
 func TestCommandEnds(t *testing.T) {
 	c, _ := trainer(t, "HELPER_EARLY=2")
 	res, err := RunCommand(context.Background(), c, &Job{Params: dltune.Params{}, Until: 5})
-	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 2, EarlyStopped: true}) {
+	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 2, EarlyStopped: true, Stderr: started}) {
 		t.Errorf("exits 0 after epoch 2 of 5: RunCommand = %+v, %v; want stopped early", res, err)
 	}
 	c, log := trainer(t, "HELPER_OVERRUN=1", "HELPER_SLEEP=5ms")
 	c.Grace = 100 * time.Millisecond
 	res, err = RunCommand(context.Background(), c, &Job{Params: dltune.Params{}, Until: 2})
-	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 2}) {
+	if err != nil || !reflect.DeepEqual(res, Result{Epochs: 2, Stderr: started}) {
 		t.Errorf("trains on past its target: RunCommand = %+v, %v; want 2 epochs", res, err)
 	}
 	if n := len(logged(t, log, "epoch")); n < 3 {
@@ -382,6 +388,12 @@ func TestCommandFails(t *testing.T) {
 			if res.Epochs != len(epochs) {
 				t.Errorf("Result.Epochs %d, but %d epochs reported", res.Epochs, len(epochs))
 			}
+			if tc.name == "crash" {
+				// The result keeps the last 20 lines, unquoted.
+				if lines := strings.Split(res.Stderr, "\n"); len(lines) != 20 || lines[0] != "traceback line 11" || lines[19] != "boom at epoch 2" {
+					t.Errorf("Result.Stderr = %q, want traceback lines 11 to 29 and the boom", res.Stderr)
+				}
+			}
 		})
 	}
 }
@@ -399,6 +411,74 @@ func TestCommandCheckpointMismatch(t *testing.T) {
 	}
 }
 
+func TestParseReportMetrics(t *testing.T) {
+	many := func(n int) string {
+		var sb strings.Builder
+		sb.WriteString(`{"epoch": 1, "val_loss": 0.5`)
+		for i := range n {
+			fmt.Fprintf(&sb, `, "m%d": %d`, i, i)
+		}
+		return sb.String() + "}"
+	}
+	for _, tc := range []struct {
+		line string
+		want map[string]float64
+		err  string
+	}{
+		{`{"epoch": 1, "val_loss": 0.5, "lr": 0.1}`, nil, ""},
+		{`{"epoch": 1, "val_loss": 0.5, "f1": 0.75, "_n": -3e2}`, map[string]float64{"f1": 0.75, "_n": -300}, ""},
+		{many(32), nil, ""},
+		{many(33), nil, "has 33 metrics besides epoch, val_loss, train_loss, val_accuracy and lr; at most 32 are kept"},
+		{`{"epoch": 1, "val_loss": 0.5, "phase": "train"}`, nil, "phase is not a number"},
+		{`{"epoch": 1, "val_loss": 0.5, "f1": null}`, nil, "f1 is not a number"},
+		{`{"epoch": 1, "val_loss": 0.5, "f1": 1e999}`, nil, "f1 is not a number"},
+		{`{"epoch": 1, "val_loss": 0.5, "val/f1": 1}`, nil, `metric name "val/f1" is not a letter or underscore`},
+		{`{"epoch": 1, "val_loss": 0.5, "1x": 1}`, nil, `metric name "1x"`},
+		{`{"epoch": 1, "val_loss": 0.5, "": 1}`, nil, `metric name ""`},
+		{`{"epoch": 1, "val_loss": 0.5, "x\u001b[2J": 1}`, nil, `metric name "x\x1b[2J"`},
+		{`{"epoch": 1, "val_loss": 0.5, "` + strings.Repeat("a", 65) + `": 1}`, nil, "metric name"},
+	} {
+		e, err := parseReport([]byte(tc.line))
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%.60s: %v", tc.line, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%.60s: error %v, want %q", tc.line, err, tc.err)
+		case tc.err == "" && strings.HasPrefix(tc.line, `{"epoch": 1, "val_loss": 0.5, "m0"`):
+			if len(e.Metrics) != 32 || e.Metrics["m31"] != 31 {
+				t.Errorf("%.60s: metrics %v, want m0 to m31", tc.line, e.Metrics)
+			}
+		case tc.err == "" && !reflect.DeepEqual(e.Metrics, tc.want):
+			t.Errorf("%.60s: metrics %v, want %v", tc.line, e.Metrics, tc.want)
+		}
+	}
+}
+
+// FuzzParseReport checks that any line parses to a valid epoch or fails:
+// a bounded number of finite metrics with identifier names.
+func FuzzParseReport(f *testing.F) {
+	f.Add([]byte(`{"epoch": 2, "val_loss": 0.5, "train_loss": 0.4, "val_accuracy": 0.9, "lr": 0.01, "f1": 0.7}`))
+	f.Add([]byte(`{"epoch": 1, "val_loss": NaN}`))
+	f.Add([]byte(`{"epoch": 1.5, "val_loss": 1, "x": "y"}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		e, err := parseReport(line)
+		if err != nil {
+			if !utf8.ValidString(err.Error()) {
+				t.Errorf("error %q is not UTF-8", err)
+			}
+			return
+		}
+		if e.Epoch < 1 || len(e.Metrics) > dltune.MaxMetrics {
+			t.Errorf("epoch %d with %d metrics", e.Epoch, len(e.Metrics))
+		}
+		for k, v := range e.Metrics {
+			if !metricName(k) || math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Errorf("metric %q = %v", k, v)
+			}
+		}
+	})
+}
+
 func TestTailBuffer(t *testing.T) {
 	tb := &tailBuffer{max: 10}
 	if q := tb.quote(); q != "; its stderr is empty" {
@@ -414,6 +494,34 @@ func TestTailBuffer(t *testing.T) {
 	}
 	if q := tb.quote(); q != "; stderr ends:\n  ...\n  456789\n  xy" {
 		t.Errorf("quote = %q", q)
+	}
+}
+
+func TestTailBufferLast(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		max    int // of the buffer
+		writes []string
+		n, cap int
+		want   string
+	}{
+		{"empty", 10, nil, 3, 100, ""},
+		{"all", 100, []string{"a\nb\n", "c\n\n"}, 3, 100, "a\nb\nc"},
+		{"last lines", 100, []string{"a\nb\nc\nd\n"}, 2, 100, "c\nd"},
+		{"cut buffer drops the partial line", 8, []string{"0123456\nab\ncd"}, 5, 100, "ab\ncd"},
+		{"byte bound at a line", 100, []string{"0123456\nab\ncd"}, 5, 5, "ab\ncd"},
+		{"byte bound drops the partial line", 100, []string{"0123456\nab\ncd"}, 5, 4, "cd"},
+		{"one long line is kept cut", 100, []string{"0123456789"}, 5, 4, "6789"},
+		{"cut rune", 100, []string{"x\u00e9"}, 5, 1, "?"},
+		{"control characters kept", 100, []string{"a\x1b[2J\n"}, 5, 100, "a\x1b[2J"},
+	} {
+		tb := &tailBuffer{max: tc.max}
+		for _, w := range tc.writes {
+			fmt.Fprint(tb, w)
+		}
+		if got := tb.last(tc.n, tc.cap); got != tc.want {
+			t.Errorf("%s: last(%d, %d) = %q, want %q", tc.name, tc.n, tc.cap, got, tc.want)
+		}
 	}
 }
 

@@ -37,6 +37,10 @@ type Result struct {
 	// Filters are the first convolution's weights after the last epoch
 	// trained, when Run returns without error; nil for an MLP.
 	Filters *dltune.Filters
+	// Stderr is the end of a command's stderr, its last lines and at
+	// most dltune.MaxStderr bytes, however the run ended; "" for the
+	// core's trials and a program that wrote nothing there.
+	Stderr string
 	// Checkpoint is the training state when the job was interrupted (its
 	// context cancelled), possibly mid-epoch, so that it can continue
 	// without losing the batches it trained. Nil otherwise.

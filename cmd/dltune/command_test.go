@@ -12,9 +12,31 @@ import (
 )
 
 // TestShowCommand pins what show prints of a failed command trial: its
-// command line, quoted where a shell would need it, and the stderr tail
-// in its error.
+// command line, quoted where a shell would need it, the stderr tail in
+// its error, its metrics, and the stderr it kept, escaped.
 func TestShowCommand(t *testing.T) {
+	code, out, errs := cli(t, context.Background(), "show", "0", "--storage", commandStore(t))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	golden(t, "show-command.txt", out)
+}
+
+// TestTrialsCommandCurves pins a command study's epochs as trials
+// --curves prints them: a column for each metric, empty where an epoch
+// has none.
+func TestTrialsCommandCurves(t *testing.T) {
+	code, out, errs := cli(t, context.Background(), "trials", "--curves", "--format", "csv", "--storage", commandStore(t))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	golden(t, "trials-command-curves.csv", out)
+}
+
+// commandStore returns a store holding a command study with one failed
+// trial, whose epochs have metrics.
+func commandStore(t *testing.T) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "cmd.db")
 	db, err := store.Open(path, nil)
 	if err != nil {
@@ -31,15 +53,18 @@ func TestShowCommand(t *testing.T) {
 	}
 	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.003), "tag": dltune.String("a b")},
 		State: dltune.Failed, Budget: 3, RetryOf: -1, Created: t0,
-		Curve: []dltune.Epoch{{Epoch: 1, TrainLoss: 0.7, ValLoss: 0.6, ValAccuracy: 0.8, HasAccuracy: true, Seconds: 4.5}},
-		Error: "trial 0: python3 after epoch 1 of 3: exit status 1; stderr ends:\n  Traceback (most recent call last):\n  RuntimeError: out of memory \x1b[31m"}
+		Curve: []dltune.Epoch{
+			{Epoch: 1, TrainLoss: 0.7, ValLoss: 0.6, ValAccuracy: 0.8, HasAccuracy: true, Seconds: 4.5, Metrics: map[string]float64{"f1": 0.75, "steps": 100}},
+			{Epoch: 2, TrainLoss: 0.6, ValLoss: 0.65, ValAccuracy: 0.78, HasAccuracy: true, Seconds: 4.25, Metrics: map[string]float64{"steps": 200}},
+		},
+		Error:  "trial 0: python3 after epoch 2 of 3: exit status 1; stderr ends:\n  Traceback (most recent call last):\n  RuntimeError: out of memory \x1b[31m",
+		Stderr: "epoch 2: loss 0.6\r\nTraceback (most recent call last):\n\tRuntimeError: out of memory \x1b[31m",
+	}
 	if err := db.CreateTrial(ctx, "cmd", tr); err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
-	code, out, errs := cli(t, ctx, "show", "0", "--storage", path)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
-	golden(t, "show-command.txt", out)
+	return path
 }

@@ -16,7 +16,13 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // TestMain lets the test binary stand in for dltune: with DLTUNE_AS_MAIN
 // set, it runs Main with the arguments after "--" and exits, so that tests
 // can drive a real dltune process (signals, kill -9) without building one.
+// With TEST_FAKE_TRAINER set, it is a command study's program instead
+// (see fakeTrainer).
 func TestMain(m *testing.M) {
+	// A trainer started by a dltune child inherits DLTUNE_AS_MAIN.
+	if os.Getenv("TEST_FAKE_TRAINER") == "1" {
+		os.Exit(fakeTrainer())
+	}
 	if os.Getenv("DLTUNE_AS_MAIN") == "1" {
 		args := os.Args[1:]
 		for i, a := range args {

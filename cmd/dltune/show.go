@@ -140,17 +140,38 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if len(t.Curve) > 0 {
 		fmt.Fprintln(w, "\nlearning curve")
 		header := []string{"epoch", "train_loss", "val_loss", "gap", "val_acc", "lr", "seconds"}
+		// A command trial's metrics, a column each. Each epoch has at
+		// most dltune.MaxMetrics, but the curve may have more in all.
+		metrics := dltune.MetricNames(t.Curve)
+		more := len(metrics) - dltune.MaxMetrics
+		if more > 0 {
+			metrics = metrics[:dltune.MaxMetrics]
+		}
+		for _, m := range metrics {
+			header = append(header, clean(m))
+		}
 		var rows [][]string
 		for _, e := range t.Curve {
 			acc := "-"
 			if e.HasAccuracy {
 				acc = strconv.FormatFloat(e.ValAccuracy, 'f', 4, 64)
 			}
-			rows = append(rows, []string{strconv.Itoa(e.Epoch), num(e.TrainLoss), num(e.ValLoss), num(e.Gap()), acc,
-				num(e.LearningRate), strconv.FormatFloat(e.Seconds, 'f', 2, 64)})
+			row := []string{strconv.Itoa(e.Epoch), num(e.TrainLoss), num(e.ValLoss), num(e.Gap()), acc,
+				num(e.LearningRate), strconv.FormatFloat(e.Seconds, 'f', 2, 64)}
+			for _, m := range metrics {
+				if v, ok := e.Metrics[m]; ok {
+					row = append(row, num(v))
+				} else {
+					row = append(row, "-")
+				}
+			}
+			rows = append(rows, row)
 		}
 		if err := writeTable(w, header, rows); err != nil {
 			return err
+		}
+		if more > 0 {
+			fmt.Fprintf(w, "%d more metrics not shown: see show --format json\n", more)
 		}
 		if err := printDiagnostics(w, t.Curve); err != nil {
 			return err
@@ -166,6 +187,13 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 		fmt.Fprintln(w, "\nhistory")
 		for _, e := range t.Events {
 			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(e.What))
+		}
+	}
+	if t.Stderr != "" {
+		// The program's own words, escaped: they may hold anything.
+		fmt.Fprintln(w, "\nstderr of its last run, ending")
+		for _, l := range strings.Split(t.Stderr, "\n") {
+			fmt.Fprintf(w, "  %s\n", clean(strings.TrimRight(l, "\r")))
 		}
 	}
 	return nil

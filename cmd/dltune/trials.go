@@ -134,7 +134,15 @@ func runTrials(ctx context.Context, o *trialsOptions) error {
 		return c
 	}
 	if o.Curves {
+		// A command study's metrics, a column each, empty where an epoch
+		// has none.
+		var curves []dltune.Epoch
+		for _, t := range rows {
+			curves = append(curves, t.Curve...)
+		}
+		metrics := dltune.MetricNames(curves)
 		r.Header = append(append([]string{"trial", "state"}, columns...), "epoch", "train_loss", "val_loss", "val_acc", "lr", "seconds")
+		r.Header = append(r.Header, metrics...)
 		for _, t := range rows {
 			for _, e := range t.Curve {
 				acc := none
@@ -142,7 +150,15 @@ func runTrials(ctx context.Context, o *trialsOptions) error {
 					acc = fixed(e.ValAccuracy, 4)
 				}
 				line := append([]cell{integer(t.Trial), text(t.State.String())}, params(t)...)
-				r.Rows = append(r.Rows, append(line, integer(e.Epoch), float(e.TrainLoss), float(e.ValLoss), acc, float(e.LearningRate), float(e.Seconds)))
+				line = append(line, integer(e.Epoch), float(e.TrainLoss), float(e.ValLoss), acc, float(e.LearningRate), float(e.Seconds))
+				for _, m := range metrics {
+					if v, ok := e.Metrics[m]; ok {
+						line = append(line, float(v))
+					} else {
+						line = append(line, none)
+					}
+				}
+				r.Rows = append(r.Rows, line)
 			}
 		}
 		return o.Format.print(o.stdout, r)

@@ -68,7 +68,8 @@ def seed(default=0):
 
 def report(epoch, val_loss, **metrics):
     """Report a finished epoch (1-based): its validation loss and any of
-    train_loss, val_accuracy and lr, as one JSON line on the report
+    train_loss, val_accuracy and lr, and any other numbers by name (at
+    most 32, named like identifiers), as one JSON line on the report
     descriptor, where the script's own prints cannot mix in."""
     global _report
     line = {"epoch": int(epoch), "val_loss": float(val_loss)}

@@ -289,15 +289,16 @@ func (m *Mem) Trials(ctx context.Context, name string) ([]*dltune.Trial, error) 
 }
 
 // TrialSummaries returns copies of the study's trials, by number, without
-// their events, errors, filters and per-layer diagnostics, as the bbolt
+// their events, errors, filters, stderr, per-layer diagnostics and
+// metrics, as the bbolt
 // store does, so that a loop that wrote a summary back would lose them.
 func (m *Mem) TrialSummaries(ctx context.Context, name string) ([]*dltune.Trial, error) {
 	ts, err := m.Trials(ctx, name)
 	for _, t := range ts {
 		for i := range t.Curve {
-			t.Curve[i].Layers = nil
+			t.Curve[i].Layers, t.Curve[i].Metrics = nil, nil
 		}
-		t.Events, t.Error, t.Filters = nil, "", nil
+		t.Events, t.Error, t.Filters, t.Stderr = nil, "", nil, ""
 	}
 	return ts, err
 }

@@ -1,9 +1,9 @@
 // Command trainer is a fake training program that follows dltune's
 // command protocol, for tests: its validation loss after epoch n is
-// (1+lr)/n + lr/10, and it keeps the epochs trained in its checkpoint
-// directory. It appends "trial T epoch N" to $TRAINER_LOG for every
+// (1+lr)/n + lr/10, its metric "steps" 100n, and it keeps the epochs
+// trained in its checkpoint directory. It appends "trial T epoch N" to $TRAINER_LOG for every
 // epoch it trains, fails with a traceback when lr > $TRAINER_CRASH_ABOVE,
-// and sleeps $TRAINER_SLEEP per epoch.
+// sleeps $TRAINER_SLEEP per epoch, and says on stderr how far it trained.
 package main
 
 import (
@@ -54,12 +54,13 @@ func main() {
 		fmt.Println("training output that dltune ignores")
 		// Report, then save: a program stopped in between trains the
 		// epoch again, and dltune skips the second report.
-		fmt.Fprintf(report, "{\"epoch\": %d, \"val_loss\": %v}\n", n, (1+lr)/float64(n)+lr/10)
+		fmt.Fprintf(report, "{\"epoch\": %d, \"val_loss\": %v, \"steps\": %d}\n", n, (1+lr)/float64(n)+lr/10, 100*n)
 		if err := os.WriteFile(state, []byte(strconv.Itoa(n)), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "trainer:", err)
 			os.Exit(1)
 		}
 	}
+	fmt.Fprintf(os.Stderr, "trainer: trained to epoch %d\n", until)
 }
 
 func logf(format string, args ...any) {
