@@ -169,7 +169,10 @@ func TestPlotExampleStudies(t *testing.T) {
 				t.Errorf("%s: plot %s: %v", s.file, k[0], err)
 				continue
 			}
-			// Not blank: at least a tenth of the pixels are not white.
+			// Not blank: at least 1% of the pixels are not white. A slice
+			// plot of ASHA's rung has a dozen points and measured 2.0-2.5%;
+			// the axes and labels alone are about 0.5%. Package plot's tests
+			// check the series themselves.
 			b := img.Bounds()
 			ink := 0
 			for y := b.Min.Y; y < b.Max.Y; y += 2 {
@@ -179,7 +182,7 @@ func TestPlotExampleStudies(t *testing.T) {
 					}
 				}
 			}
-			if share := float64(ink) / float64(b.Dx()*b.Dy()/4); share < 0.02 {
+			if share := float64(ink) / float64(b.Dx()*b.Dy()/4); share < 0.01 {
 				t.Errorf("%s: plot %s: %.1f%% ink: blank", s.file, k[0], 100*share)
 			}
 		}
