@@ -170,9 +170,8 @@ func TestPlotExampleStudies(t *testing.T) {
 				continue
 			}
 			// Not blank: at least 1% of the pixels are not white. A slice
-			// plot of ASHA's rung has a dozen points and measured 2.0-2.5%;
-			// the axes and labels alone are about 0.5%. Package plot's tests
-			// check the series themselves.
+			// plot of ASHA's rung has a dozen points and measured 2.0%;
+			// package plot's tests check the series themselves.
 			b := img.Bounds()
 			ink := 0
 			for y := b.Min.Y; y < b.Max.Y; y += 2 {
