@@ -1,0 +1,540 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"log"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/analysis"
+	"github.com/dltune/dltune/plot"
+	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
+)
+
+// A Source reads stored studies; the bbolt and PostgreSQL stores satisfy
+// it.
+type Source interface {
+	Studies(ctx context.Context) ([]*dltune.Study, error)
+	plot.Source
+}
+
+// Options configure a Handler.
+type Options struct {
+	// Token, if not "", is required of every request: as the query
+	// parameter token (which then sets a cookie, so that links and the
+	// event stream work), the cookie, or an "Authorization: Bearer" header.
+	Token string
+	// Poll is how often the event stream reads the study to see whether
+	// it changed; zero means a second.
+	Poll time.Duration
+	// Log, if not nil, receives errors the pages could not show.
+	Log *log.Logger
+}
+
+// studyPlots are the study-wide plots the study page shows, in order.
+var studyPlots = []plot.Kind{plot.History, plot.Curves, plot.Parallel, plot.Slice, plot.Importance, plot.Timeline}
+
+// maxCached bounds the SVG cache: past it, the cache starts afresh.
+const maxCached = 256
+
+// A Handler serves the dashboard.
+type Handler struct {
+	src  Source
+	opt  Options
+	mux  *http.ServeMux
+	mu   sync.Mutex
+	svgs map[string]cachedSVG // by study, kind and trial
+}
+
+type cachedSVG struct {
+	print uint64 // the fingerprint of the study it was drawn from
+	data  []byte // nil when there was nothing to draw
+	note  string // why not
+}
+
+// New returns a handler serving src.
+func New(src Source, opt *Options) *Handler {
+	h := &Handler{src: src, mux: http.NewServeMux(), svgs: make(map[string]cachedSVG)}
+	if opt != nil {
+		h.opt = *opt
+	}
+	if h.opt.Poll <= 0 {
+		h.opt.Poll = time.Second
+	}
+	h.mux.HandleFunc("GET /{$}", h.studies)
+	h.mux.HandleFunc("GET /study/{study}", h.study)
+	h.mux.HandleFunc("GET /study/{study}/leaderboard", h.leaderboard)
+	h.mux.HandleFunc("GET /study/{study}/events", h.events)
+	h.mux.HandleFunc("GET /study/{study}/plot/{kind}", h.plot)
+	h.mux.HandleFunc("GET /study/{study}/trial/{trial}", h.trial)
+	h.mux.HandleFunc("GET /study/{study}/trial/{trial}/gradients", h.gradients)
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, http.StatusNotFound, "no page at "+r.URL.Path)
+	})
+	return h
+}
+
+//go:embed templates/*.html
+var files embed.FS
+
+var pages = template.Must(template.New("").Funcs(template.FuncMap{
+	"loss": formatLoss,
+	"ptr":  ptrLoss,
+	"pv": func(p dltune.Params, name string) string {
+		if v, ok := p[name]; ok {
+			return v.String()
+		}
+		return ""
+	},
+	"ago":   ago,
+	"clock": func(t time.Time) string { return t.Local().Format(time.DateTime) },
+}).ParseFS(files, "templates/*.html"))
+
+// script is the study page's inline script: on each event of the stream
+// it reloads the leaderboard fragment.
+const script = `(function(){var b=document.getElementById("board");if(!b||!window.EventSource)return;var s=new EventSource(b.dataset.events);s.addEventListener("change",function(){fetch(b.dataset.src,{credentials:"same-origin"}).then(function(r){return r.ok?r.text():null}).then(function(t){if(t!==null)b.innerHTML=t})})})();`
+
+// csp allows the inline style, the one inline script by its hash, and
+// nothing from elsewhere.
+var csp = func() string {
+	sum := sha256.Sum256([]byte(script))
+	return "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; connect-src 'self'; script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}()
+
+// ServeHTTP checks the token, sets the headers every response gets and
+// serves the page.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", csp)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	if h.opt.Token != "" && !h.authorized(w, r) {
+		h.fail(w, http.StatusUnauthorized, "this dashboard needs its token: open it as /?token=TOKEN")
+		return
+	}
+	h.mux.ServeHTTP(w, r)
+}
+
+const tokenCookie = "dltune_token"
+
+// authorized reports whether r carries the token, and remembers a token
+// given in the query in a cookie.
+func (h *Handler) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if q := r.URL.Query().Get("token"); q != "" {
+		if !h.tokenOK(q) {
+			return false
+		}
+		http.SetCookie(w, &http.Cookie{Name: tokenCookie, Value: q, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		return true
+	}
+	if c, err := r.Cookie(tokenCookie); err == nil && h.tokenOK(c.Value) {
+		return true
+	}
+	if b, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && h.tokenOK(b) {
+		return true
+	}
+	return false
+}
+
+func (h *Handler) tokenOK(s string) bool {
+	// Compare hashes: equal lengths, so the time says nothing of the
+	// token's length either.
+	a, b := sha256.Sum256([]byte(s)), sha256.Sum256([]byte(h.opt.Token))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
+
+// fail serves an error page.
+func (h *Handler) fail(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	pages.ExecuteTemplate(w, "error.html", struct {
+		Title, Message string
+	}{http.StatusText(code), msg})
+}
+
+// failErr serves the error err as a page: not found, or an internal error
+// logged and not shown in detail.
+func (h *Handler) failErr(w http.ResponseWriter, err error) {
+	if errors.Is(err, dltune.ErrNotFound) {
+		h.fail(w, http.StatusNotFound, err.Error())
+		return
+	}
+	if h.opt.Log != nil {
+		h.opt.Log.Printf("dashboard: %v", err)
+	}
+	h.fail(w, http.StatusInternalServerError, "the store could not be read; the server's log says why")
+}
+
+// render executes the named template into a buffer first, so that an
+// error is an error page rather than half a page.
+func (h *Handler) render(w http.ResponseWriter, name string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		h.failErr(w, fmt.Errorf("render %s: %w", name, err))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// A studyRow is a study on the list.
+type studyRow struct {
+	study.Overview
+	State    string
+	Budget   int
+	Running  int
+	Strategy string
+}
+
+func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := h.src.Studies(ctx)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	rows := make([]studyRow, 0, len(list))
+	for _, s := range list {
+		trials, err := h.src.TrialSummaries(ctx, s.Name)
+		if err != nil {
+			h.failErr(w, err)
+			return
+		}
+		row := studyRow{Overview: study.Summarize(s, trials)}
+		if spec, err := parseSpec(s); err == nil {
+			row.Budget, row.Strategy = spec.Search.Trials, spec.Search.Strategy
+		}
+		for _, t := range trials {
+			if t.State == dltune.Running {
+				row.Running++
+			}
+		}
+		row.State = studyState(row)
+		rows = append(rows, row)
+	}
+	h.render(w, "studies.html", struct {
+		Studies []studyRow
+		Now     time.Time
+	}{rows, time.Now()})
+}
+
+// studyState says in a word where a study is.
+func studyState(r studyRow) string {
+	switch {
+	case r.Running > 0:
+		return "running"
+	case r.Budget > 0 && r.Finished >= r.Budget && r.Unfinished == 0:
+		return "done"
+	case r.Trials == 0:
+		return "new"
+	}
+	return "stopped"
+}
+
+func parseSpec(s *dltune.Study) (*studyfile.Spec, error) {
+	file := s.File
+	if file == "" {
+		file = s.Name + ".yaml"
+	}
+	spec, err := studyfile.Parse(file, s.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("stored spec of study %s: %w", s.Name, err)
+	}
+	return spec, nil
+}
+
+// board is a study's leaderboard, as the page and its fragment show it.
+type board struct {
+	Study  string
+	Params []string
+	Rows   []study.Row
+	Counts study.Counts
+	Budget int
+}
+
+func (h *Handler) board(ctx context.Context, name string) (*board, *studyfile.Spec, error) {
+	s, err := h.src.Study(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	spec, err := parseSpec(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	trials, err := h.src.TrialSummaries(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &board{Study: name, Rows: study.Leaderboard(trials, spec.MaxEpochs(), true), Counts: study.Count(trials), Budget: spec.Search.Trials}
+	for _, p := range spec.Space.Params {
+		b.Params = append(b.Params, p.Name)
+	}
+	return b, spec, nil
+}
+
+func (h *Handler) study(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("study")
+	b, spec, err := h.board(r.Context(), name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	h.render(w, "study.html", struct {
+		Board    *board
+		Study    string
+		Budget   int
+		Strategy string
+		Plots    []plot.Kind
+		Script   template.JS
+	}{b, name, b.Budget, spec.Search.Strategy, studyPlots, template.JS(script)})
+}
+
+func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
+	b, _, err := h.board(r.Context(), r.PathValue("study"))
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	h.render(w, "board", b)
+}
+
+// fingerprint summarizes a study's trials: it changes when a trial is
+// added, changes state or trains an epoch.
+func (h *Handler) fingerprint(ctx context.Context, name string) (uint64, error) {
+	trials, err := h.src.TrialSummaries(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	f := fnv.New64a()
+	for _, t := range trials {
+		fmt.Fprintf(f, "%d %d %d %d %d;", t.Number, t.State, t.Budget, len(t.Curve), t.Finished.UnixNano())
+	}
+	return f.Sum64(), nil
+}
+
+// events streams an event named change whenever the study's fingerprint
+// changes, and a comment now and then to keep the connection open.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name := r.PathValue("study")
+	if _, err := h.src.Study(ctx, name); err != nil {
+		h.failErr(w, err)
+		return
+	}
+	last, err := h.fingerprint(ctx, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": watching\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	tick := time.NewTicker(h.opt.Poll)
+	defer tick.Stop()
+	quiet := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		p, err := h.fingerprint(ctx, name)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil && h.opt.Log != nil {
+				h.opt.Log.Printf("dashboard: events of study %s: %v", name, err)
+			}
+			continue
+		case p != last:
+			last, quiet = p, 0
+			fmt.Fprintf(w, "event: change\ndata: %x\n\n", p)
+		default:
+			if quiet++; time.Duration(quiet)*h.opt.Poll < 15*time.Second {
+				continue
+			}
+			quiet = 0
+			fmt.Fprint(w, ": still watching\n\n")
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
+
+// svg returns the image of kind for the study (and trial, for a
+// per-trial kind), drawn again only when the study changed.
+func (h *Handler) svg(ctx context.Context, name string, kind plot.Kind, trial int) (cachedSVG, error) {
+	p, err := h.fingerprint(ctx, name)
+	if err != nil {
+		return cachedSVG{}, err
+	}
+	key := fmt.Sprintf("%s\x00%s\x00%d", name, kind, trial)
+	h.mu.Lock()
+	c, ok := h.svgs[key]
+	h.mu.Unlock()
+	if ok && c.print == p {
+		return c, nil
+	}
+	c = cachedSVG{print: p}
+	fig, err := plot.Render(ctx, h.src, plot.Options{Kind: kind, Study: name, Trial: trial})
+	switch {
+	case errors.Is(err, plot.ErrNoFinished):
+		c.note = "no finished trial yet"
+	case errors.Is(err, dltune.ErrNotFound):
+		return c, err
+	case err != nil:
+		// A plot that cannot be drawn (no layer statistics, one
+		// parameter) says why in place of the image.
+		c.note = err.Error()
+	default:
+		var buf bytes.Buffer
+		if err := fig.Write(&buf, "svg"); err != nil {
+			return c, fmt.Errorf("draw %s of study %s: %w", kind, name, err)
+		}
+		c.data = buf.Bytes()
+	}
+	h.mu.Lock()
+	if len(h.svgs) >= maxCached {
+		clear(h.svgs)
+	}
+	h.svgs[key] = c
+	h.mu.Unlock()
+	return c, nil
+}
+
+func (h *Handler) serveSVG(w http.ResponseWriter, r *http.Request, kind plot.Kind, trial int) {
+	c, err := h.svg(r.Context(), r.PathValue("study"), kind, trial)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	if c.data == nil {
+		h.fail(w, http.StatusNotFound, c.note)
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(c.data)
+}
+
+func (h *Handler) plot(w http.ResponseWriter, r *http.Request) {
+	k, err := plot.ParseKind(strings.TrimSuffix(r.PathValue("kind"), ".svg"))
+	if err != nil || k.PerTrial() || k == plot.Contour {
+		h.fail(w, http.StatusNotFound, fmt.Sprintf("no plot %q of a study", r.PathValue("kind")))
+		return
+	}
+	h.serveSVG(w, r, k, 0)
+}
+
+// trialNumber parses the trial path value, failing with a page.
+func (h *Handler) trialNumber(w http.ResponseWriter, r *http.Request) (int, bool) {
+	n, err := strconv.Atoi(r.PathValue("trial"))
+	if err != nil || n < 0 {
+		h.fail(w, http.StatusBadRequest, fmt.Sprintf("%q is not a trial number", r.PathValue("trial")))
+		return 0, false
+	}
+	return n, true
+}
+
+func (h *Handler) gradients(w http.ResponseWriter, r *http.Request) {
+	n, ok := h.trialNumber(w, r)
+	if !ok {
+		return
+	}
+	h.serveSVG(w, r, plot.Gradients, n)
+}
+
+func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name := r.PathValue("study")
+	n, ok := h.trialNumber(w, r)
+	if !ok {
+		return
+	}
+	s, err := h.src.Study(ctx, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	t, err := h.src.Trial(ctx, name, n)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	data := struct {
+		Study     string
+		T         *dltune.Trial
+		Params    []param
+		Findings  []analysis.Finding
+		Command   string
+		Gradients bool
+		Loss      float64
+	}{Study: name, T: t, Findings: analysis.Diagnose(t), Loss: t.Loss()}
+	for _, k := range t.Params.Names() {
+		data.Params = append(data.Params, param{k, t.Params[k].String()})
+	}
+	if spec, err := parseSpec(s); err == nil && spec.Command != nil {
+		if argv, _, err := spec.CommandLine(t.Params); err == nil {
+			data.Command = strings.Join(argv, " ")
+		}
+	}
+	for _, e := range t.Curve {
+		if len(e.Layers) > 0 {
+			data.Gradients = true
+			break
+		}
+	}
+	h.render(w, "trial.html", data)
+}
+
+type param struct{ Name, Value string }
+
+func formatLoss(x float64) string {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return "—"
+	}
+	return strconv.FormatFloat(x, 'g', 5, 64)
+}
+
+func ptrLoss(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return formatLoss(*p)
+}
+
+// ago says how long ago t was, roughly.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
