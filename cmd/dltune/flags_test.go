@@ -300,3 +300,25 @@ func TestPredictFlags(t *testing.T) {
 		{name: "no table", args: []string{"predict", "-m", "m.dltm", "in.csv", "--format", "table"}, code: exitUsage, err: "unknown format (want csv or json)"},
 	})
 }
+
+func TestServeFlags(t *testing.T) {
+	t.Setenv("DLTUNE_TOKEN", "")
+	checkFlags(t, newServeCmd, func(o *serveOptions) { o.globals = nil }, []flagCase[serveOptions]{
+		{name: "defaults", args: []string{"serve"}, want: &serveOptions{Addr: "127.0.0.1:8080"}},
+		{name: "loopback port", args: []string{"serve", "--addr", "127.0.0.1:9000"}, want: &serveOptions{Addr: "127.0.0.1:9000"}},
+		{name: "localhost", args: []string{"serve", "--addr", "localhost:9000"}, want: &serveOptions{Addr: "localhost:9000"}},
+		{name: "ipv6 loopback", args: []string{"serve", "--addr", "[::1]:9000"}, want: &serveOptions{Addr: "[::1]:9000"}},
+		{name: "token off loopback", args: []string{"serve", "--addr", "0.0.0.0:8080", "--token", "t"}, want: &serveOptions{Addr: "0.0.0.0:8080", Token: "t"}},
+		{name: "no token off loopback", args: []string{"serve", "--addr", "0.0.0.0:8080"}, code: exitUsage, err: "--addr 0.0.0.0:8080 is not a loopback address"},
+		{name: "every interface needs a token", args: []string{"serve", "--addr", ":8080"}, code: exitUsage, err: "not a loopback address"},
+		{name: "bad addr", args: []string{"serve", "--addr", "8080"}, code: exitUsage, err: `--addr "8080"`},
+		{name: "argument", args: []string{"serve", "x"}, code: exitUsage, err: "accepts 0 arg"},
+	})
+	t.Run("token from the environment", func(t *testing.T) {
+		t.Setenv("DLTUNE_TOKEN", "envtok")
+		got, code, errs := parse(t, newServeCmd, "serve", "--addr", "192.0.2.1:80")
+		if got == nil || got.Token != "envtok" {
+			t.Fatalf("exit %d, %s: parsed %+v, want the token of $DLTUNE_TOKEN", code, errs, got)
+		}
+	})
+}

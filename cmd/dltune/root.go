@@ -54,6 +54,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newRefitCmd(g, nil),
 		newEvaluateCmd(g, nil),
 		newPredictCmd(g, nil),
+		newServeCmd(g, nil),
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)

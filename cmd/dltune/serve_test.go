@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/store"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestServe serves a store on a free loopback port, with a token, and
+// stops when its context ends.
+func TestServe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dltune.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := "name: cmd\ncommand:\n  argv: [python3, train.py, --lr, $lr]\n  epochs: 2\nspace:\n  lr: {float: [1e-4, 1e-2], log: true}\nsearch: {strategy: random, trials: 2}\n"
+	if err := db.CreateStudy(context.Background(), &dltune.Study{Name: "cmd", Spec: []byte(spec), Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr lockedBuffer
+	o := &serveOptions{globals: &globals{storage: path, stdout: &stdout, stderr: &stderr}, Addr: "127.0.0.1:0", Token: "tok"}
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, o) }()
+	addr := regexp.MustCompile(`http://([0-9.:]+)/`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == ""; {
+		if m := addr.FindStringSubmatch(stdout.String()); m != nil {
+			base = "http://" + m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving after 10s; stderr: %s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, c := range []struct {
+		path string
+		code int
+		want string
+	}{
+		{"/", http.StatusUnauthorized, "token"},
+		{"/?token=tok", http.StatusOK, `href="/study/cmd"`},
+		{"/study/cmd?token=tok", http.StatusOK, "No trial yet"},
+		{"/study/gone?token=tok", http.StatusNotFound, "gone"},
+	} {
+		resp, err := http.Get(base + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.code || !strings.Contains(string(body), c.want) {
+			t.Errorf("%s: status %d, want %d with %q:\n%s", c.path, resp.StatusCode, c.code, c.want, body)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop with its context")
+	}
+}
