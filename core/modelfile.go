@@ -25,9 +25,13 @@ import (
 //	           means and variances) as the header's state count of f32s
 //	crc        u32 CRC-32 (Castagnoli) of everything before it
 //
-// The architecture is a tagged object ("kind": "mlp") so that other kinds
-// of network (convolutional ones) can be added without a new version: a
-// reader refuses a kind it does not know by name. A change that an older
+// The architecture is a tagged object, "kind": "mlp" or "cnn", so that
+// kinds of network can be added without a new version: a reader refuses a
+// kind it does not know by name. A "cnn" adds "conv", the input image shape
+// and the blocks of a ConvConfig; its tensors are those of the
+// convolutional blocks, input side first, then those of the dense head,
+// and its state the running statistics of its batch normalizations in the
+// same order. A change that an older
 // reader would misread increments the version, and LoadModel refuses a
 // newer version with ErrModelVersion.
 const (
@@ -82,6 +86,7 @@ type Model struct {
 	Info ModelInfo
 
 	cfg      MLPConfig
+	conv     *ConvConfig // nil for an MLP; shape and blocks as trained
 	loss     lossKind
 	task     Task
 	classes  int
@@ -117,6 +122,49 @@ type modelArch struct {
 	LeakySlope float64 `json:"leaky_slope,omitempty"`
 	BatchNorm  bool    `json:"batch_norm,omitempty"`
 	Dropout    float64 `json:"dropout,omitempty"`
+	// Conv is the convolutional part of a "cnn"; Hidden, BatchNorm and
+	// Dropout then describe its dense head.
+	Conv *modelConv `json:"conv,omitempty"`
+}
+
+// modelConv is a ConvConfig with the input shape always given.
+type modelConv struct {
+	Channels   int          `json:"channels"`
+	Height     int          `json:"height"`
+	Width      int          `json:"width"`
+	Blocks     []modelBlock `json:"blocks"`
+	GlobalPool bool         `json:"global_pool,omitempty"`
+}
+
+// modelBlock is a ConvBlock, with the names of study files.
+type modelBlock struct {
+	Filters    int     `json:"filters"`
+	Kernel     int     `json:"kernel"`
+	Stride     int     `json:"stride,omitempty"`
+	Padding    int     `json:"padding,omitempty"`
+	Dilation   int     `json:"dilation,omitempty"`
+	BatchNorm  bool    `json:"batch_norm,omitempty"`
+	Residual   bool    `json:"residual,omitempty"`
+	Pool       string  `json:"pool,omitempty"`
+	PoolSize   int     `json:"pool_size,omitempty"`
+	PoolStride int     `json:"pool_stride,omitempty"`
+	Dropout    float64 `json:"dropout,omitempty"`
+}
+
+func newModelConv(c *ConvConfig) *modelConv {
+	mc := &modelConv{Channels: c.Channels, Height: c.Height, Width: c.Width, GlobalPool: c.GlobalPool, Blocks: []modelBlock{}}
+	for _, b := range c.Blocks {
+		mc.Blocks = append(mc.Blocks, modelBlock(b))
+	}
+	return mc
+}
+
+func (mc *modelConv) config() *ConvConfig {
+	c := &ConvConfig{Channels: mc.Channels, Height: mc.Height, Width: mc.Width, GlobalPool: mc.GlobalPool}
+	for _, b := range mc.Blocks {
+		c.Blocks = append(c.Blocks, ConvBlock(b))
+	}
+	return c
 }
 
 type modelNorm struct {
@@ -133,15 +181,10 @@ type modelTensor struct {
 // Model returns a copy of the trainer's network as it is now, with nz, the
 // normalizer fitted on the training data before training (nil if the data
 // was not normalized), and info. Later training does not change it. It
-// fails for a trainer that diverged, a normalizer of another width, and,
-// for now, a convolutional network.
+// fails for a trainer that diverged and a normalizer of another width.
 func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
 	if t.diverged != nil {
 		return nil, fmt.Errorf("model: %w", t.diverged)
-	}
-	if t.s.conv != nil {
-		// The format's arch is a tagged object so that "cnn" can join it.
-		return nil, errors.New("model: model files do not hold convolutional networks yet")
 	}
 	m := &Model{
 		Info:     info,
@@ -162,7 +205,14 @@ func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
 		m.norm = Normalizer{Method: nz.Method, Offset: slices.Clone(nz.Offset), Scale: slices.Clone(nz.Scale)}
 	}
 	act, _ := parseActivation(m.cfg.Activation, m.cfg.LeakySlope) // validated by NewTrainer
-	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, len(t.model.w)), 0)
+	if p := t.s.conv; p != nil {
+		// The shape as planned, so that the model needs no data to rebuild.
+		m.conv = &ConvConfig{Channels: p.in.c, Height: p.in.h, Width: p.in.w,
+			Blocks: slices.Clone(t.s.Conv.Blocks), GlobalPool: t.s.Conv.GlobalPool}
+		m.net = newConvModel(p, &m.cfg, m.conv.GlobalPool, act, initGlorotUniform, initGlorotUniform, evalRowsConv, 0)
+	} else {
+		m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, len(t.model.w)), 0)
+	}
 	copy(m.net.w, t.model.w)
 	copy(m.net.state, t.model.state)
 	return m, nil
@@ -196,7 +246,19 @@ func (m *Model) Shape() []int { return m.shape }
 // Normalizer returns the normalization Predict applies to its input.
 func (m *Model) Normalizer() Normalizer { return m.norm }
 
-// Config returns the model's architecture.
+// Conv returns the convolutional part of the model's architecture, with
+// the input shape given, or nil for an MLP.
+func (m *Model) Conv() *ConvConfig {
+	if m.conv == nil {
+		return nil
+	}
+	c := *m.conv
+	c.Blocks = slices.Clone(c.Blocks)
+	return &c
+}
+
+// Config returns the model's architecture: all of an MLP's, the dense head
+// of a CNN's (see Conv).
 func (m *Model) Config() MLPConfig {
 	c := m.cfg
 	c.Hidden = slices.Clone(c.Hidden)
@@ -207,7 +269,8 @@ func (m *Model) Config() MLPConfig {
 func (m *Model) Loss() string { return m.loss.String() }
 
 // Predict returns the model's predictions for the samples of x, one row
-// each, given as raw features: Predict applies the model's normalization
+// each, given as raw features (a CNN's images flattened in channel, row,
+// column order, as Datasets hold them): Predict applies the model's normalization
 // to a copy of x. Rows are class probabilities for softmax cross-entropy,
 // probabilities for binary cross-entropy and the outputs for mean squared
 // error; they are bit for bit those of the Trainer the model came from
@@ -215,6 +278,10 @@ func (m *Model) Loss() string { return m.loss.String() }
 // columns is an error.
 func (m *Model) Predict(x *Tensor) (*Tensor, error) {
 	if x.Cols != m.cfg.Inputs || len(x.Data) != x.Rows*x.Cols {
+		if c := m.conv; c != nil {
+			return nil, fmt.Errorf("predict: input has %d values per sample, the model takes %dx%dx%d images (channels x height x width) of %d",
+				x.Cols, c.Channels, c.Height, c.Width, m.cfg.Inputs)
+		}
 		return nil, fmt.Errorf("predict: input has %d features per sample, the model takes %d", x.Cols, m.cfg.Inputs)
 	}
 	z, err := m.logits(x)
@@ -262,6 +329,10 @@ func (m *Model) header() *modelHeader {
 		Norm:  modelNorm{Method: m.norm.Method, Offset: m.norm.Offset, Scale: m.norm.Scale},
 		Info:  m.Info,
 		State: len(m.net.state),
+	}
+	if m.conv != nil {
+		h.Arch.Kind = "cnn"
+		h.Arch.Conv = newModelConv(m.conv)
 	}
 	if h.Arch.Activation == "" {
 		h.Arch.Activation = "relu"
@@ -381,8 +452,13 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", errModelCorrupt, fmt.Sprintf(format, args...))
 	}
-	if a.Kind != "mlp" {
-		return nil, fmt.Errorf("architecture %q is not one this dltune knows (mlp); upgrade dltune", a.Kind)
+	switch {
+	case a.Kind != "mlp" && a.Kind != "cnn":
+		return nil, fmt.Errorf("architecture %q is not one this dltune knows (mlp, cnn); upgrade dltune", a.Kind)
+	case a.Kind == "cnn" && a.Conv == nil:
+		return nil, bad("arch: a cnn without conv")
+	case a.Kind == "mlp" && a.Conv != nil:
+		return nil, bad("arch: an mlp with conv")
 	}
 	if a.Inputs <= 0 || a.Outputs <= 0 {
 		return nil, bad("arch: %d inputs and %d outputs", a.Inputs, a.Outputs)
@@ -393,6 +469,34 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 	add := func(n int) bool {
 		need += n
 		return n >= 0 && need <= limit
+	}
+	var conv *ConvConfig
+	var plan *convPlan
+	rows := 0
+	if a.Conv != nil {
+		conv = a.Conv.config()
+		if conv.Channels <= 0 || conv.Height <= 0 || conv.Width <= 0 {
+			return nil, bad("arch.conv: input %dx%dx%d", conv.Channels, conv.Height, conv.Width)
+		}
+		var err error
+		if plan, err = conv.plan(a.Inputs, nil); err != nil {
+			return nil, bad("arch.conv: %v", err)
+		}
+		// The slab pads every tensor to slabAlign floats; the file does
+		// not. Bound the padded count by the file, then check the exact
+		// count once the layers exist.
+		e := plan.estimate(false)
+		if e.slab+e.state > int64(limit)+slabAlign*e.np {
+			return nil, bad("arch.conv: the blocks need %d weights, more than the file's %d", e.slab+e.state, limit)
+		}
+		// Bound the buffers: up to evalRowsConv samples at once, fewer
+		// when a sample's activations are large, and no model whose one
+		// sample needs more than maxLoadFloats.
+		if e.perRow+e.vecs/4 > maxLoadFloats {
+			return nil, bad("arch.conv: a sample's activations take %d values, more than the %d a model may", e.perRow+e.vecs/4, maxLoadFloats)
+		}
+		rows = int(max(1, min(evalRowsConv, (4*int64(limit)+maxLoadFloats/16)/max(e.perRow, 1))))
+		width = plan.out.size()
 	}
 	for i, w := range a.Hidden {
 		// A dense layer, with a bias unless batch normalization follows
@@ -406,11 +510,14 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 		}
 		width = w
 	}
-	if a.Inputs > limit || a.Outputs > limit || !add(width*a.Outputs) || !add(a.Outputs) {
+	if (conv == nil && a.Inputs > limit) || a.Outputs > limit || !add(width*a.Outputs) || !add(a.Outputs) {
 		return nil, bad("arch: %d inputs and %d outputs do not fit the file's %d weights", a.Inputs, a.Outputs, limit)
 	}
-	if need != limit || need*4 != avail {
+	if conv == nil && (need != limit || need*4 != avail) {
 		return nil, bad("the architecture has %d weights, the file %d bytes of them", need, avail)
+	}
+	if need > limit {
+		return nil, bad("the architecture has more than %d weights, the file %d bytes of them", need, avail)
 	}
 	cfg := MLPConfig{Inputs: a.Inputs, Hidden: a.Hidden, Outputs: a.Outputs, Activation: a.Activation,
 		LeakySlope: a.LeakySlope, BatchNorm: a.BatchNorm}
@@ -464,9 +571,20 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 	default:
 		return nil, bad("normalize: method %q", h.Norm.Method)
 	}
-	m := &Model{Info: h.Info, cfg: cfg, loss: loss, task: task, classes: h.Classes,
+	m := &Model{Info: h.Info, cfg: cfg, conv: conv, loss: loss, task: task, classes: h.Classes,
 		labels: h.Labels, features: h.Features, shape: h.Shape, norm: norm}
-	m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, need), 0)
+	if plan != nil {
+		m.net = newConvModel(plan, &m.cfg, conv.GlobalPool, act, initGlorotUniform, initGlorotUniform, rows, 0)
+		n := len(m.net.state)
+		for _, p := range m.net.params {
+			n += p.len()
+		}
+		if n*4 != avail {
+			return nil, bad("the architecture has %d weights, the file %d bytes of them", n, avail)
+		}
+	} else {
+		m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, need), 0)
+	}
 	if len(h.Tensors) != len(m.net.params) {
 		return nil, bad("%d tensors, the architecture has %d", len(h.Tensors), len(m.net.params))
 	}
@@ -480,6 +598,10 @@ func (h *modelHeader) model(avail int) (*Model, error) {
 	}
 	return m, nil
 }
+
+// maxLoadFloats bounds the activations of one sample of a convolutional
+// model LoadModel builds (256 MiB of float32s).
+const maxLoadFloats = 1 << 26
 
 // shapeSize returns the number of values of a shape, or -1 if a dimension
 // is not positive or the product exceeds MaxModelBytes.

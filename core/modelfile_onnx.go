@@ -2,6 +2,7 @@ package core
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -31,8 +32,12 @@ const (
 // WriteONNX writes the model as an ONNX model that any ONNX runtime can
 // run, with the model's normalization in the graph: its input is raw
 // features, a float tensor [N, Inputs()], and its output what Predict
-// returns. Results agree with Predict to float32 rounding.
+// returns. Results agree with Predict to float32 rounding. Convolutional
+// networks have no ONNX form yet: WriteONNX refuses them.
 func (m *Model) WriteONNX(w io.Writer) (int64, error) {
+	if m.conv != nil {
+		return 0, errors.New("onnx: convolutional networks have no ONNX export yet; export a .dltm model file instead")
+	}
 	g := &onnxGraph{}
 	x := "input"
 	if m.norm.Method != NormalizeNone {

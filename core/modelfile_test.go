@@ -72,7 +72,7 @@ func exportCases() []struct {
 // for bit what its trainer predicts, and scores the loss the trainer
 // measures.
 func TestModelRoundTrip(t *testing.T) {
-	for _, c := range exportCases() {
+	for _, c := range append(exportCases(), cnnExportCases()...) {
 		t.Run(c.name, func(t *testing.T) {
 			tr, nz, raw := trainForExport(t, c.cfg, c.data)
 			info := ModelInfo{Study: "s", Trial: 7, Params: map[string]string{"lr": "0.01"}, Seed: c.cfg.Train.Seed, Epochs: tr.Epoch()}
@@ -247,11 +247,20 @@ func TestWriteTinyModel(t *testing.T) {
 	if err := os.WriteFile("testdata/tiny.dltm", b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile("testdata/tiny-cnn.dltm", tinyCNNFile(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func FuzzLoadModel(f *testing.F) {
 	good := tinyModelFile(f)
 	f.Add(good, true)
+	cnn, err := os.ReadFile("testdata/tiny-cnn.dltm")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(cnn, true)
+	f.Add(cnn[:len(cnn)-20], true)
 	f.Add(good[:len(good)/2], true)
 	f.Add([]byte("DLTM\x01\x00"), false)
 	f.Add(good[:len(good)-4], true)

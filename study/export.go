@@ -91,9 +91,6 @@ func Export(ctx context.Context, spec *studyfile.Spec, t *dltune.Trial, opt Expo
 		return nil, fmt.Errorf("study %s, trial %d: %w", spec.Name, t.Number, err)
 	}
 	cfg.Train.Seed = seed
-	if cfg.Conv != nil {
-		return nil, fmt.Errorf("study %s, trial %d: model files do not hold convolutional networks yet", spec.Name, t.Number)
-	}
 	// Load the data unnormalized, to fit the normalizer the model keeps.
 	raw := *spec
 	raw.Data.Normalize = core.NormalizeNone
