@@ -629,3 +629,30 @@ func predictRows(c *MLPConfig, params int) int {
 	}
 	return max(1, min(evalRows, 4*params/units))
 }
+
+// CheckSample returns an error unless samples of the given shape (an IDX
+// file's dimensions after the first) are what the model takes: as many
+// values as its inputs, and for a CNN its images' height and width (and
+// channels, for 3 dimensions), so that images of another shape with as
+// many pixels are not silently misread.
+func (m *Model) CheckSample(shape []int) error {
+	size := shapeSize(shape)
+	if len(shape) == 0 || size != m.cfg.Inputs {
+		return fmt.Errorf("samples of %d values; the model takes %d", max(size, 0), m.cfg.Inputs)
+	}
+	c := m.conv
+	if c == nil {
+		return nil
+	}
+	ok := false
+	switch len(shape) {
+	case 2:
+		ok = c.Channels == 1 && shape[0] == c.Height && shape[1] == c.Width
+	case 3:
+		ok = shape[0] == c.Channels && shape[1] == c.Height && shape[2] == c.Width
+	}
+	if !ok {
+		return fmt.Errorf("samples of shape %v; the model takes %dx%dx%d images (channels x height x width)", shape, c.Channels, c.Height, c.Width)
+	}
+	return nil
+}

@@ -88,6 +88,22 @@ func TestCNNModelFile(t *testing.T) {
 	if _, err := got.Predict(x); err == nil || !strings.Contains(err.Error(), "1x8x8 images") {
 		t.Errorf("Predict on 63 values: err = %v, want one naming the 1x8x8 images", err)
 	}
+	for _, c := range []struct {
+		shape []int
+		want  string
+	}{
+		{[]int{8, 8}, ""},
+		{[]int{1, 8, 8}, ""},
+		{[]int{4, 16}, "samples of shape [4 16]; the model takes 1x8x8 images"},
+		{[]int{2, 4, 8}, "samples of shape [2 4 8]"},
+		{[]int{64}, "samples of shape [64]"},
+		{[]int{7, 9}, "samples of 63 values; the model takes 64"},
+	} {
+		err := got.CheckSample(c.shape)
+		if (c.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("CheckSample(%v) = %v, want %q", c.shape, err, c.want)
+		}
+	}
 	if _, err := got.WriteONNX(new(bytes.Buffer)); err == nil || !strings.Contains(err.Error(), "convolutional") {
 		t.Errorf("WriteONNX: err = %v, want a refusal of convolutional networks", err)
 	}

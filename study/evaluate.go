@@ -35,8 +35,12 @@ func loadTestIDX(m *core.Model, images, labels string, maxBytes int64) (*core.Da
 	if err != nil {
 		return nil, err
 	}
-	if d.X.Cols != m.Inputs() {
-		return nil, fmt.Errorf("%s: samples of %d values; the model takes %d", images, d.X.Cols, m.Inputs())
+	shape := d.Shape
+	if shape == nil {
+		shape = []int{d.X.Cols}
+	}
+	if err := m.CheckSample(shape); err != nil {
+		return nil, fmt.Errorf("%s: %w", images, err)
 	}
 	return d, nil
 }

@@ -195,13 +195,13 @@ func predictIDX(ctx context.Context, m *core.Model, path string, out *predictWri
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	size := 1
-	for _, d := range img.Dims[1:] {
-		size *= d
+	if len(img.Dims) < 2 {
+		return fmt.Errorf("%s: %d-dimensional IDX data; the model takes samples of %d values", path, len(img.Dims), m.Inputs())
 	}
-	if len(img.Dims) < 2 || size != m.Inputs() {
-		return fmt.Errorf("%s: samples of %d values; the model takes %d", path, size, m.Inputs())
+	if err := m.CheckSample(img.Dims[1:]); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
+	size := m.Inputs()
 	data := img.Float32s()
 	n := img.Dims[0]
 	for lo := 0; lo < n; lo += predictBatch {
