@@ -160,6 +160,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 		return err // it names the study and the trial
 	}
 
+	onnx := strings.EqualFold(filepath.Ext(o.Output), ".onnx")
+	if cfg, err := spec.Resolve(t.Params, 0); onnx && err == nil && cfg.Conv != nil {
+		// Refuse before minutes of replay rather than after.
+		return fmt.Errorf("%s: convolutional networks have no ONNX export yet; export a .dltm model file instead", o.Output)
+	}
 	best := study.BestEpoch(t)
 	what := fmt.Sprintf("replaying trial %d to its best epoch, %d", t.Number, best)
 	if o.Refit {
@@ -185,7 +190,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 		return err
 	}
 	var b []byte
-	if strings.EqualFold(filepath.Ext(o.Output), ".onnx") {
+	if onnx {
 		var buf bytes.Buffer
 		_, err = m.WriteONNX(&buf)
 		b = buf.Bytes()
