@@ -92,14 +92,26 @@ func parallelCases[O any](cmd string, args []string, opts func(parallel int) *O)
 
 func TestRunFlags(t *testing.T) {
 	t.Setenv("DLTUNE_DATA_ROOT", "")
+	t.Setenv("DLTUNE_TOKEN", "")
 	cases := parallelCases("run", []string{"s.yaml"}, func(p int) *runOptions { return &runOptions{File: "s.yaml", Parallel: p} })
 	cases = append(cases,
 		flagCase[runOptions]{name: "no file", args: []string{"run"}, code: exitUsage, err: "accepts 1 arg"},
 		flagCase[runOptions]{name: "two files", args: []string{"run", "a.yaml", "b.yaml"}, code: exitUsage, err: "accepts 1 arg"},
 		flagCase[runOptions]{name: "unknown flag", args: []string{"run", "a.yaml", "--trials", "3"}, code: exitUsage, err: "unknown flag: --trials"},
+		flagCase[runOptions]{name: "serve", args: []string{"run", "a.yaml", "--serve", "127.0.0.1:9000"}, want: &runOptions{File: "a.yaml", Serve: "127.0.0.1:9000"}},
+		flagCase[runOptions]{name: "serve with token", args: []string{"run", "a.yaml", "--serve", "0.0.0.0:9000", "--token", "t"}, want: &runOptions{File: "a.yaml", Serve: "0.0.0.0:9000", Token: "t"}},
+		flagCase[runOptions]{name: "serve off loopback", args: []string{"run", "a.yaml", "--serve", ":9000"}, code: exitUsage, err: "--serve :9000 is not a loopback address"},
+		flagCase[runOptions]{name: "serve bad addr", args: []string{"run", "a.yaml", "--serve", "9000"}, code: exitUsage, err: `--serve "9000"`},
 		flagCase[runOptions]{name: "data root", args: []string{"run", "a.yaml", "--data-root", "d"}, want: &runOptions{File: "a.yaml", DataRoot: "d"}},
 	)
 	checkFlags(t, newRunCmd, func(o *runOptions) { o.globals = nil }, cases)
+	t.Run("token from the environment", func(t *testing.T) {
+		t.Setenv("DLTUNE_TOKEN", "envtok")
+		got, code, errs := parse(t, newRunCmd, "run", "a.yaml", "--serve", "192.0.2.1:80")
+		if got == nil || got.Token != "envtok" {
+			t.Fatalf("exit %d, %s: parsed %+v, want the token of $DLTUNE_TOKEN", code, errs, got)
+		}
+	})
 }
 
 func TestResumeFlags(t *testing.T) {

@@ -51,7 +51,7 @@ func runResume(ctx context.Context, o *resumeOptions) error {
 	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
-	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel})
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel}, "", "")
 }
 
 // loadSpec reads the stored specification of study name.

@@ -89,5 +89,5 @@ func runRetry(ctx context.Context, o *retryOptions) error {
 		fmt.Fprintf(o.stdout, "study %s has no failed trial left to retry\n", name)
 		return nil
 	}
-	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel, Retry: list})
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel, Retry: list}, "", "")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dltune/dltune/dashboard"
 	"github.com/dltune/dltune/study"
 	"github.com/dltune/dltune/studyfile"
 )
@@ -25,6 +27,10 @@ type runOptions struct {
 	MaxMemory int64
 	// DataRoot is --data-root; "" if not given.
 	DataRoot string
+	// Serve is --serve, the address to serve the dashboard on while the
+	// study runs; "" if not given. Token is --token or $DLTUNE_TOKEN.
+	Serve string
+	Token string
 }
 
 func newRunCmd(g *globals, runF func(context.Context, *runOptions) error) *cobra.Command {
@@ -48,6 +54,14 @@ command exits with status 130, saying how to resume.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
+			if o.Serve != "" {
+				if o.Token == "" {
+					o.Token = os.Getenv("DLTUNE_TOKEN")
+				}
+				if err := checkAddr("--serve", o.Serve, o.Token); err != nil {
+					return err
+				}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -57,6 +71,8 @@ command exits with status 130, saying how to resume.`,
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	addDataRootFlag(cmd, &o.DataRoot)
+	cmd.Flags().StringVar(&o.Serve, "serve", "", "serve the dashboard on `ADDR` (HOST:PORT) while the study runs")
+	cmd.Flags().StringVar(&o.Token, "token", "", "the token every dashboard request must carry (default $DLTUNE_TOKEN); required off loopback")
 	return cmd
 }
 
@@ -68,17 +84,32 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
-	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel})
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel}, o.Serve, o.Token)
 }
 
 // execute runs spec in the store, within maxMemory bytes (0: the
-// default), and reports the outcome.
-func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory int64, opt study.Options) error {
+// default), and reports the outcome. If serve is not "", it serves the
+// dashboard there, with token, while the study runs.
+func execute(ctx context.Context, g *globals, spec *studyfile.Spec, maxMemory int64, opt study.Options, serve, token string) error {
 	prep, err := prepare(ctx, g, spec, maxMemory, opt)
 	if err != nil {
 		return err
 	}
-	return g.withStore(ctx, func(db backend) error { return executeIn(ctx, g, db, prep, spec, opt) })
+	return g.withStore(ctx, func(db backend) error {
+		if serve != "" {
+			src, ok := db.(dashboard.Source)
+			if !ok {
+				return fmt.Errorf("--serve: the store %s cannot be served", db)
+			}
+			d, err := startDashboard(ctx, g, src, serve, token)
+			if err != nil {
+				return err
+			}
+			defer d.Stop()
+			fmt.Fprintf(g.stderr, "dashboard of study %s at %sstudy/%s\n", spec.Name, d.URL(), url.PathEscape(spec.Name))
+		}
+		return executeIn(ctx, g, db, prep, spec, opt)
+	})
 }
 
 // prepare validates spec, loads its data and checks that its trials fit

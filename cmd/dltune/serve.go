@@ -52,12 +52,8 @@ send "Authorization: Bearer TOKEN".`,
 			if o.Token == "" {
 				o.Token = os.Getenv("DLTUNE_TOKEN")
 			}
-			host, _, err := net.SplitHostPort(o.Addr)
-			if err != nil {
-				return usageError{fmt.Errorf("--addr %q: %w (want HOST:PORT, such as 127.0.0.1:8080)", o.Addr, err)}
-			}
-			if !loopback(host) && o.Token == "" {
-				return usageError{fmt.Errorf("--addr %s is not a loopback address: anyone who reaches it could read the studies; set a token with --token or $DLTUNE_TOKEN", o.Addr)}
+			if err := checkAddr("--addr", o.Addr, o.Token); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -68,6 +64,19 @@ send "Authorization: Bearer TOKEN".`,
 	cmd.Flags().StringVar(&o.Addr, "addr", "127.0.0.1:8080", "the address to listen on, HOST:PORT")
 	cmd.Flags().StringVar(&o.Token, "token", "", "the token every request must carry (default $DLTUNE_TOKEN); required off loopback")
 	return cmd
+}
+
+// checkAddr checks the address of flag: HOST:PORT, and a token unless
+// HOST is loopback.
+func checkAddr(flag, addr, token string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageError{fmt.Errorf("%s %q: %w (want HOST:PORT, such as 127.0.0.1:8080)", flag, addr, err)}
+	}
+	if !loopback(host) && token == "" {
+		return usageError{fmt.Errorf("%s %s is not a loopback address: anyone who reaches it could read the studies; set a token with --token or $DLTUNE_TOKEN", flag, addr)}
+	}
+	return nil
 }
 
 // loopback reports whether host names only the local machine. An empty
@@ -86,30 +95,64 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		return err
 	}
 	defer db.Close()
-	l, err := net.Listen("tcp", o.Addr)
+	d, err := startDashboard(ctx, o.globals, db, o.Addr, o.Token)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return err
 	}
-	logger := log.New(o.stderr, "", log.LstdFlags)
-	srv := &http.Server{
-		Handler:           dashboard.New(db, &dashboard.Options{Token: o.Token, Log: logger}),
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		ErrorLog:          logger,
-		// Requests end with the command, the event streams too.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-	}
-	fmt.Fprintf(o.stdout, "serving the studies of %s at http://%s/\n", db, l.Addr())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
+	fmt.Fprintf(o.stdout, "serving the studies of %s at %s\n", db, d.URL())
 	select {
-	case err := <-done:
+	case err := <-d.done:
+		d.Stop()
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	return d.Stop()
+}
+
+// A dashboardServer serves the dashboard until it is stopped.
+type dashboardServer struct {
+	srv    *http.Server
+	addr   net.Addr
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startDashboard serves the dashboard of src on addr, with token, until
+// ctx ends or Stop is called.
+func startDashboard(ctx context.Context, g *globals, src dashboard.Source, addr, token string) (*dashboardServer, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	logger := log.New(g.stderr, "", log.LstdFlags)
+	// Requests end with ctx or Stop, the event streams too: Shutdown
+	// waits for them.
+	ctx, cancel := context.WithCancel(ctx)
+	d := &dashboardServer{
+		srv: &http.Server{
+			Handler:           dashboard.New(src, &dashboard.Options{Token: token, Log: logger}),
+			ReadHeaderTimeout: readHeaderTimeout,
+			IdleTimeout:       idleTimeout,
+			ErrorLog:          logger,
+			BaseContext:       func(net.Listener) context.Context { return ctx },
+		},
+		addr:   l.Addr(),
+		cancel: cancel,
+		done:   make(chan error, 1),
+	}
+	go func() { d.done <- d.srv.Serve(l) }()
+	return d, nil
+}
+
+// URL is where the dashboard is served.
+func (d *dashboardServer) URL() string { return "http://" + d.addr.String() + "/" }
+
+// Stop ends the requests being served and closes the listener.
+func (d *dashboardServer) Stop() error {
+	d.cancel()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := d.srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil

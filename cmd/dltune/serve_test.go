@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -94,5 +96,84 @@ func TestServe(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop with its context")
+	}
+}
+
+// TestRunServe serves the dashboard of a running study from dltune run
+// --serve: the study's page answers while its trials train, and the
+// listener closes when the run ends.
+func TestRunServe(t *testing.T) {
+	dir := t.TempDir()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "served.yaml")
+	src := fmt.Sprintf(`name: served
+seed: 1
+command:
+  argv: [%q]
+  env: {TEST_FAKE_TRAINER: "1", TRAINER_PIDS: %q, TRAINER_SLEEP: 200ms}
+  epochs: 5
+space:
+  lr: {float: [0.1, 0.2]}
+search: {strategy: random, trials: 2, parallel: 1}
+`, exe, filepath.Join(dir, "pids"))
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(context.Background(), []string{"run", file, "--storage", filepath.Join(dir, "s.db"), "--serve", "127.0.0.1:0"}, &stdout, &stderr)
+	}()
+	addr := regexp.MustCompile(`dashboard of study served at (http://[0-9.:]+/)study/served\n`)
+	var base string
+	for deadline := time.Now().Add(10 * time.Second); base == ""; time.Sleep(10 * time.Millisecond) {
+		if m := addr.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited %d before it said where it serves; stderr:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dashboard after 10s; stderr:\n%s", stderr.String())
+		}
+	}
+	for _, c := range []struct{ path, want string }{
+		{"", `href="/study/served"`},
+		{"study/served", "served"},
+	} {
+		resp, err := http.Get(base + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), c.want) {
+			t.Errorf("/%s: status %d, want 200 with %q:\n%s", c.path, resp.StatusCode, c.want, body)
+		}
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("run exited %d before the pages were read: the test saw no running study", code)
+	default:
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("run exited %d; stderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not end in 30s")
+	}
+	if !strings.Contains(stdout.String(), "2 trials finished") {
+		t.Errorf("run printed %q, want 2 trials finished", stdout.String())
+	}
+	if resp, err := http.Get(base); err == nil {
+		resp.Body.Close()
+		t.Errorf("the dashboard still answers (%s) after the run ended", resp.Status)
 	}
 }
