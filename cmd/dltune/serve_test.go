@@ -142,19 +142,27 @@ search: {strategy: random, trials: 2, parallel: 1}
 			t.Fatalf("no dashboard after 10s; stderr:\n%s", stderr.String())
 		}
 	}
-	for _, c := range []struct{ path, want string }{
-		{"", `href="/study/served"`},
-		{"study/served", "served"},
-	} {
-		resp, err := http.Get(base + c.path)
+	// The dashboard is up before the run records the study: wait for it.
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), c.want) {
-			t.Errorf("/%s: status %d, want 200 with %q:\n%s", c.path, resp.StatusCode, c.want, body)
+		return resp.StatusCode, string(body)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		code, body := get("study/served")
+		if code == http.StatusOK && strings.Contains(body, "Study served") {
+			break
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/study/served: status %d after 10s, want 200 with the study:\n%s", code, body)
+		}
+	}
+	if code, body := get(""); code != http.StatusOK || !strings.Contains(body, `href="/study/served"`) {
+		t.Errorf("/: status %d, want 200 with a link to the study:\n%s", code, body)
 	}
 	select {
 	case code := <-done:
