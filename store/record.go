@@ -333,8 +333,7 @@ func (r *filtersRecord) filters() (*dltune.Filters, error) {
 
 // decodeTrialSummary decodes a trial record written by encodeTrial without
 // its events, its error, its filters and its epochs' per-layer
-// diagnostics, and checks
-// it as decodeTrial does.
+// diagnostics, and checks it as decodeTrial does.
 func decodeTrialSummary(data []byte) (*dltune.Trial, error) {
 	var r trialSummary
 	if err := decodeRecord(data, &r, &r.Format); err != nil {
