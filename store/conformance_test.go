@@ -9,6 +9,9 @@ import (
 	"github.com/dltune/dltune/study"
 )
 
+// Every store of dltune keeps weights.
+var _ study.WeightStore = (*store.DB)(nil)
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) study.Store {
 		db, err := store.Open(filepath.Join(t.TempDir(), "dltune.db"), nil)

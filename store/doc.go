@@ -14,6 +14,8 @@
 //	  <study name>        "study"  -> study record
 //	    trials            <number> -> trial record
 //	    checkpoints       <number> -> checkpoint bytes
+//	    weights           <number> -> weights: u8 format, u32 epoch,
+//	                                  f64 loss (big-endian), model file
 //
 // Trial numbers are keys as big-endian uint64s, so keys sort by number.
 // The trials bucket's bbolt sequence counts the trials created, and
@@ -22,7 +24,10 @@
 // are not finite (a diverging trial's loss) are the strings "NaN", "+Inf"
 // and "-Inf". A trial has at most one checkpoint, its latest; a finished
 // trial has none. So the file holds the trial records plus at most one
-// checkpoint per unfinished trial. bbolt reuses the pages that replaced
+// checkpoint per unfinished trial, plus the weights after their best
+// epoch of at most a study's search.keep_weights best trials (see
+// SaveWeights): stores written before weights existed have no weights
+// bucket, and Weights finds none in them. bbolt reuses the pages that replaced
 // records and deleted checkpoints leave free, but the file never shrinks;
 // Compact writes a compacted copy.
 //
@@ -66,13 +71,14 @@
 // it; it cannot see readers in other processes, so no process may read
 // the store while another writes it. Instead the writer keeps a snapshot
 // for readers
-// (KeepSnapshot): a copy without checkpoints at SnapshotPath, .NAME.snapshot
+// (KeepSnapshot): a copy without checkpoints and weights at SnapshotPath, .NAME.snapshot
 // beside the store, retaken at an interval (a second, in dltune run)
 // while the store changes, and
 // replaced atomically. A read asks the lock, without waiting, whether a
 // writer is alive (a killed process holds no lock); if one is, it reads
 // the snapshot at once (AsOf says when it was taken) and otherwise the
-// store. Checkpoint, which a snapshot lacks, reads only the store. A read
+// store. Checkpoint and Weights, which a snapshot lacks, read only the
+// store. A read
 // waits, up to Options.Timeout (2s by default), only while a writer keeps
 // no snapshot, and then fails with ErrLocked; so does a writable Open
 // while another writer has the store. Nothing waits indefinitely. A second
@@ -91,7 +97,10 @@
 // dies at any moment, by kill -9 or power loss, leaves the store as it was
 // after the last commit: a finished trial, once UpdateTrial returns, is
 // never lost; a trial's stored curve and checkpoint always agree, since
-// SaveCheckpoint writes both in one transaction; trial numbers are never
+// SaveCheckpoint writes both in one transaction, and a trial's weights
+// describe its stored best epoch, since SaveWeights writes them with the
+// record and drops those of trials that leave the best in the same
+// transaction; trial numbers are never
 // reused. A write that fails (a full disk, a read-only file system) is
 // rolled back and its error returned, wrapped with the store's path; the
 // store stays as it was. A new store is built in a temporary file and

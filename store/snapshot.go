@@ -61,7 +61,7 @@ func (db *DB) snapshot(ctx context.Context, dst string) error {
 }
 
 // copyBucket copies src into dst, nested buckets too, but for the contents
-// of checkpoint buckets.
+// of checkpoint and weights buckets.
 func copyBucket(dst, src *bolt.Bucket) error {
 	if err := dst.SetSequence(src.Sequence()); err != nil {
 		return err
@@ -78,7 +78,7 @@ func copyBucket(dst, src *bolt.Bucket) error {
 		if err != nil {
 			return err
 		}
-		if bytes.Equal(k, checkpointsBucket) {
+		if bytes.Equal(k, checkpointsBucket) || bytes.Equal(k, weightsBucket) {
 			continue
 		}
 		if err := copyBucket(nb, src.Bucket(k)); err != nil {

@@ -85,6 +85,36 @@ type Store interface {
 	TrialSummaries(ctx context.Context, study string) ([]*dltune.Trial, error)
 }
 
+// A WeightStore is a Store that keeps, with each trial, its weights after
+// its best epoch (dltune.Weights), so that Export needs no replay. All of
+// dltune's stores are WeightStores; the loop discovers one by a type
+// assertion, and with a plain Store keeps no weights.
+//
+// SaveWeights is the one change that writes weights, and it writes them
+// with the record whose curve they belong to, so that a crash at any
+// moment never leaves weights that describe another epoch than the
+// stored record's best. Only the weights of a study's keep best trials
+// (lowest Weights.Loss, then lowest number) stay: the change that stores
+// a trial's weights deletes, in the same change, those that drop out of
+// that set, so the disk they take is bounded by keep models. The
+// contract of Store applies to both methods.
+type WeightStore interface {
+	Store
+	// SaveWeights replaces, in one change, the record of trial t.Number,
+	// its checkpoint and its weights. When t is finished its checkpoint
+	// is deleted, as by UpdateTrial, and checkpoint must be nil;
+	// otherwise checkpoint replaces it, as by SaveCheckpoint, and must
+	// not be nil. w replaces the trial's weights; nil deletes them. Then,
+	// in the same change, the weights of every trial of the study but the
+	// keep best are deleted (all of them if keep <= 0, this trial's
+	// included).
+	SaveWeights(ctx context.Context, study string, t *dltune.Trial, checkpoint []byte, w *dltune.Weights, keep int) error
+	// Weights returns the weights of trial number, or an error matching
+	// dltune.ErrNotFound if it has none (it never had, they were
+	// dropped, or it was stored before stores kept weights).
+	Weights(ctx context.Context, study string, number int) (*dltune.Weights, error)
+}
+
 // A Claimer is a Store that several processes share, on one machine or
 // many: PostgreSQL's (store/postgres) is one. The loop discovers it by a
 // type assertion, as database/sql discovers a driver's optional

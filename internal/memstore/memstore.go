@@ -27,7 +27,7 @@ type Mem struct {
 }
 
 // SetFail makes the store ask f before every trial change (op is
-// "create", "update" or "checkpoint") and return the error f returns, if
+// "create", "update", "checkpoint" or "weights") and return the error f returns, if
 // any, instead of making the change: tests make the store fail with it.
 // Nil removes it.
 func (m *Mem) SetFail(f func(op string, t *dltune.Trial) error) {
@@ -44,7 +44,7 @@ func (m *Mem) SetBefore(f func(t *dltune.Trial)) {
 	m.mu.Unlock()
 }
 
-// SetGuard makes UpdateTrial and SaveCheckpoint refuse, with f's error, a
+// SetGuard makes UpdateTrial, SaveCheckpoint and SaveWeights refuse, with f's error, a
 // record t that f finds wrong to write over the stored record old. Nil
 // removes it.
 func (m *Mem) SetGuard(f func(old, t *dltune.Trial) error) {
@@ -62,9 +62,10 @@ func (m *Mem) Change(name string, number int, f func(t *dltune.Trial)) {
 }
 
 type study struct {
-	rec    dltune.Study
-	trials []*dltune.Trial // by number; trials[i].Number == i
-	ckpts  map[int][]byte
+	rec     dltune.Study
+	trials  []*dltune.Trial // by number; trials[i].Number == i
+	ckpts   map[int][]byte
+	weights map[int]*dltune.Weights
 }
 
 // New returns an empty store.
@@ -120,7 +121,7 @@ func (m *Mem) CreateStudy(ctx context.Context, s *dltune.Study) error {
 	if _, ok := m.studies[s.Name]; ok {
 		return fmt.Errorf("study %q: %w", s.Name, dltune.ErrExists)
 	}
-	m.studies[s.Name] = &study{rec: cloneStudy(s), ckpts: map[int][]byte{}}
+	m.studies[s.Name] = &study{rec: cloneStudy(s), ckpts: map[int][]byte{}, weights: map[int]*dltune.Weights{}}
 	return nil
 }
 
@@ -256,6 +257,81 @@ func (m *Mem) Checkpoint(ctx context.Context, name string, number int) ([]byte, 
 	return append([]byte{}, c...), nil
 }
 
+// SaveWeights replaces trial t.Number, its checkpoint and its weights,
+// then drops the weights of all trials but the keep best.
+func (m *Mem) SaveWeights(ctx context.Context, name string, t *dltune.Trial, ckpt []byte, w *dltune.Weights, keep int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.trial(name, t.Number)
+	if err != nil {
+		return err
+	}
+	switch finished := t.State.Finished(); {
+	case finished && ckpt != nil:
+		return fmt.Errorf("study %q trial %d: save weights: a checkpoint for a trial that is %s", name, t.Number, t.State)
+	case !finished && ckpt == nil:
+		return fmt.Errorf("study %q trial %d: save weights: no checkpoint for a trial that is %s", name, t.Number, t.State)
+	}
+	if w != nil {
+		if err := w.Check(); err != nil {
+			return fmt.Errorf("study %q trial %d: save %w", name, t.Number, err)
+		}
+	}
+	if err := m.check("weights", s, t); err != nil {
+		return err
+	}
+	s.trials[t.Number] = t.Clone()
+	if ckpt != nil {
+		s.ckpts[t.Number] = append([]byte{}, ckpt...)
+	} else {
+		delete(s.ckpts, t.Number)
+	}
+	if w != nil {
+		s.weights[t.Number] = w.Clone()
+	} else {
+		delete(s.weights, t.Number)
+	}
+	type kept struct {
+		number int
+		loss   float64
+	}
+	var all []kept
+	for n, w := range s.weights {
+		all = append(all, kept{n, w.Loss})
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].loss != all[j].loss {
+			return all[i].loss < all[j].loss
+		}
+		return all[i].number < all[j].number
+	})
+	for _, k := range all[min(max(keep, 0), len(all)):] {
+		delete(s.weights, k.number)
+	}
+	return nil
+}
+
+// Weights returns a copy of trial number's weights.
+func (m *Mem) Weights(ctx context.Context, name string, number int) (*dltune.Weights, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.trial(name, number)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := s.weights[number]
+	if !ok {
+		return nil, fmt.Errorf("study %q trial %d weights: %w", name, number, dltune.ErrNotFound)
+	}
+	return w.Clone(), nil
+}
+
 // Trial returns a copy of trial number.
 func (m *Mem) Trial(ctx context.Context, name string, number int) (*dltune.Trial, error) {
 	if err := ctx.Err(); err != nil {
@@ -301,6 +377,21 @@ func (m *Mem) TrialSummaries(ctx context.Context, name string) ([]*dltune.Trial,
 		t.Events, t.Error, t.Filters, t.Stderr = nil, "", nil, ""
 	}
 	return ts, err
+}
+
+// WeightsKept returns the numbers of the trials whose weights the study
+// holds, in order, so that a test can check which the store kept.
+func (m *Mem) WeightsKept(name string) []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var ns []int
+	if s, ok := m.studies[name]; ok {
+		for n := range s.weights {
+			ns = append(ns, n)
+		}
+	}
+	sort.Ints(ns)
+	return ns
 }
 
 // Checkpoints returns the number of checkpoints the study holds, so that

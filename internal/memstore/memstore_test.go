@@ -8,6 +8,9 @@ import (
 	"github.com/dltune/dltune/study"
 )
 
+// Every store of dltune keeps weights.
+var _ study.WeightStore = (*memstore.Mem)(nil)
+
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) study.Store { return memstore.New() })
 }

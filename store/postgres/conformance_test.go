@@ -11,6 +11,9 @@ import (
 )
 
 // open opens a store on a new schema of the test server.
+// Every store of dltune keeps weights.
+var _ study.WeightStore = (*postgres.DB)(nil)
+
 func open(t *testing.T) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), pgtest.URL(t), nil)

@@ -62,11 +62,25 @@ var migrations = []string{
 	CREATE INDEX dltune_trials_seq ON dltune_trials (study, seq);
 	CREATE INDEX dltune_trials_owner ON dltune_trials (owner) WHERE state = 1;
 	CREATE INDEX dltune_trials_running ON dltune_trials (study, expires) WHERE state = 1;`,
+
+	// 3: the weights after their best epoch of a study's best trials
+	// (study.WeightStore), so that a trial trained on one machine exports
+	// on another without a replay. loss orders them to keep the best.
+	`CREATE TABLE dltune_weights (
+		study  text NOT NULL,
+		number integer NOT NULL,
+		epoch  integer NOT NULL,
+		loss   double precision NOT NULL,
+		model  bytea NOT NULL,
+		PRIMARY KEY (study, number),
+		FOREIGN KEY (study, number) REFERENCES dltune_trials (study, number) ON DELETE CASCADE
+	);
+	ALTER TABLE dltune_weights ALTER COLUMN model SET STORAGE EXTERNAL;`,
 }
 
 // Version is the schema version this package writes and reads:
 // len(migrations).
-const Version = 2
+const Version = 3
 
 // migrateLock is the key of the advisory lock that serializes the schema
 // changes of concurrent Opens.

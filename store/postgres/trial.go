@@ -138,6 +138,109 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 	return nil
 }
 
+// SaveWeights replaces, in one transaction, the record of trial t.Number,
+// its checkpoint and its weights, then deletes the weights of every trial
+// of the study but the keep best (lowest loss, then lowest number), so
+// that the stored curve, checkpoint and weights always agree and the
+// weights kept are bounded. The study row's lock, which every change of
+// the study's trials takes, orders concurrent SaveWeights, so workers
+// saving at once keep exactly keep. When t is finished its checkpoint is
+// deleted and checkpoint must be nil; otherwise checkpoint must not be
+// nil. w nil deletes the trial's weights. It fails with an error matching
+// dltune.ErrNotFound if the study or trial does not exist, and
+// dltune.ErrLost if another DB holds the trial. It is safe for concurrent
+// use.
+func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, checkpoint []byte, w *dltune.Weights, keep int) (err error) {
+	defer db.wrap(&err, "study %q trial %d: save weights", study, t.Number)
+	switch finished := t.State.Finished(); {
+	case finished && checkpoint != nil:
+		return fmt.Errorf("a checkpoint for a trial that is %s", t.State)
+	case !finished && checkpoint == nil:
+		return fmt.Errorf("no checkpoint for a trial that is %s", t.State)
+	}
+	if w != nil {
+		if err := w.Check(); err != nil {
+			return err
+		}
+	}
+	rec, err := store.EncodeTrial(t, t.Number)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var n int
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `WITH s AS (
+				UPDATE dltune_studies SET seq = seq + 1 WHERE name = $1 RETURNING seq
+			)
+			UPDATE dltune_trials t SET state = $3::smallint, record = $4, seq = s.seq,
+				owner = $5, expires = CASE WHEN $3::smallint = 1 THEN now() + $6::interval END
+			FROM s WHERE t.study = $1 AND t.number = $2 AND (t.owner IS NULL OR t.owner = $5)
+			RETURNING 1`, study, t.Number, int16(t.State), rec, db.owner, db.lease).Scan(&n)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // missing, below, says why
+		} else if err != nil {
+			return err
+		}
+		if checkpoint != nil {
+			_, err = tx.Exec(ctx, `INSERT INTO dltune_checkpoints (study, number, data) VALUES ($1, $2, $3)
+				ON CONFLICT (study, number) DO UPDATE SET data = EXCLUDED.data`, study, t.Number, checkpoint)
+		} else {
+			_, err = tx.Exec(ctx, `DELETE FROM dltune_checkpoints WHERE study = $1 AND number = $2`, study, t.Number)
+		}
+		if err != nil {
+			return fmt.Errorf("checkpoint: %w", err)
+		}
+		if w != nil {
+			_, err = tx.Exec(ctx, `INSERT INTO dltune_weights (study, number, epoch, loss, model) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (study, number) DO UPDATE SET epoch = EXCLUDED.epoch, loss = EXCLUDED.loss, model = EXCLUDED.model`,
+				study, t.Number, w.Epoch, w.Loss, w.Model)
+		} else {
+			_, err = tx.Exec(ctx, `DELETE FROM dltune_weights WHERE study = $1 AND number = $2`, study, t.Number)
+		}
+		if err != nil {
+			return fmt.Errorf("weights: %w", err)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM dltune_weights WHERE study = $1 AND number NOT IN (
+				SELECT number FROM dltune_weights WHERE study = $1 ORDER BY loss, number LIMIT $2)`, study, max(keep, 0))
+		if err != nil {
+			return fmt.Errorf("drop weights: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return db.missing(ctx, study, t.Number)
+	}
+	return nil
+}
+
+// Weights returns the weights of trial number, or an error matching
+// dltune.ErrNotFound if the study or trial does not exist or the trial
+// has none. It is safe for concurrent use.
+func (db *DB) Weights(ctx context.Context, study string, number int) (_ *dltune.Weights, err error) {
+	defer db.wrap(&err, "study %q trial %d weights", study, number)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &dltune.Weights{}
+	err = db.pool.QueryRow(ctx, `SELECT epoch, loss, model FROM dltune_weights WHERE study = $1 AND number = $2`,
+		study, number).Scan(&w.Epoch, &w.Loss, &w.Model)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, dltune.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if err := w.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", store.ErrCorrupt, err)
+	}
+	return w, nil
+}
+
 // missing explains why a change of trial number changed nothing: the
 // trial does not exist (dltune.ErrNotFound) or another DB holds it
 // (dltune.ErrLost).

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) study.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"UpdateTrial", testUpdateTrial},
 		{"Checkpoint", testCheckpoint},
+		{"Weights", testWeights},
 		{"NotFound", testNotFound},
 		{"Copies", testCopies},
 		{"Context", testContext},
