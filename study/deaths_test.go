@@ -62,7 +62,7 @@ func TestTrialKillingItsProcessFails(t *testing.T) {
 				e := job.Done
 				for until := e + a.epochs; e < until || (!a.die && !a.interrupt && e < job.Until); {
 					e++
-					ck := func() ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(e)), nil }
+					ck := trial.State{Checkpoint: func() ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(e)), nil }}
 					if _, err := job.Report(dltune.Epoch{ValLoss: 1 / float64(e)}, ck); err != nil {
 						return trial.Result{}, err
 					}

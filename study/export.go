@@ -1,6 +1,7 @@
 package study
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,10 @@ type ExportOptions struct {
 	// Progress, if not nil, is called after every epoch trained, with the
 	// number of epochs to train.
 	Progress func(e core.EpochStats, epochs int)
+	// Weights are the trial's weights the store keeps (see WeightStore),
+	// or nil. When they match the trial (dltune.Weights.Match), Export
+	// without Refit loads the model from them and trains nothing.
+	Weights *dltune.Weights
 }
 
 // ErrReplay is wrapped by Export's error when replaying a trial does not
@@ -61,15 +66,20 @@ func BestEpoch(t *dltune.Trial) int {
 	return epoch
 }
 
-// Export trains the model of trial t of the study spec describes, and
-// returns it with the normalization fitted on its training data.
+// Export returns the model of trial t of the study spec describes, with
+// the normalization fitted on its training data.
 //
-// Without Refit it replays the trial: the same data, configuration and
-// seed, up to the trial's best epoch. Training is deterministic, so the
-// weights are those the trial had after its best epoch; Export checks
-// every replayed validation loss against the stored curve, bit for bit,
-// and fails with ErrReplay at the first that differs. The store keeps no
-// finished trial's weights, so replaying is how Export recovers them.
+// Without Refit it returns the model after the trial's best epoch. When
+// opt.Weights, the weights the store kept, match the trial, that model is
+// theirs: Export loads it, reading no data and training nothing, so it
+// works on any machine. Otherwise (the trial ran before stores kept
+// weights, or left the best trials whose weights the store keeps) it
+// replays the trial: the same data, configuration and seed, up to the
+// trial's best epoch. Training is deterministic, so the weights are those
+// the trial had after its best epoch; Export checks every replayed
+// validation loss against the stored curve, bit for bit, and fails with
+// ErrReplay at the first that differs (the data or the build changed, or
+// the trial ran on another kind of CPU).
 //
 // With Refit it trains the configuration on the training and validation
 // data together, normalized by statistics of both, for opt.Epochs epochs
@@ -85,6 +95,9 @@ func Export(ctx context.Context, spec *studyfile.Spec, t *dltune.Trial, opt Expo
 	if best == 0 {
 		return nil, fmt.Errorf("study %s, trial %d: trained no epoch with a validation loss", spec.Name, t.Number)
 	}
+	if !opt.Refit && opt.Weights.Match(t) {
+		return stored(spec, t, opt.Weights)
+	}
 	seed := trialSeed(spec.Seed, t.Number)
 	cfg, err := spec.Resolve(t.Params, seed)
 	if err != nil {
@@ -98,10 +111,8 @@ func Export(ctx context.Context, spec *studyfile.Spec, t *dltune.Trial, opt Expo
 	if err != nil {
 		return nil, err
 	}
-	info := core.ModelInfo{Study: spec.Name, Trial: t.Number, Params: map[string]string{}, Seed: seed, Target: spec.Data.Target}
-	for _, n := range t.Params.Names() {
-		info.Params[n] = t.Params[n].String()
-	}
+	info := modelInfo(spec, t.Params)
+	info.Trial, info.Seed = t.Number, seed
 	epochs := best
 	if opt.Refit {
 		if opt.Epochs > 0 {
@@ -144,6 +155,30 @@ func Export(ctx context.Context, spec *studyfile.Spec, t *dltune.Trial, opt Expo
 		return nil, fmt.Errorf("study %s, trial %d: %w", spec.Name, t.Number, err)
 	}
 	return tr.Model(nz, info)
+}
+
+// stored returns the model of w, the weights the store kept of trial t.
+func stored(spec *studyfile.Spec, t *dltune.Trial, w *dltune.Weights) (*core.Model, error) {
+	m, err := core.LoadModel(bytes.NewReader(w.Model))
+	if err != nil {
+		return nil, fmt.Errorf("study %s, trial %d: stored weights: %w", spec.Name, t.Number, err)
+	}
+	if i := m.Info; i.Trial != t.Number || i.Epochs != w.Epoch || i.Refit || math.Float64bits(i.ValLoss) != math.Float64bits(w.Loss) {
+		return nil, fmt.Errorf("study %s, trial %d: stored weights: the model is of trial %d after epoch %d (val_loss %v), not of its best epoch %d (val_loss %v)",
+			spec.Name, t.Number, i.Trial, i.Epochs, i.ValLoss, w.Epoch, w.Loss)
+	}
+	return m, nil
+}
+
+// modelInfo returns the ModelInfo of a model of the study spec describes
+// trained with params, without what depends on the trial and its
+// training.
+func modelInfo(spec *studyfile.Spec, params dltune.Params) core.ModelInfo {
+	info := core.ModelInfo{Study: spec.Name, Params: map[string]string{}, Target: spec.Data.Target}
+	for _, n := range params.Names() {
+		info.Params[n] = params[n].String()
+	}
+	return info
 }
 
 // concat returns a data set of a's samples followed by b's.

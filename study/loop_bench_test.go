@@ -17,7 +17,7 @@ import (
 // trivial is an objective that trains one instant epoch.
 func trivial(_ context.Context, job *trial.Job) (trial.Result, error) {
 	x := job.Params["x"].Num
-	if _, err := job.Report(dltune.Epoch{TrainLoss: x, ValLoss: x * x}, func() ([]byte, error) { return []byte("ckpt"), nil }); err != nil {
+	if _, err := job.Report(dltune.Epoch{TrainLoss: x, ValLoss: x * x}, trial.State{Checkpoint: func() ([]byte, error) { return []byte("ckpt"), nil }}); err != nil {
 		return trial.Result{}, err
 	}
 	return trial.Result{Epochs: 1}, nil

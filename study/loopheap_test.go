@@ -31,7 +31,7 @@ func diagnosed(_ context.Context, job *trial.Job) (trial.Result, error) {
 			layers[i] = dltune.LayerStats{Name: fmt.Sprintf("dense%d", i), WeightNorm: 1.5, GradRMS: x, GradMax: 2 * x, DeadFraction: 0.1, GradHist: h, HistLow: -12}
 		}
 		ep := dltune.Epoch{TrainLoss: x + 1/float64(e), ValLoss: x + 1.1/float64(e), ValAccuracy: 0.9, HasAccuracy: true, LearningRate: x, Seconds: 0.5, Layers: layers}
-		stop, err := job.Report(ep, func() ([]byte, error) { return []byte("ckpt"), nil })
+		stop, err := job.Report(ep, trial.State{Checkpoint: func() ([]byte, error) { return []byte("ckpt"), nil }})
 		if err != nil {
 			return trial.Result{Epochs: e}, err
 		}

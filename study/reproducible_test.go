@@ -92,7 +92,7 @@ func reproRun(t *testing.T, src string, jitter uint64) []reproOutcome {
 		for e < job.Until {
 			time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
 			e++
-			ck := func() ([]byte, error) { return []byte{byte(e)}, nil }
+			ck := trial.State{Checkpoint: func() ([]byte, error) { return []byte{byte(e)}, nil }}
 			stop, err := job.Report(dltune.Epoch{ValLoss: base + 1/float64(e)}, ck)
 			if err != nil {
 				return trial.Result{Epochs: e}, err

@@ -1,10 +1,12 @@
 package study
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,6 +54,10 @@ type loopConfig struct {
 	// Admit, if not nil, is called before a trial trains (afresh or
 	// resumed) with its parameters; an error fails the trial instead.
 	Admit func(dltune.Params) error
+	// KeepWeights is the number of trials whose weights after their best
+	// epoch the store keeps (search.keep_weights), when it is a
+	// WeightStore and the trials make models; 0 keeps none.
+	KeepWeights int
 }
 
 // Status is a study's progress, for display.
@@ -177,6 +183,7 @@ type runner struct {
 	finished, failed int
 	best             float64
 	bestTrial        int
+	top              []trialLoss // see rank
 
 	start time.Time
 	wake  chan struct{}
@@ -306,7 +313,14 @@ type task struct {
 	t   *dltune.Trial
 	rec *search.Record
 	job trial.Job
+	// final, when set, holds the weights after the trial's last epoch,
+	// a new best that its end is to record with it (nil weights: none to
+	// keep, but those stored are no longer its best).
+	final *finalWeights
 }
+
+// finalWeights are the weights the record of how a trial ended carries.
+type finalWeights struct{ w *dltune.Weights }
 
 // diedEvent is the event markInterrupted records. deaths counts it in a
 // trial's history, so its wording is part of the stored format.
@@ -594,8 +608,8 @@ func trialSeed(seed uint64, number int) uint64 {
 // for the store writes that must happen even after ctx is cancelled.
 func (r *runner) train(ctx, bg context.Context, tk *task) {
 	defer r.signal()
-	tk.job.Report = func(e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
-		return r.report(bg, tk, e, checkpoint)
+	tk.job.Report = func(e dltune.Epoch, s trial.State) (bool, error) {
+		return r.report(bg, tk, e, s)
 	}
 	var res trial.Result
 	var err error
@@ -610,9 +624,18 @@ func (r *runner) train(ctx, bg context.Context, tk *task) {
 
 // report records an epoch of task tk's trial and says whether to stop it.
 // It is the trial's trial.Job.Report.
-func (r *runner) report(bg context.Context, tk *task, e dltune.Epoch, checkpoint func() ([]byte, error)) (bool, error) {
+//
+// An epoch that is the trial's new best, in a WeightStore, is recorded
+// with SaveWeights: with the model after it if the trial may be among
+// the cfg.KeepWeights best of the study, and otherwise deleting the
+// trial's weights of an earlier epoch, which are no longer its best. So
+// the stored weights always match the stored curve.
+func (r *runner) report(bg context.Context, tk *task, e dltune.Epoch, s trial.State) (bool, error) {
 	r.mu.Lock()
 	t := tk.t
+	ws, _ := r.st.(WeightStore)
+	newBest := ws != nil && s.Model != nil && r.cfg.KeepWeights > 0 && e.ValLoss < t.Loss()
+	takeModel := newBest && r.mayKeep(t.Number, e.ValLoss)
 	e.Epoch = t.Epochs() + 1
 	t.Curve = append(t.Curve, e)
 	tk.rec.Losses = append(tk.rec.Losses, e.ValLoss)
@@ -628,9 +651,25 @@ func (r *runner) report(bg context.Context, tk *task, e dltune.Epoch, checkpoint
 	snap := t.Clone()
 	r.last = fmt.Sprintf("trial %d epoch %d: val_loss %.4g", t.Number, e.Epoch, e.ValLoss)
 	r.mu.Unlock()
+	var w *dltune.Weights
+	if takeModel {
+		m, err := s.Model()
+		if err != nil {
+			// The trial's failure, not the store's.
+			return false, fmt.Errorf("trial %d epoch %d: %w", snap.Number, e.Epoch, err)
+		}
+		w = &dltune.Weights{Epoch: e.Epoch, Loss: e.ValLoss, Model: m}
+	}
+	if last && newBest {
+		// The record of how the trial ended carries this epoch, and so
+		// its weights.
+		tk.final = &finalWeights{w: w}
+	}
 	if !last {
-		ckpt, err := checkpoint()
-		if err == nil {
+		ckpt, err := s.Checkpoint()
+		if err == nil && newBest {
+			err = ws.SaveWeights(bg, r.name, snap, ckpt, w, r.cfg.KeepWeights)
+		} else if err == nil {
 			err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
 		}
 		if err != nil {
@@ -705,10 +744,15 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 	r.mu.Unlock()
 
 	var serr error
-	if ckpt != nil {
+	ws, _ := r.st.(WeightStore)
+	switch {
+	case tk.final != nil && ws != nil && (ckpt != nil || state.Finished()):
+		// The last epoch was a new best: its weights go with it.
+		serr = ws.SaveWeights(bg, r.name, snap, ckpt, tk.final.w, r.cfg.KeepWeights)
+	case ckpt != nil:
 		// Where an interrupted trial stopped, possibly mid-epoch.
 		serr = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
-	} else {
+	default:
 		serr = r.st.UpdateTrial(bg, r.name, snap)
 	}
 
@@ -736,6 +780,21 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 	r.last = describe(snap, what)
 }
 
+// mayKeep reports whether a trial whose best validation loss is now loss
+// may be among the cfg.KeepWeights best trials of the study, whose
+// weights the store keeps: whether fewer than that many other trials
+// have a lower loss, so that no model is made only to be dropped. The
+// store decides which stay. Called with mu held.
+func (r *runner) mayKeep(number int, loss float64) bool {
+	better := 0
+	for _, x := range r.top {
+		if x.number != number && x.loss < loss {
+			better++
+		}
+	}
+	return better < r.cfg.KeepWeights
+}
+
 // count adds a trial in a final state to the counts. Called with mu held.
 func (r *runner) count(t *search.Record) {
 	if t.State.Finished() {
@@ -746,10 +805,41 @@ func (r *runner) count(t *search.Record) {
 	}
 }
 
-// observe updates the best loss with t's. Called with mu held.
+// observe updates the best loss, and the ranking mayKeep reads, with t's.
+// Called with mu held.
 func (r *runner) observe(t *search.Record) {
-	if l := t.Loss(); l < r.best {
+	l := t.Loss()
+	if l < r.best {
 		r.best, r.bestTrial = l, t.Number
+	}
+	if r.cfg.KeepWeights > 0 {
+		r.rank(t.Number, l)
+	}
+}
+
+// A trialLoss is a trial's best validation loss, as observe last saw it.
+type trialLoss struct {
+	number int
+	loss   float64
+}
+
+// rank records trial number's best loss in r.top, which holds the
+// cfg.KeepWeights+1 trials of lowest loss, by loss: enough to tell
+// whether KeepWeights other trials beat a given loss. A trial whose loss
+// rose (it restarted) may leave a place that another trial, unseen,
+// deserves; mayKeep then errs on the side of keeping. Called with mu held.
+func (r *runner) rank(number int, loss float64) {
+	r.top = slices.DeleteFunc(r.top, func(x trialLoss) bool { return x.number == number })
+	if math.IsNaN(loss) || math.IsInf(loss, 1) {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(r.top, loss, func(x trialLoss, l float64) int { return cmp.Compare(x.loss, l) })
+	if i > r.cfg.KeepWeights {
+		return
+	}
+	r.top = slices.Insert(r.top, i, trialLoss{number, loss})
+	if len(r.top) > r.cfg.KeepWeights+1 {
+		r.top = r.top[:r.cfg.KeepWeights+1]
 	}
 }
 

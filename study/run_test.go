@@ -99,7 +99,7 @@ func (o *curveObjective) run(ctx context.Context, job *trial.Job) (trial.Result,
 		}
 		e++
 		o.epochs.Add(1)
-		ck := func() ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(e)), nil }
+		ck := trial.State{Checkpoint: func() ([]byte, error) { return binary.BigEndian.AppendUint64(nil, uint64(e)), nil }}
 		layers := []dltune.LayerStats{{Name: "dense1", GradRMS: float64(e), GradHist: []int{x, e}}}
 		stop, err := job.Report(dltune.Epoch{ValLoss: float64(x) + 1/float64(e), TrainLoss: float64(x), Layers: layers}, ck)
 		if err != nil {

@@ -44,6 +44,9 @@ type Options struct {
 type Prepared struct {
 	spec       *studyfile.Spec
 	train, val *core.Dataset
+	// nz is the normalizer fitted on train, which the trials' model files
+	// keep.
+	nz *core.Normalizer
 	strat      search.Strategy
 	pruner     search.Pruner
 	obj        objective
@@ -73,7 +76,7 @@ func Prepare(ctx context.Context, spec *studyfile.Spec, opt PrepareOptions) (*Pr
 		// made by Run, which knows the parallelism.
 		return &Prepared{spec: spec, strat: strat, pruner: pruner, mem: mem}, nil
 	}
-	train, val, err := loadData(ctx, spec, mem)
+	train, val, nz, err := loadFitted(ctx, spec, mem)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +85,7 @@ func Prepare(ctx context.Context, spec *studyfile.Spec, opt PrepareOptions) (*Pr
 	if err := spec.ValidateData(core.ShapeOf(train, val)); err != nil {
 		return nil, err
 	}
-	p := &Prepared{spec: spec, train: train, val: val, strat: strat, pruner: pruner, mem: mem, data: dataBytes(train, val)}
+	p := &Prepared{spec: spec, train: train, val: val, nz: nz, strat: strat, pruner: pruner, mem: mem, data: dataBytes(train, val)}
 	if c, ok := spec.FixedSize(); ok {
 		if e, err := p.estimate(c); err == nil {
 			p.fixed = &e
@@ -152,7 +155,10 @@ func (p *Prepared) trainModel(ctx context.Context, job *trial.Job) (trial.Result
 	if err != nil {
 		return trial.Result{}, err
 	}
-	return trial.Run(ctx, c, p.train, p.val, job)
+	j := *job
+	j.Normalizer = p.nz
+	j.Info = modelInfo(p.spec, job.Params)
+	return trial.Run(ctx, c, p.train, p.val, &j)
 }
 
 // Load returns the spec of the study stored under name, to resume it without
@@ -247,6 +253,8 @@ func (p *Prepared) loopConfig(trials []*dltune.Trial, opt Options) loopConfig {
 		Retry:    opt.Retry,
 		Progress: opt.Progress,
 		Admit:    p.admit(par),
+
+		KeepWeights: s.Search.KeepWeights,
 	}
 }
 
@@ -256,6 +264,13 @@ func (p *Prepared) loopConfig(trials []*dltune.Trial, opt Options) loopConfig {
 //
 // The loaders read at most half of mem (their default where mem.Bytes is 0).
 func loadData(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, val *core.Dataset, err error) {
+	train, val, _, err = loadFitted(ctx, s, mem)
+	return train, val, err
+}
+
+// loadFitted is loadData, and returns the normalizer fitted on the
+// training data too, for the trials' model files.
+func loadFitted(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, val *core.Dataset, nz *core.Normalizer, err error) {
 	d := s.Data
 	maxBytes := dataLimit(mem.Bytes)
 	var all *core.Dataset
@@ -267,7 +282,7 @@ func loadData(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, v
 	case "synthetic":
 		limit := cmp.Or(maxBytes, core.DefaultMaxDataBytes)
 		if n := syntheticBytes(d); n > limit {
-			return nil, nil, fmt.Errorf("%s: data.synthetic: %d samples take %s, more than the data may (%s)",
+			return nil, nil, nil, fmt.Errorf("%s: data.synthetic: %d samples take %s, more than the data may (%s)",
 				s.File, d.Samples, formatBytes(n), dataLimitText(limit, mem))
 		}
 		switch d.Generator {
@@ -286,17 +301,25 @@ func loadData(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train, v
 		err = fmt.Errorf("unknown data kind %q", d.Kind)
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: data: %w", s.File, err)
+		return nil, nil, nil, fmt.Errorf("%s: data: %w", s.File, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	train, val, err = core.Split(all, d.Validation, s.Seed)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: data.validation: %w", s.File, err)
+		return nil, nil, nil, fmt.Errorf("%s: data.validation: %w", s.File, err)
 	}
-	if err := core.Normalize(d.Normalize, train, val); err != nil {
-		return nil, nil, fmt.Errorf("%s: data.normalize: %w", s.File, err)
+	// As core.Normalize does, keeping the normalizer.
+	if nz, err = core.FitNormalizer(d.Normalize, train); err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: data.normalize: %w", s.File, err)
 	}
-	return train, val, nil
+	if nz.Method != core.NormalizeNone {
+		for _, x := range []*core.Tensor{val.X, train.X} {
+			if err := nz.Apply(x); err != nil {
+				return nil, nil, nil, fmt.Errorf("%s: data.normalize: %w", s.File, err)
+			}
+		}
+	}
+	return train, val, nz, nil
 }

@@ -12,8 +12,8 @@ import (
 // Diff lists how spec differs from prev in ways that make their trials
 // incomparable: the search space, the data, the model, the training, the
 // seed and the strategy. The order of the space's parameters counts, since
-// it decides what each trial draws. The number of trials and the
-// parallelism may change freely, and relative data paths are compared as
+// it decides what each trial draws. The number of trials, the
+// parallelism and the weights kept may change freely, and relative data paths are compared as
 // absolute paths. Diff returns nil when spec may continue prev's study.
 func Diff(prev, spec *Spec) []string {
 	diff := spaceDiff(prev.Space, spec.Space)
@@ -47,7 +47,7 @@ func Diff(prev, spec *Spec) []string {
 func forComparison(s *Spec) *Spec {
 	c := *s
 	c.Space = nil
-	c.Search.Trials, c.Search.Parallel = 0, 0
+	c.Search.Trials, c.Search.Parallel, c.Search.KeepWeights = 0, 0, DefaultKeepWeights
 	c.Data.Test, c.raw.test = nil, nil // no trial sees the test set
 	if s.Command != nil {
 		// How long a run may take and how it is stopped do not change

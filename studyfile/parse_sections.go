@@ -15,6 +15,10 @@ import (
 // search.parallel, and of any override of it (a command line's).
 const MaxParallel = 1024
 
+// DefaultKeepWeights is search.keep_weights when a study file leaves it
+// out: the trials whose weights after their best epoch the store keeps.
+const DefaultKeepWeights = 3
+
 // maxRate bounds learning rates below the largest float32, the type the
 // core trains in. Messages leave it out of the interval they describe.
 const maxRate = 1e38
@@ -62,16 +66,19 @@ var (
 	ruleValidation = floatRule(0, 1, true, true)
 	ruleText       = &fieldRule{typ: tString}
 
-	ruleStrategy  = enumRule("strategy", strategies)
-	ruleTrials    = intRule(1, 10_000_000)
-	ruleParallel  = intRule(1, MaxParallel)
-	rulePoints    = intRule(2, maxPoints)
-	ruleMethod    = enumRule("method", methods)
-	ruleStartup   = intRule(0, 1_000_000)
-	ruleEta       = intRule(2, 100)
-	ruleSampler   = enumRule("sampler", samplers)
-	rulePruner    = enumRule("pruner", prunerKinds)
-	ruleMinTrials = intRule(1, 1_000_000)
+	ruleStrategy = enumRule("strategy", strategies)
+	ruleTrials   = intRule(1, 10_000_000)
+	ruleParallel = intRule(1, MaxParallel)
+	// ruleKeepWeights bounds the models a study keeps: each may take
+	// megabytes.
+	ruleKeepWeights = intRule(0, 1000)
+	rulePoints      = intRule(2, maxPoints)
+	ruleMethod      = enumRule("method", methods)
+	ruleStartup     = intRule(0, 1_000_000)
+	ruleEta         = intRule(2, 100)
+	ruleSampler     = enumRule("sampler", samplers)
+	rulePruner      = enumRule("pruner", prunerKinds)
+	ruleMinTrials   = intRule(1, 1_000_000)
 )
 
 var dataKeys = []string{"kind", "train", "csv", "synthetic", "classes", "validation", "normalize", "test"}
@@ -556,7 +563,7 @@ func (p *parser) fields(m *mapping, fs []tfield) {
 	}
 }
 
-var searchKeys = []string{"strategy", "trials", "parallel", "points", "method", "startup", "univariate",
+var searchKeys = []string{"strategy", "trials", "parallel", "keep_weights", "points", "method", "startup", "univariate",
 	"min_epochs", "max_epochs", "eta", "sampler", "pruner"}
 
 // strategyOptions lists the search options each strategy takes besides
@@ -581,14 +588,15 @@ func (p *parser) search(n *yaml.Node) {
 	s.Strategy = p.litString(m.get("strategy"), "search.strategy", ruleStrategy, "")
 	s.Trials = p.litInt(m.get("trials"), "search.trials", ruleTrials, 0)
 	s.Parallel = p.litInt(m.get("parallel"), "search.parallel", ruleParallel, 1)
+	s.KeepWeights = p.litInt(m.get("keep_weights"), "search.keep_weights", ruleKeepWeights, DefaultKeepWeights)
 	if s.Strategy == "" {
 		return
 	}
 	allowed := strategyOptions[s.Strategy]
-	for _, k := range searchKeys[3:] {
+	for _, k := range searchKeys[4:] {
 		if m.has(k) && !contains(allowed, k) {
 			l, c := m.keyPos(k)
-			p.add(l, c, join("search", k), "%s is not an option of strategy %s (it takes %s)", k, s.Strategy, oneOf(append([]string{"trials", "parallel"}, allowed...)))
+			p.add(l, c, join("search", k), "%s is not an option of strategy %s (it takes %s)", k, s.Strategy, oneOf(append([]string{"trials", "parallel", "keep_weights"}, allowed...)))
 		}
 	}
 	switch s.Strategy {

@@ -107,6 +107,12 @@ type SearchSpec struct {
 	Trials int
 	// Parallel is the number of trials that train at once.
 	Parallel int
+	// KeepWeights is the number of trials whose weights after their best
+	// epoch the store keeps, those of lowest validation loss, so that
+	// dltune export needs no replay for them (DefaultKeepWeights unless
+	// set; 0 keeps none). It bounds the disk the weights take: each is a
+	// model file. It may change between runs of a study.
+	KeepWeights int
 	// Points is the grid strategy's default number of points for a range
 	// without a step; it has been copied into every such search.Param that
 	// did not set its own, so strategies need not read it. 0 leaves the

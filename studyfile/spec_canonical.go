@@ -239,6 +239,9 @@ func (s *Spec) canonicalSearch() *yaml.Node {
 	put(m, "strategy", strNode(ss.Strategy))
 	put(m, "trials", intNode(ss.Trials))
 	put(m, "parallel", intNode(ss.Parallel))
+	if ss.KeepWeights != DefaultKeepWeights {
+		put(m, "keep_weights", intNode(ss.KeepWeights))
+	}
 	switch ss.Strategy {
 	case "grid":
 		if ss.Points > 0 {

@@ -242,7 +242,7 @@ func (r *commandRun) handle(l reportLine) {
 	r.last = now
 	if r.job.Report != nil {
 		mark := checkpointMark(r.epochs)
-		stop, err := r.job.Report(e, func() ([]byte, error) { return mark, nil })
+		stop, err := r.job.Report(e, State{Checkpoint: func() ([]byte, error) { return mark, nil }})
 		switch {
 		case err != nil:
 			r.stop(stopFailed, err)

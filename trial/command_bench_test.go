@@ -28,7 +28,7 @@ func BenchmarkCommand(b *testing.B) {
 				c := Command{Argv: []string{exe}, Env: []string{helperEnv + "=1"}, WorkDir: b.TempDir(), Grace: time.Second}
 				reports := 0
 				job := &Job{Params: dltune.Params{"lr": dltune.Float(0.1)}, Until: epochs,
-					Report: func(dltune.Epoch, func() ([]byte, error)) (bool, error) { reports++; return false, nil }}
+					Report: func(dltune.Epoch, State) (bool, error) { reports++; return false, nil }}
 				alone := func() {
 					if err := prepareWorkDir(c.WorkDir, &Job{Params: job.Params, Until: epochs}); err != nil {
 						b.Fatal(err)

@@ -162,9 +162,9 @@ func logged(t *testing.T, log, prefix string) []string {
 
 // recorder returns a Report that records epochs and the last checkpoint
 // and asks to stop after epoch stopAt (0: never).
-func recorder(epochs *[]dltune.Epoch, mark *[]byte, stopAt int) func(dltune.Epoch, func() ([]byte, error)) (bool, error) {
-	return func(e dltune.Epoch, ckpt func() ([]byte, error)) (bool, error) {
-		b, err := ckpt()
+func recorder(epochs *[]dltune.Epoch, mark *[]byte, stopAt int) func(dltune.Epoch, State) (bool, error) {
+	return func(e dltune.Epoch, s State) (bool, error) {
+		b, err := s.Checkpoint()
 		if err != nil {
 			return false, err
 		}
@@ -270,7 +270,7 @@ func TestCommandRetrains(t *testing.T) {
 	c, _ := trainer(t, "HELPER_NOCKPT=1")
 	var epochs []dltune.Epoch
 	job := &Job{Params: dltune.Params{"lr": dltune.Float(0.2)}, Done: 2, Checkpoint: checkpointMark(2), Until: 4}
-	job.Report = func(e dltune.Epoch, _ func() ([]byte, error)) (bool, error) {
+	job.Report = func(e dltune.Epoch, _ State) (bool, error) {
 		epochs = append(epochs, e)
 		return false, nil
 	}
@@ -312,7 +312,7 @@ func TestCommandStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var epochs []dltune.Epoch
-	job := &Job{Params: dltune.Params{}, Until: 1000, Report: func(e dltune.Epoch, _ func() ([]byte, error)) (bool, error) {
+	job := &Job{Params: dltune.Params{}, Until: 1000, Report: func(e dltune.Epoch, _ State) (bool, error) {
 		epochs = append(epochs, e)
 		cancel()
 		return false, nil

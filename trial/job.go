@@ -1,6 +1,9 @@
 package trial
 
-import "github.com/dltune/dltune"
+import (
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/core"
+)
 
 // A Job asks for one trial to be trained up to a number of epochs.
 type Job struct {
@@ -17,11 +20,29 @@ type Job struct {
 	// Until is the number of epochs to train to, in all.
 	Until int
 	// Report, if not nil, is called after every epoch with what it measured
-	// and a function that returns a checkpoint of the state after it (a
-	// checkpoint costs a copy of the model and optimizer state, so it is
-	// only made when asked for). Returning stop=true ends the trial there
-	// (it was pruned); returning an error fails it.
-	Report func(e dltune.Epoch, checkpoint func() ([]byte, error)) (stop bool, err error)
+	// and what makes the state after it on demand. Returning stop=true ends
+	// the trial there (it was pruned); returning an error fails it.
+	Report func(e dltune.Epoch, s State) (stop bool, err error)
+
+	// Normalizer and Info go into the model files State.Model makes, for
+	// a trial of the core: the normalization fitted on the training data
+	// (nil: none) and where the model came from. Run sets Info's Trial,
+	// Seed, Epochs and ValLoss.
+	Normalizer *core.Normalizer
+	Info       core.ModelInfo
+}
+
+// State makes, on demand, what a store keeps of a trial after an epoch.
+// Each costs a copy of the model, so it is made only when asked for. Its
+// functions may be called only during the Report call they came with.
+type State struct {
+	// Checkpoint returns the training state after the epoch, to continue
+	// from.
+	Checkpoint func() ([]byte, error)
+	// Model returns the model file (.dltm, see core.LoadModel) of the
+	// weights after the epoch. It is nil for a trial that makes none (a
+	// command's program).
+	Model func() ([]byte, error)
 }
 
 // A Result says how a job ended when Run returns without error, or, with

@@ -44,14 +44,28 @@ func Run(ctx context.Context, cfg core.Config, train, val *core.Dataset, job *Jo
 		if job.Report == nil {
 			return nil
 		}
-		ckpt := func() ([]byte, error) {
-			b, err := tr.MarshalBinary()
-			if err != nil {
-				return nil, fmt.Errorf("checkpoint: %w", err)
-			}
-			return b, nil
+		st := State{
+			Checkpoint: func() ([]byte, error) {
+				b, err := tr.MarshalBinary()
+				if err != nil {
+					return nil, fmt.Errorf("checkpoint: %w", err)
+				}
+				return b, nil
+			},
+			Model: func() ([]byte, error) {
+				info := job.Info
+				info.Trial, info.Seed, info.Epochs, info.ValLoss = job.Number, job.Seed, s.Epoch, s.ValLoss
+				m, err := tr.Model(job.Normalizer, info)
+				if err == nil {
+					var b []byte
+					if b, err = m.MarshalBinary(); err == nil {
+						return b, nil
+					}
+				}
+				return nil, fmt.Errorf("model: %w", err)
+			},
 		}
-		stop, err := job.Report(Epoch(s), ckpt)
+		stop, err := job.Report(Epoch(s), st)
 		if err != nil {
 			return err
 		}

@@ -31,9 +31,9 @@ func config(lr float64) core.Config {
 }
 
 // collect returns a Report that records epochs and checkpoints.
-func collect(epochs *[]dltune.Epoch, ckpts *[][]byte, stopAt int) func(dltune.Epoch, func() ([]byte, error)) (bool, error) {
-	return func(e dltune.Epoch, ckpt func() ([]byte, error)) (bool, error) {
-		c, err := ckpt()
+func collect(epochs *[]dltune.Epoch, ckpts *[][]byte, stopAt int) func(dltune.Epoch, State) (bool, error) {
+	return func(e dltune.Epoch, s State) (bool, error) {
+		c, err := s.Checkpoint()
 		if err != nil {
 			return false, err
 		}
@@ -91,7 +91,7 @@ func TestRunEnds(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	epochs = nil
-	res, err = Run(ctx, config(0.01), train, val, &Job{Seed: 1, Until: 6, Report: func(e dltune.Epoch, _ func() ([]byte, error)) (bool, error) {
+	res, err = Run(ctx, config(0.01), train, val, &Job{Seed: 1, Until: 6, Report: func(e dltune.Epoch, _ State) (bool, error) {
 		epochs = append(epochs, e)
 		cancel()
 		return false, nil
