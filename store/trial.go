@@ -44,7 +44,8 @@ func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) er
 
 // UpdateTrial replaces the stored record of trial t.Number. When t is
 // finished (Complete, Pruned or Failed) the trial's checkpoint is deleted
-// in the same transaction. It fails with an error matching
+// in the same transaction, and when it has no epoch (it restarts from
+// scratch) its weights (see SaveWeights). It fails with an error matching
 // dltune.ErrNotFound if the study or trial does not exist. It is safe for
 // concurrent use.
 func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) error {
@@ -52,7 +53,7 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) er
 	if err != nil {
 		return fmt.Errorf("study %q trial %d: encode: %w", study, t.Number, err)
 	}
-	finished := t.State.Finished()
+	finished, fresh := t.State.Finished(), len(t.Curve) == 0
 	return db.update(ctx, func(tx *bolt.Tx) error {
 		b, err := trialBucket(tx, study, t.Number)
 		if err != nil {
@@ -61,6 +62,11 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) er
 		k := trialKey(t.Number)
 		if err := b.Bucket(trialsBucket).Put(k, data); err != nil {
 			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
+		}
+		if wb := b.Bucket(weightsBucket); fresh && wb != nil {
+			if err := wb.Delete(k); err != nil {
+				return fmt.Errorf("study %q trial %d weights: %w", study, t.Number, err)
+			}
 		}
 		if finished {
 			return b.Bucket(checkpointsBucket).Delete(k)

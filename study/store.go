@@ -60,7 +60,9 @@ type Store interface {
 	CreateTrial(ctx context.Context, study string, t *dltune.Trial) error
 	// UpdateTrial replaces the stored record of trial t.Number. When t is
 	// finished (Complete, Pruned, Failed) its checkpoint is deleted in the
-	// same change: a finished trial keeps none.
+	// same change: a finished trial keeps none. When t has no epoch (it
+	// restarts from scratch), a WeightStore deletes its weights in the
+	// same change: they describe no epoch of its curve.
 	UpdateTrial(ctx context.Context, study string, t *dltune.Trial) error
 	// SaveCheckpoint replaces the record of trial t.Number and its
 	// checkpoint in one change, so that the stored curve and the stored

@@ -36,8 +36,9 @@ func newEvaluateCmd(g *globals, runF func(context.Context, *evaluateOptions) err
 then labels) or a CSV file in the format of the study's data (its feature
 columns and target column).
 
-With --study instead of -m, evaluate replays the study's best trial to its
-best epoch (as dltune export does, without writing a file) and scores it on
+With --study instead of -m, evaluate takes the study's best trial as after
+its best epoch (as dltune export does, without writing a file: from the
+weights the store keeps, or by replaying it) and scores it on
 DATA, or on the study file's data.test when DATA is not given. Classifiers get the loss, the accuracy, each
 class's precision, recall and support, and the confusion matrix (rows: the
 true class, columns: the predicted one); regression models get the loss,
@@ -71,7 +72,7 @@ RMSE, MAE and R². The model normalizes the data as its training data was.
 		},
 	}
 	cmd.Flags().StringVarP(&o.Model, "model", "m", "", "the model file (.dltm)")
-	cmd.Flags().StringVar(&o.Study, "study", "", "score the best trial of this study (replayed)")
+	cmd.Flags().StringVar(&o.Study, "study", "", "score the best trial of this study")
 	addFormatFlag(cmd, &o.Format, formatTable, formatJSON)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	addDataRootFlag(cmd, &o.DataRoot)
@@ -122,7 +123,7 @@ func loadModelFile(path string) (*core.Model, error) {
 	return m, nil
 }
 
-// bestModel replays the best trial of o.Study and returns its model and
+// bestModel returns the model of the best trial of o.Study and
 // the test files: o.Data, or else the study's data.test.
 func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (*core.Model, []string, error) {
 	db, name, err := o.openStudy(ctx, o.Study)
@@ -151,8 +152,12 @@ func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(o.stderr, "study %s: replaying trial %d to its best epoch, %d\n", clean(name), t.Number, study.BestEpoch(t))
-	m, err := study.Export(ctx, spec, t, study.ExportOptions{Memory: mem})
+	w, what, err := storedWeights(ctx, db, name, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	fmt.Fprintf(o.stderr, "study %s: %s\n", clean(name), what)
+	m, err := study.Export(ctx, spec, t, study.ExportOptions{Memory: mem, Weights: w})
 	return m, files, err
 }
 

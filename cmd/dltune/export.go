@@ -14,6 +14,7 @@ import (
 
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/store"
 	"github.com/dltune/dltune/study"
 )
 
@@ -47,12 +48,15 @@ core.LoadModel; dltune evaluate scores it on test data. With -o FILE.onnx
 it writes an ONNX model instead (opset 13, the normalization in the graph:
 raw features in, what dltune predict computes out), for ONNX runtimes.
 
-The store keeps no finished trial's weights, so export replays the trial:
-the same data, configuration and seed, up to its best epoch. Training is
-deterministic, so the weights are the trial's; export checks every replayed
-validation loss against the stored one and fails if one differs (the data
-or dltune changed since, or the trial ran on another kind of CPU; dltune
-refit still works then).`,
+The store keeps the weights after their best epoch of a study's best
+trials (search.keep_weights, 3 by default): export writes those as they
+are, at once, on any machine. For another trial, or one stored by an older
+dltune, export replays it: the same data, configuration and seed, up to its
+best epoch. Training is deterministic, so the weights are the trial's;
+export checks every replayed validation loss against the stored one and
+fails if one differs (the data or dltune changed since, or the trial ran
+on another kind of CPU; dltune refit still works then). Export says which
+it did.`,
 		Example: `  dltune export --best -o model.dltm
   dltune export --study fashion-mlp --trial 12 -o trial12.dltm`,
 		Args: exactArgs(0),
@@ -166,7 +170,13 @@ func runExport(ctx context.Context, o *exportOptions) error {
 		return fmt.Errorf("%s: convolutional networks have no ONNX export yet; export a .dltm model file instead", o.Output)
 	}
 	best := study.BestEpoch(t)
-	what := fmt.Sprintf("replaying trial %d to its best epoch, %d", t.Number, best)
+	var w *dltune.Weights
+	var what string
+	if !o.Refit {
+		if w, what, err = storedWeights(ctx, db, name, t); err != nil {
+			return err
+		}
+	}
 	if o.Refit {
 		n := o.Epochs
 		if n == 0 {
@@ -176,7 +186,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	}
 	fmt.Fprintf(o.stderr, "study %s: %s\n", clean(name), what)
 	m, err := study.Export(ctx, spec, t, study.ExportOptions{
-		Refit: o.Refit, Epochs: o.Epochs, Memory: mem,
+		Refit: o.Refit, Epochs: o.Epochs, Memory: mem, Weights: w,
 		Progress: func(e core.EpochStats, n int) {
 			if o.verbose || e.Epoch == n || e.Epoch%10 == 0 {
 				fmt.Fprintf(o.stderr, "  epoch %d/%d  train_loss %.4g  val_loss %.4g  (%.1fs)\n", e.Epoch, n, e.TrainLoss, e.ValLoss, e.Duration.Seconds())
@@ -210,6 +220,31 @@ func runExport(ctx context.Context, o *exportOptions) error {
 		fmt.Fprintf(o.stdout, ", val_loss %s\n", strconv.FormatFloat(m.Info.ValLoss, 'g', 4, 64))
 	}
 	return nil
+}
+
+// storedWeights returns the weights that db keeps of trial t of the
+// study, if they match it, or nil, and says how its model is to be
+// recovered: loaded from them, or replayed, and why.
+func storedWeights(ctx context.Context, db backend, name string, t *dltune.Trial) (*dltune.Weights, string, error) {
+	best := study.BestEpoch(t)
+	replay := fmt.Sprintf("replaying trial %d to its best epoch, %d", t.Number, best)
+	ws, ok := db.(study.WeightStore)
+	if !ok {
+		return nil, replay, nil
+	}
+	w, err := ws.Weights(ctx, name, t.Number)
+	switch {
+	case errors.Is(err, dltune.ErrNotFound):
+		return nil, replay + " (the store keeps no weights of it)", nil
+	case errors.Is(err, store.ErrLocked):
+		// A run has the store: the snapshot readers see has no weights.
+		return nil, replay + " (a run is writing the store, and only it can read the weights now)", nil
+	case err != nil:
+		return nil, "", err
+	case !w.Match(t):
+		return nil, replay + " (its stored weights are of an earlier run of it)", nil
+	}
+	return w, fmt.Sprintf("loading trial %d's weights after its best epoch, %d, from the store", t.Number, best), nil
 }
 
 // writeFileAtomic writes b to path through a temporary file in the same

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/core"
 	"github.com/dltune/dltune/store"
+	"github.com/dltune/dltune/study"
 )
 
 // blobsCSV returns n rows of three named classes in four features, with
@@ -82,7 +84,7 @@ func TestExportRefitEvaluate(t *testing.T) {
 	run("run", spec)
 	model := filepath.Join(dir, "best.dltm")
 	out, errs := run("export", "--best", "-o", model)
-	if !strings.HasPrefix(out, "wrote "+model+": study blobs, trial ") || !strings.Contains(errs, "replaying trial") {
+	if !strings.HasPrefix(out, "wrote "+model+": study blobs, trial ") || !strings.Contains(errs, "weights after its best epoch") || !strings.Contains(errs, "from the store") {
 		t.Errorf("export printed %q, %q", out, errs)
 	}
 	onnxFile := filepath.Join(dir, "best.onnx")
@@ -119,7 +121,7 @@ func TestExportRefitEvaluate(t *testing.T) {
 	// as the exported model on the same file.
 	byModel, _ := run("evaluate", "-m", model, test)
 	byStudy, errs := run("evaluate", "--study", "blobs")
-	if !strings.Contains(errs, "replaying trial") || strings.SplitN(byStudy, "\n", 2)[1] != strings.SplitN(byModel, "\n", 2)[1] ||
+	if !strings.Contains(errs, "from the store") || strings.SplitN(byStudy, "\n", 2)[1] != strings.SplitN(byModel, "\n", 2)[1] ||
 		!strings.HasPrefix(byStudy, "study blobs, trial ") {
 		t.Errorf("evaluate --study:\n%s\nevaluate -m:\n%s", byStudy, byModel)
 	}
@@ -142,23 +144,33 @@ func TestExportRefitEvaluate(t *testing.T) {
 		}
 	}
 
-	// A stored curve the replay cannot reproduce (the data changed, say)
-	// is refused, pointing to refit.
-	st, err := store.Open(db, nil)
-	if err != nil {
-		t.Fatal(err)
+	// The weights the store kept are those a replay recovers, bit for
+	// bit: the same model file. Without them (a trial outside
+	// keep_weights, a store of an older dltune), export replays.
+	best := bestTrial(t, db, "blobs")
+	replayed := filepath.Join(dir, "replayed.dltm")
+	changeStore(t, db, func(st *store.DB) error {
+		// keep 0 drops every trial's weights.
+		return st.SaveWeights(ctx, "blobs", best, nil, nil, 0)
+	})
+	if _, errs = run("export", "--best", "-o", replayed); !strings.Contains(errs, "replaying trial") || !strings.Contains(errs, "keeps no weights of it") {
+		t.Errorf("export without stored weights printed %q", errs)
 	}
-	tr, err := st.Trial(ctx, "blobs", 0)
-	if err == nil {
-		tr.Curve[0].ValLoss *= 1.5
-		err = st.UpdateTrial(ctx, "blobs", tr)
+	if a, b := mustRead(t, model), mustRead(t, replayed); string(a) != string(b) {
+		t.Errorf("the model from the stored weights (%d bytes) differs from the replayed one (%d bytes)", len(a), len(b))
 	}
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+
+	// A stored curve the replay cannot reproduce (the data changed, or the
+	// trial ran on a CPU whose kernels round otherwise) is refused,
+	// pointing to refit.
+	changeStore(t, db, func(st *store.DB) error {
+		tr, err := st.Trial(ctx, "blobs", 0)
+		if err == nil {
+			tr.Curve[0].ValLoss *= 1.5
+			err = st.UpdateTrial(ctx, "blobs", tr)
+		}
+		return err
+	})
 	if code, _, errs := cli(t, ctx, "export", "--trial", "0", "-o", filepath.Join(dir, "t0.dltm"), "--storage", db); code != exitFailure ||
 		!strings.Contains(errs, "replay does not match the stored trial: trial 0 epoch 1") || !strings.Contains(errs, "dltune refit retrains") {
 		t.Errorf("export of a trial whose curve changed: exit %d, %q", code, errs)
@@ -183,6 +195,42 @@ func TestExportRefitEvaluate(t *testing.T) {
 		if err := os.WriteFile("testdata/blobs-test.csv", mustRead(t, test), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// bestTrial returns the best trial of study name in the store at db.
+func bestTrial(t *testing.T, db, name string) *dltune.Trial {
+	t.Helper()
+	var best *dltune.Trial
+	changeStore(t, db, func(st *store.DB) error {
+		s, err := study.Load(context.Background(), st, name)
+		if err != nil {
+			return err
+		}
+		trials, err := st.Trials(context.Background(), name)
+		if err != nil {
+			return err
+		}
+		best, err = study.Best(s, trials)
+		return err
+	})
+	return best
+}
+
+// changeStore opens the store at db, calls f with it and closes it,
+// failing the test on error.
+func changeStore(t *testing.T, db string, f func(st *store.DB) error) {
+	t.Helper()
+	st, err := store.Open(db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = f(st)
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -358,5 +406,72 @@ func TestPredict(t *testing.T) {
 		if code, _, errs := cli(t, ctx, "predict", "-m", "testdata/blobs.dltm", c.input); code != exitFailure || !strings.Contains(errs, c.want) {
 			t.Errorf("predict %s: exit %d, %q; want %q", c.input, code, errs, c.want)
 		}
+	}
+}
+
+// TestExportAcrossKernels runs a study in a process whose GEMM kernel is
+// not this one's (DLTUNE_KERNEL), as a worker on another machine would,
+// and exports its best trial here: from the weights the store kept, with
+// no replay, while a replay here does not reproduce the stored curve.
+func TestExportAcrossKernels(t *testing.T) {
+	here, _ := core.GemmKernel()
+	other := "go2x3"
+	if here == other {
+		other = "go4x4"
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "train.csv"), []byte(blobsCSV(240, 1, []string{"f1", "f2", "f3", "f4", "kind"})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "test.csv"), []byte(blobsCSV(60, 2, []string{"f1", "f2", "f3", "f4", "kind"})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "blobs.yaml")
+	// Wide enough that the kernels' orders of summation differ.
+	if err := os.WriteFile(spec, []byte(strings.Replace(blobsStudy, "width: {int: [4, 12]}", "width: {int: [48, 64]}", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "s.db")
+	t.Setenv("DLTUNE_KERNEL", other) // for the child only: this process chose its kernel
+	p := start(t, "run", spec, "--storage", db, "-v")
+	if code := p.wait(t); code != exitOK {
+		t.Fatalf("run with DLTUNE_KERNEL=%s: exit %d:\n%s", other, code, p.log.String())
+	}
+	if k, _ := core.GemmKernel(); k != here {
+		t.Fatalf("this process's kernel changed from %s to %s", here, k)
+	}
+
+	ctx := context.Background()
+	out := filepath.Join(dir, "best.dltm")
+	code, stdout, errs := cli(t, ctx, "export", "--best", "-o", out, "--storage", db)
+	if code != exitOK || !strings.Contains(errs, "from the store") || !strings.HasPrefix(stdout, "wrote "+out) {
+		t.Fatalf("export here (%s) of a study run with %s: exit %d, %q, %q", here, other, code, stdout, errs)
+	}
+	best := bestTrial(t, db, "blobs")
+	var w *dltune.Weights
+	changeStore(t, db, func(st *store.DB) (err error) {
+		w, err = st.Weights(ctx, "blobs", best.Number)
+		return err
+	})
+	if got := mustRead(t, out); string(got) != string(w.Model) {
+		t.Errorf("exported %d bytes, not the %d of the weights the run stored", len(got), len(w.Model))
+	}
+	m, err := core.LoadModel(strings.NewReader(string(w.Model)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if be := study.BestEpoch(best); m.Info.Epochs != be || m.Info.ValLoss != best.Curve[be-1].ValLoss {
+		t.Errorf("exported model of epoch %d, val_loss %v; the trial's best is epoch %d, %v", m.Info.Epochs, m.Info.ValLoss, be, best.Curve[be-1].ValLoss)
+	}
+
+	// Without the weights, the replay here fails: the kernels round
+	// differently, so the replayed curve is not the stored one.
+	changeStore(t, db, func(st *store.DB) error { return st.SaveWeights(ctx, "blobs", best, nil, nil, 0) })
+	code, _, errs = cli(t, ctx, "export", "--best", "-o", filepath.Join(dir, "replayed.dltm"), "--storage", db)
+	switch {
+	case code == exitOK:
+		t.Logf("kernels %s and %s agree bit for bit on this study: the replay matched", here, other)
+	case !strings.Contains(errs, "replay does not match the stored trial"):
+		t.Errorf("export by replay: exit %d, %q", code, errs)
 	}
 }

@@ -190,7 +190,7 @@ func (m *Mem) CreateTrial(ctx context.Context, name string, t *dltune.Trial) err
 }
 
 // UpdateTrial replaces trial t.Number, dropping its checkpoint if t is
-// finished.
+// finished and its weights if it has no epoch.
 func (m *Mem) UpdateTrial(ctx context.Context, name string, t *dltune.Trial) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -213,6 +213,9 @@ func (m *Mem) UpdateTrial(ctx context.Context, name string, t *dltune.Trial) err
 	s.trials[t.Number] = t.Clone()
 	if t.State.Finished() {
 		delete(s.ckpts, t.Number)
+	}
+	if len(t.Curve) == 0 {
+		delete(s.weights, t.Number)
 	}
 	return nil
 }

@@ -131,7 +131,8 @@ func (db *DB) Start(ctx context.Context, study string, t *dltune.Trial, budget i
 // transaction: it locks the trial's row (skipping it, and returning false,
 // if another worker has it locked), calls change with the stored trial
 // and whether it has a checkpoint, and stores the result, held by this DB
-// if it is Running, deleting the checkpoint if it is finished. It returns
+// if it is Running, deleting the checkpoint if it is finished and the
+// weights if it has no epoch (it restarts from scratch). It returns
 // the stored trial, its checkpoint if it is now Running, and false if the
 // trial was not in state from or is held by another live worker. So a
 // paused trial is promoted, or an interrupted one continued, by exactly
@@ -184,6 +185,10 @@ func (db *DB) Claim(ctx context.Context, study string, number int, from dltune.S
 			if ckpt == nil {
 				ckpt = []byte{}
 			}
+		}
+		if err == nil && len(t.Curve) == 0 {
+			// Restarted from scratch: no epoch for weights to describe.
+			_, err = tx.Exec(ctx, `DELETE FROM dltune_weights WHERE study = $1 AND number = $2`, study, number)
 		}
 		if err != nil {
 			return err

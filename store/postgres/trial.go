@@ -63,7 +63,8 @@ func (db *DB) insert(ctx context.Context, tx pgx.Tx, study string, t *dltune.Tri
 
 // UpdateTrial replaces the stored record of trial t.Number. When t is
 // finished (Complete, Pruned or Failed) its checkpoint is deleted in the
-// same statement. A Running trial is held by this DB, any other is held
+// same statement, and when it has no epoch (it restarts from scratch) its
+// weights. A Running trial is held by this DB, any other is held
 // by none. It fails with an error matching dltune.ErrNotFound if the
 // study or trial does not exist, and dltune.ErrLost if another DB holds
 // the trial. It is safe for concurrent use.
@@ -85,8 +86,10 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 			FROM s WHERE t.study = $1 AND t.number = $2 AND (t.owner IS NULL OR t.owner = $6) RETURNING t.number
 		), d AS (
 			DELETE FROM dltune_checkpoints c USING u WHERE $5 AND c.study = $1 AND c.number = u.number
+		), w AS (
+			DELETE FROM dltune_weights w USING u WHERE $8 AND w.study = $1 AND w.number = u.number
 		)
-		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, t.State.Finished(), db.owner, db.lease).Scan(&n)
+		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, t.State.Finished(), db.owner, db.lease, len(t.Curve) == 0).Scan(&n)
 	if err != nil {
 		return err
 	}

@@ -149,6 +149,25 @@ func testWeights(t *testing.T, st study.Store) {
 	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{ts[2].Number}) {
 		t.Errorf("weights kept of trials %v after nil weights, want %v", got, []int{ts[2].Number})
 	}
+	// A trial that restarts from scratch, with no epoch, loses its
+	// weights; one with epochs keeps them.
+	again := ts[2].Clone()
+	again.State = dltune.Paused
+	if err := st.UpdateTrial(ctx, "s", again); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{ts[2].Number}) {
+		t.Errorf("weights kept of trials %v after a trial with epochs was updated, want %v", got, []int{ts[2].Number})
+	}
+	fresh := ts[2].Clone()
+	fresh.State, fresh.Curve = dltune.Running, nil
+	if err := st.UpdateTrial(ctx, "s", fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept(t, ws, "s", ts, saved); len(got) != 0 {
+		t.Errorf("weights kept of trials %v after the trial restarted from scratch, want none", got)
+	}
+	save(ts[1], 0.2, 2)
 	save(ts[3], 0.01, 0)
 	if got := kept(t, ws, "s", ts, saved); len(got) != 0 {
 		t.Errorf("weights kept of trials %v with keep 0, want none", got)
