@@ -46,10 +46,10 @@ type Prepared struct {
 	train, val *core.Dataset
 	// nz is the normalizer fitted on train, which the trials' model files
 	// keep.
-	nz *core.Normalizer
-	strat      search.Strategy
-	pruner     search.Pruner
-	obj        objective
+	nz     *core.Normalizer
+	strat  search.Strategy
+	pruner search.Pruner
+	obj    objective
 	// mem is the memory limit (Bytes 0: unchecked), data the memory the
 	// data sets take, and fixed, if not nil, every trial's estimate.
 	mem   MemoryLimit
