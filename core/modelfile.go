@@ -183,6 +183,38 @@ type modelTensor struct {
 // was not normalized), and info. Later training does not change it. It
 // fails for a trainer that diverged and a normalizer of another width.
 func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
+	m, err := t.describe(nz, info)
+	if err != nil {
+		return nil, err
+	}
+	act, _ := parseActivation(m.cfg.Activation, m.cfg.LeakySlope) // validated by NewTrainer
+	if p := t.s.conv; p != nil {
+		m.net = newConvModel(p, &m.cfg, m.conv.GlobalPool, act, initGlorotUniform, initGlorotUniform, evalRowsConv, 0)
+	} else {
+		m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, len(t.model.w)), 0)
+	}
+	copy(m.net.w, t.model.w)
+	copy(m.net.state, t.model.state)
+	return m, nil
+}
+
+// MarshalModel returns the model file of the trainer's network as it is
+// now: the bytes of Model(nz, info).MarshalBinary(), made without copying
+// the network, so that a trial can keep its best epoch's weights at the
+// cost of one encoding. It fails as Model does, and for an info whose
+// ValLoss is not finite.
+func (t *Trainer) MarshalModel(nz *Normalizer, info ModelInfo) ([]byte, error) {
+	m, err := t.describe(nz, info)
+	if err != nil {
+		return nil, err
+	}
+	m.net = t.model // only read
+	return m.MarshalBinary()
+}
+
+// describe returns the Model of the trainer's network without the network
+// itself.
+func (t *Trainer) describe(nz *Normalizer, info ModelInfo) (*Model, error) {
 	if t.diverged != nil {
 		return nil, fmt.Errorf("model: %w", t.diverged)
 	}
@@ -204,17 +236,11 @@ func (t *Trainer) Model(nz *Normalizer, info ModelInfo) (*Model, error) {
 		}
 		m.norm = Normalizer{Method: nz.Method, Offset: slices.Clone(nz.Offset), Scale: slices.Clone(nz.Scale)}
 	}
-	act, _ := parseActivation(m.cfg.Activation, m.cfg.LeakySlope) // validated by NewTrainer
 	if p := t.s.conv; p != nil {
 		// The shape as planned, so that the model needs no data to rebuild.
 		m.conv = &ConvConfig{Channels: p.in.c, Height: p.in.h, Width: p.in.w,
 			Blocks: slices.Clone(t.s.Conv.Blocks), GlobalPool: t.s.Conv.GlobalPool}
-		m.net = newConvModel(p, &m.cfg, m.conv.GlobalPool, act, initGlorotUniform, initGlorotUniform, evalRowsConv, 0)
-	} else {
-		m.net = newModel(&m.cfg, act, initGlorotUniform, initGlorotUniform, predictRows(&m.cfg, len(t.model.w)), 0)
 	}
-	copy(m.net.w, t.model.w)
-	copy(m.net.state, t.model.state)
 	return m, nil
 }
 

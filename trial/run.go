@@ -55,14 +55,11 @@ func Run(ctx context.Context, cfg core.Config, train, val *core.Dataset, job *Jo
 			Model: func() ([]byte, error) {
 				info := job.Info
 				info.Trial, info.Seed, info.Epochs, info.ValLoss = job.Number, job.Seed, s.Epoch, s.ValLoss
-				m, err := tr.Model(job.Normalizer, info)
-				if err == nil {
-					var b []byte
-					if b, err = m.MarshalBinary(); err == nil {
-						return b, nil
-					}
+				b, err := tr.MarshalModel(job.Normalizer, info)
+				if err != nil {
+					return nil, fmt.Errorf("model: %w", err)
 				}
-				return nil, fmt.Errorf("model: %w", err)
+				return b, nil
 			},
 		}
 		stop, err := job.Report(Epoch(s), st)
