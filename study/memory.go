@@ -132,6 +132,12 @@ func (p *Prepared) estimate(c core.Config) (core.MemoryEstimate, error) {
 	// GiB in store.DB.SaveCheckpoint). A resumed trial holds the one it
 	// read, one copy less than that.
 	e.Checkpoint = min(e.Checkpoint, math.MaxInt64/3) * 3
+	if p.spec.Search.KeepWeights > 0 {
+		// A new best epoch's model file, as large as the parameters,
+		// is written with the checkpoint and copied as it is; the
+		// estimate's checkpoint counts it.
+		e.Checkpoint += min(e.Parameters, math.MaxInt64/12) * 3
+	}
 	return e, nil
 }
 

@@ -74,7 +74,7 @@ func TestTrialTooBigForMemoryFails(t *testing.T) {
 		tr := showTrial(t, storage, r.Trial)
 		switch {
 		case width == 65536:
-			if r.State != "failed" || r.Epochs != 0 || !strings.HasPrefix(tr.Error, "training needs an estimated 2.") ||
+			if r.State != "failed" || r.Epochs != 0 || !strings.HasPrefix(tr.Error, "training needs an estimated 3.") ||
 				!strings.Contains(tr.Error, "more than the 255.") || !strings.Contains(tr.Error, "(256.0 MiB from --max-memory, less ") {
 				t.Errorf("trial %d (width 65536): %s after %d epochs, error %q; want failed with the estimate and the limit", r.Trial, r.State, r.Epochs, tr.Error)
 			}
