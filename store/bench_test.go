@@ -218,3 +218,51 @@ func BenchmarkRead(b *testing.B) {
 	w.KeepSnapshot(time.Hour)
 	b.Run("read-only-snapshot", func(b *testing.B) { read(b, r) })
 }
+
+// BenchmarkSaveEpoch measures recording one epoch of a running trial
+// with its checkpoint (64 KiB, adam's three slabs): as SaveCheckpoint
+// does when the epoch is not the trial's best, and as SaveWeights does
+// when it is, with the model file (a third of the checkpoint) and keep 3
+// trials' weights already stored.
+func BenchmarkSaveEpoch(b *testing.B) {
+	for _, weights := range []bool{false, true} {
+		name := "checkpoint"
+		if weights {
+			name = "checkpoint+weights"
+		}
+		b.Run(name, func(b *testing.B) {
+			db := openTest(b)
+			if err := db.CreateStudy(bg, testStudy("s")); err != nil {
+				b.Fatal(err)
+			}
+			ckpt := make([]byte, 64<<10)
+			model := make([]byte, len(ckpt)/3)
+			var tr *dltune.Trial
+			for i := range 4 {
+				tr = testTrial(1)
+				if err := db.CreateTrial(bg, "s", tr); err != nil {
+					b.Fatal(err)
+				}
+				w := &dltune.Weights{Epoch: 1, Loss: float64(i), Model: model}
+				if err := db.SaveWeights(bg, "s", tr, ckpt, w, 3); err != nil {
+					b.Fatal(err)
+				}
+			}
+			w := &dltune.Weights{Epoch: 1, Loss: 0.5, Model: model}
+			cpu := cpuTime()
+			for b.Loop() {
+				var err error
+				if weights {
+					err = db.SaveWeights(bg, "s", tr, ckpt, w, 3)
+				} else {
+					err = db.SaveCheckpoint(bg, "s", tr, ckpt)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/epoch")
+			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/epoch")
+		})
+	}
+}
