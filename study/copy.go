@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/dltune/dltune"
@@ -20,9 +21,9 @@ type Importer interface {
 	DeleteStudy(ctx context.Context, name string) error
 }
 
-// Copy copies study name from src into dst with its trials, their numbers
-// and the checkpoints of the unfinished ones, and returns the number of
-// trials copied. A trial Running in src (a study running while it is
+// Copy copies study name from src into dst with its trials, their numbers,
+// the checkpoints of the unfinished ones and, when both are WeightStores,
+// the weights src keeps, and returns the number of trials copied. A trial Running in src (a study running while it is
 // copied) arrives Interrupted, to be continued from its checkpoint by the
 // next run on dst. It fails with an error matching dltune.ErrExists if
 // dst has a study of that name; a copy that fails midway is removed from
@@ -69,6 +70,35 @@ func Copy(ctx context.Context, dst Importer, src Store, name string) (n int, err
 		if err := dst.ImportTrial(ctx, name, t, ckpt); err != nil {
 			return 0, fmt.Errorf("copy %s trial %d: %w", name, t.Number, err)
 		}
+		if err := copyWeights(ctx, dst, src, name, t, ckpt); err != nil {
+			return 0, fmt.Errorf("copy %s trial %d: %w", name, t.Number, err)
+		}
 	}
 	return len(sums), nil
+}
+
+// copyWeights copies the weights src keeps of trial t, imported into dst
+// with ckpt, if both stores keep weights and they match t.
+func copyWeights(ctx context.Context, dst Importer, src Store, name string, t *dltune.Trial, ckpt []byte) error {
+	from, ok := src.(WeightStore)
+	if !ok {
+		return nil
+	}
+	to, ok := dst.(WeightStore)
+	if !ok {
+		return nil
+	}
+	w, err := from.Weights(ctx, name, t.Number)
+	switch {
+	case errors.Is(err, dltune.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case !w.Match(t) || !t.State.Finished() && ckpt == nil:
+		// Weights of an earlier run of the trial, or a trial that will
+		// restart from scratch: nothing to keep.
+		return nil
+	}
+	// src bounded the weights it kept; dst keeps them all.
+	return to.SaveWeights(ctx, name, t, ckpt, w, math.MaxInt32)
 }

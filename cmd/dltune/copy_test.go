@@ -38,14 +38,18 @@ func dump(t *testing.T, st study.Store) string {
 		// Filters by value: %+v would print the pointer.
 		f := c.Filters
 		c.Filters = nil
-		fmt.Fprintf(&b, "%+v filters %+v checkpoint %q\n", *c, f, ck)
+		var w *dltune.Weights
+		if ws, ok := st.(study.WeightStore); ok {
+			w, _ = ws.Weights(ctx, "tiny", tr.Number)
+		}
+		fmt.Fprintf(&b, "%+v filters %+v checkpoint %q weights %+v\n", *c, f, ck, w)
 	}
 	return b.String()
 }
 
 // TestCopy copies a study from a file to PostgreSQL and back: the
 // commands show it the same way, and the trials, their numbers (gaps
-// included) and the checkpoints arrive unchanged.
+// included), the checkpoints and the weights arrive unchanged.
 func TestCopy(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -59,7 +63,8 @@ func TestCopy(t *testing.T) {
 	if err := db.CreateTrial(ctx, "tiny", paused); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveCheckpoint(ctx, "tiny", paused, []byte("weights after epoch 2")); err != nil {
+	w := &dltune.Weights{Epoch: 2, Loss: 0.7, Model: []byte("model after epoch 2")}
+	if err := db.SaveWeights(ctx, "tiny", paused, []byte("state after epoch 2"), w, 3); err != nil {
 		t.Fatal(err)
 	}
 	want := dump(t, db)
