@@ -1,8 +1,9 @@
 // Package store keeps dltune's studies, trials and checkpoints in a single
 // bbolt file (go.etcd.io/bbolt), dltune.db by default.
 //
-// A *DB implements study.Store, the interface the run loop needs, and adds
-// what the command-line tools need: Studies, Trials and DeleteStudy.
+// A *DB implements study.Store, the interface the run loop needs, and
+// study.WeightStore, and adds what the command-line tools need: Studies,
+// Trials and DeleteStudy.
 //
 // # Layout
 //

@@ -1,15 +1,17 @@
 // Package postgres keeps dltune's studies, trials and checkpoints in a
 // PostgreSQL database, so that workers on many machines can share a study.
 //
-// A *DB implements study.Store and passes the same conformance suite
-// (store/storetest) as the bbolt store, and adds what the command-line
-// tools need: Studies, Trial and DeleteStudy.
+// A *DB implements study.Store and study.WeightStore, passes the same
+// conformance suite (store/storetest) as the bbolt store, and adds what
+// the command-line tools need: Studies, Trial and DeleteStudy.
 //
 // # Schema
 //
-// Open creates four tables in the first schema of the connection's
+// Open creates five tables in the first schema of the connection's
 // search_path: dltune_meta (one row: a magic string and the schema
-// version), dltune_studies, dltune_trials and dltune_checkpoints. Study and
+// version), dltune_studies, dltune_trials, dltune_checkpoints and
+// dltune_weights (the weights after their best epoch of a study's best
+// trials, see study.WeightStore; schema version 3). Study and
 // trial records are the JSON records of package store, byte for byte, so a
 // study copies between the stores unchanged; a trial's state is also a
 // column, for queries. A trial has at most one checkpoint, its latest, in
