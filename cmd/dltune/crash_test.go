@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,10 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/core"
 	"github.com/dltune/dltune/store"
+	"github.com/dltune/dltune/study"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // process is dltune running as a child process: the test binary re-executed
@@ -121,7 +125,39 @@ func snapshot(t *testing.T, path, study string) []*dltune.Trial {
 	if err != nil && !errors.Is(err, dltune.ErrNotFound) {
 		t.Fatal(err)
 	}
+	checkWeights(t, db, study, trials)
 	return trials
+}
+
+// checkWeights checks that the weights the store keeps are those of the
+// best epochs of the stored curves, of at most the study's keep_weights
+// (the default) trials, whenever the process stopped, and returns how
+// many trials have weights.
+func checkWeights(t *testing.T, db *store.DB, name string, trials []*dltune.Trial) int {
+	t.Helper()
+	n := 0
+	for _, tr := range trials {
+		w, err := db.Weights(context.Background(), name, tr.Number)
+		if errors.Is(err, dltune.ErrNotFound) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		m, err := core.LoadModel(bytes.NewReader(w.Model))
+		if err != nil {
+			t.Errorf("trial %d: stored weights: %v", tr.Number, err)
+			continue
+		}
+		if !w.Match(tr) || m.Info.Trial != tr.Number || m.Info.Epochs != w.Epoch || m.Info.ValLoss != w.Loss {
+			t.Errorf("trial %d: stored weights of epoch %d (val_loss %v, model of trial %d epoch %d), not of its stored best epoch %d",
+				tr.Number, w.Epoch, w.Loss, m.Info.Trial, m.Info.Epochs, study.BestEpoch(tr))
+		}
+	}
+	if n > studyfile.DefaultKeepWeights {
+		t.Errorf("%d trials keep weights, more than keep_weights %d", n, studyfile.DefaultKeepWeights)
+	}
+	return n
 }
 
 // checkInvariants checks what no interruption may break, against the
@@ -340,6 +376,14 @@ func TestKillAnywhere(t *testing.T) {
 	after := snapshot(t, storage, "crash")
 	checkInvariants(t, before, after)
 	checkResumes(t, after)
+	db, err := store.Open(storage, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := checkWeights(t, db, "crash", after); n != studyfile.DefaultKeepWeights {
+		t.Errorf("%d trials keep weights at the end, want keep_weights %d", n, studyfile.DefaultKeepWeights)
+	}
+	db.Close()
 	if len(after) != trials {
 		t.Fatalf("%d trials, want exactly %d", len(after), trials)
 	}
