@@ -10,9 +10,9 @@ import (
 // see core.LoadModel) kept with the trial in the store, so that the model
 // can be exported without training the trial again.
 //
-// They are written in the same store change as the record whose curve has
-// Epoch as its best, so they always describe that record's best epoch
-// unless the trial restarted from scratch since (Match says).
+// A store writes them in the same change as the record whose curve has
+// Epoch as its best, and drops them when the trial restarts from scratch,
+// so they describe the stored record's best epoch; Match checks it.
 type Weights struct {
 	// Epoch is the epoch after which the weights were taken (1-based):
 	// the epoch of the trial's lowest validation loss.

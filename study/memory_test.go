@@ -51,8 +51,10 @@ func TestCheckCountsParallelTrials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.fixed == nil || p.fixed.Total() > 55<<20 || p.fixed.Total() < 41<<20 {
-		t.Fatalf("fixed estimate %v: the test wants one between 41 and 55 MiB", p.fixed)
+	// The checkpoint counts the model file of a new best epoch too
+	// (search.keep_weights).
+	if p.fixed == nil || p.fixed.Total() > 60<<20 || p.fixed.Total() < 41<<20 {
+		t.Fatalf("fixed estimate %v: the test wants one between 41 and 60 MiB", p.fixed)
 	}
 	if err := p.Check(Options{Parallel: 1}); err != nil {
 		t.Errorf("one at a time: %v", err)

@@ -313,14 +313,13 @@ type task struct {
 	t   *dltune.Trial
 	rec *search.Record
 	job trial.Job
-	// final, when set, holds the weights after the trial's last epoch,
-	// a new best that its end is to record with it (nil weights: none to
-	// keep, but those stored are no longer its best).
-	final *finalWeights
+	// lastBest says that the trial's last epoch was a new best, which the
+	// record of how it ended carries with lastWeights, its model (nil if
+	// the study keeps none of it: the stored weights of an earlier epoch
+	// are then dropped).
+	lastBest    bool
+	lastWeights *dltune.Weights
 }
-
-// finalWeights are the weights the record of how a trial ended carries.
-type finalWeights struct{ w *dltune.Weights }
 
 // diedEvent is the event markInterrupted records. deaths counts it in a
 // trial's history, so its wording is part of the stored format.
@@ -663,7 +662,7 @@ func (r *runner) report(bg context.Context, tk *task, e dltune.Epoch, s trial.St
 	if last && newBest {
 		// The record of how the trial ended carries this epoch, and so
 		// its weights.
-		tk.final = &finalWeights{w: w}
+		tk.lastBest, tk.lastWeights = true, w
 	}
 	if !last {
 		ckpt, err := s.Checkpoint()
@@ -746,9 +745,9 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 	var serr error
 	ws, _ := r.st.(WeightStore)
 	switch {
-	case tk.final != nil && ws != nil && (ckpt != nil || state.Finished()):
+	case tk.lastBest && (ckpt != nil || state.Finished()):
 		// The last epoch was a new best: its weights go with it.
-		serr = ws.SaveWeights(bg, r.name, snap, ckpt, tk.final.w, r.cfg.KeepWeights)
+		serr = ws.SaveWeights(bg, r.name, snap, ckpt, tk.lastWeights, r.cfg.KeepWeights)
 	case ckpt != nil:
 		// Where an interrupted trial stopped, possibly mid-epoch.
 		serr = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
