@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/internal/pgtest"
 	"github.com/dltune/dltune/store/postgres"
+	"github.com/dltune/dltune/studyfile"
 )
 
 // sharedStudy writes a study for several workers into dir: nine ASHA
@@ -55,6 +57,38 @@ func readTrials(t *testing.T, u string) map[int]*dltune.Trial {
 		out[tr.Number] = tr
 	}
 	return out
+}
+
+// checkSharedWeights checks that the workers, killed one included, left
+// the weights of keep_weights trials (the default), each of its trial's
+// best epoch, and that export on this machine loads them.
+func checkSharedWeights(t *testing.T, u string, trials map[int]*dltune.Trial) {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), u, &postgres.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	for _, tr := range trials {
+		w, err := db.Weights(context.Background(), "crash", tr.Number)
+		if errors.Is(err, dltune.ErrNotFound) {
+			continue
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !w.Match(tr) {
+			t.Errorf("trial %d: weights of epoch %d (val_loss %v), not of its best epoch", tr.Number, w.Epoch, w.Loss)
+		}
+	}
+	if n != studyfile.DefaultKeepWeights {
+		t.Errorf("%d trials keep weights, want keep_weights %d", n, studyfile.DefaultKeepWeights)
+	}
+	code, _, errs := cli(t, context.Background(), "export", "--best", "-o", filepath.Join(t.TempDir(), "best.dltm"), "--storage", u)
+	if code != exitOK || !strings.Contains(errs, "from the store") {
+		t.Errorf("export --best from the shared store: exit %d, %q", code, errs)
+	}
 }
 
 // checkSharedStudy checks a study the workers finished: the budget of
@@ -135,6 +169,7 @@ func TestWorkersSurviveSIGKILL(t *testing.T) {
 	}
 	after := readTrials(t, u)
 	checkSharedStudy(t, after, before)
+	checkSharedWeights(t, u, after)
 
 	taken := 0
 	for n, tr := range after {
