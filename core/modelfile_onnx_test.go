@@ -17,9 +17,9 @@ import (
 
 // onnxCases are the models TestONNX and TestONNXGonnx export: those of
 // TestModelRoundTrip and CNNs that use the remaining options (stride,
-// dilation, max pooling of another window and stride, GELU, leaky ReLU,
-// regression, and a residual network without pooling). gonnx says whether
-// gonnx, which lacks some ops, runs the model.
+// dilation, max pooling of another window and stride, GELU, tanh, leaky
+// ReLU, regression, and residual networks without pooling). gonnx says
+// whether gonnx, which lacks some ops, runs the model.
 func onnxCases() []onnxCase {
 	var cs []onnxCase
 	for _, c := range exportCases() {
@@ -42,17 +42,25 @@ func onnxCases() []onnxCase {
 		onnxCase{"cnn-residual-tanh", Config{
 			Conv: &ConvConfig{Height: 6, Width: 6, Blocks: []ConvBlock{
 				{Filters: 3, Kernel: 3, Padding: 1, BatchNorm: true},
-				{Filters: 4, Kernel: 3, Stride: 2, Residual: true},
-				{Filters: 4, Kernel: 3, Residual: true, Dropout: 0.1},
+				{Filters: 3, Kernel: 3, Residual: true},
+				{Filters: 4, Kernel: 3, Stride: 2, Residual: true, Dropout: 0.1},
 			}},
 			Model: MLPConfig{Hidden: []int{6}, Activation: "tanh"}, Optimizer: adam,
-			Train: TrainConfig{Epochs: 2, BatchSize: 16, Seed: 15}}, bars(200, 6, 16), true},
+			Train: TrainConfig{Epochs: 2, BatchSize: 16, Seed: 15}}, bars(200, 6, 16), false}, // 1x1 Conv
+		// Without pooling or 1x1 convolutions, for gonnx.
+		onnxCase{"cnn-identity-residual", Config{
+			Conv: &ConvConfig{Height: 6, Width: 6, Blocks: []ConvBlock{
+				{Filters: 3, Kernel: 3, Padding: 1, BatchNorm: true},
+				{Filters: 3, Kernel: 3, Residual: true},
+			}},
+			Model: MLPConfig{Hidden: []int{6}, BatchNorm: true}, Optimizer: adam,
+			Train: TrainConfig{Epochs: 2, BatchSize: 16, Seed: 20}}, bars(200, 6, 21), true},
 		onnxCase{"cnn-regression", Config{
 			Conv: &ConvConfig{Height: 6, Width: 6, Blocks: []ConvBlock{
 				{Filters: 3, Kernel: 3, Stride: 2, Padding: 1, Dilation: 2},
-				{Filters: 2, Kernel: 1, Residual: true},
+				{Filters: 3, Kernel: 3, Residual: true},
 			}},
-			Model: MLPConfig{Hidden: []int{4}}, Optimizer: adam,
+			Model: MLPConfig{Hidden: []int{4}, Activation: "gelu"}, Optimizer: adam,
 			Train: TrainConfig{Epochs: 2, BatchSize: 16, Seed: 17}}, regression, true},
 		onnxCase{"cnn-leaky-global-pool", Config{
 			Conv:  &ConvConfig{Height: 6, Width: 6, GlobalPool: true, Blocks: []ConvBlock{{Filters: 3, Kernel: 3}}},
