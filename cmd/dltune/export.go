@@ -43,9 +43,15 @@ func newExportCmd(g *globals, runF func(context.Context, *exportOptions) error) 
 weights after the trial's best epoch, the normalization fitted on the
 training data, the classes and their labels, the parameters, and the study
 and trial it came from, with a checksum. A Go program loads it with
-core.LoadModel; dltune evaluate scores it on test data. With -o FILE.onnx
-it writes an ONNX model instead (opset 13, the normalization in the graph:
-raw features in, what dltune predict computes out), for ONNX runtimes.
+core.LoadModel; dltune evaluate scores it on test data.
+
+With -o FILE.onnx it writes an ONNX model instead (opset 13), for ONNX
+runtimes, MLPs and CNNs alike. The normalization is in the graph: its input
+is raw features, [N, features] for an MLP and [N, channels, height, width]
+pixels for a CNN, and its output what dltune predict --proba computes
+(class probabilities, or the regression outputs). Batch normalization is
+written as the per-channel scale and shift of its running statistics
+(Mul, Add); dropout is left out.
 
 The store keeps no finished trial's weights, so export replays the trial:
 the same data, configuration and seed, up to its best epoch. Training is
@@ -54,7 +60,8 @@ validation loss against the stored one and fails if one differs (the data
 or dltune changed since, or the trial ran on another kind of CPU; dltune
 refit still works then).`,
 		Example: `  dltune export --best -o model.dltm
-  dltune export --study fashion-mlp --trial 12 -o trial12.dltm`,
+  dltune export --study fashion-mlp --trial 12 -o trial12.dltm
+  dltune export --best -o model.onnx`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.check(cmd); err != nil {
@@ -161,10 +168,6 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	}
 
 	onnx := strings.EqualFold(filepath.Ext(o.Output), ".onnx")
-	if cfg, err := spec.Resolve(t.Params, 0); onnx && err == nil && cfg.Conv != nil {
-		// Refuse before minutes of replay rather than after.
-		return fmt.Errorf("%s: convolutional networks have no ONNX export yet; export a .dltm model file instead", o.Output)
-	}
 	best := study.BestEpoch(t)
 	what := fmt.Sprintf("replaying trial %d to its best epoch, %d", t.Number, best)
 	if o.Refit {
