@@ -37,7 +37,7 @@ type exportOptions struct {
 func newExportCmd(g *globals, runF func(context.Context, *exportOptions) error) *cobra.Command {
 	o := &exportOptions{globals: g}
 	cmd := &cobra.Command{
-		Use:   "export (--trial N | --best) -o FILE.dltm",
+		Use:   "export (--trial N | --best) -o FILE.dltm|FILE.onnx",
 		Short: "Write a trial's model, as after its best epoch, to a model file",
 		Long: `Write the model of a trial to a model file (.dltm): the architecture, the
 weights after the trial's best epoch, the normalization fitted on the
