@@ -44,6 +44,10 @@ import (
 const (
 	onnxOpset     = 13
 	onnxIRVersion = 7
+	// maxONNXWeights bounds the bytes of weights WriteONNX writes: a
+	// protobuf message holds less than 2 GiB, and larger ONNX models keep
+	// their weights in external files, which WriteONNX does not write.
+	maxONNXWeights = 1<<31 - 1<<20
 )
 
 // WriteONNX writes the model as an ONNX model that any ONNX runtime can
@@ -83,6 +87,9 @@ func (m *Model) marshalONNX() ([]byte, error) {
 		if x, err = g.layer(l, x); err != nil {
 			return nil, err
 		}
+	}
+	if n := 4 * int64(len(m.net.w)+len(m.net.state)); n > maxONNXWeights {
+		return nil, fmt.Errorf("onnx: the model's weights take %d bytes, more than an ONNX file without external data holds (2 GiB); export a .dltm model file instead", n)
 	}
 	switch m.loss {
 	case lossSoftmaxCE:

@@ -178,6 +178,31 @@ func TestONNXOps(t *testing.T) {
 	}
 }
 
+// noONNX is a layer WriteONNX does not know.
+type noONNX struct{ flatten }
+
+// TestONNXRefusesUnknownLayer checks that a layer without an ONNX form is
+// an error naming it, not a graph without it.
+func TestONNXRefusesUnknownLayer(t *testing.T) {
+	c := exportCases()[0]
+	tr, err := NewTrainer(c.cfg, c.data, c.data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tr.Model(nil, ModelInfo{Trial: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.WriteONNX(new(bytes.Buffer)); err != nil {
+		t.Fatalf("WriteONNX: %v", err)
+	}
+	m.net.layers = append(m.net.layers, &noONNX{})
+	var buf bytes.Buffer
+	if _, err := m.WriteONNX(&buf); err == nil || !strings.Contains(err.Error(), "layer *core.noONNX has no ONNX form") || buf.Len() != 0 {
+		t.Errorf("WriteONNX with an unknown layer: err = %v, %d bytes written", err, buf.Len())
+	}
+}
+
 // npy encodes float32 values of the given shape as a NumPy .npy file
 // (format 1.0).
 func npy(shape []int, data []float32) []byte {
