@@ -12,5 +12,6 @@
 //   - cmd/dltune is the command-line interface.
 //
 // Dependencies point one way: everything may import this package, core and
-// search; core imports nothing of dltune's.
+// search; core imports nothing of dltune's but internal/onnxpb, the generated
+// ONNX schema, which imports nothing of dltune's either.
 package dltune

@@ -1,6 +1,7 @@
 // Package core is dltune's embedded training core: float32 tensors and
 // kernels, layers, losses, optimizers, the training loop, checkpoints and
-// data loading. It imports nothing else of dltune's.
+// data loading. It imports nothing else of dltune's but internal/onnxpb, the
+// generated ONNX types it writes models with, which import nothing of ours.
 //
 // Shapes are checked: a function given tensors of the wrong shape panics,
 // and its doc comment says so. Anything that comes from user input (files,

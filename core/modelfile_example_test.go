@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"os"
@@ -38,4 +39,27 @@ func ExampleLoadModel() {
 	// study tiny, trial 7: 2 inputs, 3 classes
 	// sample 0: probabilities [0.20 0.24 0.55]
 	// sample 1: probabilities [0.62 0.24 0.14]
+}
+
+// dltune export -o model.onnx writes a model as ONNX, for ONNX runtimes:
+// the same network, its normalization in the graph, taking raw features
+// (a CNN's as images) and giving what Predict gives.
+func ExampleModel_WriteONNX() {
+	f, err := os.Open("testdata/tiny-cnn.dltm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	m, err := core.LoadModel(f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var buf bytes.Buffer // or an *os.File
+	if _, err := m.WriteONNX(&buf); err != nil {
+		log.Fatal(err)
+	}
+	c := m.Conv()
+	fmt.Printf("ONNX model: input [N %d %d %d], output [N %d]\n", c.Channels, c.Height, c.Width, m.Outputs())
+	// Output:
+	// ONNX model: input [N 1 6 6], output [N 4]
 }

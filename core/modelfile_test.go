@@ -5,12 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -341,67 +338,6 @@ func TestModelShape(t *testing.T) {
 	if !slices.Equal(got.Shape(), []int{2, 3}) {
 		t.Errorf("shape %v, want [2 3]", got.Shape())
 	}
-}
-
-// TestONNX exports each test model to ONNX and checks it with the official
-// onnx package (Debian's python3-onnx): onnx.checker accepts it, and the
-// graph, evaluated by numpy from what onnx reads, gives Predict's outputs
-// within 1e-5. It skips when python3-onnx is missing, but in CI (which
-// installs it) it fails.
-func TestONNX(t *testing.T) {
-	python := "/usr/bin/python3"
-	if err := exec.Command(python, "-c", "import onnx, numpy").Run(); err != nil {
-		msg := fmt.Sprintf("%s with onnx and numpy is not available (apt-get install python3-onnx): %v", python, err)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	for _, c := range exportCases() {
-		t.Run(c.name, func(t *testing.T) {
-			tr, nz, raw := trainForExport(t, c.cfg, c.data)
-			m, err := tr.Model(nz, ModelInfo{Trial: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := m.Predict(raw.X)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dir := t.TempDir()
-			var buf bytes.Buffer
-			if _, err := m.WriteONNX(&buf); err != nil {
-				t.Fatal(err)
-			}
-			files := map[string][]byte{"model.onnx": buf.Bytes(), "x.npy": npy(raw.X), "want.npy": npy(want)}
-			for name, b := range files {
-				if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			out, err := exec.Command(python, "testdata/onnx_check.py", filepath.Join(dir, "model.onnx"),
-				filepath.Join(dir, "x.npy"), filepath.Join(dir, "want.npy")).CombinedOutput()
-			if err != nil || !bytes.HasPrefix(out, []byte("ok ")) {
-				t.Fatalf("onnx_check: %v\n%s", err, out)
-			}
-			t.Logf("onnx: %s", bytes.TrimSpace(out))
-		})
-	}
-}
-
-// npy encodes a tensor as a NumPy .npy file (format 1.0, float32).
-func npy(x *Tensor) []byte {
-	h := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", x.Rows, x.Cols)
-	for (10+len(h)+1)%64 != 0 {
-		h += " "
-	}
-	h += "\n"
-	b := append([]byte("\x93NUMPY\x01\x00"), byte(len(h)), byte(len(h)>>8))
-	b = append(b, h...)
-	for _, v := range x.Data {
-		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-	}
-	return b
 }
 
 // TestPredictRowsIndependent checks that a sample's prediction does not

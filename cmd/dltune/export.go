@@ -38,15 +38,21 @@ type exportOptions struct {
 func newExportCmd(g *globals, runF func(context.Context, *exportOptions) error) *cobra.Command {
 	o := &exportOptions{globals: g}
 	cmd := &cobra.Command{
-		Use:   "export (--trial N | --best) -o FILE.dltm",
+		Use:   "export (--trial N | --best) -o FILE.dltm|FILE.onnx",
 		Short: "Write a trial's model, as after its best epoch, to a model file",
 		Long: `Write the model of a trial to a model file (.dltm): the architecture, the
 weights after the trial's best epoch, the normalization fitted on the
 training data, the classes and their labels, the parameters, and the study
 and trial it came from, with a checksum. A Go program loads it with
-core.LoadModel; dltune evaluate scores it on test data. With -o FILE.onnx
-it writes an ONNX model instead (opset 13, the normalization in the graph:
-raw features in, what dltune predict computes out), for ONNX runtimes.
+core.LoadModel; dltune evaluate scores it on test data.
+
+With -o FILE.onnx it writes an ONNX model instead (opset 13), for ONNX
+runtimes, MLPs and CNNs alike. The normalization is in the graph: its input
+is raw features, [N, features] for an MLP and [N, channels, height, width]
+pixels for a CNN, and its output what dltune predict --proba computes
+(class probabilities, or the regression outputs). Batch normalization is
+written as the per-channel scale and shift of its running statistics
+(Mul, Add); dropout is left out.
 
 The store keeps the weights after their best epoch of a study's best
 trials (search.keep_weights, 3 by default): export writes those as they
@@ -58,7 +64,8 @@ fails if one differs (the data or dltune changed since, or the trial ran
 on another kind of CPU; dltune refit still works then). Export says which
 it did.`,
 		Example: `  dltune export --best -o model.dltm
-  dltune export --study fashion-mlp --trial 12 -o trial12.dltm`,
+  dltune export --study fashion-mlp --trial 12 -o trial12.dltm
+  dltune export --best -o model.onnx`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.check(cmd); err != nil {
@@ -165,10 +172,6 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	}
 
 	onnx := strings.EqualFold(filepath.Ext(o.Output), ".onnx")
-	if cfg, err := spec.Resolve(t.Params, 0); onnx && err == nil && cfg.Conv != nil {
-		// Refuse before minutes of replay rather than after.
-		return fmt.Errorf("%s: convolutional networks have no ONNX export yet; export a .dltm model file instead", o.Output)
-	}
 	best := study.BestEpoch(t)
 	var w *dltune.Weights
 	var what string
