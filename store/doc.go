@@ -20,7 +20,9 @@
 //
 // Trial numbers are keys as big-endian uint64s, so keys sort by number.
 // The trials bucket's bbolt sequence counts the trials created, and
-// CreateTrial takes the next number from it. Records are JSON objects whose
+// CreateTrial takes the next number from it. The study bucket's sequence
+// is the study's revision (Revision), raised by every change of the
+// study; older stores, which lack it, read as revision 0 until changed. Records are JSON objects whose
 // first key is "format", the format they were written in; floats that
 // are not finite (a diverging trial's loss) are the strings "NaN", "+Inf"
 // and "-Inf". A trial has at most one checkpoint, its latest; a finished

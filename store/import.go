@@ -35,6 +35,9 @@ func (db *DB) ImportTrial(ctx context.Context, study string, t *dltune.Trial, ch
 		if err := trials.Put(k, data); err != nil {
 			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
 		}
+		if err := revise(b, study); err != nil {
+			return err
+		}
 		if next := uint64(t.Number) + 1; trials.Sequence() < next {
 			if err := trials.SetSequence(next); err != nil {
 				return err

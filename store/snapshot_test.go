@@ -54,6 +54,13 @@ func TestSnapshot(t *testing.T) {
 	if st, err := s.Study(ctx, "a"); err != nil || string(st.Spec) != "spec" {
 		t.Errorf("snapshot study = %v, %v", st, err)
 	}
+	// A reader of the snapshot sees the writer's revision: 3 trials
+	// created and checkpointed.
+	if want, _ := db.Revision(ctx, "a"); want != 6 {
+		t.Errorf("store revision %d, want 6", want)
+	} else if got, err := s.Revision(ctx, "a"); got != want || err != nil {
+		t.Errorf("snapshot revision %d, %v; want %d", got, err, want)
+	}
 	// The original goes on numbering where it was.
 	tr := &dltune.Trial{State: dltune.Running, RetryOf: -1}
 	if err := db.CreateTrial(ctx, "a", tr); err != nil || tr.Number != 3 {

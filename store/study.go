@@ -52,7 +52,10 @@ func (db *DB) UpdateStudy(ctx context.Context, s *dltune.Study) error {
 		if err != nil {
 			return err
 		}
-		return b.Put(studyKey, data)
+		if err := b.Put(studyKey, data); err != nil {
+			return err
+		}
+		return revise(b, s.Name)
 	})
 }
 
@@ -90,6 +93,37 @@ func (db *DB) Studies(ctx context.Context) ([]*dltune.Study, error) {
 		return nil, err
 	}
 	return studies, nil
+}
+
+// Revision returns the study's revision: a number that every change of
+// the study raises (its record updated; a trial created, updated,
+// checkpointed or imported), so that a reader that polls a study (a
+// dashboard) learns whether to read it again without reading its trials.
+// It reads one bucket's header, whatever the number of trials. It
+// fails with an error matching dltune.ErrNotFound if there is no such
+// study. A study deleted and created again starts again from 0, and a
+// store written by a dltune older than Revision leaves it unchanged. It
+// is safe for concurrent use.
+func (db *DB) Revision(ctx context.Context, name string) (uint64, error) {
+	var rev uint64
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b, err := studyBucket(tx, name)
+		if err != nil {
+			return err
+		}
+		rev = b.Sequence()
+		return nil
+	})
+	return rev, err
+}
+
+// revise raises the revision of the study whose bucket is b, in the
+// transaction that changes it.
+func revise(b *bolt.Bucket, name string) error {
+	if _, err := b.NextSequence(); err != nil {
+		return fmt.Errorf("study %q revision: %w", name, err)
+	}
+	return nil
 }
 
 // DeleteStudy deletes the named study with all its trials and checkpoints,

@@ -33,7 +33,10 @@ func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) er
 		if err != nil {
 			return fmt.Errorf("study %q trial %d: encode: %w", study, n, err)
 		}
-		return trials.Put(trialKey(n), data)
+		if err := trials.Put(trialKey(n), data); err != nil {
+			return err
+		}
+		return revise(b, study)
 	})
 	if err != nil {
 		return err
@@ -67,6 +70,9 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) er
 			if err := wb.Delete(k); err != nil {
 				return fmt.Errorf("study %q trial %d weights: %w", study, t.Number, err)
 			}
+		}
+		if err := revise(b, study); err != nil {
+			return err
 		}
 		if finished {
 			return b.Bucket(checkpointsBucket).Delete(k)
@@ -104,7 +110,7 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 		if err := b.Bucket(checkpointsBucket).Put(k, checkpoint); err != nil {
 			return fmt.Errorf("study %q trial %d checkpoint: %w", study, t.Number, err)
 		}
-		return nil
+		return revise(b, study)
 	})
 }
 

@@ -60,6 +60,9 @@ func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, ch
 		if err := b.Bucket(trialsBucket).Put(k, data); err != nil {
 			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
 		}
+		if err := revise(b, study); err != nil {
+			return err
+		}
 		if checkpoint != nil {
 			err = b.Bucket(checkpointsBucket).Put(k, checkpoint)
 		} else {

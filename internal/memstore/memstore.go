@@ -63,6 +63,7 @@ func (m *Mem) Change(name string, number int, f func(t *dltune.Trial)) {
 
 type study struct {
 	rec     dltune.Study
+	rev     uint64          // raised by every change; see Revision
 	trials  []*dltune.Trial // by number; trials[i].Number == i
 	ckpts   map[int][]byte
 	weights map[int]*dltune.Weights
@@ -137,6 +138,7 @@ func (m *Mem) UpdateStudy(ctx context.Context, s *dltune.Study) error {
 		return err
 	}
 	st.rec = cloneStudy(s)
+	st.rev++
 	return nil
 }
 
@@ -185,6 +187,7 @@ func (m *Mem) CreateTrial(ctx context.Context, name string, t *dltune.Trial) err
 	c := t.Clone()
 	c.Number = len(s.trials)
 	s.trials = append(s.trials, c)
+	s.rev++
 	t.Number = c.Number
 	return nil
 }
@@ -211,6 +214,7 @@ func (m *Mem) UpdateTrial(ctx context.Context, name string, t *dltune.Trial) err
 		return err
 	}
 	s.trials[t.Number] = t.Clone()
+	s.rev++
 	if t.State.Finished() {
 		delete(s.ckpts, t.Number)
 	}
@@ -239,7 +243,23 @@ func (m *Mem) SaveCheckpoint(ctx context.Context, name string, t *dltune.Trial, 
 	}
 	s.trials[t.Number] = t.Clone()
 	s.ckpts[t.Number] = append([]byte{}, ckpt...)
+	s.rev++
 	return nil
+}
+
+// Revision returns the number of changes made to the study: its record
+// updated, trials created, updated or checkpointed.
+func (m *Mem) Revision(ctx context.Context, name string) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.find(name)
+	if err != nil {
+		return 0, err
+	}
+	return s.rev, nil
 }
 
 // Checkpoint returns a copy of trial number's checkpoint.
@@ -287,6 +307,7 @@ func (m *Mem) SaveWeights(ctx context.Context, name string, t *dltune.Trial, ckp
 		return err
 	}
 	s.trials[t.Number] = t.Clone()
+	s.rev++
 	if ckpt != nil {
 		s.ckpts[t.Number] = append([]byte{}, ckpt...)
 	} else {

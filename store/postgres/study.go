@@ -48,7 +48,7 @@ func (db *DB) UpdateStudy(ctx context.Context, s *dltune.Study) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE dltune_studies SET record = $2 WHERE name = $1`, s.Name, rec)
+	tag, err := db.pool.Exec(ctx, `UPDATE dltune_studies SET record = $2, seq = seq + 1 WHERE name = $1`, s.Name, rec)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,27 @@ func (db *DB) Study(ctx context.Context, name string) (_ *dltune.Study, err erro
 		return nil, err
 	}
 	return decodeStudy(rec, name)
+}
+
+// Revision returns the study's change number, which every change of its
+// trials raises (see Changes), and so does UpdateStudy: a reader that
+// polls a study (a dashboard) learns from it whether to read the study
+// again, in one indexed row read. It fails with an error matching
+// dltune.ErrNotFound if there is no such study. It is safe for
+// concurrent use.
+func (db *DB) Revision(ctx context.Context, name string) (_ uint64, err error) {
+	defer db.wrap(&err, "study %q revision", name)
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	var seq int64
+	err = db.pool.QueryRow(ctx, `SELECT seq FROM dltune_studies WHERE name = $1`, name).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, dltune.ErrNotFound
+	} else if err != nil {
+		return 0, err
+	}
+	return uint64(seq), nil
 }
 
 // Studies returns every study, ordered by name (bytewise). It is safe for

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) study.Store) {
 		{"Copies", testCopies},
 		{"Context", testContext},
 		{"Concurrent", testConcurrent},
+		{"Revision", testRevision},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -516,5 +517,104 @@ func testConcurrent(t *testing.T, st study.Store) {
 		if _, err := st.Checkpoint(ctx, "s", tr.Number); !errors.Is(err, dltune.ErrNotFound) {
 			t.Errorf("complete trial %d kept a checkpoint: %v", tr.Number, err)
 		}
+	}
+}
+
+// A revisioner tells cheaply whether a study changed, as a reader that
+// polls a study (the dashboard) asks. It is optional; the stores of this
+// repository have it, and Run checks it on a store that has it.
+type revisioner interface {
+	Revision(ctx context.Context, study string) (uint64, error)
+}
+
+// testRevision checks that every change of a study raises its revision,
+// and that reads and changes of another study leave it as it was. A
+// refused change may raise it (PostgreSQL's does): a reader then only
+// reads the study again for nothing.
+func testRevision(t *testing.T, st study.Store) {
+	r, ok := st.(revisioner)
+	if !ok {
+		t.Skip("the store has no Revision method")
+	}
+	s := newStudy(t, st, "s")
+	newStudy(t, st, "other")
+	rev := func() uint64 {
+		t.Helper()
+		n, err := r.Revision(ctx, "s")
+		if err != nil {
+			t.Fatalf("Revision: %v", err)
+		}
+		return n
+	}
+	last := rev()
+	raised := func(what string) {
+		t.Helper()
+		if n := rev(); n <= last {
+			t.Errorf("after %s the revision is %d, was %d: want it raised", what, n, last)
+		} else {
+			last = n
+		}
+	}
+	same := func(what string) {
+		t.Helper()
+		if n := rev(); n != last {
+			t.Errorf("after %s the revision is %d, was %d: want it unchanged", what, n, last)
+			last = n
+		}
+	}
+	same("nothing")
+
+	tr := &dltune.Trial{State: dltune.Running, Budget: 3, RetryOf: -1}
+	if err := st.CreateTrial(ctx, "s", tr); err != nil {
+		t.Fatal(err)
+	}
+	raised("CreateTrial")
+	tr.Curve = append(tr.Curve, dltune.Epoch{Epoch: 1, ValLoss: 0.5})
+	if err := st.SaveCheckpoint(ctx, "s", tr, []byte("c1")); err != nil {
+		t.Fatal(err)
+	}
+	raised("SaveCheckpoint")
+	tr.Curve = append(tr.Curve, dltune.Epoch{Epoch: 2, ValLoss: 0.4})
+	if err := st.UpdateTrial(ctx, "s", tr); err != nil {
+		t.Fatal(err)
+	}
+	raised("UpdateTrial")
+	tr.State = dltune.Complete
+	if err := st.UpdateTrial(ctx, "s", tr); err != nil {
+		t.Fatal(err)
+	}
+	raised("UpdateTrial to Complete")
+	s.Spec = []byte("name: s\nsearch: {trials: 9}\n")
+	if err := st.UpdateStudy(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	raised("UpdateStudy")
+	if ws, ok := st.(study.WeightStore); ok {
+		tr.Curve = append(tr.Curve, dltune.Epoch{Epoch: 3, ValLoss: 0.3})
+		if err := ws.SaveWeights(ctx, "s", tr, nil, &dltune.Weights{Epoch: 3, Loss: 0.3, Model: []byte("model")}, 1); err != nil {
+			t.Fatal(err)
+		}
+		raised("SaveWeights")
+	}
+	if imp, ok := st.(study.Importer); ok {
+		if err := imp.ImportTrial(ctx, "s", &dltune.Trial{Number: 40, State: dltune.Complete, RetryOf: -1}, nil); err != nil {
+			t.Fatal(err)
+		}
+		raised("ImportTrial")
+	}
+
+	if _, err := st.TrialSummaries(ctx, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Trial(ctx, "s", tr.Number); err != nil {
+		t.Fatal(err)
+	}
+	same("reads")
+	if err := st.CreateTrial(ctx, "other", &dltune.Trial{State: dltune.Running, RetryOf: -1}); err != nil {
+		t.Fatal(err)
+	}
+	same("a change of another study")
+	if _, err := r.Revision(ctx, "nope"); !errors.Is(err, dltune.ErrNotFound) {
+		t.Errorf("Revision of a missing study: %v, want an error matching dltune.ErrNotFound", err)
 	}
 }
