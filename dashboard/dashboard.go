@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"html/template"
 	"log"
 	"math"
@@ -17,7 +16,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/analysis"
@@ -39,8 +41,8 @@ type Options struct {
 	// parameter token (which then sets a cookie, so that links and the
 	// event stream work), the cookie, or an "Authorization: Bearer" header.
 	Token string
-	// Poll is how often the event stream reads the study to see whether
-	// it changed; zero means a second.
+	// Poll is how often a study that event streams follow is read to see
+	// whether it changed (once for all its streams); zero means a second.
 	Poll time.Duration
 	// Log, if not nil, receives errors the pages could not show.
 	Log *log.Logger
@@ -54,22 +56,27 @@ const maxCached = 256
 
 // A Handler serves the dashboard.
 type Handler struct {
-	src  Source
-	opt  Options
-	mux  *http.ServeMux
-	mu   sync.Mutex
-	svgs map[string]cachedSVG // by study, kind and trial
+	src   Source
+	opt   Options
+	mux   *http.ServeMux
+	reads singleflight.Group // of views, by study and revision
+	polls atomic.Int64       // of the store by the event streams' pollers, for tests
+
+	mu      sync.Mutex
+	svgs    map[string]cachedSVG // by study, kind and trial
+	views   map[string]*view     // by study
+	watches map[string]*watch    // by study, while an event stream follows it
 }
 
 type cachedSVG struct {
-	print uint64 // the fingerprint of the study it was drawn from
-	data  []byte // nil when there was nothing to draw
-	note  string // why not
+	rev  uint64 // the revision of the study it was drawn from
+	data []byte // nil when there was nothing to draw
+	note string // why not
 }
 
 // New returns a handler serving src.
 func New(src Source, opt *Options) *Handler {
-	h := &Handler{src: src, mux: http.NewServeMux(), svgs: make(map[string]cachedSVG)}
+	h := &Handler{src: src, mux: http.NewServeMux(), svgs: make(map[string]cachedSVG), views: make(map[string]*view), watches: make(map[string]*watch)}
 	if opt != nil {
 		h.opt = *opt
 	}
@@ -168,9 +175,13 @@ func (h *Handler) fail(w http.ResponseWriter, code int, msg string) {
 	}{http.StatusText(code), msg})
 }
 
-// failErr serves the error err as a page: not found, or an internal error
-// logged and not shown in detail.
+// failErr serves the error err as a page: a query it cannot serve, not
+// found, or an internal error logged and not shown in detail.
 func (h *Handler) failErr(w http.ResponseWriter, err error) {
+	if qe := (*queryError)(nil); errors.As(err, &qe) {
+		h.fail(w, http.StatusBadRequest, qe.msg)
+		return
+	}
 	if errors.Is(err, dltune.ErrNotFound) {
 		h.fail(w, http.StatusNotFound, err.Error())
 		return
@@ -211,19 +222,14 @@ func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]studyRow, 0, len(list))
 	for _, s := range list {
-		trials, err := h.src.TrialSummaries(ctx, s.Name)
+		v, err := h.view(ctx, s.Name)
 		if err != nil {
 			h.failErr(w, err)
 			return
 		}
-		row := studyRow{Overview: study.Summarize(s, trials)}
-		if spec, err := parseSpec(s); err == nil {
-			row.Budget, row.Strategy = spec.Search.Trials, spec.Search.Strategy
-		}
-		for _, t := range trials {
-			if t.State == dltune.Running {
-				row.Running++
-			}
+		row := studyRow{Overview: v.overview, Running: v.running}
+		if v.spec != nil {
+			row.Budget, row.Strategy = v.spec.Search.Trials, v.spec.Search.Strategy
 		}
 		row.State = studyState(row)
 		rows = append(rows, row)
@@ -259,134 +265,10 @@ func parseSpec(s *dltune.Study) (*studyfile.Spec, error) {
 	return spec, nil
 }
 
-// board is a study's leaderboard, as the page and its fragment show it.
-type board struct {
-	Study  string
-	Params []string
-	Rows   []study.Row
-	Counts study.Counts
-	Budget int
-}
-
-func (h *Handler) board(ctx context.Context, name string) (*board, *studyfile.Spec, error) {
-	s, err := h.src.Study(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	spec, err := parseSpec(s)
-	if err != nil {
-		return nil, nil, err
-	}
-	trials, err := h.src.TrialSummaries(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	b := &board{Study: name, Rows: study.Leaderboard(trials, spec.MaxEpochs(), true), Counts: study.Count(trials), Budget: spec.Search.Trials}
-	for _, p := range spec.Space.Params {
-		b.Params = append(b.Params, p.Name)
-	}
-	return b, spec, nil
-}
-
-func (h *Handler) study(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("study")
-	b, spec, err := h.board(r.Context(), name)
-	if err != nil {
-		h.failErr(w, err)
-		return
-	}
-	h.render(w, "study.html", struct {
-		Board    *board
-		Study    string
-		Budget   int
-		Strategy string
-		Plots    []plot.Kind
-		Script   template.JS
-	}{b, name, b.Budget, spec.Search.Strategy, studyPlots, template.JS(script)})
-}
-
-func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
-	b, _, err := h.board(r.Context(), r.PathValue("study"))
-	if err != nil {
-		h.failErr(w, err)
-		return
-	}
-	h.render(w, "board", b)
-}
-
-// fingerprint summarizes a study's trials: it changes when a trial is
-// added, changes state or trains an epoch.
-func (h *Handler) fingerprint(ctx context.Context, name string) (uint64, error) {
-	trials, err := h.src.TrialSummaries(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	f := fnv.New64a()
-	for _, t := range trials {
-		fmt.Fprintf(f, "%d %d %d %d %d;", t.Number, t.State, t.Budget, len(t.Curve), t.Finished.UnixNano())
-	}
-	return f.Sum64(), nil
-}
-
-// events streams an event named change whenever the study's fingerprint
-// changes, and a comment now and then to keep the connection open.
-func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	name := r.PathValue("study")
-	if _, err := h.src.Study(ctx, name); err != nil {
-		h.failErr(w, err)
-		return
-	}
-	last, err := h.fingerprint(ctx, name)
-	if err != nil {
-		h.failErr(w, err)
-		return
-	}
-	rc := http.NewResponseController(w)
-	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": watching\n\n")
-	if err := rc.Flush(); err != nil {
-		return
-	}
-	tick := time.NewTicker(h.opt.Poll)
-	defer tick.Stop()
-	quiet := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		p, err := h.fingerprint(ctx, name)
-		switch {
-		case err != nil:
-			if ctx.Err() == nil && h.opt.Log != nil {
-				h.opt.Log.Printf("dashboard: events of study %s: %v", name, err)
-			}
-			continue
-		case p != last:
-			last, quiet = p, 0
-			fmt.Fprintf(w, "event: change\ndata: %x\n\n", p)
-		default:
-			if quiet++; time.Duration(quiet)*h.opt.Poll < 15*time.Second {
-				continue
-			}
-			quiet = 0
-			fmt.Fprint(w, ": still watching\n\n")
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-	}
-}
-
 // svg returns the image of kind for the study (and trial, for a
 // per-trial kind), drawn again only when the study changed.
 func (h *Handler) svg(ctx context.Context, name string, kind plot.Kind, trial int) (cachedSVG, error) {
-	p, err := h.fingerprint(ctx, name)
+	rev, err := h.revision(ctx, name)
 	if err != nil {
 		return cachedSVG{}, err
 	}
@@ -394,10 +276,10 @@ func (h *Handler) svg(ctx context.Context, name string, kind plot.Kind, trial in
 	h.mu.Lock()
 	c, ok := h.svgs[key]
 	h.mu.Unlock()
-	if ok && c.print == p {
+	if ok && c.rev == rev {
 		return c, nil
 	}
-	c = cachedSVG{print: p}
+	c = cachedSVG{rev: rev}
 	fig, err := plot.Render(ctx, h.src, plot.Options{Kind: kind, Study: name, Trial: trial})
 	switch {
 	case errors.Is(err, plot.ErrNoFinished):

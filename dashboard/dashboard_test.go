@@ -250,7 +250,7 @@ func TestPlotCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := h.svg(ctx, "tiny", "history", 0)
-	if c.print == a.print || &c.data[0] == &a.data[0] {
+	if c.rev == a.rev || &c.data[0] == &a.data[0] {
 		t.Error("the changed study's plot came from the cache")
 	}
 }

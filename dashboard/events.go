@@ -1,0 +1,173 @@
+package dashboard
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// keepAlive is how long an event stream may stay silent before it sends
+// a comment, so that proxies keep it open.
+const keepAlive = 15 * time.Second
+
+// A watch polls one study's revision for every event stream that follows
+// it: the store is read once a poll, whatever the number of open pages.
+// Its fields are guarded by Handler.mu.
+type watch struct {
+	rev  uint64
+	subs map[chan uint64]struct{}
+	stop context.CancelFunc
+}
+
+// follow subscribes to the changes of the named study. The channel
+// receives the study's revision after each change; a subscriber that
+// falls behind gets the latest only. rev is the revision now. leave ends
+// the subscription; the study's poller stops with its last subscriber.
+func (h *Handler) follow(ctx context.Context, name string) (ch <-chan uint64, rev uint64, leave func(), err error) {
+	h.mu.Lock()
+	w := h.watches[name]
+	h.mu.Unlock()
+	if w == nil {
+		// Read before taking the lock for the map: the store may be slow.
+		rev, err := h.revision(ctx, name)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		h.mu.Lock()
+		if w = h.watches[name]; w == nil {
+			pctx, stop := context.WithCancel(context.Background())
+			w = &watch{rev: rev, subs: make(map[chan uint64]struct{}), stop: stop}
+			h.watches[name] = w
+			go h.poll(pctx, name, w)
+		}
+		h.mu.Unlock()
+	}
+	c := make(chan uint64, 1)
+	h.mu.Lock()
+	if h.watches[name] != w {
+		// The poller stopped between the two locks: start over.
+		h.mu.Unlock()
+		return h.follow(ctx, name)
+	}
+	w.subs[c] = struct{}{}
+	rev = w.rev
+	h.mu.Unlock()
+	leave = func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		delete(w.subs, c)
+		if len(w.subs) == 0 && h.watches[name] == w {
+			w.stop()
+			delete(h.watches, name)
+		}
+	}
+	return c, rev, leave, nil
+}
+
+// poll reads the study's revision every h.opt.Poll until ctx ends, and
+// sends it to every subscriber when it changed.
+func (h *Handler) poll(ctx context.Context, name string, w *watch) {
+	tick := time.NewTicker(h.opt.Poll)
+	defer tick.Stop()
+	var lastErr string
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		h.polls.Add(1)
+		rev, err := h.revision(ctx, name)
+		if err != nil {
+			// Said once, not every second, until it changes.
+			if ctx.Err() == nil && h.opt.Log != nil && err.Error() != lastErr {
+				h.opt.Log.Printf("dashboard: events of study %s: %v", name, err)
+			}
+			lastErr = err.Error()
+			continue
+		}
+		lastErr = ""
+		h.mu.Lock()
+		if rev != w.rev {
+			w.rev = rev
+			for c := range w.subs {
+				select { // keep the latest only
+				case <-c:
+				default:
+				}
+				c <- rev
+			}
+		}
+		h.mu.Unlock()
+	}
+}
+
+// eventsURL is the URL of the event stream of a page that shows study
+// name as of revision rev.
+func eventsURL(name string, rev uint64) string {
+	return "/study/" + url.PathEscape(name) + "/events?since=" + strconv.FormatUint(rev, 16)
+}
+
+// events streams an event named change whenever the study changes, and a
+// comment now and then to keep the connection open. A page passes the
+// revision it shows as ?since=, so that a change between its rendering
+// and its stream is not missed.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name := r.PathValue("study")
+	var since *uint64
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil || len(q["since"]) > 1 {
+		h.fail(w, http.StatusBadRequest, fmt.Sprintf("the query %q is malformed", r.URL.RawQuery))
+		return
+	}
+	if s := q.Get("since"); s != "" {
+		n, err := strconv.ParseUint(s, 16, 64)
+		if err != nil {
+			h.fail(w, http.StatusBadRequest, fmt.Sprintf("since=%s: want the revision a page shows, a hexadecimal number", s))
+			return
+		}
+		since = &n
+	}
+	if _, err := h.src.Study(ctx, name); err != nil {
+		h.failErr(w, err)
+		return
+	}
+	changes, rev, leave, err := h.follow(ctx, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	defer leave()
+	rc := http.NewResponseController(w)
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": watching\n\n")
+	if since != nil && *since != rev {
+		fmt.Fprintf(w, "event: change\ndata: %x\n\n", rev)
+	}
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	quiet := time.NewTimer(keepAlive)
+	defer quiet.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case rev := <-changes:
+			fmt.Fprintf(w, "event: change\ndata: %x\n\n", rev)
+		case <-quiet.C:
+			fmt.Fprint(w, ": still watching\n\n")
+		}
+		quiet.Reset(keepAlive)
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}
