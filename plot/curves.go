@@ -1,6 +1,7 @@
 package plot
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -14,12 +15,19 @@ import (
 // curves draws each trial's validation loss by epoch. A trial that stopped
 // before the study's most epochs ends in a marker: a cross if pruned, a
 // ring if paused at a rung. The rungs of a halving study are dashed
-// vertical lines.
-func curves(s *study) (*Figure, error) {
-	p := newPlot(studyTitle("Learning curves", s), "epoch", "validation loss")
+// vertical lines. If maxCurves is positive and the study has more trials,
+// it draws those of the maxCurves lowest losses.
+func curves(s *study, maxCurves int) (*Figure, error) {
+	title := studyTitle("Learning curves", s)
+	drawn := s.trials
+	if n := len(s.trials); maxCurves > 0 && n > maxCurves {
+		drawn = bestTrials(s.trials, maxCurves)
+		title = fmt.Sprintf("Learning curves: study %s (the best %d of %d trials)", s.name, maxCurves, n)
+	}
+	p := newPlot(title, "epoch", "validation loss")
 	maxEpochs := s.spec.MaxEpochs()
 	var all, first []float64
-	for _, t := range s.trials {
+	for _, t := range drawn {
 		for i, e := range t.Curve {
 			if finite(e.ValLoss) {
 				all = append(all, e.ValLoss)
@@ -35,7 +43,7 @@ func curves(s *study) (*Figure, error) {
 	// Draw complete trials first and the cut-short ones above them, so
 	// that what stopped early stays visible.
 	order := map[dltune.State]int{dltune.Complete: 0, dltune.Failed: 1, dltune.Paused: 2, dltune.Pruned: 3}
-	trials := slices.Clone(s.trials)
+	trials := slices.Clone(drawn)
 	slices.SortStableFunc(trials, func(a, b *dltune.Trial) int { return order[a.State] - order[b.State] })
 	ends := map[dltune.State]plotter.XYs{}
 	legend := map[dltune.State]*plotter.Line{}
@@ -65,7 +73,7 @@ func curves(s *study) (*Figure, error) {
 	}
 	for _, st := range []dltune.State{dltune.Complete, dltune.Pruned, dltune.Paused, dltune.Failed, dltune.Running, dltune.Interrupted} {
 		if l := legend[st]; l != nil {
-			p.Legend.Add(fmt.Sprintf("%s: %d", labels[st], count(s.trials, st)), l)
+			p.Legend.Add(fmt.Sprintf("%s: %d", labels[st], count(drawn, st)), l)
 		}
 	}
 	if e := ends[dltune.Pruned]; len(e) > 0 {
@@ -101,6 +109,22 @@ func curves(s *study) (*Figure, error) {
 	p.X.Min, p.X.Max = 0.5, float64(maxEpochs)+0.5
 	p.X.Tick.Marker = intTicks{}
 	return single(p), nil
+}
+
+// bestTrials returns the n trials of lowest loss, by number; a trial
+// without a finite loss comes after every trial with one.
+func bestTrials(trials []*dltune.Trial, n int) []*dltune.Trial {
+	loss := func(t *dltune.Trial) float64 {
+		if l := t.Loss(); finite(l) {
+			return l
+		}
+		return math.Inf(1)
+	}
+	best := slices.Clone(trials)
+	slices.SortStableFunc(best, func(a, b *dltune.Trial) int { return cmp.Compare(loss(a), loss(b)) })
+	best = best[:min(n, len(best))]
+	slices.SortFunc(best, func(a, b *dltune.Trial) int { return cmp.Compare(a.Number, b.Number) })
+	return best
 }
 
 func count(trials []*dltune.Trial, st dltune.State) int {

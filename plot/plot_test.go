@@ -395,3 +395,44 @@ func TestFilters(t *testing.T) {
 		t.Errorf("the figure is %.0f%% white", 100*b)
 	}
 }
+
+// TestMaxCurves checks that a curves plot bounded to 5 curves draws the 5
+// trials of lowest loss and says so.
+func TestMaxCurves(t *testing.T) {
+	src := halvingSource(t)
+	trials := src.trials["halving"]
+	var svg [2]bytes.Buffer
+	for i, n := range []int{0, 5} {
+		f, err := Render(context.Background(), src, Options{Kind: Curves, Study: "halving", MaxCurves: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Write(&svg[i], "svg"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !strings.Contains(svg[1].String(), "the best 5 of 12 trials") || strings.Contains(svg[0].String(), "the best") {
+		t.Errorf("only the bounded plot should say it shows the best 5 of 12 trials")
+	}
+	if svg[1].Len() >= svg[0].Len() {
+		t.Errorf("the plot of 5 curves is %d bytes, that of 12 %d", svg[1].Len(), svg[0].Len())
+	}
+	best := bestTrials(trials, 5)
+	if len(best) != 5 {
+		t.Fatalf("%d best trials, want 5", len(best))
+	}
+	worstKept := math.Inf(-1)
+	kept := map[int]bool{}
+	for i, tr := range best {
+		if i > 0 && tr.Number < best[i-1].Number {
+			t.Errorf("best trials not by number: %d after %d", tr.Number, best[i-1].Number)
+		}
+		worstKept = max(worstKept, tr.Loss())
+		kept[tr.Number] = true
+	}
+	for _, tr := range trials {
+		if !kept[tr.Number] && tr.Loss() < worstKept {
+			t.Errorf("trial %d (loss %g) left out, but trial of loss %g kept", tr.Number, tr.Loss(), worstKept)
+		}
+	}
+}
