@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/plot"
@@ -59,9 +61,11 @@ func fingerprint(trials []*dltune.Trial) uint64 {
 // A view is what the dashboard keeps of a study as of one revision: its
 // record and ranked leaderboard without the trials' curves, so that the
 // pages sort and page it without reading the store again until the study
-// changes. A view is not changed once made.
+// changes. A view is not changed once made, but for the orders of its
+// rows that pages asked for.
 type view struct {
 	rev      uint64
+	took     time.Duration // to read and rank the trials
 	study    *dltune.Study
 	spec     *studyfile.Spec // nil if the stored spec does not parse
 	specErr  error
@@ -69,6 +73,27 @@ type view struct {
 	rows     []study.Row // ranked, best first
 	overview study.Overview
 	running  int
+
+	// The rows in each order pages asked for, by column key and order:
+	// paging through 10,000 rows sorts them once.
+	mu     sync.Mutex
+	orders map[string][]*study.Row
+}
+
+// sorted returns the view's rows sorted as s asks.
+func (v *view) sorted(s sorting) []*study.Row {
+	key := s.col.key + "\x00" + strconv.FormatBool(s.desc)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if rows, ok := v.orders[key]; ok {
+		return rows
+	}
+	rows := s.sorted(v.rows)
+	if v.orders == nil {
+		v.orders = make(map[string][]*study.Row)
+	}
+	v.orders[key] = rows
+	return rows
 }
 
 // view returns the view of the named study as of its current revision,
@@ -99,6 +124,7 @@ func (h *Handler) view(ctx context.Context, name string) (*view, error) {
 // was read before: if the study changes meanwhile, the next request sees
 // a newer revision and reads it again.
 func (h *Handler) readView(ctx context.Context, name string, rev uint64) (*view, error) {
+	began := time.Now()
 	s, err := h.src.Study(ctx, name)
 	if err != nil {
 		return nil, err
@@ -122,6 +148,7 @@ func (h *Handler) readView(ctx context.Context, name string, rev uint64) (*view,
 			v.running++
 		}
 	}
+	v.took = time.Since(began)
 	h.mu.Lock()
 	if _, ok := h.views[name]; !ok && len(h.views) >= maxViews {
 		clear(h.views)
@@ -361,7 +388,7 @@ func (v *view) board(raw string) (*board, error) {
 	}
 	if len(v.rows) > 0 {
 		first := (s.page - 1) * perPage
-		b.Rows = s.sorted(v.rows)[first:min(first+perPage, len(v.rows))]
+		b.Rows = v.sorted(s)[first:min(first+perPage, len(v.rows))]
 		b.From, b.To = first+1, first+len(b.Rows)
 	}
 	if s.page > 1 {

@@ -274,14 +274,14 @@ func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 	return lines
 }
 
-// next returns the next line of a stream that is not a comment, or ""
-// after d.
+// next returns the next line of a stream that is not a comment or an
+// event's data, or "" after d.
 func next(lines <-chan string, d time.Duration) string {
 	timeout := time.After(d)
 	for {
 		select {
 		case l := <-lines:
-			if !strings.HasPrefix(l, ":") {
+			if !strings.HasPrefix(l, ":") && !strings.HasPrefix(l, "data:") {
 				return l
 			}
 		case <-timeout:
@@ -410,5 +410,45 @@ func TestEventsSince(t *testing.T) {
 	// of now, can tell.
 	if l := next(stream(t, ctx, srv.URL+m[1]), 5*time.Second); l != "event: change\n" {
 		t.Errorf("a page behind the study got %q, want a change event at once", l)
+	}
+}
+
+// TestEventsSpaced checks that a study slow to read sends change events
+// spaced by spacing times the time it took, the last change included.
+func TestEventsSpaced(t *testing.T) {
+	db := newStore(t)
+	h := New(db, &Options{Poll: 5 * time.Millisecond})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	v, err := h.view(ctx, "tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.mu.Lock()
+	v.took = 30 * time.Millisecond // as if it took that long: events 300ms apart
+	h.mu.Unlock()
+	lines := stream(t, ctx, srv.URL+"/study/tiny/events")
+	add := func() {
+		tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1}
+		if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l := <-lines; l != ": watching\n" {
+		t.Fatalf("the stream began with %q", l)
+	}
+	add()
+	if l := next(lines, 5*time.Second); l != "event: change\n" {
+		t.Fatalf("got %q, want a change event", l)
+	}
+	first := time.Now()
+	add()
+	if l := next(lines, 5*time.Second); l != "event: change\n" {
+		t.Fatalf("got %q after the second change, want a change event", l)
+	}
+	if gap := time.Since(first); gap < 250*time.Millisecond {
+		t.Errorf("the second event came %s after the first, want 300ms", gap)
 	}
 }

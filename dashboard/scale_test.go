@@ -2,10 +2,14 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,4 +118,91 @@ func TestWriteBig(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote 10,000 trials to %s (%d MB) in %s", path, fi.Size()>>20, time.Since(t0).Round(time.Millisecond))
+}
+
+// TestCurvesBounded checks that the curves plot of a study of many trials
+// draws the best maxCurves and says so.
+func TestCurvesBounded(t *testing.T) {
+	db := bigStudy(t, filepath.Join(t.TempDir(), "big.db"), maxCurves+50)
+	t.Cleanup(func() { db.Close() })
+	code, _, body := get(t, New(db, nil), "/study/big/plot/curves.svg")
+	if code != 200 {
+		t.Fatalf("status %d:\n%s", code, body)
+	}
+	if want := fmt.Sprintf("the best %d of %d trials", maxCurves, maxCurves+50); !strings.Contains(body, want) {
+		t.Errorf("the curves plot does not say %q", want)
+	}
+}
+
+// BenchmarkStudyPage10k serves the pages of a study of 10,000 trials of
+// up to 20 epochs from a bbolt store, and reports the bytes each sends.
+// "cold" is a new handler each time, which reads and ranks every trial;
+// the others reuse the handler's view of the unchanged study, as a
+// dashboard does between changes.
+//
+//	go test ./dashboard -run '^$' -bench StudyPage10k -benchtime 20x
+func BenchmarkStudyPage10k(b *testing.B) {
+	db := bigStudy(b, filepath.Join(b.TempDir(), "big.db"), 10000)
+	b.Cleanup(func() { db.Close() })
+	warm := New(db, nil)
+	if _, err := warm.view(context.Background(), "big"); err != nil {
+		b.Fatal(err)
+	}
+	cases := []struct {
+		name, path string
+		cold       bool
+	}{
+		{"study/cold", "/study/big", true},
+		{"study", "/study/big", false},
+		{"studies", "/", false},
+		{"leaderboard", "/study/big/leaderboard", false},
+		{"leaderboard/sort=lr/page=100", "/study/big/leaderboard?sort=lr&order=desc&page=100", false},
+		{"trial", "/study/big/trial/5000", false},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var n int
+			for b.Loop() {
+				h := warm
+				if c.cold {
+					h = New(db, nil)
+				}
+				r := httptest.NewRequest(http.MethodGet, c.path, nil)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != 200 {
+					b.Fatalf("%s: status %d", c.path, w.Code)
+				}
+				n = w.Body.Len()
+			}
+			b.ReportMetric(float64(n), "bytes/page")
+		})
+	}
+	// Sorting 10,000 rows, which a view does once per order asked for.
+	b.Run("sort/lr", func(b *testing.B) {
+		v, _ := warm.view(context.Background(), "big")
+		s, err := parseSorting("sort=lr&order=desc", columns(v.params))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			s.sorted(v.rows)
+		}
+	})
+	// What an event stream's poller does each second.
+	b.Run("poll/revision", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := warm.revision(context.Background(), "big"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("poll/fingerprint", func(b *testing.B) {
+		h := New(noRevision{db}, nil)
+		for b.Loop() {
+			if _, err := h.revision(context.Background(), "big"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
