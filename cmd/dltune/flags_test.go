@@ -116,16 +116,22 @@ func TestRunFlags(t *testing.T) {
 
 func TestResumeFlags(t *testing.T) {
 	t.Setenv("DLTUNE_DATA_ROOT", "")
+	t.Setenv("DLTUNE_TOKEN", "")
 	cases := parallelCases("resume", []string{"tiny"}, func(p int) *resumeOptions { return &resumeOptions{Name: "tiny", Parallel: p} })
 	cases = append(cases,
 		flagCase[resumeOptions]{name: "no name", args: []string{"resume"}, code: exitUsage, err: "accepts 1 arg"},
 		flagCase[resumeOptions]{name: "data root", args: []string{"resume", "tiny", "--data-root=d"}, want: &resumeOptions{Name: "tiny", DataRoot: "d"}},
+		flagCase[resumeOptions]{name: "serve", args: []string{"resume", "tiny", "--serve", "127.0.0.1:9000"}, want: &resumeOptions{Name: "tiny", Serve: "127.0.0.1:9000"}},
+		flagCase[resumeOptions]{name: "serve with token", args: []string{"resume", "tiny", "--serve", "0.0.0.0:9000", "--token", "t"}, want: &resumeOptions{Name: "tiny", Serve: "0.0.0.0:9000", Token: "t"}},
+		flagCase[resumeOptions]{name: "serve off loopback", args: []string{"resume", "tiny", "--serve", ":9000"}, code: exitUsage, err: "--serve :9000 is not a loopback address"},
+		flagCase[resumeOptions]{name: "serve bad addr", args: []string{"resume", "tiny", "--serve", "9000"}, code: exitUsage, err: `--serve "9000"`},
 	)
 	checkFlags(t, newResumeCmd, func(o *resumeOptions) { o.globals = nil }, cases)
 }
 
 func TestRetryFlags(t *testing.T) {
 	t.Setenv("DLTUNE_DATA_ROOT", "")
+	t.Setenv("DLTUNE_TOKEN", "")
 	cases := parallelCases("retry", []string{"--failed"}, func(p int) *retryOptions { return &retryOptions{Failed: true, Parallel: p} })
 	cases = append(cases, []flagCase[retryOptions]{
 		{name: "trials", args: []string{"retry", "7", "2", "--study", "s"}, want: &retryOptions{Study: "s", Trials: []int{7, 2}}},
@@ -134,6 +140,9 @@ func TestRetryFlags(t *testing.T) {
 		{name: "nothing to retry", args: []string{"retry"}, code: exitUsage, err: "name the trials to retry, or pass --failed"},
 		{name: "not a number", args: []string{"retry", "x"}, code: exitUsage, err: `trial "x" is not a trial number`},
 		{name: "negative", args: []string{"retry", "--", "-1"}, code: exitUsage, err: `trial "-1" is not a trial number`},
+		{name: "serve", args: []string{"retry", "--failed", "--serve", "127.0.0.1:9000"}, want: &retryOptions{Failed: true, Serve: "127.0.0.1:9000"}},
+		{name: "serve with token", args: []string{"retry", "--failed", "--serve", "0.0.0.0:9000", "--token", "t"}, want: &retryOptions{Failed: true, Serve: "0.0.0.0:9000", Token: "t"}},
+		{name: "serve off loopback", args: []string{"retry", "--failed", "--serve", ":9000"}, code: exitUsage, err: "--serve :9000 is not a loopback address"},
 	}...)
 	checkFlags(t, newRetryCmd, func(o *retryOptions) { o.globals = nil }, cases)
 }

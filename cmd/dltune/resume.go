@@ -17,6 +17,10 @@ type resumeOptions struct {
 	MaxMemory int64
 	// DataRoot is --data-root; "" if not given.
 	DataRoot string
+	// Serve is --serve, the address to serve the dashboard on while the
+	// study runs; "" if not given. Token is --token or $DLTUNE_TOKEN.
+	Serve string
+	Token string
 }
 
 func newResumeCmd(g *globals, runF func(context.Context, *resumeOptions) error) *cobra.Command {
@@ -27,10 +31,14 @@ func newResumeCmd(g *globals, runF func(context.Context, *resumeOptions) error) 
 		Long: `Continue the study NAME from the store alone, with the specification stored
 when it last ran: trials that were running when it stopped continue from their
 last checkpoints, and the strategy goes on until the budget is used.`,
-		Example: `  dltune resume fashion-mlp --storage runs.db`,
-		Args:    exactArgs(1),
+		Example: `  dltune resume fashion-mlp --storage runs.db
+  dltune resume fashion-mlp --serve 127.0.0.1:8080`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
+			if err := checkServeFlag(o.Serve, &o.Token); err != nil {
+				return err
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -40,6 +48,7 @@ last checkpoints, and the strategy goes on until the budget is used.`,
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	addDataRootFlag(cmd, &o.DataRoot)
+	addServeFlags(cmd, &o.Serve, &o.Token)
 	return cmd
 }
 
@@ -51,7 +60,7 @@ func runResume(ctx context.Context, o *resumeOptions) error {
 	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
-	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel}, "", "")
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel}, o.Serve, o.Token)
 }
 
 // loadSpec reads the stored specification of study name.

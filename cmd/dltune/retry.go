@@ -20,6 +20,10 @@ type retryOptions struct {
 	MaxMemory int64
 	// DataRoot is --data-root; "" if not given.
 	DataRoot string
+	// Serve is --serve, the address to serve the dashboard on while the
+	// study runs; "" if not given. Token is --token or $DLTUNE_TOKEN.
+	Serve string
+	Token string
 }
 
 func newRetryCmd(g *globals, runF func(context.Context, *retryOptions) error) *cobra.Command {
@@ -31,7 +35,8 @@ func newRetryCmd(g *globals, runF func(context.Context, *retryOptions) error) *c
 new seed). The failed trials stay in the store as they were; each retry adds
 one trial to the study's budget and shows which trial it retries.`,
 		Example: `  dltune retry 7
-  dltune retry --failed --study fashion-mlp`,
+  dltune retry --failed --study fashion-mlp
+  dltune retry --failed --serve 127.0.0.1:8080`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
 				n, err := strconv.Atoi(a)
@@ -42,6 +47,9 @@ one trial to the study's budget and shows which trial it retries.`,
 			}
 			if len(o.Trials) == 0 && !o.Failed {
 				return usageError{fmt.Errorf("name the trials to retry, or pass --failed")}
+			}
+			if err := checkServeFlag(o.Serve, &o.Token); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -54,6 +62,7 @@ one trial to the study's budget and shows which trial it retries.`,
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	addDataRootFlag(cmd, &o.DataRoot)
+	addServeFlags(cmd, &o.Serve, &o.Token)
 	return cmd
 }
 
@@ -89,5 +98,5 @@ func runRetry(ctx context.Context, o *retryOptions) error {
 		fmt.Fprintf(o.stdout, "study %s has no failed trial left to retry\n", name)
 		return nil
 	}
-	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel, Retry: list}, "", "")
+	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel, Retry: list}, o.Serve, o.Token)
 }

@@ -54,13 +54,8 @@ command exits with status 130, saying how to resume.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.File = args[0]
-			if o.Serve != "" {
-				if o.Token == "" {
-					o.Token = os.Getenv("DLTUNE_TOKEN")
-				}
-				if err := checkAddr("--serve", o.Serve, o.Token); err != nil {
-					return err
-				}
+			if err := checkServeFlag(o.Serve, &o.Token); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -71,8 +66,7 @@ command exits with status 130, saying how to resume.`,
 	addParallelFlag(cmd, &o.Parallel)
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
 	addDataRootFlag(cmd, &o.DataRoot)
-	cmd.Flags().StringVar(&o.Serve, "serve", "", "serve the dashboard on `ADDR` (HOST:PORT) while the study runs")
-	cmd.Flags().StringVar(&o.Token, "token", "", "the token every dashboard request must carry (default $DLTUNE_TOKEN); required off loopback")
+	addServeFlags(cmd, &o.Serve, &o.Token)
 	return cmd
 }
 

@@ -66,6 +66,26 @@ send "Authorization: Bearer TOKEN".`,
 	return cmd
 }
 
+// addServeFlags adds --serve and --token to a command that runs a study
+// (run, resume, retry), stored in serve and token: serve its dashboard
+// while it runs.
+func addServeFlags(cmd *cobra.Command, serve, token *string) {
+	cmd.Flags().StringVar(serve, "serve", "", "serve the dashboard on `ADDR` (HOST:PORT) while the study runs")
+	cmd.Flags().StringVar(token, "token", "", "the token every dashboard request must carry (default $DLTUNE_TOKEN); required off loopback")
+}
+
+// checkServeFlag checks --serve, if given, taking the token from
+// $DLTUNE_TOKEN when --token is not given.
+func checkServeFlag(serve string, token *string) error {
+	if serve == "" {
+		return nil
+	}
+	if *token == "" {
+		*token = os.Getenv("DLTUNE_TOKEN")
+	}
+	return checkAddr("--serve", serve, *token)
+}
+
 // checkAddr checks the address of flag: HOST:PORT, and a token unless
 // HOST is loopback.
 func checkAddr(flag, addr, token string) error {

@@ -99,17 +99,16 @@ func TestServe(t *testing.T) {
 	}
 }
 
-// TestRunServe serves the dashboard of a running study from dltune run
-// --serve: the study's page answers while its trials train, and the
-// listener closes when the run ends.
-func TestRunServe(t *testing.T) {
-	dir := t.TempDir()
+// servedSpec writes the study file of study served to dir: a command
+// study of 5 epochs of 200ms each, of budget trials.
+func servedSpec(t *testing.T, dir string, budget int) (file string, spec []byte) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "served.yaml")
-	src := fmt.Sprintf(`name: served
+	file = filepath.Join(dir, "served.yaml")
+	spec = fmt.Appendf(nil, `name: served
 seed: 1
 command:
   argv: [%q]
@@ -117,15 +116,83 @@ command:
   epochs: 5
 space:
   lr: {float: [0.1, 0.2]}
-search: {strategy: random, trials: 2, parallel: 1}
-`, exe, filepath.Join(dir, "pids"))
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+search: {strategy: random, trials: %d, parallel: 1}
+`, exe, filepath.Join(dir, "pids"), budget)
+	if err := os.WriteFile(file, spec, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return file, spec
+}
+
+// TestRunServe serves the dashboard of a running study from dltune run
+// --serve: the study's page answers while its trials train, and the
+// listener closes when the run ends.
+func TestRunServe(t *testing.T) {
+	dir := t.TempDir()
+	file, _ := servedSpec(t, dir, 2)
+	out := serveWhileRunning(t, "run", file, "--storage", filepath.Join(dir, "s.db"))
+	if !strings.Contains(out, "2 trials finished") {
+		t.Errorf("run printed %q, want 2 trials finished", out)
+	}
+}
+
+// TestResumeServe serves the dashboard of a study that dltune resume
+// --serve continues, as run --serve does.
+func TestResumeServe(t *testing.T) {
+	dir := t.TempDir()
+	file, spec := servedSpec(t, dir, 2)
+	storage := filepath.Join(dir, "s.db")
+	db, err := store.Open(storage, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateStudy(context.Background(), &dltune.Study{Name: "served", File: file, Spec: spec, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := serveWhileRunning(t, "resume", "served", "--storage", storage)
+	if !strings.Contains(out, "2 trials finished") {
+		t.Errorf("resume printed %q, want 2 trials finished", out)
+	}
+}
+
+// TestRetryServe serves the dashboard of a study whose failed trial
+// dltune retry --serve runs again, as run --serve does.
+func TestRetryServe(t *testing.T) {
+	dir := t.TempDir()
+	file, spec := servedSpec(t, dir, 1)
+	storage := filepath.Join(dir, "s.db")
+	db, err := store.Open(storage, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.CreateStudy(ctx, &dltune.Study{Name: "served", File: file, Spec: spec, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	failed := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.15)}, State: dltune.Failed, Budget: 5, RetryOf: -1,
+		Created: now, Started: now, Finished: now, Error: "exit status 1"}
+	if err := db.CreateTrial(ctx, "served", failed); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := serveWhileRunning(t, "retry", "--failed", "--storage", storage)
+	if !strings.Contains(out, "2 trials finished (1 failed)") {
+		t.Errorf("retry printed %q, want 2 trials finished, 1 failed", out)
+	}
+}
+
+// serveWhileRunning runs dltune with args, which run study served with
+// --serve on a free loopback port: the study's page must answer while
+// its trials train, and the listener close when the command ends. It
+// returns what the command printed.
+func serveWhileRunning(t *testing.T, args ...string) string {
+	t.Helper()
 	var stdout, stderr lockedBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(context.Background(), []string{"run", file, "--storage", filepath.Join(dir, "s.db"), "--serve", "127.0.0.1:0"}, &stdout, &stderr)
+		done <- Main(context.Background(), append(args, "--serve", "127.0.0.1:0"), &stdout, &stderr)
 	}()
 	addr := regexp.MustCompile(`dashboard of study served at (http://[0-9.:]+/)study/served\n`)
 	var base string
@@ -135,14 +202,14 @@ search: {strategy: random, trials: 2, parallel: 1}
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("run exited %d before it said where it serves; stderr:\n%s", code, stderr.String())
+			t.Fatalf("%s exited %d before it said where it serves; stderr:\n%s", args[0], code, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no dashboard after 10s; stderr:\n%s", stderr.String())
 		}
 	}
-	// The dashboard is up before the run records the study: wait for it.
+	// The dashboard is up before a run records the study: wait for it.
 	get := func(path string) (int, string) {
 		resp, err := http.Get(base + path)
 		if err != nil {
@@ -166,22 +233,20 @@ search: {strategy: random, trials: 2, parallel: 1}
 	}
 	select {
 	case code := <-done:
-		t.Fatalf("run exited %d before the pages were read: the test saw no running study", code)
+		t.Fatalf("%s exited %d before the pages were read: the test saw no running study", args[0], code)
 	default:
 	}
 	select {
 	case code := <-done:
 		if code != 0 {
-			t.Fatalf("run exited %d; stderr:\n%s", code, stderr.String())
+			t.Fatalf("%s exited %d; stderr:\n%s", args[0], code, stderr.String())
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("run did not end in 30s")
-	}
-	if !strings.Contains(stdout.String(), "2 trials finished") {
-		t.Errorf("run printed %q, want 2 trials finished", stdout.String())
+		t.Fatalf("%s did not end in 30s", args[0])
 	}
 	if resp, err := http.Get(base); err == nil {
 		resp.Body.Close()
-		t.Errorf("the dashboard still answers (%s) after the run ended", resp.Status)
+		t.Errorf("the dashboard still answers (%s) after %s ended", resp.Status, args[0])
 	}
+	return stdout.String()
 }
