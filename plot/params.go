@@ -97,6 +97,19 @@ func (log10Ticks) Ticks(lo, hi float64) []gplot.Tick {
 	return out
 }
 
+// unit returns the value of parameter pa in params in unit coordinates
+// (search.Param.ToUnit), and false if it has none (an inactive
+// conditional parameter) or one the space cannot place (a choice it does
+// not list, a string for a number): such a trial is left out of the axis.
+func unit(pa *search.Param, params dltune.Params) (float64, bool) {
+	v, ok := params[pa.Name]
+	if !ok {
+		return 0, false
+	}
+	u := pa.ToUnit(v)
+	return u, finite(u)
+}
+
 // lossRange returns the lowest and highest loss of ts in scale's units.
 func lossRange(ts []*dltune.Trial, loss func(*dltune.Trial) float64, scale lossScale) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
@@ -129,11 +142,11 @@ func parallel(s *study) (*Figure, error) {
 		var xys plotter.XYs
 		for i := range params {
 			pa := &params[i]
-			v, ok := t.Params[pa.Name]
+			u, ok := unit(pa, t.Params)
 			if !ok {
 				continue // an inactive conditional parameter
 			}
-			xys = append(xys, plotter.XY{X: float64(i), Y: pa.ToUnit(v)})
+			xys = append(xys, plotter.XY{X: float64(i), Y: u})
 		}
 		y := 0.5
 		if hi > lo {
@@ -213,11 +226,10 @@ func slice(s *study) (*Figure, error) {
 		p := newPlot(pa.Name, paramLabel(pa), lossLabel)
 		groups := map[dltune.State]plotter.XYs{}
 		for _, t := range trials {
-			v, ok := t.Params[pa.Name]
+			x, ok := unit(pa, t.Params)
 			if !ok {
 				continue
 			}
-			x := pa.ToUnit(v)
 			if pa.Type == search.Choice {
 				x += jitter(t.Number) * 0.3 / float64(len(pa.Choices))
 			}
@@ -292,12 +304,12 @@ func contour(s *study, names []string, seed uint64) (*Figure, error) {
 	scale := newLossScale(trials, loss)
 	var xys plotter.XYs
 	for _, t := range trials {
-		a, okA := t.Params[pair[0].Name]
-		b, okB := t.Params[pair[1].Name]
+		a, okA := unit(pair[0], t.Params)
+		b, okB := unit(pair[1], t.Params)
 		if !okA || !okB {
 			continue
 		}
-		pt := point{pair[0].ToUnit(a), pair[1].ToUnit(b), scale.of(loss(t))}
+		pt := point{a, b, scale.of(loss(t))}
 		pts = append(pts, pt)
 		xys = append(xys, plotter.XY{X: pt.x, Y: pt.y})
 	}

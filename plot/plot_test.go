@@ -436,3 +436,29 @@ func TestMaxCurves(t *testing.T) {
 		}
 	}
 }
+
+// TestValuesOutsideTheSpace draws a study in which a trial holds a choice
+// the space does not list and a string for a number: the plots that place
+// parameters leave it out of those axes rather than fail. (A parallel
+// coordinates plot panicked on a NaN point.)
+func TestValuesOutsideTheSpace(t *testing.T) {
+	src := halvingSource(t)
+	trials := src.trials["halving"]
+	for _, tr := range trials[:2] {
+		tr.Params = tr.Params.Clone()
+		tr.Params["act"] = dltune.String("gelu")
+		tr.Params["width"] = dltune.String("wide")
+	}
+	for _, k := range []Kind{Parallel, Slice, Contour} {
+		t.Run(string(k), func(t *testing.T) {
+			f, err := Render(context.Background(), src, Options{Kind: k, Study: "halving", Params: []string{"act", "width"}, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			if err := f.Write(&buf, "svg"); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
