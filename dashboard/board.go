@@ -24,9 +24,14 @@ import (
 // 10,000 trials is 200 pages, not one page of 2 MB.
 const perPage = 50
 
-// maxViews bounds the studies whose views a Handler keeps; past it, it
-// starts afresh.
-const maxViews = 16
+// maxViewRows bounds the leaderboard rows of the views a Handler keeps,
+// some 500 bytes each with their parameters: past it, the views used
+// least recently go.
+const maxViewRows = 200_000
+
+// maxListed bounds the studies whose line on the list of studies a
+// Handler keeps; past it, it starts afresh.
+const maxListed = 4096
 
 // A revisioner says cheaply whether a study changed: the stores' Revision
 // reads one header or row, whatever the number of trials. A Source
@@ -74,6 +79,8 @@ type view struct {
 	overview study.Overview
 	running  int
 
+	used time.Time // when a page last used it; guarded by Handler.mu
+
 	// The rows in each order pages asked for, by column key and order:
 	// paging through 10,000 rows sorts them once.
 	mu     sync.Mutex
@@ -106,10 +113,12 @@ func (h *Handler) view(ctx context.Context, name string) (*view, error) {
 	}
 	h.mu.Lock()
 	v := h.views[name]
-	h.mu.Unlock()
 	if v != nil && v.rev == rev {
+		v.used = time.Now()
+		h.mu.Unlock()
 		return v, nil
 	}
+	h.mu.Unlock()
 	// The read is shared: it must not end with the request that began it.
 	x, err, _ := h.reads.Do(name+"\x00"+strconv.FormatUint(rev, 16), func() (any, error) {
 		return h.readView(context.WithoutCancel(ctx), name, rev)
@@ -150,14 +159,34 @@ func (h *Handler) readView(ctx context.Context, name string, rev uint64) (*view,
 	}
 	v.took = time.Since(began)
 	h.mu.Lock()
-	if _, ok := h.views[name]; !ok && len(h.views) >= maxViews {
-		clear(h.views)
-	}
-	if old := h.views[name]; old == nil || old.rev != rev {
-		h.views[name] = v
-	}
+	h.keep(name, v)
 	h.mu.Unlock()
 	return v, nil
+}
+
+// keep keeps view v of study name, dropping the views used least
+// recently while the views hold more than h.maxRows rows in all. The
+// caller holds h.mu.
+func (h *Handler) keep(name string, v *view) {
+	if old := h.views[name]; old != nil {
+		if old.rev == v.rev {
+			return
+		}
+		h.viewRows -= len(old.rows)
+	}
+	v.used = time.Now()
+	h.views[name] = v
+	h.viewRows += len(v.rows)
+	for h.viewRows > h.maxRows && len(h.views) > 1 {
+		lru := ""
+		for n, w := range h.views {
+			if n != name && (lru == "" || w.used.Before(h.views[lru].used)) {
+				lru = n
+			}
+		}
+		h.viewRows -= len(h.views[lru].rows)
+		delete(h.views, lru)
+	}
 }
 
 // A column is a column of the leaderboard that pages sort by.

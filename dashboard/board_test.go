@@ -452,3 +452,48 @@ func TestEventsSpaced(t *testing.T) {
 		t.Errorf("the second event came %s after the first, want 300ms", gap)
 	}
 }
+
+// TestViewsBounded keeps the views within a bound of rows, dropping the
+// one used least recently, while the list of studies keeps its lines.
+func TestViewsBounded(t *testing.T) {
+	src := &countingSource{DB: navStore(t)} // tiny: 4 trials, done: 6
+	h := New(src, nil)
+	h.maxRows = 8
+	kept := func() []string {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		var names []string
+		for n := range h.views {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return names
+	}
+	for _, c := range []struct {
+		path string
+		want []string
+		rows int
+	}{
+		{"/study/tiny", []string{"tiny"}, 4},
+		{"/study/done", []string{"done"}, 6}, // 10 rows: tiny goes
+		{"/study/tiny", []string{"tiny"}, 4},
+	} {
+		if code, _, body := get(t, h, c.path); code != 200 {
+			t.Fatalf("%s: status %d:\n%s", c.path, code, body)
+		}
+		if got := kept(); !slices.Equal(got, c.want) || h.viewRows != c.rows {
+			t.Errorf("after %s the handler keeps %q of %d rows, want %q of %d", c.path, got, h.viewRows, c.want, c.rows)
+		}
+	}
+	// The list reads each study once, then keeps its lines.
+	get(t, h, "/")
+	n := src.summaries.Load()
+	for range 3 {
+		if code, _, body := get(t, h, "/"); code != 200 || !strings.Contains(body, `href="/study/done"`) {
+			t.Fatalf("/: status %d:\n%s", code, body)
+		}
+	}
+	if m := src.summaries.Load(); m != n {
+		t.Errorf("the list of unchanged studies read trials %d times more", m-n)
+	}
+}

@@ -66,10 +66,13 @@ type Handler struct {
 	reads singleflight.Group // of views, by study and revision
 	polls atomic.Int64       // of the store by the event streams' pollers, for tests
 
-	mu      sync.Mutex
-	svgs    map[string]cachedSVG // by study, kind and trial
-	views   map[string]*view     // by study
-	watches map[string]*watch    // by study, while an event stream follows it
+	mu       sync.Mutex
+	svgs     map[string]cachedSVG // by study, kind and trial
+	views    map[string]*view     // by study
+	viewRows int                  // the rows of the views, in all
+	maxRows  int                  // maxViewRows, or less in tests
+	listed   map[string]studyRow  // the list of studies' lines, by study
+	watches  map[string]*watch    // by study, while an event stream follows it
 }
 
 type cachedSVG struct {
@@ -80,7 +83,8 @@ type cachedSVG struct {
 
 // New returns a handler serving src.
 func New(src Source, opt *Options) *Handler {
-	h := &Handler{src: src, mux: http.NewServeMux(), svgs: make(map[string]cachedSVG), views: make(map[string]*view), watches: make(map[string]*watch)}
+	h := &Handler{src: src, mux: http.NewServeMux(), maxRows: maxViewRows,
+		svgs: make(map[string]cachedSVG), views: make(map[string]*view), listed: make(map[string]studyRow), watches: make(map[string]*watch)}
 	if opt != nil {
 		h.opt = *opt
 	}
@@ -210,6 +214,7 @@ func (h *Handler) render(w http.ResponseWriter, name string, data any) {
 
 // A studyRow is a study on the list.
 type studyRow struct {
+	rev uint64 // the study's revision it shows
 	study.Overview
 	State    string
 	Budget   int
@@ -226,22 +231,48 @@ func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 	}
 	rows := make([]studyRow, 0, len(list))
 	for _, s := range list {
-		v, err := h.view(ctx, s.Name)
+		row, err := h.studyRow(ctx, s.Name)
 		if err != nil {
 			h.failErr(w, err)
 			return
 		}
-		row := studyRow{Overview: v.overview, Running: v.running}
-		if v.spec != nil {
-			row.Budget, row.Strategy = v.spec.Search.Trials, v.spec.Search.Strategy
-		}
-		row.State = studyState(row)
 		rows = append(rows, row)
 	}
 	h.render(w, "studies.html", struct {
 		Studies []studyRow
 		Now     time.Time
 	}{rows, time.Now()})
+}
+
+// studyRow returns the line of study name on the list of studies, read
+// again only when the study changed.
+func (h *Handler) studyRow(ctx context.Context, name string) (studyRow, error) {
+	rev, err := h.revision(ctx, name)
+	if err != nil {
+		return studyRow{}, err
+	}
+	h.mu.Lock()
+	row, ok := h.listed[name]
+	h.mu.Unlock()
+	if ok && row.rev == rev {
+		return row, nil
+	}
+	v, err := h.view(ctx, name)
+	if err != nil {
+		return studyRow{}, err
+	}
+	row = studyRow{rev: v.rev, Overview: v.overview, Running: v.running}
+	if v.spec != nil {
+		row.Budget, row.Strategy = v.spec.Search.Trials, v.spec.Search.Strategy
+	}
+	row.State = studyState(row)
+	h.mu.Lock()
+	if _, ok := h.listed[name]; !ok && len(h.listed) >= maxListed {
+		clear(h.listed)
+	}
+	h.listed[name] = row
+	h.mu.Unlock()
+	return row, nil
 }
 
 // studyState says in a word where a study is.

@@ -4,7 +4,17 @@
 //
 // Pages are rendered server-side with html/template, which escapes what
 // a study file or trial stores; plots are the SVG images of package plot.
-// A study page follows a running study through server-sent events: the
-// server polls the store and sends an event when the study's trials
-// change, and the page then reloads its leaderboard alone.
+// A study's leaderboard is sorted and paged on the server, so that a
+// study of 10,000 trials sends 50 rows at a time, with or without
+// JavaScript.
+//
+// The handler keeps what it read of a study (its ranked leaderboard, its
+// plots) until the study changes. A store that says cheaply whether it
+// did (a Revision method, as the bbolt and PostgreSQL stores have) is
+// asked that alone; another is read whole to find out. A study page
+// follows a running study through server-sent events: one poller per
+// study, shared by every page open on it, asks the store every second and
+// sends an event when the study changed, and the page then reloads its
+// page of the leaderboard alone. A study that is slow to read gets its
+// events spaced, at ten times the time a read took.
 package dashboard
