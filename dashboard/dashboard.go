@@ -72,7 +72,7 @@ type Handler struct {
 	viewRows int                  // the rows of the views, in all
 	maxRows  int                  // maxViewRows, or less in tests
 	listed   map[string]studyRow  // the list of studies' lines, by study
-	watches  map[string]*watch    // by study, while an event stream follows it
+	watches  map[string]*watcher  // by study, while an event stream follows it
 }
 
 type cachedSVG struct {
@@ -84,7 +84,7 @@ type cachedSVG struct {
 // New returns a handler serving src.
 func New(src Source, opt *Options) *Handler {
 	h := &Handler{src: src, mux: http.NewServeMux(), maxRows: maxViewRows,
-		svgs: make(map[string]cachedSVG), views: make(map[string]*view), listed: make(map[string]studyRow), watches: make(map[string]*watch)}
+		svgs: make(map[string]cachedSVG), views: make(map[string]*view), listed: make(map[string]studyRow), watches: make(map[string]*watcher)}
 	if opt != nil {
 		h.opt = *opt
 	}

@@ -13,10 +13,10 @@ import (
 // a comment, so that proxies keep it open.
 const keepAlive = 15 * time.Second
 
-// A watch polls one study's revision for every event stream that follows
-// it: the store is read once a poll, whatever the number of open pages.
-// Its fields are guarded by Handler.mu.
-type watch struct {
+// A watcher polls one study's revision for every event stream that
+// follows it: the store is read once a poll, whatever the number of open
+// pages. Its fields are guarded by Handler.mu.
+type watcher struct {
 	rev  uint64
 	subs map[chan uint64]struct{}
 	stop context.CancelFunc
@@ -39,7 +39,7 @@ func (h *Handler) follow(ctx context.Context, name string) (ch <-chan uint64, re
 		h.mu.Lock()
 		if w = h.watches[name]; w == nil {
 			pctx, stop := context.WithCancel(context.Background())
-			w = &watch{rev: rev, subs: make(map[chan uint64]struct{}), stop: stop}
+			w = &watcher{rev: rev, subs: make(map[chan uint64]struct{}), stop: stop}
 			h.watches[name] = w
 			go h.poll(pctx, name, w)
 		}
@@ -76,7 +76,7 @@ const spacing = 10
 // poll reads the study's revision every h.opt.Poll until ctx ends, and
 // sends it to every subscriber when it changed, spacing the changes it
 // sends by spacing times the time the study takes to read.
-func (h *Handler) poll(ctx context.Context, name string, w *watch) {
+func (h *Handler) poll(ctx context.Context, name string, w *watcher) {
 	tick := time.NewTicker(h.opt.Poll)
 	defer tick.Stop()
 	var lastErr string

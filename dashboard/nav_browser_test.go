@@ -64,8 +64,8 @@ func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	return v
 }
 
-// open navigates the tab to u and waits for its body.
-func open(t *testing.T, ctx context.Context, u string) {
+// visit navigates the tab to u and waits for its body.
+func visit(t *testing.T, ctx context.Context, u string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitReady("body")); err != nil {
 		t.Fatalf("open %s: %v", u, err)
@@ -110,20 +110,33 @@ func TestBrowserPages(t *testing.T) {
 		{"/", "Studies", "table tr td:nth-child(3)", []string{"6/6", "3/6"}},
 		{"/study/done", "Study done", "#board table tr td:nth-child(2)", []string{"5", "4", "3", "2", "1", "0"}},
 		{"/study/done", "Study done", "#board .pages", []string{"rows 1–6 of 6"}},
-		{"/study/done/trial/5", "done · trial 5", "table tr:first-child td", []string{"0.006"}},
+		{"/study/done/trial/5", "done · trial 5", paramValues, []string{"0.006", "plain"}},
 		{"/study/tiny", "Study tiny", "#board table tr td:nth-child(3)", []string{"complete", "complete", "complete", "running"}},
 		{"/study/tiny/trial/3", "tiny · trial 3", "p.running", []string{"running · best val loss — · 0 of 4 epochs"}},
 	}
 	for _, c := range cases {
-		open(t, ctx, srv.URL+c.path)
+		visit(t, ctx, srv.URL+c.path)
 		if h1 := eval[string](t, ctx, `document.querySelector("h1").textContent`); h1 != c.h1 {
 			t.Errorf("%s: h1 %q, want %q", c.path, h1, c.h1)
 		}
-		got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(`+jsString(c.selector)+`)).map(e => e.textContent.trim())`)
+		got := eval[[]string](t, ctx, texts(c.selector))
 		if !slices.Equal(got, c.texts) {
 			t.Errorf("%s: %s shows %q, want %q", c.path, c.selector, got, c.texts)
 		}
 	}
+}
+
+// paramValues selects the cells of a trial page's parameters, its first
+// table.
+const paramValues = "parameter values"
+
+// texts returns a JavaScript expression for the texts of the elements
+// that selector matches, or of paramValues.
+func texts(selector string) string {
+	if selector == paramValues {
+		return `Array.from(document.querySelector("table").querySelectorAll("td")).map(e => e.textContent.trim())`
+	}
+	return `Array.from(document.querySelectorAll(` + jsString(selector) + `)).map(e => e.textContent.trim())`
 }
 
 // jsString quotes s as a JavaScript string.
@@ -138,7 +151,7 @@ func TestBrowserClickThrough(t *testing.T) {
 	srv := httptest.NewServer(New(navStore(t), nil))
 	t.Cleanup(srv.Close)
 	ctx := browser(t)
-	open(t, ctx, srv.URL+"/")
+	visit(t, ctx, srv.URL+"/")
 	if err := chromedp.Do(ctx, chromedp.Click(`a[href="/study/done"]`)); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +174,7 @@ func TestBrowserSort(t *testing.T) {
 	srv := httptest.NewServer(New(db, &Options{Poll: 50 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	ctx := browser(t)
-	open(t, ctx, srv.URL+"/study/tiny")
+	visit(t, ctx, srv.URL+"/study/tiny")
 	if got := eval[[]string](t, ctx, boardTrials); !slices.Equal(got, []string{"2", "1", "0", "3"}) {
 		t.Fatalf("the leaderboard lists %q by rank, want 2 1 0 3", got)
 	}
@@ -227,14 +240,14 @@ func TestBrowserEscapes(t *testing.T) {
 		{base, "h1", []string{"Study " + name}},
 		{base, "#board table tr td:nth-child(7)", []string{img, script}},
 		{base + "/trial/0", "h1", []string{name + " · trial 0"}},
-		{base + "/trial/0", "h2 + table td", []string{script}},
-		{base + "/trial/1", "h2 + table td", []string{img}},
+		{base + "/trial/0", paramValues, []string{script}},
+		{base + "/trial/1", paramValues, []string{img}},
 		{base + "/trial/0", "pre", []string{"python3 train.py --x " + script}},
 		{srv.URL + "/study/" + url.PathEscape(name+"x"), "p", []string{`study "` + name + `x": not found`, "All studies"}},
 	}
 	for _, c := range cases {
-		open(t, ctx, c.u)
-		got := eval[[]string](t, ctx, `Array.from(document.querySelectorAll(`+jsString(c.selector)+`)).map(e => e.textContent.trim())`)
+		visit(t, ctx, c.u)
+		got := eval[[]string](t, ctx, texts(c.selector))
 		if !slices.Equal(got, c.texts) {
 			t.Errorf("%s: %s shows %q, want %q", c.u, c.selector, got, c.texts)
 		}
@@ -288,7 +301,7 @@ func TestBrowserErrorPages(t *testing.T) {
 		if code := status(c.path, c.token); code != c.code {
 			t.Errorf("%s: status %d, want %d", c.path, code, c.code)
 		}
-		open(t, ctx, srv.URL+c.path)
+		visit(t, ctx, srv.URL+c.path)
 		if h1 := eval[string](t, ctx, `document.querySelector("h1").textContent`); h1 != c.h1 {
 			t.Errorf("%s: h1 %q, want %q", c.path, h1, c.h1)
 		}
