@@ -260,7 +260,7 @@ func (e *queryError) Error() string { return e.msg }
 func parseSorting(raw string, cols []column) (sorting, error) {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return sorting{}, &queryError{fmt.Sprintf("the query %q is malformed: %v", raw, err)}
+		return sorting{}, &queryError{fmt.Sprintf("the query %q is malformed: %v", clip(raw), err)}
 	}
 	one := func(key string) (string, error) {
 		switch v := q[key]; len(v) {
@@ -283,7 +283,7 @@ func parseSorting(raw string, cols []column) (sorting, error) {
 			for i, c := range cols {
 				keys[i] = c.key
 			}
-			return s, &queryError{fmt.Sprintf("sort=%s: the leaderboard has no column %q; sort by one of %s", key, key, strings.Join(keys, ", "))}
+			return s, &queryError{fmt.Sprintf("sort=%s: the leaderboard has no column %q; sort by one of %s", clip(key), clip(key), strings.Join(keys, ", "))}
 		}
 		s.col = cols[i]
 	}
@@ -296,7 +296,7 @@ func parseSorting(raw string, cols []column) (sorting, error) {
 	case "desc":
 		s.desc = true
 	default:
-		return s, &queryError{fmt.Sprintf("order=%s: the order is asc or desc", order)}
+		return s, &queryError{fmt.Sprintf("order=%s: the order is asc or desc", clip(order))}
 	}
 	page, err := one("page")
 	if err != nil {
@@ -305,15 +305,24 @@ func parseSorting(raw string, cols []column) (sorting, error) {
 	if page != "" {
 		n, err := strconv.Atoi(page)
 		if err != nil || n < 1 {
-			return s, &queryError{fmt.Sprintf("page=%s: a page is a number from 1", page)}
+			return s, &queryError{fmt.Sprintf("page=%s: a page is a number from 1", clip(page))}
 		}
 		s.page = n
 	}
 	return s, nil
 }
 
-// query returns the query of sorting s at page.
-func (s sorting) query(col column, desc bool, page int) string {
+// clip shortens what a query gave, for a message.
+func clip(s string) string {
+	const max = 60
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}
+
+// pageQuery returns the query of a page of the leaderboard sorted by col.
+func pageQuery(col column, desc bool, page int) string {
 	q := url.Values{"sort": {col.key}, "order": {"asc"}}
 	if desc {
 		q.Set("order", "desc")
@@ -404,13 +413,13 @@ func (v *view) board(raw string) (*board, error) {
 	}
 	base := "/study/" + url.PathEscape(name)
 	for _, c := range cols {
-		h := header{Title: c.title, Href: base + "?" + s.query(c, false, 1)}
+		h := header{Title: c.title, Href: base + "?" + pageQuery(c, false, 1)}
 		if c.key == s.col.key {
 			h.Sort = "ascending"
 			if s.desc {
 				h.Sort = "descending"
 			} else {
-				h.Href = base + "?" + s.query(c, true, 1)
+				h.Href = base + "?" + pageQuery(c, true, 1)
 			}
 		}
 		b.Headers = append(b.Headers, h)
@@ -421,12 +430,12 @@ func (v *view) board(raw string) (*board, error) {
 		b.From, b.To = first+1, first+len(b.Rows)
 	}
 	if s.page > 1 {
-		b.Prev = base + "?" + s.query(s.col, s.desc, s.page-1)
+		b.Prev = base + "?" + pageQuery(s.col, s.desc, s.page-1)
 	}
 	if s.page < pages {
-		b.Next = base + "?" + s.query(s.col, s.desc, s.page+1)
+		b.Next = base + "?" + pageQuery(s.col, s.desc, s.page+1)
 	}
-	b.Fragment = base + "/leaderboard?" + s.query(s.col, s.desc, s.page)
+	b.Fragment = base + "/leaderboard?" + pageQuery(s.col, s.desc, s.page)
 	return b, nil
 }
 

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -496,4 +497,34 @@ func TestViewsBounded(t *testing.T) {
 	if m := src.summaries.Load(); m != n {
 		t.Errorf("the list of unchanged studies read trials %d times more", m-n)
 	}
+}
+
+// FuzzParseSorting checks that any query either parses, to a sorting
+// whose own query parses back to it, or fails with a queryError whose
+// message stays short.
+func FuzzParseSorting(f *testing.F) {
+	for _, q := range []string{"", "sort=lr&order=desc&page=3", "sort=param.loss", "sort=nope", "order=up", "page=0", "page=x", "sort=a&sort=b", "%zz", "token=t&sort=trial"} {
+		f.Add(q)
+	}
+	cols := columns([]string{"lr", "loss", "act"})
+	f.Fuzz(func(t *testing.T, raw string) {
+		s, err := parseSorting(raw, cols)
+		if err != nil {
+			var qe *queryError
+			if !errors.As(err, &qe) {
+				t.Fatalf("%q: error %v is not a queryError", raw, err)
+			}
+			if n := len([]rune(qe.msg)); n > 600 {
+				t.Errorf("%q: a message of %d characters", raw, n)
+			}
+			return
+		}
+		if s.page < 1 || !slices.ContainsFunc(cols, func(c column) bool { return c.key == s.col.key }) {
+			t.Fatalf("%q: parsed to column %q page %d", raw, s.col.key, s.page)
+		}
+		again, err := parseSorting(pageQuery(s.col, s.desc, s.page), cols)
+		if err != nil || again.col.key != s.col.key || again.desc != s.desc || again.page != s.page {
+			t.Errorf("%q: %+v does not survive its own query (%+v, %v)", raw, s, again, err)
+		}
+	})
 }

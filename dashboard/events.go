@@ -137,13 +137,13 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	var since *uint64
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil || len(q["since"]) > 1 {
-		h.fail(w, http.StatusBadRequest, fmt.Sprintf("the query %q is malformed", r.URL.RawQuery))
+		h.fail(w, http.StatusBadRequest, fmt.Sprintf("the query %q is malformed", clip(r.URL.RawQuery)))
 		return
 	}
 	if s := q.Get("since"); s != "" {
 		n, err := strconv.ParseUint(s, 16, 64)
 		if err != nil {
-			h.fail(w, http.StatusBadRequest, fmt.Sprintf("since=%s: want the revision a page shows, a hexadecimal number", s))
+			h.fail(w, http.StatusBadRequest, fmt.Sprintf("since=%s: want the revision a page shows, a hexadecimal number", clip(s)))
 			return
 		}
 		since = &n
