@@ -91,7 +91,7 @@ func TestONNXRuntime(t *testing.T) {
 			if n != len(want.Data) || !(diff <= 1e-5) {
 				t.Fatalf("onnxruntime: max difference %g over %d values, want at most 1e-5 over %d", diff, n, len(want.Data))
 			}
-			t.Logf("onnxruntime: max difference %g over %d values", diff, n)
+			t.Logf("onnxruntime, %s: max difference %g over %d values", c.name, diff, n)
 			ran++
 		})
 	}
