@@ -35,11 +35,14 @@ func fakeTrainer() int {
 			time.Sleep(time.Hour)
 		}
 		time.Sleep(sleep)
-		fmt.Fprintf(report, "{\"epoch\": %d, \"val_loss\": %v}\n", n, 1/float64(n))
+		// Save the checkpoint before reporting the epoch, as a real
+		// program should: a kill right after the report must not leave
+		// dltune ahead of the checkpoint.
 		if err := os.WriteFile(state, []byte(strconv.Itoa(n)), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "fake trainer:", err)
 			return 1
 		}
+		fmt.Fprintf(report, "{\"epoch\": %d, \"val_loss\": %v}\n", n, 1/float64(n))
 	}
 	return 0
 }
