@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -471,8 +470,7 @@ func (h *Handler) study(w http.ResponseWriter, r *http.Request) {
 		Strategy string
 		Plots    []plot.Kind
 		Events   string
-		Script   template.JS
-	}{b, v.study.Name, b.Budget, v.spec.Search.Strategy, studyPlots, eventsURL(v.study.Name, v.rev), template.JS(script)})
+	}{b, v.study.Name, b.Budget, v.spec.Search.Strategy, studyPlots, eventsURL(v.study.Name, v.rev)})
 }
 
 func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {

@@ -3,8 +3,6 @@ package dashboard
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -84,7 +82,7 @@ func TestPages(t *testing.T) {
 		want  []string
 	}{
 		{"/", 200, "text/html", []string{`href="/study/tiny"`, "running", "3/6", "random", "1 h ago", "(trial 2)"}},
-		{"/study/tiny", 200, "text/html", []string{"Study tiny", "random", `href="/study/tiny/trial/2"`, "/study/tiny/plot/history.svg", "new EventSource", "3 finished of 6, 1 unfinished"}},
+		{"/study/tiny", 200, "text/html", []string{"Study tiny", "random", `href="/study/tiny/trial/2"`, "/study/tiny/plot/history.svg", "/static/live.js?v=", "3 finished of 6, 1 unfinished"}},
 		{"/study/tiny/leaderboard", 200, "text/html", []string{"<table>", `href="/study/tiny/trial/0"`, "running"}},
 		{"/study/tiny/trial/0", 200, "text/html", []string{"trial 0", "complete", "python3 train.py --lr 0.01 --note plain", "Learning curve", "<td>4</td>", ": complete"}},
 		{"/study/tiny/trial/3", 200, "text/html", []string{"running", "No epoch trained yet"}},
@@ -252,21 +250,5 @@ func TestPlotCache(t *testing.T) {
 	c, _ := h.svg(ctx, "tiny", "history", 0)
 	if c.rev == a.rev || &c.data[0] == &a.data[0] {
 		t.Error("the changed study's plot came from the cache")
-	}
-}
-
-// TestScriptAllowed checks that the policy's hash allows the study page's
-// inline script exactly as served, and no other.
-func TestScriptAllowed(t *testing.T) {
-	_, hd, body := get(t, New(newStore(t), nil), "/study/tiny")
-	_, rest, ok := strings.Cut(body, "<script>")
-	js, _, ok2 := strings.Cut(rest, "</script>")
-	if !ok || !ok2 {
-		t.Fatalf("no script in the page:\n%s", body)
-	}
-	sum := sha256.Sum256([]byte(js))
-	want := "script-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-	if csp := hd.Get("Content-Security-Policy"); !strings.Contains(csp, want) {
-		t.Errorf("policy %q does not allow the served script (%s)", csp, want)
 	}
 }

@@ -1,0 +1,25 @@
+// Follows a running study without reloading the page: the element with
+// data-events names the study's event stream; on each change event the
+// leaderboard (#board, from its data-src) is fetched again, and the
+// charts are told through a "dltune:change" event on the document.
+(function () {
+	"use strict";
+	var el = document.querySelector("[data-events]");
+	if (!el || !window.EventSource) return;
+	var board = document.getElementById("board");
+	function reload() {
+		if (!board || !board.dataset.src) return;
+		fetch(board.dataset.src, {credentials: "same-origin"})
+			.then(function (r) { return r.ok ? r.text() : null; })
+			.then(function (t) { if (t !== null) board.innerHTML = t; });
+	}
+	var s = new EventSource(el.dataset.events);
+	// The stream reports changes from when it opens: what changed since
+	// the page was drawn (or while a dropped stream reconnected) needs
+	// one reload.
+	s.addEventListener("open", reload);
+	s.addEventListener("change", function () {
+		reload();
+		document.dispatchEvent(new Event("dltune:change"));
+	});
+})();
