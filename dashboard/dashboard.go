@@ -97,6 +97,9 @@ func New(src Source, opt *Options) *Handler {
 	h.mux.HandleFunc("GET /study/{study}/plot/{kind}", h.plot)
 	h.mux.HandleFunc("GET /study/{study}/trial/{trial}", h.trial)
 	h.mux.HandleFunc("GET /study/{study}/trial/{trial}/gradients", h.gradients)
+	h.mux.HandleFunc("GET /study/{study}/trial/{trial}/curve.json", h.curve)
+	h.mux.HandleFunc("GET /study/{study}/history.json", h.history)
+	h.mux.HandleFunc("GET /study/{study}/curves.json", h.topCurves)
 	h.mux.HandleFunc("GET /static/{file...}", h.static)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, http.StatusNotFound, "no page at "+r.URL.Path)
@@ -119,6 +122,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"ago":    ago,
 	"clock":  func(t time.Time) string { return t.Local().Format(time.DateTime) },
 	"static": staticURL,
+	"plotOf": plotOf,
 }).ParseFS(files, "templates/*.html"))
 
 // csp allows the dashboard's own scripts and style sheets (static/), and
@@ -342,7 +346,11 @@ func (h *Handler) serveSVG(w http.ResponseWriter, r *http.Request, kind plot.Kin
 		return
 	}
 	if c.data == nil {
-		h.fail(w, http.StatusNotFound, c.note)
+		// Not found, but an image still: the page shows why in its
+		// place rather than a broken image.
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write(noteSVG(c.note))
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")

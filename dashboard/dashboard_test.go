@@ -82,9 +82,10 @@ func TestPages(t *testing.T) {
 		want  []string
 	}{
 		{"/", 200, "text/html", []string{`href="/study/tiny"`, "running", "3/6", "random", "1 h ago", "(trial 2)"}},
-		{"/study/tiny", 200, "text/html", []string{"Study tiny", "random", `href="/study/tiny/trial/2"`, "/study/tiny/plot/history.svg", "/static/live.js?v=", "3 finished of 6, 1 unfinished"}},
+		{"/study/tiny", 200, "text/html", []string{"Study tiny", "random", `href="/study/tiny/trial/2"`, "/study/tiny/plot/history.svg", "/static/live.js?v=", "3 finished of 6, 1 unfinished",
+			`data-chart="history" data-src="/study/tiny/history.json"`, `<noscript><img src="/study/tiny/plot/history.svg"`, `data-src="/study/tiny/curves.json"`, `<img src="/study/tiny/plot/parallel.svg"`}},
 		{"/study/tiny/leaderboard", 200, "text/html", []string{"<table>", `href="/study/tiny/trial/0"`, "running"}},
-		{"/study/tiny/trial/0", 200, "text/html", []string{"trial 0", "complete", "python3 train.py --lr 0.01 --note plain", "Learning curve", "<td>4</td>", ": complete"}},
+		{"/study/tiny/trial/0", 200, "text/html", []string{"trial 0", "complete", "python3 train.py --lr 0.01 --note plain", "Learning curve", "<td>4</td>", ": complete", `data-src="/study/tiny/trial/0/curve.json"`, "/static/charts.js?v="}},
 		{"/study/tiny/trial/3", 200, "text/html", []string{"running", "No epoch trained yet"}},
 		{"/study/tiny/plot/history.svg", 200, "image/svg+xml", []string{"<svg"}},
 		{"/study/tiny/plot/curves.svg", 200, "image/svg+xml", []string{"<svg"}},
@@ -96,7 +97,7 @@ func TestPages(t *testing.T) {
 		{"/study/tiny/trial/x", 400, "text/html", []string{"is not a trial number"}},
 		{"/study/tiny/plot/gradients.svg", 404, "text/html", nil},
 		{"/study/tiny/plot/nothing.svg", 404, "text/html", nil},
-		{"/study/tiny/trial/0/gradients", 404, "text/html", nil}, // no layer statistics
+		{"/study/tiny/trial/0/gradients", 404, "image/svg+xml", []string{"no layer diagnostics"}}, // an image saying why
 		{"/elsewhere", 404, "text/html", nil},
 	}
 	for _, c := range cases {

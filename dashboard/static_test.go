@@ -17,6 +17,7 @@ func TestStatic(t *testing.T) {
 	files := []struct{ name, ctype string }{
 		{"dashboard.css", "text/css; charset=utf-8"},
 		{"live.js", "text/javascript; charset=utf-8"},
+		{"charts.js", "text/javascript; charset=utf-8"},
 		{"uplot/uPlot.iife.min.js", "text/javascript; charset=utf-8"},
 		{"uplot/uPlot.min.css", "text/css; charset=utf-8"},
 		{"uplot/LICENSE", "text/plain; charset=utf-8"},

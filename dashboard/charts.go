@@ -1,0 +1,288 @@
+package dashboard
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"strconv"
+
+	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/plot"
+	"github.com/dltune/dltune/study"
+)
+
+// The interactive charts (static/charts.js) draw the numbers of small JSON
+// documents: a trial's learning curve, a study's history, and the curves
+// of its best trials. They hold numbers and state names only, nothing a
+// page must escape.
+
+// topCurves bounds the curves of the study page's chart: the best trials
+// only, so that a study of 10,000 trials sends as little as one of 20.
+const topCurves = 20
+
+// maxChartEpochs bounds the epochs of a curve a chart shows; past it,
+// the SVG plots show the rest.
+const maxChartEpochs = 5000
+
+// A studyPlot is a plot of the study page: a chart drawn from JSON when
+// Chart is not "", else the SVG image of Kind alone.
+type studyPlot struct {
+	Study       string
+	Kind        plot.Kind
+	Chart, JSON string // the kind of chart (static/charts.js) and its data
+}
+
+// plotOf returns what the study page shows for kind.
+func plotOf(name string, kind plot.Kind) studyPlot {
+	p := studyPlot{Study: name, Kind: kind}
+	switch kind {
+	case plot.History:
+		p.Chart, p.JSON = "history", "history.json"
+	case plot.Curves:
+		p.Chart, p.JSON = "top", "curves.json"
+	}
+	return p
+}
+
+// noteSVG returns an image saying note: what the study page shows for a
+// plot that cannot be drawn yet.
+func noteSVG(note string) []byte {
+	return fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="48" viewBox="0 0 640 48">`+
+		`<text x="8" y="30" font-family="sans-serif" font-size="14" fill="#777">%s</text></svg>`, template.HTMLEscapeString(note))
+}
+
+// A num is a number in a chart's JSON: null when it is not finite (the
+// loss of a diverged trial), else rounded to 6 significant digits.
+type num float64
+
+func (x num) MarshalJSON() ([]byte, error) {
+	f := float64(x)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', 6, 64), nil
+}
+
+// A curveChart is a trial's learning curve by epoch.
+type curveChart struct {
+	Trial int    `json:"trial"`
+	State string `json:"state"`
+	// Epoch holds the epochs, 1-based; the other slices are aligned with
+	// it.
+	Epoch []int `json:"epoch"`
+	Train []num `json:"train"`
+	Val   []num `json:"val"`
+	// Acc is the validation accuracy, for a classifier only.
+	Acc []num `json:"acc,omitempty"`
+	// Best is the epoch of the lowest validation loss, 0 if none.
+	Best int `json:"best"`
+}
+
+func newCurveChart(t *dltune.Trial) *curveChart {
+	c := &curveChart{Trial: t.Number, State: t.State.String(), Epoch: []int{}, Train: []num{}, Val: []num{}, Best: study.BestEpoch(t)}
+	curve := t.Curve
+	if len(curve) > maxChartEpochs {
+		curve = curve[:maxChartEpochs]
+	}
+	acc := false
+	for _, e := range curve {
+		c.Epoch = append(c.Epoch, e.Epoch)
+		c.Train = append(c.Train, num(e.TrainLoss))
+		c.Val = append(c.Val, num(e.ValLoss))
+		acc = acc || e.HasAccuracy
+	}
+	if acc {
+		for _, e := range curve {
+			a := math.NaN()
+			if e.HasAccuracy {
+				a = e.ValAccuracy
+			}
+			c.Acc = append(c.Acc, num(a))
+		}
+	}
+	return c
+}
+
+func (h *Handler) curve(w http.ResponseWriter, r *http.Request) {
+	n, ok := h.trialNumber(w, r)
+	if !ok {
+		return
+	}
+	t, err := h.src.Trial(r.Context(), r.PathValue("study"), n)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	h.writeJSON(w, r, newCurveChart(t))
+}
+
+// A historyChart is the objective of each finished trial with a finite
+// loss, in trial order, and the best so far: the data of plot.History.
+type historyChart struct {
+	Trial []int `json:"trial"`
+	Loss  []num `json:"loss"`
+	// State indexes States: a small number per trial rather than a word.
+	State  []int    `json:"state"`
+	States []string `json:"states"`
+	// Best is the best loss so far over complete trials (over all, in a
+	// study with none complete), null before the first.
+	Best []num `json:"best"`
+}
+
+func newHistoryChart(trials []*dltune.Trial) *historyChart {
+	c := &historyChart{Trial: []int{}, Loss: []num{}, State: []int{}, Best: []num{}}
+	index := map[dltune.State]int{}
+	complete := false
+	var scored []*dltune.Trial
+	for _, t := range trials {
+		if l := t.Loss(); t.State.Finished() && !math.IsInf(l, 0) && !math.IsNaN(l) {
+			scored = append(scored, t)
+			complete = complete || t.State == dltune.Complete
+		}
+	}
+	best := math.Inf(1)
+	for _, t := range scored {
+		i, ok := index[t.State]
+		if !ok {
+			i = len(c.States)
+			index[t.State] = i
+			c.States = append(c.States, t.State.String())
+		}
+		l := t.Loss()
+		if (!complete || t.State == dltune.Complete) && l < best {
+			best = l
+		}
+		c.Trial = append(c.Trial, t.Number)
+		c.Loss = append(c.Loss, num(l))
+		c.State = append(c.State, i)
+		c.Best = append(c.Best, num(best)) // +Inf, so null, before the first
+	}
+	return c
+}
+
+func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("study")
+	trials, err := h.trialsOf(r, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	h.writeJSON(w, r, newHistoryChart(trials))
+}
+
+// A topChart is the validation loss by epoch of a study's best trials.
+type topChart struct {
+	Epoch  []int      `json:"epoch"`
+	Trials []topCurve `json:"trials"`
+	// Of is how many trials have a loss: more than len(Trials) when the
+	// chart leaves some out.
+	Of int `json:"of"`
+}
+
+type topCurve struct {
+	Trial int    `json:"trial"`
+	State string `json:"state"`
+	// Val is aligned with topChart.Epoch; null past the trial's last
+	// epoch.
+	Val []num `json:"val"`
+}
+
+// newTopChart returns the curves of the top best trials by the
+// leaderboard's order (study.Leaderboard).
+func newTopChart(trials []*dltune.Trial, maxEpochs, top int) *topChart {
+	byNumber := make(map[int]*dltune.Trial, len(trials))
+	for _, t := range trials {
+		byNumber[t.Number] = t
+	}
+	c := &topChart{Epoch: []int{}, Trials: []topCurve{}}
+	var chosen []*dltune.Trial
+	epochs := 0
+	for _, row := range study.Leaderboard(trials, maxEpochs, false) {
+		if row.ValLoss == nil || math.IsNaN(*row.ValLoss) {
+			continue
+		}
+		c.Of++
+		if len(chosen) < top {
+			t := byNumber[row.Trial]
+			chosen = append(chosen, t)
+			for _, e := range t.Curve {
+				epochs = max(epochs, e.Epoch)
+			}
+		}
+	}
+	epochs = min(epochs, maxChartEpochs)
+	for e := 1; e <= epochs; e++ {
+		c.Epoch = append(c.Epoch, e)
+	}
+	for _, t := range chosen {
+		tc := topCurve{Trial: t.Number, State: t.State.String(), Val: make([]num, epochs)}
+		for i := range tc.Val {
+			tc.Val[i] = num(math.NaN())
+		}
+		for _, e := range t.Curve {
+			if e.Epoch >= 1 && e.Epoch <= epochs {
+				tc.Val[e.Epoch-1] = num(e.ValLoss)
+			}
+		}
+		c.Trials = append(c.Trials, tc)
+	}
+	return c
+}
+
+func (h *Handler) topCurves(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	name := r.PathValue("study")
+	s, err := h.src.Study(ctx, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	spec, err := parseSpec(s)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	trials, err := h.src.TrialSummaries(ctx, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
+	h.writeJSON(w, r, newTopChart(trials, spec.MaxEpochs(), topCurves))
+}
+
+// trialsOf returns the trial summaries of the named study, failing with
+// dltune.ErrNotFound when there is no such study.
+func (h *Handler) trialsOf(r *http.Request, name string) ([]*dltune.Trial, error) {
+	if _, err := h.src.Study(r.Context(), name); err != nil {
+		return nil, err
+	}
+	return h.src.TrialSummaries(r.Context(), name)
+}
+
+// writeJSON writes v as JSON, gzipped when the client takes it and it is
+// big enough to gain. The numbers change as trials train: no-cache.
+func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		h.failErr(w, fmt.Errorf("chart data: %w", err))
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Vary", "Accept-Encoding")
+	if len(data) > 1024 && acceptsGzip(r) {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(data)
+		zw.Close()
+		hd.Set("Content-Encoding", "gzip")
+		data = buf.Bytes()
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
+}
