@@ -226,9 +226,11 @@
 	}
 
 	// A running study's charts take its new numbers (live.js tells),
-	// at most every two seconds.
+	// at most every two seconds. A longer leaderboard may have moved
+	// them: uPlot measures where again, as it does after a scroll.
 	var pending = false;
 	document.addEventListener("dltune:change", function () {
+		els.forEach(function (el) { if (el._chart) el._chart.u.syncRect(true); });
 		if (pending) return;
 		pending = true;
 		setTimeout(function () {

@@ -1,6 +1,6 @@
 // Follows a running study without reloading the page: the element with
 // data-events names the study's event stream; on each change event the
-// leaderboard (#board, from its data-src) is fetched again, and the
+// leaderboard (#board, from its data-src) is fetched again, then the
 // charts are told through a "dltune:change" event on the document.
 (function () {
 	"use strict";
@@ -8,18 +8,21 @@
 	if (!el || !window.EventSource) return;
 	var board = document.getElementById("board");
 	function reload() {
-		if (!board || !board.dataset.src) return;
-		fetch(board.dataset.src, {credentials: "same-origin"})
+		if (!board || !board.dataset.src) return Promise.resolve();
+		return fetch(board.dataset.src, {credentials: "same-origin"})
 			.then(function (r) { return r.ok ? r.text() : null; })
-			.then(function (t) { if (t !== null) board.innerHTML = t; });
+			.then(function (t) { if (t !== null) board.innerHTML = t; })
+			.catch(function () {});
+	}
+	// The leaderboard first, then the charts, which its new height may
+	// have moved.
+	function changed() {
+		reload().then(function () { document.dispatchEvent(new Event("dltune:change")); });
 	}
 	var s = new EventSource(el.dataset.events);
 	// The stream reports changes from when it opens: what changed since
 	// the page was drawn (or while a dropped stream reconnected) needs
 	// one reload.
-	s.addEventListener("open", reload);
-	s.addEventListener("change", function () {
-		reload();
-		document.dispatchEvent(new Event("dltune:change"));
-	});
+	s.addEventListener("open", changed);
+	s.addEventListener("change", changed);
 })();
