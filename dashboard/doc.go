@@ -3,10 +3,15 @@
 // trial. It reads through a Source and never changes a study.
 //
 // Pages are rendered server-side with html/template, which escapes what
-// a study file or trial stores; plots are the SVG images of package plot.
-// A study's leaderboard is sorted and paged on the server, so that a
-// study of 10,000 trials sends 50 rows at a time, with or without
-// JavaScript.
+// a study file or trial stores. A study's leaderboard is sorted and paged
+// on the server, so that a study of 10,000 trials sends 50 rows at a
+// time, with or without JavaScript. Most plots are the SVG images of
+// package plot. The learning curve, the history and the best trials'
+// curves are interactive charts: static/charts.js draws them with the
+// vendored uPlot (static/uplot) from small JSON documents of numbers, and
+// the SVG stays for browsers without JavaScript. Scripts and styles are
+// embedded files served under /static/, so that the content security
+// policy allows 'self' and nothing inline.
 //
 // The handler keeps what it read of a study (its ranked leaderboard, its
 // plots) until the study changes. A store that says cheaply whether it
@@ -15,6 +20,6 @@
 // follows a running study through server-sent events: one poller per
 // study, shared by every page open on it, asks the store every second and
 // sends an event when the study changed, and the page then reloads its
-// page of the leaderboard alone. A study that is slow to read gets its
-// events spaced, at ten times the time a read took.
+// page of the leaderboard and its charts alone. A study that is slow to
+// read gets its events spaced, at ten times the time a read took.
 package dashboard
