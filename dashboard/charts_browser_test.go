@@ -297,3 +297,40 @@ func TestBrowserLiveCharts(t *testing.T) {
 		t.Errorf("problems: %q", p)
 	}
 }
+
+// TestBrowserLiveCurve opens the page of a running trial that trained no
+// epoch yet, then records two: its chart shows them without a reload.
+func TestBrowserLiveCurve(t *testing.T) {
+	chromium(t)
+	db := newStore(t)
+	srv := httptest.NewServer(New(db, &Options{Poll: 100 * time.Millisecond}))
+	t.Cleanup(srv.Close)
+	ctx := watched(t)
+	open(t, ctx, srv.URL+"/study/tiny/trial/3")
+	note, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-chart=curve]").textContent`))
+	if err != nil || note != "No epoch trained yet." {
+		t.Fatalf("the running trial's chart says %q (%v)", note, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true`)); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := db.Trial(context.Background(), "tiny", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.Curve = []dltune.Epoch{{Epoch: 1, TrainLoss: 0.9, ValLoss: 0.8}, {Epoch: 2, TrainLoss: 0.7, ValLoss: 0.6}}
+	if err := db.UpdateTrial(context.Background(), "tiny", tr); err != nil {
+		t.Fatal(err)
+	}
+	const val = `document.querySelector("[data-chart=curve]")._chart?.u.data[2]`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](val+`?.length === 2 && window.notReloaded`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](val+` || []`))
+		t.Fatalf("after trial 3 trained 2 epochs its chart holds val losses %v, want [0.8 0.6] without a reload", got)
+	}
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[[]float64](val)); !reflect.DeepEqual(got, []float64{0.8, 0.6}) {
+		t.Errorf("the chart holds val losses %v, want [0.8 0.6]", got)
+	}
+	if p := problems(t, ctx); len(p) > 0 {
+		t.Errorf("problems: %q", p)
+	}
+}
