@@ -1,8 +1,6 @@
 package dashboard
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -263,26 +261,15 @@ func (h *Handler) trialsOf(r *http.Request, name string) ([]*dltune.Trial, error
 	return h.src.TrialSummaries(r.Context(), name)
 }
 
-// writeJSON writes v as JSON, gzipped when the client takes it and it is
-// big enough to gain. The numbers change as trials train: no-cache.
+// writeJSON writes v as JSON. The numbers change as trials train:
+// no-cache.
 func (h *Handler) writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		h.failErr(w, fmt.Errorf("chart data: %w", err))
 		return
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "application/json")
-	hd.Set("Cache-Control", "no-cache")
-	hd.Set("Vary", "Accept-Encoding")
-	if len(data) > 1024 && acceptsGzip(r) {
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		zw.Write(data)
-		zw.Close()
-		hd.Set("Content-Encoding", "gzip")
-		data = buf.Bytes()
-	}
-	hd.Set("Content-Length", strconv.Itoa(len(data)))
-	w.Write(data)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-cache")
+	writeBody(w, r, data)
 }

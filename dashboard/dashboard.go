@@ -355,7 +355,7 @@ func (h *Handler) serveSVG(w http.ResponseWriter, r *http.Request, kind plot.Kin
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(c.data)
+	writeBody(w, r, c.data)
 }
 
 func (h *Handler) plot(w http.ResponseWriter, r *http.Request) {

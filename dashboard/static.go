@@ -110,6 +110,23 @@ func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
 	w.Write(data)
 }
 
+// writeBody writes data, gzipped when the client takes it and data is big
+// enough to gain: SVG plots and JSON shrink four to tenfold.
+func writeBody(w http.ResponseWriter, r *http.Request, data []byte) {
+	hd := w.Header()
+	hd.Set("Vary", "Accept-Encoding")
+	if len(data) > 1024 && acceptsGzip(r) {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		zw.Write(data)
+		zw.Close()
+		hd.Set("Content-Encoding", "gzip")
+		data = buf.Bytes()
+	}
+	hd.Set("Content-Length", strconv.Itoa(len(data)))
+	w.Write(data)
+}
+
 // acceptsGzip reports whether r accepts a gzip-encoded response.
 func acceptsGzip(r *http.Request) bool {
 	for _, e := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {

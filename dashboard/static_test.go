@@ -116,3 +116,29 @@ func TestPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestGzip checks that the plots and chart data go gzipped to a client
+// that takes it, and whole to one that does not.
+func TestGzip(t *testing.T) {
+	h := New(newStore(t), nil)
+	gz := func(r *http.Request) { r.Header.Set("Accept-Encoding", "gzip") }
+	for _, path := range []string{"/study/tiny/plot/history.svg", "/study/tiny/plot/curves.svg"} {
+		_, hd, plain := get(t, h, path)
+		if hd.Get("Content-Encoding") != "" || !strings.HasPrefix(plain, "<?xml") && !strings.HasPrefix(plain, "<svg") {
+			t.Fatalf("%s: plain response encoded %q: %.40s", path, hd.Get("Content-Encoding"), plain)
+		}
+		code, hd, body := get(t, h, path, gz)
+		if code != 200 || hd.Get("Content-Encoding") != "gzip" || !strings.Contains(hd.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("%s: status %d, encoding %q, vary %q", path, code, hd.Get("Content-Encoding"), hd.Get("Vary"))
+		}
+		zr, err := gzip.NewReader(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(zr)
+		if err != nil || string(got) != plain {
+			t.Errorf("%s: gzipped body is not the plain one (%v)", path, err)
+		}
+		t.Logf("%s: %d bytes, %d gzipped", path, len(plain), len(body))
+	}
+}
