@@ -233,6 +233,16 @@ func TestTopChartBounded(t *testing.T) {
 	}
 	t.Logf("curves.json of a %d-trial study: %d bytes", n, len(data))
 
+	// The history has a point per trial, as a click must find each.
+	hist, err := json.Marshal(newHistoryChart(trials))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) > 300<<10 {
+		t.Errorf("the history of a %d-trial study takes %d bytes, want at most 300 KiB", n, len(hist))
+	}
+	t.Logf("history.json of a %d-trial study: %d bytes", n, len(hist))
+
 	long := &dltune.Trial{Number: n, State: dltune.Complete, Budget: 2 * maxChartEpochs}
 	for e := 1; e <= 2*maxChartEpochs; e++ {
 		long.Curve = append(long.Curve, dltune.Epoch{Epoch: e, ValLoss: 0.5})
