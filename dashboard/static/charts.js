@@ -158,6 +158,7 @@
 		var old = el._chart;
 		if (c.empty) {
 			if (old) { old.u.destroy(); el._chart = null; }
+			delete el.dataset.drawn;
 			el.textContent = "";
 			note(el, c.empty);
 			return;
@@ -166,6 +167,7 @@
 		if (old && sameSeries(old.opts.series, c.opts.series)) {
 			old.open = c.open;
 			old.u.setData(c.data, !old.zoomed);
+			if (c.note) note(el, c.note);
 			return;
 		}
 		if (old) old.u.destroy();
