@@ -16,20 +16,20 @@ import (
 	"github.com/dltune/dltune"
 )
 
-// watch runs first in every page the tests open: it records the page's
+// recorder runs first in every page the tests open: it records the page's
 // policy violations and uncaught errors, script or resource, in
 // window.problems.
-const watch = `window.problems = [];
+const recorder = `window.problems = [];
 document.addEventListener("securitypolicyviolation", e => problems.push("policy " + e.violatedDirective + " blocked " + (e.blockedURI || "inline code") + " at " + e.sourceFile + ":" + e.lineNumber), true);
 window.addEventListener("error", e => problems.push(e.message ? "error " + e.message : "failed to load " + (e.target.src || e.target.href)), true);
 window.addEventListener("unhandledrejection", e => problems.push("rejection " + e.reason));`
 
-// watched returns a browser tab that runs watch in every page.
+// watched returns a browser tab that runs recorder in every page.
 func watched(t *testing.T) context.Context {
 	t.Helper()
 	ctx := browser(t)
 	err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: watch})
+		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recorder})
 		return err
 	}))
 	if err != nil {
@@ -41,15 +41,21 @@ func watched(t *testing.T) context.Context {
 // settled waits until every chart of the page is drawn or says why not.
 const settled = `Array.from(document.querySelectorAll("[data-chart]")).every(e => e.dataset.drawn || e.querySelector(".chart-note, img"))`
 
-// open loads url and waits for its charts.
-func open(t *testing.T, ctx context.Context, url string) {
+// openSettled loads url and waits for its charts. An evaluation that
+// fails because the page was still being replaced is tried again.
+func openSettled(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(url),
-		chromedp.Poll[chromedp.Void](settled, chromedp.WithPollingTimeout(10*time.Second)),
-	); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("%s: %v", url, err)
 	}
+	var err error
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		var ok bool
+		if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](settled)); err == nil && ok {
+			return
+		}
+	}
+	t.Fatalf("%s: the charts are not drawn after 10s (last error: %v)", url, err)
 }
 
 func problems(t *testing.T, ctx context.Context) []string {
@@ -77,7 +83,7 @@ func TestBrowserNoPolicyViolation(t *testing.T) {
 		{"/study/nope", ""},
 	}
 	for _, p := range pages {
-		open(t, ctx, srv.URL+p.path)
+		openSettled(t, ctx, srv.URL+p.path)
 		if got := problems(t, ctx); len(got) > 0 {
 			t.Errorf("%s: %q", p.path, got)
 		}
@@ -89,7 +95,7 @@ func TestBrowserNoPolicyViolation(t *testing.T) {
 			t.Errorf("%s: charts drawn %q, want %q", p.path, drawn, p.charts)
 		}
 	}
-	// The watch sees a violation when there is one.
+	// The recorder sees a violation when there is one.
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const s = document.createElement("script"); s.textContent = "1"; document.body.append(s); return true })()`)); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +131,7 @@ func TestBrowserTrialChart(t *testing.T) {
 	srv := httptest.NewServer(New(newStore(t), nil))
 	t.Cleanup(srv.Close)
 	ctx := watched(t)
-	open(t, ctx, srv.URL+"/study/tiny/trial/0")
+	openSettled(t, ctx, srv.URL+"/study/tiny/trial/0")
 
 	// newStore: trial 0 has lr 0.01 and val loss 1/e + 0.1 at epoch e.
 	val, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`document.querySelector("[data-chart=curve]")._chart.u.data[2]`))
@@ -195,7 +201,7 @@ func TestBrowserHistoryClick(t *testing.T) {
 	srv := httptest.NewServer(New(newStore(t), nil))
 	t.Cleanup(srv.Close)
 	ctx := watched(t)
-	open(t, ctx, srv.URL+"/study/tiny")
+	openSettled(t, ctx, srv.URL+"/study/tiny")
 	// Trial 2 (lr 0.001) ends at val loss 1/4 + 0.01; trial 0 at 0.35.
 	// A click above trial 2's point, at trial 0's height, opens nothing.
 	x, y := point(t, ctx, "history", 2, 0.35)
@@ -243,7 +249,7 @@ func TestBrowserWidths(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, path := range []string{"/", "/study/tiny", "/study/tiny/trial/0"} {
-			open(t, ctx, srv.URL+path)
+			openSettled(t, ctx, srv.URL+path)
 			m, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]float64](`({inner: window.innerWidth, scroll: document.documentElement.scrollWidth,
 				chart: Math.max(0, ...Array.from(document.querySelectorAll(".uplot")).map(e => e.getBoundingClientRect().right))})`))
 			if err != nil {
@@ -269,7 +275,7 @@ func TestBrowserLiveCharts(t *testing.T) {
 	srv := httptest.NewServer(New(db, &Options{Poll: 100 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	ctx := watched(t)
-	open(t, ctx, srv.URL+"/study/tiny")
+	openSettled(t, ctx, srv.URL+"/study/tiny")
 	const trials = `document.querySelector("[data-chart=history]")._chart.u.data[0]`
 	before, err := chromedp.Run(ctx, chromedp.Evaluate[[]int](trials))
 	if err != nil || !reflect.DeepEqual(before, []int{0, 1, 2}) {
@@ -306,7 +312,7 @@ func TestBrowserLiveCurve(t *testing.T) {
 	srv := httptest.NewServer(New(db, &Options{Poll: 100 * time.Millisecond}))
 	t.Cleanup(srv.Close)
 	ctx := watched(t)
-	open(t, ctx, srv.URL+"/study/tiny/trial/3")
+	openSettled(t, ctx, srv.URL+"/study/tiny/trial/3")
 	note, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-chart=curve]").textContent`))
 	if err != nil || note != "No epoch trained yet." {
 		t.Fatalf("the running trial's chart says %q (%v)", note, err)

@@ -96,7 +96,7 @@ func TestGallery(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, pg := range pages {
-			open(t, tab, srv.URL+pg.path)
+			openSettled(t, tab, srv.URL+pg.path)
 			if p := problems(t, tab); len(p) > 0 {
 				t.Errorf("%s: %q", pg.path, p)
 			}

@@ -20,9 +20,10 @@
 		reload().then(function () { document.dispatchEvent(new Event("dltune:change")); });
 	}
 	var s = new EventSource(el.dataset.events);
-	// The stream reports changes from when it opens: what changed since
-	// the page was drawn (or while a dropped stream reconnected) needs
-	// one reload.
-	s.addEventListener("open", changed);
+	// A stream told the page's revision (?since=) reports any change
+	// since then. One that was not reports changes from when it opens:
+	// what changed since the page was drawn, or while a dropped stream
+	// reconnected, needs one reload.
+	if (el.dataset.events.indexOf("since=") < 0) s.addEventListener("open", changed);
 	s.addEventListener("change", changed);
 })();
