@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dltune/dltune"
+	"github.com/dltune/dltune/study"
 )
 
 func TestNumJSON(t *testing.T) {
@@ -215,7 +216,13 @@ func TestTopChartBounded(t *testing.T) {
 		}
 		trials = append(trials, tr)
 	}
-	c := newTopChart(trials, epochs, topCurves)
+	rows := study.Leaderboard(trials, epochs, true)
+	numbers, of := bestTrials(rows, topCurves)
+	var best []*dltune.Trial
+	for _, n := range numbers {
+		best = append(best, trials[n])
+	}
+	c := newTopChart(best, of)
 	if len(c.Trials) != topCurves || c.Of != n || len(c.Epoch) != epochs {
 		t.Fatalf("%d curves of %d over %d epochs, want %d of %d over %d", len(c.Trials), c.Of, len(c.Epoch), topCurves, n, epochs)
 	}
@@ -234,7 +241,7 @@ func TestTopChartBounded(t *testing.T) {
 	t.Logf("curves.json of a %d-trial study: %d bytes", n, len(data))
 
 	// The history has a point per trial, as a click must find each.
-	hist, err := json.Marshal(newHistoryChart(trials))
+	hist, err := json.Marshal(newHistoryChart(rows))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +254,7 @@ func TestTopChartBounded(t *testing.T) {
 	for e := 1; e <= 2*maxChartEpochs; e++ {
 		long.Curve = append(long.Curve, dltune.Epoch{Epoch: e, ValLoss: 0.5})
 	}
-	if c := newTopChart([]*dltune.Trial{long}, 2*maxChartEpochs, topCurves); len(c.Epoch) != maxChartEpochs || len(c.Trials[0].Val) != maxChartEpochs {
+	if c := newTopChart([]*dltune.Trial{long}, 1); len(c.Epoch) != maxChartEpochs || len(c.Trials[0].Val) != maxChartEpochs {
 		t.Errorf("a curve of %d epochs is charted over %d", 2*maxChartEpochs, len(c.Epoch))
 	}
 	if c := newCurveChart(long); len(c.Val) != maxChartEpochs {

@@ -397,6 +397,13 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 		h.failErr(w, err)
 		return
 	}
+	// The revision before the trial, so that the chart's event stream
+	// reports a change made while the page was drawn.
+	rev, err := h.revision(ctx, name)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
 	t, err := h.src.Trial(ctx, name, n)
 	if err != nil {
 		h.failErr(w, err)
@@ -410,7 +417,8 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 		Command   string
 		Gradients bool
 		Loss      float64
-	}{Study: name, T: t, Findings: analysis.Diagnose(t), Loss: t.Loss()}
+		Events    string // the study's event stream, for the chart of a trial that runs
+	}{Study: name, T: t, Findings: analysis.Diagnose(t), Loss: t.Loss(), Events: eventsURL(name, rev)}
 	for _, k := range t.Params.Names() {
 		data.Params = append(data.Params, param{k, t.Params[k].String()})
 	}

@@ -158,6 +158,9 @@ func BenchmarkStudyPage10k(b *testing.B) {
 		{"leaderboard", "/study/big/leaderboard", false},
 		{"leaderboard/sort=lr/page=100", "/study/big/leaderboard?sort=lr&order=desc&page=100", false},
 		{"trial", "/study/big/trial/5000", false},
+		{"history.json", "/study/big/history.json", false},
+		{"curves.json", "/study/big/curves.json", false},
+		{"curve.json", "/study/big/trial/5000/curve.json", false},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
