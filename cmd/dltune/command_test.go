@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 )
 
 // TestShowCommand pins what show prints of a failed command trial: its
-// command line, quoted where a shell would need it, the stderr tail in
-// its error, its metrics, and the stderr it kept, escaped.
+// command line, quoted where a shell would need it, its error without the
+// stderr tail it quotes, its metrics, and the stderr it kept, escaped.
 func TestShowCommand(t *testing.T) {
 	code, out, errs := cli(t, context.Background(), "show", "0", "--storage", commandStore(t))
 	if code != 0 {
@@ -67,4 +68,47 @@ func commandStore(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestShowFailedCommandOnce runs a command trial that fails, writing to
+// its stderr, and checks that show prints that stderr once, after an
+// error that says where it is: the error the trial stores quotes it too.
+func TestShowFailedCommandOnce(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "fail.yaml")
+	os.WriteFile(filepath.Join(dir, "says"), []byte("loading data\nboom: lr is too large\n"), 0o644)
+	os.WriteFile(f, []byte(`name: fail
+command:
+  argv: [sh, -c, 'cat says >&2; exit 3', $lr]
+  epochs: 2
+space:
+  lr: {choice: [0.5]}
+search: {strategy: grid, trials: 1}
+`), 0o644)
+	storage := filepath.Join(dir, "fail.db")
+	if code, _, errs := cli(t, context.Background(), "run", f, "--storage", storage); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	tr := showTrial(t, storage, 0)
+	if tr.State != dltune.Failed || !strings.Contains(tr.Error, "boom") || !strings.Contains(tr.Stderr, "boom") {
+		t.Fatalf("trial 0 is %s with error %q and stderr %q; want failed, both quoting the boom", tr.State, tr.Error, tr.Stderr)
+	}
+	code, out, errs := cli(t, context.Background(), "show", "0", "--storage", storage)
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"loading data", "boom: lr is too large"} {
+		if n := strings.Count(out, want); n != 1 {
+			t.Errorf("show prints %q %d times, want once:\n%s", want, n, out)
+		}
+	}
+	for _, want := range []string{
+		"error: trial 0: sh before its first epoch: exit status 3; its stderr ends below\n",
+		"failed: trial 0: sh before its first epoch: exit status 3; its stderr ends below\n",
+		"\nstderr of the failed run, ending\n  loading data\n  boom: lr is too large\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show does not print %q:\n%s", want, out)
+		}
+	}
 }

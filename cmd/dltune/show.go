@@ -88,6 +88,10 @@ func runShow(ctx context.Context, o *showOptions) error {
 	})
 }
 
+// stderrQuote is what a command trial's error (trial.RunCommand) puts
+// before the end of the program's stderr that it quotes.
+const stderrQuote = "; stderr ends:\n"
+
 // printTrial shows a trial for people; rungs are the epoch budgets of a
 // successive-halving study, nil for others, and command the program and
 // arguments of a command study's trial, nil for others.
@@ -122,8 +126,19 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if l := t.Loss(); !math.IsInf(l, 1) {
 		fmt.Fprintf(w, "best val_loss %s\n", num(l))
 	}
+	// A failed command trial's error quotes the end of its stderr, and so
+	// does the event of its failure, but the trial also keeps that stderr
+	// whole: show it once, at the end.
+	stderrTitle := "stderr of its last run, ending"
+	unquote := func(s string) string {
+		if reason, _, ok := strings.Cut(s, stderrQuote); ok && t.Stderr != "" {
+			stderrTitle = "stderr of the failed run, ending"
+			return reason + "; its stderr ends below"
+		}
+		return s
+	}
 	if t.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", cleanLines(t.Error))
+		fmt.Fprintf(w, "error: %s\n", cleanLines(unquote(t.Error)))
 	}
 	if f := t.Filters; f != nil {
 		fmt.Fprintf(w, "filters %dx%dx%dx%d (out x in x h x w) of the first convolution, after epoch %d",
@@ -186,12 +201,12 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if len(t.Events) > 0 {
 		fmt.Fprintln(w, "\nhistory")
 		for _, e := range t.Events {
-			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(e.What))
+			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(unquote(e.What)))
 		}
 	}
 	if t.Stderr != "" {
 		// The program's own words, escaped: they may hold anything.
-		fmt.Fprintln(w, "\nstderr of its last run, ending")
+		fmt.Fprintf(w, "\n%s\n", stderrTitle)
 		for _, l := range strings.Split(t.Stderr, "\n") {
 			fmt.Fprintf(w, "  %s\n", clean(strings.TrimRight(l, "\r")))
 		}
