@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -148,4 +149,39 @@ func readSeed(t *testing.T, path string) string {
 		t.Fatalf("%s: %v", path, err)
 	}
 	return s
+}
+
+// TestSummarySkips checks that decoding a summary allocates a small part
+// of a record whose error, stderr, events, filters and diagnostics are
+// large: it skips them rather than decode them and drop them.
+func TestSummarySkips(t *testing.T) {
+	tr := fullTrial()
+	tr.Error = strings.Repeat("e", 256<<10)
+	tr.Stderr = strings.Repeat("s", dltune.MaxStderr)
+	for i := range 2000 {
+		tr.Events = append(tr.Events, dltune.Event{Time: tr.Created, Epoch: i, What: "paused at rung 1"})
+	}
+	for i := range tr.Curve {
+		for range 50 {
+			tr.Curve[i].Layers = append(tr.Curve[i].Layers, dltune.LayerStats{Name: "conv", GradHist: make([]int, 40)})
+		}
+	}
+	data, err := encodeTrial(tr, tr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const runs = 20
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		if _, err := decodeTrialSummary(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	per := (after.TotalAlloc - before.TotalAlloc) / runs
+	t.Logf("a summary of a %d-byte record allocates %d bytes", len(data), per)
+	if per > uint64(len(data))/20 {
+		t.Errorf("a summary of a %d-byte record allocates %d bytes, want at most a twentieth", len(data), per)
+	}
 }
