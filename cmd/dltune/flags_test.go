@@ -73,7 +73,8 @@ func checkFlags[O any](t *testing.T, newCmd func(*globals, func(context.Context,
 	}
 }
 
-// parallelCases are the --parallel values that run, resume and retry share.
+// parallelCases are the --parallel values that run, resume, retry and
+// validate share.
 func parallelCases[O any](cmd string, args []string, opts func(parallel int) *O) []flagCase[O] {
 	max := strconv.Itoa(studyfile.MaxParallel)
 	over := strconv.Itoa(studyfile.MaxParallel + 1)
@@ -184,6 +185,11 @@ func TestValidateFlags(t *testing.T) {
 		{name: "data root", args: []string{"validate", "--data-root", "d", "a.yaml"}, want: &validateOptions{Files: []string{"a.yaml"}, DataRoot: "d"}},
 		{name: "no file", args: []string{"validate"}, code: exitUsage, err: "name at least one study file"},
 	})
+	clear := func(o *validateOptions) { o.globals = nil }
+	checkFlags(t, newValidateCmd, clear,
+		parallelCases("validate", []string{"a.yaml"}, func(p int) *validateOptions { return &validateOptions{Files: []string{"a.yaml"}, Parallel: p} }))
+	checkFlags(t, newValidateCmd, clear,
+		memoryCases("validate", []string{"a.yaml"}, func(n int64) *validateOptions { return &validateOptions{Files: []string{"a.yaml"}, MaxMemory: n} }))
 }
 
 func TestBenchSearchFlags(t *testing.T) {
