@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -117,11 +118,20 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	def := os.Getenv("DLTUNE_STORAGE")
-	if def == "" {
-		def = "dltune.db"
+	// The flag has no default of its own, which help would print: a URL
+	// in $DLTUNE_STORAGE may hold a password. It is resolved before any
+	// command runs.
+	root.PersistentFlags().StringVar(&g.storage, "storage", "", "store file or PostgreSQL URL (default $DLTUNE_STORAGE or dltune.db)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if cmd.Flags().Changed("storage") {
+			if g.storage == "" {
+				return usageError{errors.New("--storage is empty: name a store file or a PostgreSQL URL")}
+			}
+			return nil
+		}
+		g.storage = cmp.Or(os.Getenv("DLTUNE_STORAGE"), "dltune.db")
+		return nil
 	}
-	root.PersistentFlags().StringVar(&g.storage, "storage", def, "store file (default $DLTUNE_STORAGE or dltune.db)")
 	root.PersistentFlags().DurationVar(&g.lease, "lease", postgres.DefaultLease, "with a PostgreSQL store: how long a silent worker keeps its trials before others take them over")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "while a study runs, log every epoch instead of showing a progress bar")
 	return root
