@@ -166,6 +166,7 @@ func TestLeaderboardFlags(t *testing.T) {
 		{name: "json", args: []string{"leaderboard", "--format=json"}, want: &leaderboardOptions{Format: formatJSON}},
 		{name: "bad format", args: []string{"leaderboard", "--format", "xml"}, code: exitUsage, err: `invalid argument "xml" for "--format" flag: unknown format (want table, json or csv)`},
 		{name: "bad top", args: []string{"leaderboard", "--top", "many"}, code: exitUsage, err: `invalid argument "many"`},
+		{name: "negative top", args: []string{"leaderboard", "--top", "-3"}, code: exitUsage, err: "--top -3 is negative (0 shows all)"},
 		{name: "argument", args: []string{"leaderboard", "s"}, code: exitUsage, err: "accepts 0 arg"},
 	})
 }

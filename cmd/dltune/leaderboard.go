@@ -35,6 +35,9 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
   dltune leaderboard --study fashion-mlp --top 5 --format json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Top < 0 {
+				return usageError{fmt.Errorf("--top %d is negative (0 shows all)", o.Top)}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
