@@ -102,7 +102,7 @@ func epochLine(te study.TrialEpoch) string {
 func trialLine(t *dltune.Trial, s study.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trial %d %s", t.Number, t.State)
-	fmt.Fprintf(&b, " after %d epochs", t.Epochs())
+	fmt.Fprintf(&b, " after %s", plural(t.Epochs(), "epoch"))
 	if l := t.Loss(); !math.IsInf(l, 1) {
 		fmt.Fprintf(&b, ": val_loss %.4g", l)
 	}
