@@ -52,8 +52,8 @@ func runCopy(ctx context.Context, o *copyOptions) error {
 	if o.From == o.To {
 		return usageError{fmt.Errorf("--from and --to name the same store")}
 	}
-	from := &globals{storage: o.From, lease: o.lease, stdout: o.stdout, stderr: o.stderr}
-	to := &globals{storage: o.To, lease: o.lease, stdout: o.stdout, stderr: o.stderr}
+	from := &globals{storage: o.From, flag: "--from", lease: o.lease, stdout: o.stdout, stderr: o.stderr}
+	to := &globals{storage: o.To, flag: "--to", lease: o.lease, stdout: o.stdout, stderr: o.stderr}
 	src, err := from.openReader(ctx)
 	if err != nil {
 		return err

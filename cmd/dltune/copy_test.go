@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,5 +132,36 @@ func TestCopy(t *testing.T) {
 	defer pg.Close()
 	if got := dump(t, pg); got != want {
 		t.Errorf("a refused copy changed the study")
+	}
+}
+
+// TestCopyBadStores checks copy's errors about its flags: they name
+// --from and --to, not --storage, and missing flags are usage errors.
+func TestCopyBadStores(t *testing.T) {
+	dir := t.TempDir()
+	file := tinyStore(t, dir)
+	nope := filepath.Join(dir, "nope.db")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no --to", []string{"--from", file}, exitUsage, `required flag(s) "to" not set`},
+		{"no flags", nil, exitUsage, `required flag(s) "from", "to" not set`},
+		{"missing source", []string{"--from", nope, "--to", filepath.Join(dir, "b.db")}, exitFailure, "--from " + nope + ": no store there"},
+		{"bad scheme from", []string{"--from", "mysql://x/y", "--to", filepath.Join(dir, "b.db")}, exitUsage, `--from mysql://x/y: unknown scheme "mysql"`},
+		{"bad scheme to", []string{"--from", file, "--to", "sqlite://x.db"}, exitUsage, `--to sqlite://x.db: unknown scheme "sqlite"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := cli(t, context.Background(), append([]string{"copy"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("exit %d, %q; want exit %d and %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused copy created its destination: %v", err)
 	}
 }

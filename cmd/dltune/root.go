@@ -80,8 +80,9 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ces):
 		return exitUsage
-	case strings.HasPrefix(err.Error(), "unknown command "):
-		// cobra's error for a mistyped command has no type of its own.
+	case strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "required flag(s) "):
+		// cobra's errors for a mistyped command and a missing flag have
+		// no type of their own.
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
@@ -92,6 +93,9 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 // globals are the flags every command shares.
 type globals struct {
 	storage string
+	// flag is the flag that named storage when not --storage: copy's
+	// --from and --to.
+	flag    string
 	lease   time.Duration
 	verbose bool
 	stdout  io.Writer
