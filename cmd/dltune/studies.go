@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +53,7 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 			loss, trial = float(*s.BestLoss), integer(*s.BestTrial)
 		}
 		r.Rows = append(r.Rows, []cell{text(s.Name), integer(s.Trials), integer(s.Finished), integer(s.Failed),
-			integer(s.Unfinished), loss, trial, text(s.Created.Local().Format(time.DateTime))})
+			integer(s.Unfinished), loss, trial, timeCell(s.Created)})
 	}
 	return o.Format.print(o.stdout, r)
 }
