@@ -112,3 +112,37 @@ search: {strategy: grid, trials: 1}
 		}
 	}
 }
+
+// TestLeaderboardOfUnfinished checks what leaderboard says of a study
+// whose trials are all unfinished: that --all shows them, and it does.
+func TestLeaderboardOfUnfinished(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "u.db")
+	db, err := store.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src, err := os.ReadFile("testdata/tiny.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateStudy(ctx, &dltune.Study{Name: "tiny", File: "testdata/tiny.yaml", Spec: src, Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	params := dltune.Params{"lr": dltune.Float(0.01), "width": dltune.Int(8), "act": dltune.String("relu")}
+	for _, s := range []dltune.State{dltune.Running, dltune.Interrupted} {
+		tr := &dltune.Trial{Params: params, State: s, Budget: 4, RetryOf: -1, Created: time.Now(),
+			Curve: []dltune.Epoch{{Epoch: 1, TrainLoss: 0.7, ValLoss: 0.6}}}
+		if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	code, out, errs := cli(t, ctx, "leaderboard", "--storage", path)
+	if want := "study tiny has no finished trial yet (--all shows its 2 unfinished)\n"; code != 0 || out != want {
+		t.Errorf("leaderboard: exit %d, %q %q; want %q", code, out, errs, want)
+	}
+	if rows := leaderboard(t, path, "--all"); len(rows) != 2 {
+		t.Errorf("leaderboard --all: %d rows, want 2", len(rows))
+	}
+}

@@ -81,6 +81,13 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 		Header: append([]string{"rank", "trial", "state", "val_loss", "val_acc", "epochs", "full"}, names...),
 		Empty:  fmt.Sprintf("study %s has no finished trial yet", name),
 	}
+	switch {
+	case o.All:
+		r.Empty = fmt.Sprintf("study %s has no trial yet", name)
+	case len(trials) > 0:
+		// None finished: all are running, paused or interrupted.
+		r.Empty += fmt.Sprintf(" (--all shows its %d unfinished)", len(trials))
+	}
 	for _, row := range rows {
 		loss, acc, full := none, none, text("yes")
 		if row.ValLoss != nil {
