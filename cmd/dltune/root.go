@@ -36,7 +36,11 @@ var errInterrupted = errors.New("interrupted")
 
 // Main runs dltune with args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	return execRoot(ctx, newDltuneCmd(&globals{stdout: stdout, stderr: stderr}), args)
+}
+
+// newDltuneCmd returns dltune's root command with its subcommands.
+func newDltuneCmd(g *globals) *cobra.Command {
 	root := newRootCmd(g)
 	root.AddCommand(
 		newRunCmd(g, nil),
@@ -59,7 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)
-	return execRoot(ctx, root, args)
+	return root
 }
 
 // execRoot runs root with args, prints its error, and returns the exit

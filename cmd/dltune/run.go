@@ -44,8 +44,8 @@ and record every result in the store.
 If the store already holds a study of the same name, run continues it:
 finished trials are kept, trials that were running when the last run stopped
 continue from their checkpoints, and the budget counts what was done. A file
-whose space, data, model or training changed is refused with the differences;
-the number of trials and the parallelism may change.
+whose space, data, model, training or strategy changed is refused with the
+differences; the number of trials and the parallelism may change.
 
 Ctrl-C stops the study cleanly: running trials save a checkpoint and the
 command exits with status 130, saying how to resume.`,

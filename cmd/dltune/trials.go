@@ -34,8 +34,10 @@ accuracy, learning rate and seconds, ready for a data frame.
 
 Parameter columns are named params_NAME, as in Optuna's data frames, so
 that they never clash with the others (a parameter named lr with the
-learning rate). --format json prints an array of trial objects (with their curves under
---curves); csv keeps every digit and leaves missing values empty.`,
+learning rate).
+
+--format json prints an array of trial objects, with their curves under
+--curves; csv keeps every digit and leaves missing values empty.`,
 		Example: `  dltune trials --format csv > trials.csv
   dltune trials --curves --format csv > epochs.csv`,
 		Args: exactArgs(0),
