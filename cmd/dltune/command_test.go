@@ -146,3 +146,18 @@ func TestLeaderboardOfUnfinished(t *testing.T) {
 		t.Errorf("leaderboard --all: %d rows, want 2", len(rows))
 	}
 }
+
+// TestShowFixedConfiguration checks that show prints no empty parameters
+// section for a study of one fixed configuration.
+func TestShowFixedConfiguration(t *testing.T) {
+	tr := &dltune.Trial{State: dltune.Complete, Budget: 1, RetryOf: -1,
+		Curve: []dltune.Epoch{{Epoch: 1, TrainLoss: 0.5, ValLoss: 0.4, LearningRate: 0.001, Seconds: 2}}}
+	var b strings.Builder
+	if err := printTrial(&b, "fixed", tr, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := "study fixed, trial 0: complete after 1 of 1 epochs\nbest val_loss 0.4\nno parameters: the study trains one fixed configuration\n\nlearning curve\n"
+	if !strings.HasPrefix(b.String(), want) {
+		t.Errorf("show prints\n%s\nwant it to begin\n%s", b.String(), want)
+	}
+}

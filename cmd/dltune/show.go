@@ -148,9 +148,13 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "\nparameters")
-	for _, n := range t.Params.Names() {
-		fmt.Fprintf(w, "  %-16s %s\n", clean(n), clean(t.Params[n].String()))
+	if len(t.Params) == 0 {
+		fmt.Fprintln(w, "no parameters: the study trains one fixed configuration")
+	} else {
+		fmt.Fprintln(w, "\nparameters")
+		for _, n := range t.Params.Names() {
+			fmt.Fprintf(w, "  %-16s %s\n", clean(n), clean(t.Params[n].String()))
+		}
 	}
 	if len(t.Curve) > 0 {
 		fmt.Fprintln(w, "\nlearning curve")
