@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -104,6 +105,7 @@ func predictCSV(ctx context.Context, m *core.Model, path string, out *predictWri
 	if err != nil {
 		return fmt.Errorf("%s: header: %w", path, err)
 	}
+	header = slices.Clone(header) // the next Read reuses its fields
 	cols, err := featureColumns(m, header)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -132,8 +134,13 @@ func predictCSV(ctx context.Context, m *core.Model, path string, out *predictWri
 		row := x.Row(n)
 		for j, c := range cols {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 32)
-			if err != nil || v != v {
+			switch {
+			case errors.Is(err, strconv.ErrRange):
+				return fmt.Errorf("%s:%d: column %s: %s is beyond the range of float32", path, line, header[c], strconv.Quote(rec[c]))
+			case err != nil:
 				return fmt.Errorf("%s:%d: column %s: %s is not a number", path, line, header[c], strconv.Quote(rec[c]))
+			case math.IsNaN(v) || math.IsInf(v, 0):
+				return fmt.Errorf("%s:%d: column %s: %s is not a finite number", path, line, header[c], strconv.Quote(rec[c]))
 			}
 			row[j] = float32(v)
 		}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPredictBadValues checks that predict names the column and line of
+// a value that is not a finite number, in a file whose columns are in
+// another order than the model's.
+func TestPredictBadValues(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, csv, want string }{
+		{"text", "f4,f3,f2,f1\n1,2,3,4\n1,x,3,4\n", `:3: column f3: "x" is not a number`},
+		{"empty", "f4,f3,f2,f1\n1,2,,4\n", `:2: column f2: "" is not a number`},
+		{"nan", "f1,f2,f3,f4\nNaN,2,3,4\n", `:2: column f1: "NaN" is not a finite number`},
+		{"infinity", "f1,f2,f3,f4\n1,2,3,-Inf\n", `:2: column f4: "-Inf" is not a finite number`},
+		{"beyond float32", "f1,f2,f3,f4\n1,2,1e39,4\n", `:2: column f3: "1e39" is beyond the range of float32`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := filepath.Join(dir, c.name+".csv")
+			if err := os.WriteFile(in, []byte(c.csv), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := cli(t, context.Background(), "predict", "-m", "testdata/blobs.dltm", in)
+			if want := "dltune: " + in + c.want + "\n"; code != exitFailure || errs != want {
+				t.Errorf("exit %d, %q; want exit 1 and %q", code, errs, want)
+			}
+			if strings.Count(out, "\n") > 2 {
+				t.Errorf("predict wrote %q before the bad row", out)
+			}
+		})
+	}
+}
