@@ -136,7 +136,7 @@ func predictCSV(ctx context.Context, m *core.Model, path string, out *predictWri
 			v, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 32)
 			switch {
 			case errors.Is(err, strconv.ErrRange):
-				return fmt.Errorf("%s:%d: column %s: %s is beyond the range of float32", path, line, header[c], strconv.Quote(rec[c]))
+				return fmt.Errorf("%s:%d: column %s: %s is out of float32 range", path, line, header[c], strconv.Quote(rec[c]))
 			case err != nil:
 				return fmt.Errorf("%s:%d: column %s: %s is not a number", path, line, header[c], strconv.Quote(rec[c]))
 			case math.IsNaN(v) || math.IsInf(v, 0):

@@ -18,7 +18,7 @@ func TestPredictBadValues(t *testing.T) {
 		{"empty", "f4,f3,f2,f1\n1,2,,4\n", `:2: column f2: "" is not a number`},
 		{"nan", "f1,f2,f3,f4\nNaN,2,3,4\n", `:2: column f1: "NaN" is not a finite number`},
 		{"infinity", "f1,f2,f3,f4\n1,2,3,-Inf\n", `:2: column f4: "-Inf" is not a finite number`},
-		{"beyond float32", "f1,f2,f3,f4\n1,2,1e39,4\n", `:2: column f3: "1e39" is beyond the range of float32`},
+		{"beyond float32", "f1,f2,f3,f4\n1,2,1e39,4\n", `:2: column f3: "1e39" is out of float32 range`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := filepath.Join(dir, c.name+".csv")
