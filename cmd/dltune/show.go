@@ -100,10 +100,7 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if len(command) > 0 {
 		args := make([]string, len(command))
 		for i, a := range command {
-			args[i] = a
-			if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~") {
-				args[i] = strconv.Quote(a)
-			}
+			args[i] = shellQuote(a)
 		}
 		fmt.Fprintf(w, "command: %s\n", clean(strings.Join(args, " ")))
 	}
