@@ -30,7 +30,14 @@ func TestTrialLine(t *testing.T) {
 			"trial 5 complete after 4 epochs: val_loss 0.25 [lr=0.01] · 3/12 finished, best 0.25 (trial 1)"},
 		{"failed at once", dltune.Trial{Number: 6, State: dltune.Failed, Error: "trial 6: boom\x1b[2J", Params: lr},
 			study.Status{Budget: 12, Finished: 1, Best: math.Inf(1)},
-			`trial 6 failed after 0 epochs: trial 6: boom\x1b[2J [lr=0.01] · 1/12 finished`},
+			`trial 6 failed after 0 epochs: boom\x1b[2J [lr=0.01] · 1/12 finished`},
+		{"failed command", dltune.Trial{Number: 7, State: dltune.Failed, Params: lr,
+			Error: "trial 7: python3 after epoch 2 of 9: exit status 1; stderr ends:\n  ...\n  Traceback (most recent call last):\n    File \"train.py\", line 3\n  ValueError: lr too large\n"},
+			study.Status{Budget: 12, Finished: 1, Best: math.Inf(1)},
+			`trial 7 failed after 0 epochs: python3 after epoch 2 of 9: exit status 1; stderr ends: ValueError: lr too large [lr=0.01] · 1/12 finished`},
+		{"failed otherwise", dltune.Trial{Number: 8, State: dltune.Failed, Params: lr, Error: "trial 18: a\nb"},
+			study.Status{Budget: 12, Finished: 1, Best: math.Inf(1)},
+			`trial 8 failed after 0 epochs: trial 18: a\nb [lr=0.01] · 1/12 finished`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
