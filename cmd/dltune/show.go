@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -166,14 +167,20 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 		for _, m := range metrics {
 			header = append(header, clean(m))
 		}
+		// A command trial's program need not report its learning rate;
+		// the curve then holds 0, which no training keeps for a whole run.
+		reportsLR := slices.ContainsFunc(t.Curve, func(e dltune.Epoch) bool { return e.LearningRate != 0 })
 		var rows [][]string
 		for _, e := range t.Curve {
-			acc := "-"
+			acc, lr := "-", "-"
 			if e.HasAccuracy {
 				acc = strconv.FormatFloat(e.ValAccuracy, 'f', 4, 64)
 			}
+			if reportsLR {
+				lr = num(e.LearningRate)
+			}
 			row := []string{strconv.Itoa(e.Epoch), num(e.TrainLoss), num(e.ValLoss), num(e.Gap()), acc,
-				num(e.LearningRate), strconv.FormatFloat(e.Seconds, 'f', 2, 64)}
+				lr, strconv.FormatFloat(e.Seconds, 'f', 2, 64)}
 			for _, m := range metrics {
 				if v, ok := e.Metrics[m]; ok {
 					row = append(row, num(v))
