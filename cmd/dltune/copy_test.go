@@ -141,6 +141,12 @@ func TestCopyBadStores(t *testing.T) {
 	dir := t.TempDir()
 	file := tinyStore(t, dir)
 	nope := filepath.Join(dir, "nope.db")
+	empty := filepath.Join(dir, "empty.db")
+	db, err := store.Open(empty, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 	tests := []struct {
 		name string
 		args []string
@@ -152,6 +158,8 @@ func TestCopyBadStores(t *testing.T) {
 		{"missing source", []string{"--from", nope, "--to", filepath.Join(dir, "b.db")}, exitFailure, "--from " + nope + ": no store there"},
 		{"bad scheme from", []string{"--from", "mysql://x/y", "--to", filepath.Join(dir, "b.db")}, exitUsage, `--from mysql://x/y: unknown scheme "mysql"`},
 		{"bad scheme to", []string{"--from", file, "--to", "sqlite://x.db"}, exitUsage, `--to sqlite://x.db: unknown scheme "sqlite"`},
+		{"missing study", []string{"--from", file, "--to", filepath.Join(dir, "b.db"), "--study", "nope"}, exitFailure, `no study "nope" in ` + file},
+		{"empty source", []string{"--from", empty, "--to", filepath.Join(dir, "b.db")}, exitFailure, "no study in " + empty + " to copy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
