@@ -147,6 +147,16 @@ func TestCopyBadStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
+	// The empty store, as studies shows it.
+	for format, want := range map[string]string{
+		"table": "no study in " + empty + " yet\n",
+		"json":  "[]\n",
+		"csv":   "study,trials,finished,failed,unfinished,best_val_loss,best_trial,created\n",
+	} {
+		if code, out, errs := cli(t, context.Background(), "studies", "--storage", empty, "--format", format); code != 0 || out != want {
+			t.Errorf("studies --format %s of an empty store: exit %d, %q %q; want %q", format, code, out, errs, want)
+		}
+	}
 	tests := []struct {
 		name string
 		args []string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -46,6 +47,7 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 	r := report{
 		JSON:   sums,
 		Header: []string{"study", "trials", "finished", "failed", "unfinished", "best_val_loss", "best_trial", "created"},
+		Empty:  fmt.Sprintf("no study in %s yet", db),
 	}
 	for _, s := range sums {
 		loss, trial := none, none
