@@ -77,7 +77,12 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	if errors.Is(err, errInterrupted) {
 		return exitInterrupted
 	}
-	fmt.Fprintln(root.ErrOrStderr(), "dltune:", cleanLines(err.Error()))
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) {
+		// A Ctrl-C: say so, after where it stopped, if the error says.
+		msg = strings.TrimSuffix(msg, context.Canceled.Error()) + "interrupted"
+	}
+	fmt.Fprintln(root.ErrOrStderr(), "dltune:", cleanLines(msg))
 	var ue usageError
 	var ce *studyfile.Error
 	var ces studyfile.ErrorList
