@@ -99,6 +99,9 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	return exitFailure
 }
 
+// minLease is the shortest --lease.
+const minLease = time.Second
+
 // globals are the flags every command shares.
 type globals struct {
 	storage string
@@ -136,6 +139,10 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 	// command runs.
 	root.PersistentFlags().StringVar(&g.storage, "storage", "", "store file or PostgreSQL URL (default $DLTUNE_STORAGE or dltune.db)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.lease < minLease {
+			// A worker renews its hold every tenth of the lease.
+			return usageError{fmt.Errorf("--lease %s is shorter than %s", g.lease, minLease)}
+		}
 		if cmd.Flags().Changed("storage") {
 			if g.storage == "" {
 				return usageError{errors.New("--storage is empty: name a store file or a PostgreSQL URL")}

@@ -144,3 +144,25 @@ func TestStorageDefault(t *testing.T) {
 		t.Errorf("studies --storage '': exit %d, %q; want exit 2 and %q", code, errs, want)
 	}
 }
+
+// TestLeaseFlag refuses a --lease too short to renew: a lease of a few
+// nanoseconds made the PostgreSQL store's heartbeat panic.
+func TestLeaseFlag(t *testing.T) {
+	storage := filepath.Join(t.TempDir(), "none.db")
+	for _, c := range []struct {
+		lease string
+		code  int
+		want  string
+	}{
+		{"5ns", exitUsage, "--lease 5ns is shorter than 1s"},
+		{"-3s", exitUsage, "--lease -3s is shorter than 1s"},
+		{"0s", exitUsage, "--lease 0s is shorter than 1s"},
+		{"1s", exitFailure, "no store at"},
+		{"2m", exitFailure, "no store at"},
+	} {
+		code, _, errs := cli(t, context.Background(), "studies", "--storage", storage, "--lease", c.lease)
+		if code != c.code || !strings.Contains(errs, c.want) {
+			t.Errorf("--lease %s: exit %d, %q; want exit %d and %q", c.lease, code, errs, c.code, c.want)
+		}
+	}
+}
