@@ -106,6 +106,9 @@ func predictCSV(ctx context.Context, m *core.Model, path string, out *predictWri
 		return fmt.Errorf("%s: header: %w", path, err)
 	}
 	header = slices.Clone(header) // the next Read reuses its fields
+	// A spreadsheet may begin the file with a byte-order mark, which
+	// core's CSV loader drops too.
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	cols, err := featureColumns(m, header)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -35,3 +35,17 @@ func TestPredictBadValues(t *testing.T) {
 		})
 	}
 }
+
+// TestPredictSpreadsheetCSV predicts from a CSV file as spreadsheets
+// save one, with a byte-order mark and CRLF line ends, as the study's
+// data loader reads it.
+func TestPredictSpreadsheetCSV(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "excel.csv")
+	if err := os.WriteFile(in, []byte("\ufefff1,f2,f3,f4\r\n8.4,12.7,9.5,10.2\r\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := cli(t, context.Background(), "predict", "-m", "testdata/blobs.dltm", in)
+	if code != 0 || !strings.HasPrefix(out, "row,class\n1,") || strings.Count(out, "\n") != 2 {
+		t.Errorf("exit %d, %q %q; want one prediction", code, out, errs)
+	}
+}
