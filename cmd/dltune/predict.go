@@ -202,6 +202,9 @@ func predictIDX(ctx context.Context, m *core.Model, path string, out *predictWri
 	}
 	defer f.Close()
 	img, err := core.ReadIDX(f)
+	if err != nil && strings.HasPrefix(err.Error(), "not an IDX file") {
+		return fmt.Errorf("%s: %w (a CSV file's name ends in .csv or .csv.gz)", path, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

@@ -49,3 +49,16 @@ func TestPredictSpreadsheetCSV(t *testing.T) {
 		t.Errorf("exit %d, %q %q; want one prediction", code, out, errs)
 	}
 }
+
+// TestPredictCSVByName checks that predict, which tells a CSV file by
+// its name, says so when it reads another file as IDX.
+func TestPredictCSVByName(t *testing.T) {
+	in := filepath.Join(t.TempDir(), "test-data")
+	if err := os.WriteFile(in, mustRead(t, "testdata/blobs-test.csv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := cli(t, context.Background(), "predict", "-m", "testdata/blobs.dltm", in)
+	if want := ": not an IDX file: magic bytes are 6B 69 6E 64, want 00 00 then type and dimension count (a CSV file's name ends in .csv or .csv.gz)\n"; code != exitFailure || !strings.HasSuffix(errs, want) {
+		t.Errorf("exit %d, %q; want exit 1 and %q", code, errs, want)
+	}
+}
