@@ -71,6 +71,9 @@ func runPredict(ctx context.Context, o *predictOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Proba && m.Task() != core.Classification {
+		return usageError{fmt.Errorf("--proba: %s predicts values (%v), not classes", o.Model, m.Task())}
+	}
 	w := bufio.NewWriter(o.stdout)
 	out := newPredictWriter(w, m, o.Format, o.Proba)
 	name := strings.ToLower(o.Input)

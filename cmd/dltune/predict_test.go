@@ -62,3 +62,37 @@ func TestPredictCSVByName(t *testing.T) {
 		t.Errorf("exit %d, %q; want exit 1 and %q", code, errs, want)
 	}
 }
+
+// TestPredictProbaOfRegression refuses --proba for a model that predicts
+// values, which has no class probabilities to add.
+func TestPredictProbaOfRegression(t *testing.T) {
+	dir := t.TempDir()
+	storage := filepath.Join(dir, "r.db")
+	f := filepath.Join(dir, "reg.yaml")
+	os.WriteFile(f, []byte(`name: reg
+seed: 5
+data:
+  kind: synthetic
+  synthetic: {generator: friedman1, samples: 100, noise: 0.1}
+model: {hidden: [4]}
+train: {epochs: 1, batch_size: 16, learning_rate: 0.01}
+search: {strategy: grid, trials: 1}
+`), 0o644)
+	ctx := context.Background()
+	model := filepath.Join(dir, "reg.dltm")
+	if code, _, errs := cli(t, ctx, "run", f, "--storage", storage); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	if code, _, errs := cli(t, ctx, "export", "--best", "-o", model, "--storage", storage); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("a,b,c,d,e,f,g,h,i,j\n1,2,3,4,5,6,7,8,9,10\n"), 0o644)
+	code, out, errs := cli(t, ctx, "predict", "-m", model, in, "--proba")
+	if want := "dltune: --proba: " + model + " predicts values (regression), not classes\n"; code != exitUsage || errs != want || out != "" {
+		t.Errorf("exit %d, %q %q; want exit 2 and %q", code, out, errs, want)
+	}
+	if code, out, errs := cli(t, ctx, "predict", "-m", model, in); code != 0 || !strings.HasPrefix(out, "row,y1\n1,") {
+		t.Errorf("without --proba: exit %d, %q %q", code, out, errs)
+	}
+}
