@@ -84,17 +84,19 @@ const (
 // says what went wrong, most fundamental first: divergence, exploding or
 // vanishing gradients, dead ReLUs, a learning rate too high, overfitting,
 // underfitting. Each finding quotes its evidence. A healthy trial gets
-// none; so does a trial without epochs.
+// none; so does a trial without epochs, unless it failed by diverging.
 func Diagnose(t *dltune.Trial) []Finding {
 	c := t.Curve
+	if f, ok := divergence(c); ok {
+		return []Finding{f} // what follows a divergence is noise
+	}
+	if f, ok := failedDivergence(t); ok {
+		return []Finding{f} // and so is what comes before it
+	}
 	if len(c) == 0 {
 		return nil
 	}
 	var out []Finding
-	if f, ok := divergence(c); ok {
-		out = append(out, f)
-		return out // what follows a divergence is noise
-	}
 	out = append(out, gradientFindings(c)...)
 	if f, ok := deadReLUs(c); ok {
 		out = append(out, f)
@@ -113,6 +115,9 @@ func Diagnose(t *dltune.Trial) []Finding {
 }
 
 func divergence(c []dltune.Epoch) (Finding, bool) {
+	if len(c) == 0 {
+		return Finding{}, false
+	}
 	lo, at := math.Inf(1), 0
 	for _, e := range c {
 		for _, v := range []struct {
@@ -139,6 +144,30 @@ func divergence(c []dltune.Epoch) (Finding, bool) {
 			g(lo), at, g(last.TrainLoss), last.Epoch, g(last.TrainLoss/lo))}, true
 	}
 	return Finding{}, false
+}
+
+// failedDivergence finds the divergence that failed t in an epoch its
+// curve does not hold: the trainer stops on a NaN or an infinity before
+// it records the epoch, and says where in the trial's error ("diverged at
+// epoch 3, batch 17: NaN in gradient of dense2", core.DivergenceError).
+func failedDivergence(t *dltune.Trial) (Finding, bool) {
+	const says = "diverged at epoch "
+	i := strings.Index(t.Error, says)
+	if t.State != dltune.Failed || i < 0 {
+		return Finding{}, false
+	}
+	msg := t.Error[i:]
+	digits := strings.TrimLeft(msg[len(says):], "0123456789")
+	epoch, err := strconv.Atoi(msg[len(says) : len(msg)-len(digits)])
+	if err != nil {
+		return Finding{}, false
+	}
+	ev := "training stopped: " + msg
+	if c := t.Curve; len(c) > 0 {
+		last := c[len(c)-1]
+		ev += fmt.Sprintf(", after train_loss %s and val_loss %s at epoch %d", g(last.TrainLoss), g(last.ValLoss), last.Epoch)
+	}
+	return Finding{Problem: Divergence, Epoch: epoch, Evidence: ev}, true
 }
 
 // gradientFindings looks for exploding gradients in any layer and for

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -151,6 +152,33 @@ func TestDiagnose(t *testing.T) {
 				if !strings.Contains(f.String(), q) {
 					t.Errorf("%q does not quote %q", f, q)
 				}
+			}
+		})
+	}
+}
+
+// TestDiagnoseFailedDivergence finds the divergence that failed a trial
+// in an epoch its curve does not hold: the trainer stops on a non-finite
+// value before it records the epoch.
+func TestDiagnoseFailedDivergence(t *testing.T) {
+	dead := healthyCurve(1)
+	dead[0].Layers = []dltune.LayerStats{{Name: "dense1", DeadFraction: 1, GradRMS: 0.1}, {Name: "dense2", GradRMS: 0.1}}
+	cases := []struct {
+		name  string
+		trial dltune.Trial
+		want  []Finding
+	}{
+		{"after an epoch", dltune.Trial{Number: 1, State: dltune.Failed, Curve: dead, Error: "trial 1: diverged at epoch 2, batch 2: Inf in loss"},
+			[]Finding{{Problem: Divergence, Epoch: 2, Evidence: "training stopped: diverged at epoch 2, batch 2: Inf in loss, after train_loss 0.9 and val_loss 0.945 at epoch 1"}}},
+		{"in the first epoch", dltune.Trial{Number: 3, State: dltune.Failed, Error: "trial 3: diverged at epoch 1, validation: NaN in loss"},
+			[]Finding{{Problem: Divergence, Epoch: 1, Evidence: "training stopped: diverged at epoch 1, validation: NaN in loss"}}},
+		{"another failure", dltune.Trial{Number: 4, State: dltune.Failed, Error: "trial 4: python3 before its first epoch: exit status 1"}, nil},
+		{"not failed", dltune.Trial{Number: 5, State: dltune.Complete, Error: "diverged at epoch 2, batch 1: NaN in loss"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Diagnose(&c.trial); !slices.EqualFunc(got, c.want, func(a, b Finding) bool { return a.String() == b.String() && a.Problem == b.Problem }) {
+				t.Errorf("Diagnose = %v, want %v", got, c.want)
 			}
 		})
 	}

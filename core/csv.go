@@ -27,6 +27,10 @@ type CSVOptions struct {
 	// its own class index, and classes without samples are allowed. If 0,
 	// the labels found are the classes (see ReadCSV).
 	Classes int
+	// MinClasses is the fewest classes a classification target may hold
+	// when Classes is 0; 0 means 2, as training needs. Test data for a
+	// trained model may hold any of its classes: 1.
+	MinClasses int
 	// Comma is the field delimiter; 0 means ','.
 	Comma rune
 	// MaxBytes bounds the bytes read after decompression, and the memory
@@ -191,8 +195,12 @@ func readCSV(r io.Reader, prefix string, opt CSVOptions) (*Dataset, error) {
 	}
 	if opt.Task == Classification {
 		names, remap := labels.classes()
-		if len(names) < 2 {
-			return nil, fmt.Errorf("%s: target column %s has a single class %s, want at least 2", prefix, excerpt(opt.Target), excerpt(names[0]))
+		if least := cmp.Or(opt.MinClasses, 2); len(names) < least {
+			has := fmt.Sprintf("%d classes", len(names))
+			if len(names) == 1 {
+				has = "a single class " + excerpt(names[0])
+			}
+			return nil, fmt.Errorf("%s: target column %s has %s, want at least %d", prefix, excerpt(opt.Target), has, least)
 		}
 		if opt.Classes > 0 {
 			if names, remap, err = labels.indices(opt.Classes); err != nil {

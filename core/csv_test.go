@@ -100,6 +100,18 @@ func TestReadCSVClassOrder(t *testing.T) {
 	}
 }
 
+// TestReadCSVMinClasses reads test data of one class, which
+// CSVOptions.MinClasses allows.
+func TestReadCSVMinClasses(t *testing.T) {
+	d, err := ReadCSV(strings.NewReader("x,y\n1,b\n2,b\n"), "t.csv", CSVOptions{Target: "y", Task: Classification, MinClasses: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Classes != 1 || !slices.Equal(d.Labels, []string{"b"}) || !slices.Equal(d.Y.Data, []float32{0, 0}) {
+		t.Errorf("Classes %d Labels %q Y %v, want 1 [b] [0 0]", d.Classes, d.Labels, d.Y.Data)
+	}
+}
+
 // TestReadCSVStatedClasses checks CSVOptions.Classes: labels are then
 // class indices, classes without samples are allowed, and anything else is
 // an error that names the label.
@@ -204,6 +216,7 @@ func TestReadCSVErrors(t *testing.T) {
 		{"empty cell", "x,y,z\n1,2,3\n4,5,\n", CSVOptions{Target: "x", Task: Regression}, `line 3, column "z" (field 3): empty cell, want a number`},
 		{"empty label", "x,y\n1,a\n2, \n", cls, `line 3, column "y" (field 2): empty class label`},
 		{"single class", "x,y\n1,a\n2,a\n", cls, `target column "y" has a single class "a", want at least 2`},
+		{"fewer classes than asked", "x,y\n1,a\n2,b\n", CSVOptions{Target: "y", Task: Classification, MinClasses: 3}, `target column "y" has 2 classes, want at least 3`},
 		{"line after multiline quote", "x,y\n\"1\",\"a\nb\"\n\"2\",\"c\"\nz,d\n", cls, `line 5, column "x" (field 1): "z" is not a number`},
 		{"bare quote", "x,y\n1,2\n3\"4,5\n", reg, `parse error on line 3, column 2: bare " in non-quoted-field`},
 		{"no task", "x,y\n1,2\n", CSVOptions{Target: "y"}, "task is task(?), want classification or regression"},

@@ -33,22 +33,30 @@ type studyRecord struct {
 
 // trialRecord is the stored form of a dltune.Trial.
 type trialRecord struct {
-	Format   int            `json:"format"`
-	Number   int            `json:"number"`
-	Params   dltune.Params  `json:"params"`
-	State    dltune.State   `json:"state"`
-	Budget   int            `json:"budget"`
-	Curve    []epochRecord  `json:"curve,omitempty"`
-	Bracket  int            `json:"bracket,omitempty"`
-	RetryOf  int            `json:"retry_of"`
-	Error    string         `json:"error,omitempty"`
-	Created  time.Time      `json:"created"`
-	Started  time.Time      `json:"started,omitzero"`
-	Finished time.Time      `json:"finished,omitzero"`
-	Events   []eventRecord  `json:"events,omitempty"`
-	Filters  *filtersRecord `json:"filters,omitempty"`
+	trialHead[epochRecord]
+	Events  []eventRecord  `json:"events,omitempty"`
+	Filters *filtersRecord `json:"filters,omitempty"`
 	// Stderr: records before it have none; a summary skips it.
 	Stderr string `json:"stderr,omitempty"`
+}
+
+// trialHead holds the keys of a trial record that its summary reads too,
+// in the order a record stores them. E is the record of an epoch: whole
+// (epochRecord), or without its diagnostics and metrics (epochHead).
+// Error is here to keep the order; a summary skips it (trialSummary).
+type trialHead[E interface{ epoch() dltune.Epoch }] struct {
+	Format   int           `json:"format"`
+	Number   int           `json:"number"`
+	Params   dltune.Params `json:"params"`
+	State    dltune.State  `json:"state"`
+	Budget   int           `json:"budget"`
+	Curve    []E           `json:"curve,omitempty"`
+	Bracket  int           `json:"bracket,omitempty"`
+	RetryOf  int           `json:"retry_of"`
+	Error    string        `json:"error,omitempty"`
+	Created  time.Time     `json:"created"`
+	Started  time.Time     `json:"started,omitzero"`
+	Finished time.Time     `json:"finished,omitzero"`
 }
 
 // filtersRecord is the stored form of a dltune.Filters: the weights are
@@ -82,23 +90,22 @@ type epochHead struct {
 	Seconds      number `json:"seconds"`
 }
 
-// trialSummary is what decodeTrialSummary reads of a trial record: the
-// keys of trialRecord but "error", "events" and "filters", and epochs
-// without "layers". encoding/json skips the keys a struct has no field for, so the
-// diagnostics are never allocated.
+// trialSummary is what decodeTrialSummary reads of a trial record: its
+// head, with epochs without "layers" and "metrics". encoding/json skips
+// the keys a struct has no field for, so the events, filters, stderr and
+// the epochs' diagnostics are never allocated; and a field outside the
+// head wins over the head's field of the same key, so Error skips the
+// error message too.
 type trialSummary struct {
-	Format   int           `json:"format"`
-	Number   int           `json:"number"`
-	Params   dltune.Params `json:"params"`
-	State    dltune.State  `json:"state"`
-	Budget   int           `json:"budget"`
-	Curve    []epochHead   `json:"curve,omitempty"`
-	Bracket  int           `json:"bracket,omitempty"`
-	RetryOf  int           `json:"retry_of"`
-	Created  time.Time     `json:"created"`
-	Started  time.Time     `json:"started,omitzero"`
-	Finished time.Time     `json:"finished,omitzero"`
+	trialHead[epochHead]
+	Error skipped `json:"error,omitempty"`
 }
+
+// skipped decodes any JSON value to nothing, allocating nothing.
+type skipped struct{}
+
+// UnmarshalJSON does nothing: the decoder has checked b already.
+func (skipped) UnmarshalJSON([]byte) error { return nil }
 
 // layerRecord is the stored form of a dltune.LayerStats.
 type layerRecord struct {
@@ -180,18 +187,20 @@ func decodeStudy(data []byte) (*dltune.Study, error) {
 // encodeTrial returns the stored form of t, numbered n.
 func encodeTrial(t *dltune.Trial, n int) ([]byte, error) {
 	r := trialRecord{
-		Format:   Format,
-		Number:   n,
-		Params:   t.Params,
-		State:    t.State,
-		Budget:   t.Budget,
-		Bracket:  t.Bracket,
-		RetryOf:  t.RetryOf,
-		Error:    t.Error,
-		Created:  t.Created,
-		Started:  t.Started,
-		Finished: t.Finished,
-		Stderr:   t.Stderr,
+		trialHead: trialHead[epochRecord]{
+			Format:   Format,
+			Number:   n,
+			Params:   t.Params,
+			State:    t.State,
+			Budget:   t.Budget,
+			Bracket:  t.Bracket,
+			RetryOf:  t.RetryOf,
+			Error:    t.Error,
+			Created:  t.Created,
+			Started:  t.Started,
+			Finished: t.Finished,
+		},
+		Stderr: t.Stderr,
 	}
 	if len(t.Curve) > 0 {
 		r.Curve = make([]epochRecord, len(t.Curve))
@@ -253,48 +262,33 @@ func decodeTrial(data []byte) (*dltune.Trial, error) {
 	if err := decodeRecord(data, &r, &r.Format); err != nil {
 		return nil, err
 	}
-	if err := checkTrial(r.State, r.Number); err != nil {
+	t, err := r.trialHead.trial()
+	if err != nil {
 		return nil, err
 	}
-	t := &dltune.Trial{
-		Number:   r.Number,
-		Params:   r.Params,
-		State:    r.State,
-		Budget:   r.Budget,
-		Bracket:  r.Bracket,
-		RetryOf:  r.RetryOf,
-		Error:    r.Error,
-		Created:  r.Created,
-		Started:  r.Started,
-		Finished: r.Finished,
-		Stderr:   r.Stderr,
-	}
-	if len(r.Curve) > 0 {
-		t.Curve = make([]dltune.Epoch, len(r.Curve))
-		for i, e := range r.Curve {
-			t.Curve[i] = e.epoch()
-			if len(e.Layers) > 0 {
-				ls := make([]dltune.LayerStats, len(e.Layers))
-				for j, l := range e.Layers {
-					ls[j] = dltune.LayerStats{
-						Name:         l.Name,
-						WeightNorm:   float64(l.WeightNorm),
-						GradRMS:      float64(l.GradRMS),
-						GradMax:      float64(l.GradMax),
-						DeadFraction: float64(l.DeadFraction),
-						GradHist:     l.GradHist,
-						HistLow:      l.HistLow,
-					}
+	t.Error, t.Stderr = r.Error, r.Stderr
+	for i, e := range r.Curve {
+		if len(e.Layers) > 0 {
+			ls := make([]dltune.LayerStats, len(e.Layers))
+			for j, l := range e.Layers {
+				ls[j] = dltune.LayerStats{
+					Name:         l.Name,
+					WeightNorm:   float64(l.WeightNorm),
+					GradRMS:      float64(l.GradRMS),
+					GradMax:      float64(l.GradMax),
+					DeadFraction: float64(l.DeadFraction),
+					GradHist:     l.GradHist,
+					HistLow:      l.HistLow,
 				}
-				t.Curve[i].Layers = ls
 			}
-			if len(e.Metrics) > 0 {
-				ms := make(map[string]float64, len(e.Metrics))
-				for k, v := range e.Metrics {
-					ms[k] = float64(v)
-				}
-				t.Curve[i].Metrics = ms
+			t.Curve[i].Layers = ls
+		}
+		if len(e.Metrics) > 0 {
+			ms := make(map[string]float64, len(e.Metrics))
+			for k, v := range e.Metrics {
+				ms[k] = float64(v)
 			}
+			t.Curve[i].Metrics = ms
 		}
 	}
 	if len(r.Events) > 0 {
@@ -339,38 +333,36 @@ func decodeTrialSummary(data []byte) (*dltune.Trial, error) {
 	if err := decodeRecord(data, &r, &r.Format); err != nil {
 		return nil, err
 	}
-	if err := checkTrial(r.State, r.Number); err != nil {
-		return nil, err
+	return r.trialHead.trial()
+}
+
+// trial returns the trial h records, checked, with its curve but without
+// its error and its epochs' diagnostics.
+func (h *trialHead[E]) trial() (*dltune.Trial, error) {
+	if _, err := h.State.MarshalText(); err != nil {
+		return nil, fmt.Errorf("%w: decode: trial has no valid state", ErrCorrupt)
+	}
+	if h.Number < 0 {
+		return nil, fmt.Errorf("%w: decode: negative trial number %d", ErrCorrupt, h.Number)
 	}
 	t := &dltune.Trial{
-		Number:   r.Number,
-		Params:   r.Params,
-		State:    r.State,
-		Budget:   r.Budget,
-		Bracket:  r.Bracket,
-		RetryOf:  r.RetryOf,
-		Created:  r.Created,
-		Started:  r.Started,
-		Finished: r.Finished,
+		Number:   h.Number,
+		Params:   h.Params,
+		State:    h.State,
+		Budget:   h.Budget,
+		Bracket:  h.Bracket,
+		RetryOf:  h.RetryOf,
+		Created:  h.Created,
+		Started:  h.Started,
+		Finished: h.Finished,
 	}
-	if len(r.Curve) > 0 {
-		t.Curve = make([]dltune.Epoch, len(r.Curve))
-		for i, e := range r.Curve {
+	if len(h.Curve) > 0 {
+		t.Curve = make([]dltune.Epoch, len(h.Curve))
+		for i, e := range h.Curve {
 			t.Curve[i] = e.epoch()
 		}
 	}
 	return t, nil
-}
-
-// checkTrial checks what a trial record must hold to be read at all.
-func checkTrial(state dltune.State, n int) error {
-	if _, err := state.MarshalText(); err != nil {
-		return fmt.Errorf("%w: decode: trial has no valid state", ErrCorrupt)
-	}
-	if n < 0 {
-		return fmt.Errorf("%w: decode: negative trial number %d", ErrCorrupt, n)
-	}
-	return nil
 }
 
 // epoch returns the epoch e records, without per-layer diagnostics.

@@ -50,7 +50,7 @@ func loadTestCSV(m *core.Model, file string, maxBytes int64) (*core.Dataset, err
 	if target == "" {
 		return nil, fmt.Errorf("%s: the model was not trained on CSV data, so it names no target column; score it on an IDX pair", file)
 	}
-	d, err := core.LoadCSV(file, core.CSVOptions{Target: target, Task: m.Task(), MaxBytes: maxBytes})
+	d, err := core.LoadCSV(file, core.CSVOptions{Target: target, Task: m.Task(), MinClasses: 1, MaxBytes: maxBytes})
 	if err != nil {
 		return nil, err
 	}

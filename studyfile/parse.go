@@ -285,11 +285,11 @@ func (p *parser) top(root *yaml.Node) {
 func (p *parser) studyName(n *yaml.Node) string {
 	n = deref(n)
 	if t := n.ShortTag(); n.Kind != yaml.ScalarNode || t != "!!str" && t != "!!int" && t != "!!float" && t != "!!timestamp" {
-		p.add(n.Line, n.Column, "name", "expected a name of letters, digits, '.', '_' and '-', got %s", describeNode(n))
+		p.add(n.Line, n.Column, "name", "expected a name of ASCII letters, digits, '.', '_' and '-', got %s", describeNode(n))
 		return ""
 	}
 	if !nameRE.MatchString(n.Value) || len(n.Value) > maxNameLen {
-		p.add(n.Line, n.Column, "name", "invalid study name %q: use 1 to %d letters, digits, '.', '_' or '-'", clip(n.Value), maxNameLen)
+		p.add(n.Line, n.Column, "name", "invalid study name %q: use 1 to %d ASCII letters, digits, '.', '_' or '-'", clip(n.Value), maxNameLen)
 		return ""
 	}
 	if strings.HasPrefix(n.Value, "-") {

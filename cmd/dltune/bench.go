@@ -53,13 +53,13 @@ styblinski-tang10 and mixed (group "tuned"); the other functions (group
 over. On a noisy function the regret is the noiseless value at the point
 observed best.
 
-Functions: ` + strings.Join(funcs, ", ") + `.
-Strategies: ` + strings.Join(reg.Names(), ", ") + `.
+` + wrap("Functions: "+strings.Join(funcs, ", ")+".", 80) + `
+` + wrap("Strategies: "+strings.Join(reg.Names(), ", ")+".", 80) + `
 
 --format json prints one object per (function, strategy) with function,
-strategy, held_out, regret (keyed by trial count, each with median, q1 and q3) and
-ms_per_suggest. Seeds run in parallel on all cores; for clean timings set
-GOMAXPROCS=1.`,
+strategy, held_out, regret (keyed by trial count, each with median, q1 and
+q3) and ms_per_suggest. Seeds run in parallel on all cores; for clean
+timings set GOMAXPROCS=1.`,
 		Example: `  dltune bench search --strategies random,tpe,gp --trials 100 --seeds 20
   dltune bench search --functions branin --seeds 5 --format json`,
 		Args: exactArgs(0),
@@ -104,4 +104,22 @@ func runBenchSearch(ctx context.Context, o *benchSearchOptions) error {
 		JSON: results,
 		Text: func(w io.Writer) error { return bench.WriteTable(w, results) },
 	})
+}
+
+// wrap breaks s at spaces into lines of at most width bytes where it can.
+func wrap(s string, width int) string {
+	var b strings.Builder
+	n := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && n+1+len(w) > width {
+			b.WriteByte('\n')
+			n = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			n++
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }

@@ -57,3 +57,13 @@ func printable(s string) bool {
 	}
 	return true
 }
+
+// shellQuote returns s as one word of a POSIX shell: as it is when it
+// holds only characters that mean nothing to a shell, else in single
+// quotes. It is for commands that dltune suggests, to be pasted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -52,8 +52,8 @@ func runCopy(ctx context.Context, o *copyOptions) error {
 	if o.From == o.To {
 		return usageError{fmt.Errorf("--from and --to name the same store")}
 	}
-	from := &globals{storage: o.From, lease: o.lease, stdout: o.stdout, stderr: o.stderr}
-	to := &globals{storage: o.To, lease: o.lease, stdout: o.stdout, stderr: o.stderr}
+	from := &globals{storage: o.From, flag: "--from", lease: o.lease, stdout: o.stdout, stderr: o.stderr}
+	to := &globals{storage: o.To, flag: "--to", lease: o.lease, stdout: o.stdout, stderr: o.stderr}
 	src, err := from.openReader(ctx)
 	if err != nil {
 		return err
@@ -61,6 +61,26 @@ func runCopy(ctx context.Context, o *copyOptions) error {
 	defer src.Close()
 	if a, ok := src.(interface{ AsOf() time.Time }); ok && !a.AsOf().IsZero() {
 		return fmt.Errorf("a study is running on %s: stop it before copying", src)
+	}
+	// What to copy is known before the destination is opened, so that a
+	// copy of nothing creates no store.
+	names := []string{o.Study}
+	if o.Study == "" {
+		studies, err := src.Studies(ctx)
+		if err != nil {
+			return err
+		}
+		if len(studies) == 0 {
+			return fmt.Errorf("no study in %s to copy", src)
+		}
+		names = names[:0]
+		for _, s := range studies {
+			names = append(names, s.Name)
+		}
+	} else if _, err := src.Study(ctx, o.Study); errors.Is(err, dltune.ErrNotFound) {
+		return fmt.Errorf("no study %q in %s (dltune studies lists them)", o.Study, src)
+	} else if err != nil {
+		return err
 	}
 	dst, err := to.openStore(ctx, true)
 	if err != nil {
@@ -71,24 +91,11 @@ func runCopy(ctx context.Context, o *copyOptions) error {
 	if !ok {
 		return fmt.Errorf("%s cannot import studies", dst)
 	}
-	names := []string{o.Study}
-	if o.Study == "" {
-		studies, err := src.Studies(ctx)
-		if err != nil {
-			return err
-		}
-		names = names[:0]
-		for _, s := range studies {
-			names = append(names, s.Name)
-		}
-	}
 	for _, name := range names {
 		n, err := study.Copy(ctx, imp, src, name)
 		switch {
 		case errors.Is(err, dltune.ErrExists):
 			return fmt.Errorf("%s already has a study %s: delete it there first, or copy into another store", dst, name)
-		case errors.Is(err, dltune.ErrNotFound) && o.Study != "":
-			return fmt.Errorf("no study %q in %s (dltune studies lists them)", name, src)
 		case err != nil:
 			return err
 		}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -129,5 +132,54 @@ func TestCopy(t *testing.T) {
 	defer pg.Close()
 	if got := dump(t, pg); got != want {
 		t.Errorf("a refused copy changed the study")
+	}
+}
+
+// TestCopyBadStores checks copy's errors about its flags: they name
+// --from and --to, not --storage, and missing flags are usage errors.
+func TestCopyBadStores(t *testing.T) {
+	dir := t.TempDir()
+	file := tinyStore(t, dir)
+	nope := filepath.Join(dir, "nope.db")
+	empty := filepath.Join(dir, "empty.db")
+	db, err := store.Open(empty, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// The empty store, as studies shows it.
+	for format, want := range map[string]string{
+		"table": "no study in " + empty + " yet\n",
+		"json":  "[]\n",
+		"csv":   "study,trials,finished,failed,unfinished,best_val_loss,best_trial,created\n",
+	} {
+		if code, out, errs := cli(t, context.Background(), "studies", "--storage", empty, "--format", format); code != 0 || out != want {
+			t.Errorf("studies --format %s of an empty store: exit %d, %q %q; want %q", format, code, out, errs, want)
+		}
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no --to", []string{"--from", file}, exitUsage, `required flag(s) "to" not set`},
+		{"no flags", nil, exitUsage, `required flag(s) "from", "to" not set`},
+		{"missing source", []string{"--from", nope, "--to", filepath.Join(dir, "b.db")}, exitFailure, "--from " + nope + ": no store there"},
+		{"bad scheme from", []string{"--from", "mysql://x/y", "--to", filepath.Join(dir, "b.db")}, exitUsage, `--from mysql://x/y: unknown scheme "mysql"`},
+		{"bad scheme to", []string{"--from", file, "--to", "sqlite://x.db"}, exitUsage, `--to sqlite://x.db: unknown scheme "sqlite"`},
+		{"missing study", []string{"--from", file, "--to", filepath.Join(dir, "b.db"), "--study", "nope"}, exitFailure, `no study "nope" in ` + file},
+		{"empty source", []string{"--from", empty, "--to", filepath.Join(dir, "b.db")}, exitFailure, "no study in " + empty + " to copy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := cli(t, context.Background(), append([]string{"copy"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("exit %d, %q; want exit %d and %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "b.db")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a refused copy created its destination: %v", err)
 	}
 }

@@ -232,3 +232,19 @@ search: {strategy: grid, trials: 2}
 		t.Errorf("retry of a complete trial: exit %d, %q", code, errs)
 	}
 }
+
+// TestInterruptedBeforeStart cancels a run before its study starts, as a
+// Ctrl-C while it loads the data does: it exits 130, says it was
+// interrupted rather than what Go calls it, and creates no store.
+func TestInterruptedBeforeStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	storage := filepath.Join(t.TempDir(), "s.db")
+	code, out, errs := cli(t, ctx, "run", "testdata/tiny.yaml", "--storage", storage)
+	if code != exitInterrupted || errs != "dltune: interrupted\n" || out != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 130 and %q", code, out, errs, "dltune: interrupted\n")
+	}
+	if _, err := os.Stat(storage); !os.IsNotExist(err) {
+		t.Errorf("the interrupted run left a store: %v", err)
+	}
+}

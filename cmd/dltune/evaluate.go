@@ -38,11 +38,13 @@ columns and target column).
 
 With --study instead of -m, evaluate takes the study's best trial as after
 its best epoch (as dltune export does, without writing a file: from the
-weights the store keeps, or by replaying it) and scores it on
-DATA, or on the study file's data.test when DATA is not given. Classifiers get the loss, the accuracy, each
-class's precision, recall and support, and the confusion matrix (rows: the
-true class, columns: the predicted one); regression models get the loss,
-RMSE, MAE and R². The model normalizes the data as its training data was.
+weights the store keeps, or by replaying it) and scores it on DATA, or on
+the study file's data.test when DATA is not given.
+
+Classifiers get the loss, the accuracy, each class's precision, recall and
+support, and the confusion matrix (rows: the true class, columns: the
+predicted one); regression models get the loss, RMSE, MAE and R². The model
+normalizes the data as its training data was.
 
 --format json prints one object; a precision or recall that is undefined
 (a class never predicted, or absent) is null.`,

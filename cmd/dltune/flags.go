@@ -56,7 +56,13 @@ func confine(spec *studyfile.Spec, root string) error {
 	err := spec.CheckDataRoot(root)
 	var es studyfile.ErrorList
 	if err != nil && !errors.As(err, &es) {
-		return usageError{err}
+		// Name where the root came from: a variable set long ago is
+		// easily forgotten.
+		from := "--data-root"
+		if root == os.Getenv("DLTUNE_DATA_ROOT") {
+			from = "$DLTUNE_DATA_ROOT"
+		}
+		return usageError{fmt.Errorf("%s: %w", from, err)}
 	}
 	return err
 }

@@ -73,7 +73,8 @@ func checkFlags[O any](t *testing.T, newCmd func(*globals, func(context.Context,
 	}
 }
 
-// parallelCases are the --parallel values that run, resume and retry share.
+// parallelCases are the --parallel values that run, resume, retry and
+// validate share.
 func parallelCases[O any](cmd string, args []string, opts func(parallel int) *O) []flagCase[O] {
 	max := strconv.Itoa(studyfile.MaxParallel)
 	over := strconv.Itoa(studyfile.MaxParallel + 1)
@@ -165,6 +166,7 @@ func TestLeaderboardFlags(t *testing.T) {
 		{name: "json", args: []string{"leaderboard", "--format=json"}, want: &leaderboardOptions{Format: formatJSON}},
 		{name: "bad format", args: []string{"leaderboard", "--format", "xml"}, code: exitUsage, err: `invalid argument "xml" for "--format" flag: unknown format (want table, json or csv)`},
 		{name: "bad top", args: []string{"leaderboard", "--top", "many"}, code: exitUsage, err: `invalid argument "many"`},
+		{name: "negative top", args: []string{"leaderboard", "--top", "-3"}, code: exitUsage, err: "--top -3 is negative (0 shows all)"},
 		{name: "argument", args: []string{"leaderboard", "s"}, code: exitUsage, err: "accepts 0 arg"},
 	})
 }
@@ -184,6 +186,11 @@ func TestValidateFlags(t *testing.T) {
 		{name: "data root", args: []string{"validate", "--data-root", "d", "a.yaml"}, want: &validateOptions{Files: []string{"a.yaml"}, DataRoot: "d"}},
 		{name: "no file", args: []string{"validate"}, code: exitUsage, err: "name at least one study file"},
 	})
+	clear := func(o *validateOptions) { o.globals = nil }
+	checkFlags(t, newValidateCmd, clear,
+		parallelCases("validate", []string{"a.yaml"}, func(p int) *validateOptions { return &validateOptions{Files: []string{"a.yaml"}, Parallel: p} }))
+	checkFlags(t, newValidateCmd, clear,
+		memoryCases("validate", []string{"a.yaml"}, func(n int64) *validateOptions { return &validateOptions{Files: []string{"a.yaml"}, MaxMemory: n} }))
 }
 
 func TestBenchSearchFlags(t *testing.T) {

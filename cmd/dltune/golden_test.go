@@ -109,6 +109,7 @@ func testGolden(t *testing.T, storage string) {
 		{"leaderboard.json", []string{"leaderboard", "--format", "json", "--top", "2"}},
 		{"studies.txt", []string{"studies"}},
 		{"studies.json", []string{"studies", "--format", "json"}},
+		{"studies.csv", []string{"studies", "--format", "csv"}},
 		{"show.txt", []string{"show", "0"}},
 		{"show-failed.txt", []string{"show", "1"}},
 		{"show-filters.txt", []string{"show", "2"}},

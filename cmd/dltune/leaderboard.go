@@ -35,6 +35,9 @@ val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
   dltune leaderboard --study fashion-mlp --top 5 --format json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Top < 0 {
+				return usageError{fmt.Errorf("--top %d is negative (0 shows all)", o.Top)}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -77,6 +80,13 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 		JSON:   rows,
 		Header: append([]string{"rank", "trial", "state", "val_loss", "val_acc", "epochs", "full"}, names...),
 		Empty:  fmt.Sprintf("study %s has no finished trial yet", name),
+	}
+	switch {
+	case o.All:
+		r.Empty = fmt.Sprintf("study %s has no trial yet", name)
+	case len(trials) > 0:
+		// None finished: all are running, paused or interrupted.
+		r.Empty += fmt.Sprintf(" (--all shows its %d unfinished)", len(trials))
 	}
 	for _, row := range rows {
 		loss, acc, full := none, none, text("yes")

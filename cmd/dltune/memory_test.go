@@ -199,3 +199,81 @@ func TestMaxMemoryFlags(t *testing.T) {
 			memoryCases("retry", []string{"--failed"}, func(n int64) *retryOptions { return &retryOptions{Failed: true, MaxMemory: n} }))
 	})
 }
+
+// TestValidateChecksMemory checks that validate refuses what run refuses
+// for memory, with run's message and exit status, checks the parallelism
+// and limit run would use, and says so when it cannot check.
+func TestValidateChecksMemory(t *testing.T) {
+	t.Setenv(maxMemoryEnv, "")
+	huge := "../../study/testdata/memory/huge.yaml"
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.yaml")
+	os.WriteFile(missing, []byte(`name: missing
+data: {kind: csv, csv: {path: nowhere.csv, target: y, task: classification}}
+model: {hidden: [2]}
+train: {epochs: 1, batch_size: 8, learning_rate: 0.1}
+search: {strategy: random, trials: 1}
+`), 0o644)
+	command := filepath.Join(dir, "command.yaml")
+	os.WriteFile(command, []byte(`name: command
+command: {argv: [sh, -c, 'exit 0'], epochs: 1}
+search: {strategy: random, trials: 1}
+`), 0o644)
+	// Every trial of fixed.yaml needs about 48 MiB, as
+	// study.TestCheckCountsParallelTrials measures: 256 MiB hold one at a
+	// time, not eight.
+	fixed := filepath.Join(dir, "fixed.yaml")
+	src, err := os.ReadFile(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(fixed, []byte(strings.Replace(string(src), "[65536, 65536]", "[1024]", 1)), 0o644)
+	tiny := "testdata/tiny.yaml"
+	tests := []struct {
+		name   string
+		args   []string
+		env    string
+		code   int
+		stdout []string // lines, in order
+		stderr []string // substrings
+	}{
+		{name: "fits", args: []string{tiny}, code: exitOK,
+			stdout: []string{tiny + ": ok: study tiny, 3 parameters, random strategy, 6 trials"}},
+		{name: "too big for the flag", args: []string{huge, "--max-memory", "512MiB"}, code: exitFailure,
+			stderr: []string{"dltune: " + huge + ": every trial needs an estimated ", "(512.0 MiB from --max-memory, less ", " of data; set --max-memory or DLTUNE_MAX_MEMORY)"}},
+		{name: "too big for the variable", args: []string{huge}, env: "20GiB", code: exitFailure,
+			stderr: []string{"dltune: " + huge + ": every trial needs an estimated ", "(20.0 GiB from $DLTUNE_MAX_MEMORY, less "}},
+		{name: "one at a time", args: []string{fixed, "--max-memory", "256MiB", "--parallel", "1"}, code: exitOK,
+			stdout: []string{fixed + ": ok: study huge, 1 parameter, random strategy, 2 trials"}},
+		{name: "too many at once", args: []string{fixed, "--max-memory", "256MiB", "--parallel", "8"}, code: exitFailure,
+			stderr: []string{"dltune: " + fixed + ": every trial needs an estimated ", "shared by 8 trials at once"}},
+		{name: "one of two", args: []string{huge, tiny, "--max-memory", "512MiB"}, code: exitFailure,
+			stdout: []string{tiny + ": ok: study tiny, 3 parameters, random strategy, 6 trials"},
+			stderr: []string{"dltune: " + huge + ": every trial needs an estimated "}},
+		{name: "data not readable", args: []string{missing}, code: exitOK,
+			stdout: []string{missing + ": ok: study missing, 0 parameters, random strategy, 1 trial; memory not checked: data: load " +
+				filepath.Join(dir, "nowhere.csv") + ": open " + filepath.Join(dir, "nowhere.csv") + ": no such file or directory"}},
+		{name: "command study", args: []string{command}, code: exitOK,
+			stdout: []string{command + ": ok: study command, 0 parameters, random strategy, 1 trial; memory not checked: its program trains"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(maxMemoryEnv, tt.env)
+			code, out, errs := cli(t, context.Background(), append([]string{"validate"}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errs)
+			}
+			if want := strings.Join(tt.stdout, "\n"); strings.TrimSuffix(out, "\n") != want {
+				t.Errorf("stdout:\n%s\nwant\n%s", out, want)
+			}
+			for _, want := range tt.stderr {
+				if !strings.Contains(errs, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, errs)
+				}
+			}
+			if len(tt.stderr) == 0 && errs != "" {
+				t.Errorf("stderr %q, want none", errs)
+			}
+		})
+	}
+}

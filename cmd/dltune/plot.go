@@ -58,8 +58,14 @@ all: on an error, -o is left as it was.`,
 			if !k.PerTrial() && cmd.Flags().Changed("trial") {
 				return usageError{fmt.Errorf("plot %s shows the whole study: --trial is for gradients and filters", k)}
 			}
-			if len(o.Params) != 0 && (k != plot.Contour || len(o.Params) != 2) {
+			switch {
+			case len(o.Params) == 0:
+			case k != plot.Contour:
+				return usageError{fmt.Errorf("plot %s draws no pair of parameters: --params is for contour", k)}
+			case len(o.Params) != 2:
 				return usageError{errors.New("--params takes two parameters, for plot contour")}
+			case o.Params[0] == o.Params[1]:
+				return usageError{fmt.Errorf("--params names %s twice: a contour needs two parameters", o.Params[0])}
 			}
 			if o.Output == "" {
 				o.Output = string(k) + ".png"

@@ -27,7 +27,9 @@ func TestPlotFlags(t *testing.T) {
 		{name: "trial of a study-wide kind", args: []string{"plot", "history", "--trial", "2"}, code: exitUsage, err: "--trial is for gradients and filters"},
 		{name: "bad extension", args: []string{"plot", "history", "-o", "h.jpg"}, code: exitUsage, err: `h.jpg: unknown image format ".jpg"`},
 		{name: "one param", args: []string{"plot", "contour", "--params", "lr"}, code: exitUsage, err: "--params takes two parameters"},
-		{name: "params of history", args: []string{"plot", "history", "--params", "lr,width"}, code: exitUsage, err: "--params takes two parameters"},
+		{name: "params of history", args: []string{"plot", "history", "--params", "lr,width"}, code: exitUsage, err: "plot history draws no pair of parameters: --params is for contour"},
+		{name: "the same param twice", args: []string{"plot", "contour", "--params", "lr,lr"}, code: exitUsage, err: "--params names lr twice: a contour needs two parameters"},
+		{name: "three params", args: []string{"plot", "contour", "--params", "lr,width,depth"}, code: exitUsage, err: "--params takes two parameters, for plot contour"},
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -70,6 +71,9 @@ func runPredict(ctx context.Context, o *predictOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Proba && m.Task() != core.Classification {
+		return usageError{fmt.Errorf("--proba: %s predicts values (%v), not classes", o.Model, m.Task())}
+	}
 	w := bufio.NewWriter(o.stdout)
 	out := newPredictWriter(w, m, o.Format, o.Proba)
 	name := strings.ToLower(o.Input)
@@ -104,6 +108,10 @@ func predictCSV(ctx context.Context, m *core.Model, path string, out *predictWri
 	if err != nil {
 		return fmt.Errorf("%s: header: %w", path, err)
 	}
+	header = slices.Clone(header) // the next Read reuses its fields
+	// A spreadsheet may begin the file with a byte-order mark, which
+	// core's CSV loader drops too.
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	cols, err := featureColumns(m, header)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -132,8 +140,13 @@ func predictCSV(ctx context.Context, m *core.Model, path string, out *predictWri
 		row := x.Row(n)
 		for j, c := range cols {
 			v, err := strconv.ParseFloat(strings.TrimSpace(rec[c]), 32)
-			if err != nil || v != v {
+			switch {
+			case errors.Is(err, strconv.ErrRange):
+				return fmt.Errorf("%s:%d: column %s: %s is out of float32 range", path, line, header[c], strconv.Quote(rec[c]))
+			case err != nil:
 				return fmt.Errorf("%s:%d: column %s: %s is not a number", path, line, header[c], strconv.Quote(rec[c]))
+			case math.IsNaN(v) || math.IsInf(v, 0):
+				return fmt.Errorf("%s:%d: column %s: %s is not a finite number", path, line, header[c], strconv.Quote(rec[c]))
 			}
 			row[j] = float32(v)
 		}
@@ -192,6 +205,9 @@ func predictIDX(ctx context.Context, m *core.Model, path string, out *predictWri
 	}
 	defer f.Close()
 	img, err := core.ReadIDX(f)
+	if err != nil && strings.HasPrefix(err.Error(), "not an IDX file") {
+		return fmt.Errorf("%s: %w (a CSV file's name ends in .csv or .csv.gz)", path, err)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}

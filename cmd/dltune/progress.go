@@ -102,12 +102,12 @@ func epochLine(te study.TrialEpoch) string {
 func trialLine(t *dltune.Trial, s study.Status) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "trial %d %s", t.Number, t.State)
-	fmt.Fprintf(&b, " after %d epochs", t.Epochs())
+	fmt.Fprintf(&b, " after %s", plural(t.Epochs(), "epoch"))
 	if l := t.Loss(); !math.IsInf(l, 1) {
 		fmt.Fprintf(&b, ": val_loss %.4g", l)
 	}
 	if t.Error != "" {
-		fmt.Fprintf(&b, ": %s", clean(t.Error))
+		fmt.Fprintf(&b, ": %s", clean(errorLine(t)))
 	}
 	if len(t.Params) > 0 {
 		fmt.Fprintf(&b, " [%s]", paramString(t.Params))
@@ -131,4 +131,18 @@ func paramString(p dltune.Params) string {
 		parts = append(parts, clean(n)+"="+clean(s))
 	}
 	return strings.Join(parts, " ")
+}
+
+// errorLine returns t's error for a line of the log: without the "trial
+// N: " it begins with, which the line says already, and of the end of a
+// program's stderr that it quotes only the last line, where a program
+// says what went wrong (dltune show prints the rest).
+func errorLine(t *dltune.Trial) string {
+	msg := strings.TrimPrefix(t.Error, fmt.Sprintf("trial %d: ", t.Number))
+	reason, quote, ok := strings.Cut(msg, stderrQuote)
+	if !ok {
+		return msg
+	}
+	lines := strings.Split(strings.TrimRight(quote, "\n"), "\n")
+	return reason + "; stderr ends: " + strings.TrimSpace(lines[len(lines)-1])
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -35,7 +36,11 @@ var errInterrupted = errors.New("interrupted")
 
 // Main runs dltune with args and returns the exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	g := &globals{stdout: stdout, stderr: stderr}
+	return execRoot(ctx, newDltuneCmd(&globals{stdout: stdout, stderr: stderr}), args)
+}
+
+// newDltuneCmd returns dltune's root command with its subcommands.
+func newDltuneCmd(g *globals) *cobra.Command {
 	root := newRootCmd(g)
 	root.AddCommand(
 		newRunCmd(g, nil),
@@ -58,7 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)
-	return execRoot(ctx, root, args)
+	return root
 }
 
 // execRoot runs root with args, prints its error, and returns the exit
@@ -72,15 +77,21 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	if errors.Is(err, errInterrupted) {
 		return exitInterrupted
 	}
-	fmt.Fprintln(root.ErrOrStderr(), "dltune:", cleanLines(err.Error()))
+	msg := err.Error()
+	if errors.Is(err, context.Canceled) {
+		// A Ctrl-C: say so, after where it stopped, if the error says.
+		msg = strings.TrimSuffix(msg, context.Canceled.Error()) + "interrupted"
+	}
+	fmt.Fprintln(root.ErrOrStderr(), "dltune:", cleanLines(msg))
 	var ue usageError
 	var ce *studyfile.Error
 	var ces studyfile.ErrorList
 	switch {
 	case errors.As(err, &ue), errors.As(err, &ce), errors.As(err, &ces):
 		return exitUsage
-	case strings.HasPrefix(err.Error(), "unknown command "):
-		// cobra's error for a mistyped command has no type of its own.
+	case strings.HasPrefix(err.Error(), "unknown command "), strings.HasPrefix(err.Error(), "required flag(s) "):
+		// cobra's errors for a mistyped command and a missing flag have
+		// no type of their own.
 		return exitUsage
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
@@ -88,9 +99,15 @@ func execRoot(ctx context.Context, root *cobra.Command, args []string) int {
 	return exitFailure
 }
 
+// minLease is the shortest --lease.
+const minLease = time.Second
+
 // globals are the flags every command shares.
 type globals struct {
 	storage string
+	// flag is the flag that named storage when not --storage: copy's
+	// --from and --to.
+	flag    string
 	lease   time.Duration
 	verbose bool
 	stdout  io.Writer
@@ -117,11 +134,24 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	def := os.Getenv("DLTUNE_STORAGE")
-	if def == "" {
-		def = "dltune.db"
+	// The flag has no default of its own, which help would print: a URL
+	// in $DLTUNE_STORAGE may hold a password. It is resolved before any
+	// command runs.
+	root.PersistentFlags().StringVar(&g.storage, "storage", "", "store file or PostgreSQL URL (default $DLTUNE_STORAGE or dltune.db)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if g.lease < minLease {
+			// A worker renews its hold every tenth of the lease.
+			return usageError{fmt.Errorf("--lease %s is shorter than %s", g.lease, minLease)}
+		}
+		if cmd.Flags().Changed("storage") {
+			if g.storage == "" {
+				return usageError{errors.New("--storage is empty: name a store file or a PostgreSQL URL")}
+			}
+			return nil
+		}
+		g.storage = cmp.Or(os.Getenv("DLTUNE_STORAGE"), "dltune.db")
+		return nil
 	}
-	root.PersistentFlags().StringVar(&g.storage, "storage", def, "store file (default $DLTUNE_STORAGE or dltune.db)")
 	root.PersistentFlags().DurationVar(&g.lease, "lease", postgres.DefaultLease, "with a PostgreSQL store: how long a silent worker keeps its trials before others take them over")
 	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "while a study runs, log every epoch instead of showing a progress bar")
 	return root

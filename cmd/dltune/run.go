@@ -44,8 +44,8 @@ and record every result in the store.
 If the store already holds a study of the same name, run continues it:
 finished trials are kept, trials that were running when the last run stopped
 continue from their checkpoints, and the budget counts what was done. A file
-whose space, data, model or training changed is refused with the differences;
-the number of trials and the parallelism may change.
+whose space, data, model, training or strategy changed is refused with the
+differences; the number of trials and the parallelism may change.
 
 Ctrl-C stops the study cleanly: running trials save a checkpoint and the
 command exits with status 130, saying how to resume.`,
@@ -161,7 +161,7 @@ func executeIn(ctx context.Context, g *globals, db backend, prep *study.Prepared
 	p.close()
 	if sum != nil && sum.Interrupted {
 		fmt.Fprintf(g.stderr, "interrupted: %d of %d trials finished; running trials saved checkpoints.\nresume with: dltune resume %s --storage %s\n",
-			sum.Finished, sum.Budget, spec.Name, db)
+			sum.Finished, sum.Budget, shellQuote(spec.Name), shellQuote(db.String()))
 		return errInterrupted
 	}
 	if err != nil {
@@ -177,7 +177,7 @@ func executeIn(ctx context.Context, g *globals, db backend, prep *study.Prepared
 	if !math.IsInf(sum.Best, 1) {
 		fmt.Fprintf(g.stdout, "; best val_loss %.4g (trial %d)", sum.Best, sum.BestTrial)
 	}
-	fmt.Fprintf(g.stdout, "\nsee: dltune leaderboard --study %s --storage %s\n", spec.Name, db)
+	fmt.Fprintf(g.stdout, "\nsee: dltune leaderboard --study %s --storage %s\n", shellQuote(spec.Name), shellQuote(db.String()))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,10 @@ func runShow(ctx context.Context, o *showOptions) error {
 	})
 }
 
+// stderrQuote is what a command trial's error (trial.RunCommand) puts
+// before the end of the program's stderr that it quotes.
+const stderrQuote = "; stderr ends:\n"
+
 // printTrial shows a trial for people; rungs are the epoch budgets of a
 // successive-halving study, nil for others, and command the program and
 // arguments of a command study's trial, nil for others.
@@ -96,10 +101,7 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if len(command) > 0 {
 		args := make([]string, len(command))
 		for i, a := range command {
-			args[i] = a
-			if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~") {
-				args[i] = strconv.Quote(a)
-			}
+			args[i] = shellQuote(a)
 		}
 		fmt.Fprintf(w, "command: %s\n", clean(strings.Join(args, " ")))
 	}
@@ -122,8 +124,19 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if l := t.Loss(); !math.IsInf(l, 1) {
 		fmt.Fprintf(w, "best val_loss %s\n", num(l))
 	}
+	// A failed command trial's error quotes the end of its stderr, and so
+	// does the event of its failure, but the trial also keeps that stderr
+	// whole: show it once, at the end.
+	stderrTitle := "stderr of its last run, ending"
+	unquote := func(s string) string {
+		if reason, _, ok := strings.Cut(s, stderrQuote); ok && t.Stderr != "" {
+			stderrTitle = "stderr of the failed run, ending"
+			return reason + "; its stderr ends below"
+		}
+		return s
+	}
 	if t.Error != "" {
-		fmt.Fprintf(w, "error: %s\n", cleanLines(t.Error))
+		fmt.Fprintf(w, "error: %s\n", cleanLines(unquote(t.Error)))
 	}
 	if f := t.Filters; f != nil {
 		fmt.Fprintf(w, "filters %dx%dx%dx%d (out x in x h x w) of the first convolution, after epoch %d",
@@ -133,9 +146,13 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintln(w, "\nparameters")
-	for _, n := range t.Params.Names() {
-		fmt.Fprintf(w, "  %-16s %s\n", clean(n), clean(t.Params[n].String()))
+	if len(t.Params) == 0 {
+		fmt.Fprintln(w, "no parameters: the study trains one fixed configuration")
+	} else {
+		fmt.Fprintln(w, "\nparameters")
+		for _, n := range t.Params.Names() {
+			fmt.Fprintf(w, "  %-16s %s\n", clean(n), clean(t.Params[n].String()))
+		}
 	}
 	if len(t.Curve) > 0 {
 		fmt.Fprintln(w, "\nlearning curve")
@@ -150,14 +167,20 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 		for _, m := range metrics {
 			header = append(header, clean(m))
 		}
+		// A command trial's program need not report its learning rate;
+		// the curve then holds 0, which no training keeps for a whole run.
+		reportsLR := slices.ContainsFunc(t.Curve, func(e dltune.Epoch) bool { return e.LearningRate != 0 })
 		var rows [][]string
 		for _, e := range t.Curve {
-			acc := "-"
+			acc, lr := "-", "-"
 			if e.HasAccuracy {
 				acc = strconv.FormatFloat(e.ValAccuracy, 'f', 4, 64)
 			}
+			if reportsLR {
+				lr = num(e.LearningRate)
+			}
 			row := []string{strconv.Itoa(e.Epoch), num(e.TrainLoss), num(e.ValLoss), num(e.Gap()), acc,
-				num(e.LearningRate), strconv.FormatFloat(e.Seconds, 'f', 2, 64)}
+				lr, strconv.FormatFloat(e.Seconds, 'f', 2, 64)}
 			for _, m := range metrics {
 				if v, ok := e.Metrics[m]; ok {
 					row = append(row, num(v))
@@ -186,12 +209,12 @@ func printTrial(w io.Writer, studyName string, t *dltune.Trial, rungs []int, com
 	if len(t.Events) > 0 {
 		fmt.Fprintln(w, "\nhistory")
 		for _, e := range t.Events {
-			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(e.What))
+			fmt.Fprintf(w, "  %s  epoch %-3d %s\n", e.Time.Local().Format(time.DateTime), e.Epoch, clean(unquote(e.What)))
 		}
 	}
 	if t.Stderr != "" {
 		// The program's own words, escaped: they may hold anything.
-		fmt.Fprintln(w, "\nstderr of its last run, ending")
+		fmt.Fprintf(w, "\n%s\n", stderrTitle)
 		for _, l := range strings.Split(t.Stderr, "\n") {
 			fmt.Fprintf(w, "  %s\n", clean(strings.TrimRight(l, "\r")))
 		}

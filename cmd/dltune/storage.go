@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,10 +37,11 @@ var (
 
 func (b boltStore) String() string { return b.Path() }
 
-// postgresURL reports whether --storage names a PostgreSQL database
-// rather than a file; it fails on a URL of another scheme (a typo), which
-// would otherwise become a file of that name.
-func postgresURL(storage string) (bool, error) {
+// postgresURL reports whether storage, given by flag (--storage),
+// names a PostgreSQL database rather than a file; it fails on a URL of
+// another scheme (a typo), which would otherwise become a file of that
+// name.
+func postgresURL(flag, storage string) (bool, error) {
 	scheme, _, ok := strings.Cut(storage, "://")
 	if !ok {
 		return false, nil
@@ -48,14 +50,14 @@ func postgresURL(storage string) (bool, error) {
 	case "postgres", "postgresql":
 		return true, nil
 	}
-	return false, usageError{fmt.Errorf("--storage %s: unknown scheme %q: name a store file, or a PostgreSQL database as postgres://USER@HOST/DATABASE", postgres.Redacted(storage), scheme)}
+	return false, usageError{fmt.Errorf("%s %s: unknown scheme %q: name a store file, or a PostgreSQL database as postgres://USER@HOST/DATABASE", flag, postgres.Redacted(storage), scheme)}
 }
 
 // openStore opens the store named by --storage. Unless create is set, a
 // missing store file is an error rather than a new empty file. A
 // PostgreSQL database gets dltune's tables when it has none.
 func (g *globals) openStore(ctx context.Context, create bool) (backend, error) {
-	if pg, err := postgresURL(g.storage); err != nil {
+	if pg, err := postgresURL(g.storageFlag(), g.storage); err != nil {
 		return nil, err
 	} else if pg {
 		return postgres.Open(ctx, g.storage, &postgres.Options{Lease: g.lease})
@@ -87,7 +89,7 @@ const (
 // maxBackoff, until fn returns or ctx is cancelled. A first opening that
 // fails is reported at once: the URL may be wrong.
 func (g *globals) withStore(ctx context.Context, fn func(db backend) error) error {
-	pg, err := postgresURL(g.storage)
+	pg, err := postgresURL(g.storageFlag(), g.storage)
 	if err != nil {
 		return err
 	}
@@ -120,17 +122,23 @@ func (g *globals) withStore(ctx context.Context, fn func(db backend) error) erro
 // storeExists says how to name a store if there is none at --storage.
 func (g *globals) storeExists() error {
 	if _, err := os.Stat(g.storage); errors.Is(err, fs.ErrNotExist) {
+		if g.flag != "" {
+			return fmt.Errorf("%s %s: no store there", g.flag, g.storage)
+		}
 		return fmt.Errorf("no store at %s: run a study first, or name the store with --storage or $DLTUNE_STORAGE", g.storage)
 	}
 	return nil
 }
+
+// storageFlag returns the flag that named the store, for messages.
+func (g *globals) storageFlag() string { return cmp.Or(g.flag, "--storage") }
 
 // openReader opens the store named by --storage for reading. A store
 // file is opened read-only: it never blocks a study running on it, and
 // reads the snapshot that study's process keeps instead, saying so on
 // standard error. A PostgreSQL database is read as it is now.
 func (g *globals) openReader(ctx context.Context) (backend, error) {
-	if pg, err := postgresURL(g.storage); err != nil {
+	if pg, err := postgresURL(g.storageFlag(), g.storage); err != nil {
 		return nil, err
 	} else if pg {
 		return postgres.Open(ctx, g.storage, &postgres.Options{ReadOnly: true})

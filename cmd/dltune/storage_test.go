@@ -114,3 +114,55 @@ func TestReaderFindsSnapshotAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestStorageDefault checks where the store is when --storage is not
+// given ($DLTUNE_STORAGE, else dltune.db in the working directory), that
+// help never prints $DLTUNE_STORAGE, whose URL may hold a password, and
+// that an empty --storage is refused.
+func TestStorageDefault(t *testing.T) {
+	storage := tinyStore(t, t.TempDir())
+	t.Setenv("DLTUNE_STORAGE", storage)
+	if code, out, errs := cli(t, context.Background(), "studies", "--format", "csv"); code != 0 || !strings.Contains(out, "\ntiny,6,") {
+		t.Errorf("studies with $DLTUNE_STORAGE: exit %d, %q %q; want the tiny study", code, out, errs)
+	}
+	t.Setenv("DLTUNE_STORAGE", "postgres://tuner:s3cret@db.example.com/tuning")
+	for _, args := range [][]string{{"--help"}, {"leaderboard", "--help"}, {"run", "-h"}, {"help", "studies"}} {
+		code, out, errs := cli(t, context.Background(), args...)
+		if code != 0 || strings.Contains(out+errs, "s3cret") || !strings.Contains(out, "--storage") {
+			t.Errorf("%q: exit %d, and it prints the password or no --storage:\n%s%s", args, code, out, errs)
+		}
+	}
+	t.Setenv("DLTUNE_STORAGE", "")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, errs := cli(t, context.Background(), "studies")
+	if want := "no store at dltune.db"; code != exitFailure || !strings.Contains(errs, want) {
+		t.Errorf("studies without a store: exit %d, %q; want %q", code, errs, want)
+	}
+	code, _, errs = cli(t, context.Background(), "studies", "--storage", "")
+	if want := "--storage is empty"; code != exitUsage || !strings.Contains(errs, want) {
+		t.Errorf("studies --storage '': exit %d, %q; want exit 2 and %q", code, errs, want)
+	}
+}
+
+// TestLeaseFlag refuses a --lease too short to renew: a lease of a few
+// nanoseconds made the PostgreSQL store's heartbeat panic.
+func TestLeaseFlag(t *testing.T) {
+	storage := filepath.Join(t.TempDir(), "none.db")
+	for _, c := range []struct {
+		lease string
+		code  int
+		want  string
+	}{
+		{"5ns", exitUsage, "--lease 5ns is shorter than 1s"},
+		{"-3s", exitUsage, "--lease -3s is shorter than 1s"},
+		{"0s", exitUsage, "--lease 0s is shorter than 1s"},
+		{"1s", exitFailure, "no store at"},
+		{"2m", exitFailure, "no store at"},
+	} {
+		code, _, errs := cli(t, context.Background(), "studies", "--storage", storage, "--lease", c.lease)
+		if code != c.code || !strings.Contains(errs, c.want) {
+			t.Errorf("--lease %s: exit %d, %q; want exit %d and %q", c.lease, code, errs, c.code, c.want)
+		}
+	}
+}

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"time"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -47,6 +47,7 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 	r := report{
 		JSON:   sums,
 		Header: []string{"study", "trials", "finished", "failed", "unfinished", "best_val_loss", "best_trial", "created"},
+		Empty:  fmt.Sprintf("no study in %s yet", db),
 	}
 	for _, s := range sums {
 		loss, trial := none, none
@@ -54,7 +55,7 @@ func runStudies(ctx context.Context, o *studiesOptions) error {
 			loss, trial = float(*s.BestLoss), integer(*s.BestTrial)
 		}
 		r.Rows = append(r.Rows, []cell{text(s.Name), integer(s.Trials), integer(s.Finished), integer(s.Failed),
-			integer(s.Unfinished), loss, trial, text(s.Created.Local().Format(time.DateTime))})
+			integer(s.Unfinished), loss, trial, timeCell(s.Created)})
 	}
 	return o.Format.print(o.stdout, r)
 }

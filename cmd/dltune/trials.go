@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -34,8 +35,10 @@ accuracy, learning rate and seconds, ready for a data frame.
 
 Parameter columns are named params_NAME, as in Optuna's data frames, so
 that they never clash with the others (a parameter named lr with the
-learning rate). --format json prints an array of trial objects (with their curves under
---curves); csv keeps every digit and leaves missing values empty.`,
+learning rate).
+
+--format json prints an array of trial objects, with their curves under
+--curves; csv keeps every digit and leaves missing values empty.`,
 		Example: `  dltune trials --format csv > trials.csv
   dltune trials --curves --format csv > epochs.csv`,
 		Args: exactArgs(0),
@@ -144,13 +147,19 @@ func runTrials(ctx context.Context, o *trialsOptions) error {
 		r.Header = append(append([]string{"trial", "state"}, columns...), "epoch", "train_loss", "val_loss", "val_acc", "lr", "seconds")
 		r.Header = append(r.Header, metrics...)
 		for _, t := range rows {
+			// A command trial's program need not report its learning
+			// rate: the curve then holds 0 in every epoch (see show).
+			reportsLR := slices.ContainsFunc(t.Curve, func(e dltune.Epoch) bool { return e.LearningRate != 0 })
 			for _, e := range t.Curve {
-				acc := none
+				acc, lr := none, none
 				if e.HasAccuracy {
 					acc = fixed(e.ValAccuracy, 4)
 				}
+				if reportsLR {
+					lr = float(e.LearningRate)
+				}
 				line := append([]cell{integer(t.Trial), text(t.State.String())}, params(t)...)
-				line = append(line, integer(e.Epoch), float(e.TrainLoss), float(e.ValLoss), acc, float(e.LearningRate), float(e.Seconds))
+				line = append(line, integer(e.Epoch), float(e.TrainLoss), float(e.ValLoss), acc, lr, float(e.Seconds))
 				for _, m := range metrics {
 					if v, ok := e.Metrics[m]; ok {
 						line = append(line, float(v))

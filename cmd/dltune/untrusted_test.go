@@ -154,7 +154,14 @@ func TestDataRoot(t *testing.T) {
 		}
 	}
 	code, _, errs = cli(t, ctx, "validate", "--data-root", filepath.Join(tmp, "none"), in)
-	if code != exitUsage || !strings.Contains(errs, "data root") {
-		t.Errorf("validate with a missing root: exit %d, %q", code, errs)
+	if want := "dltune: --data-root: data root: "; code != exitUsage || !strings.HasPrefix(errs, want) {
+		t.Errorf("validate with a missing root: exit %d, %q; want exit 2 and %q", code, errs, want)
+	}
+	// A root from the environment, which the user may have forgotten,
+	// is named as such.
+	t.Setenv("DLTUNE_DATA_ROOT", filepath.Join(tmp, "none"))
+	code, _, errs = cli(t, ctx, "validate", in)
+	if want := "dltune: $DLTUNE_DATA_ROOT: data root: "; code != exitUsage || !strings.HasPrefix(errs, want) {
+		t.Errorf("validate with a missing root in $DLTUNE_DATA_ROOT: exit %d, %q; want exit 2 and %q", code, errs, want)
 	}
 }

@@ -60,7 +60,7 @@ checkpoint for the other workers to continue.`,
 }
 
 func runWorker(ctx context.Context, o *workerOptions) error {
-	if pg, err := postgresURL(o.storage); err != nil {
+	if pg, err := postgresURL("--storage", o.storage); err != nil {
 		return err
 	} else if !pg {
 		return usageError{fmt.Errorf("worker needs a store that many processes share: --storage postgres://...; a store file serves one process (dltune run)")}

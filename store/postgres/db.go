@@ -40,7 +40,7 @@ type Options struct {
 	// hold expired. Zero means DefaultLease.
 	Lease time.Duration
 	// Heartbeat is how often the DB renews its holds. Zero means a tenth
-	// of the lease.
+	// of the lease, and at least a millisecond.
 	Heartbeat time.Duration
 }
 
@@ -109,7 +109,7 @@ func Open(ctx context.Context, url string, opt *Options) (*DB, error) {
 		db.lease = DefaultLease
 	}
 	if db.heartbeat <= 0 {
-		db.heartbeat = db.lease / 10
+		db.heartbeat = max(db.lease/10, time.Millisecond)
 	}
 	cctx, cancel := context.WithTimeout(ctx, cc.ConnectTimeout+time.Second)
 	defer cancel()
