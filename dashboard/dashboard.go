@@ -123,6 +123,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"clock":  func(t time.Time) string { return t.Local().Format(time.DateTime) },
 	"static": staticURL,
 	"plotOf": plotOf,
+	"metric": metric,
 }).ParseFS(files, "templates/*.html"))
 
 // csp allows the dashboard's own scripts and style sheets (static/), and
@@ -418,7 +419,20 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 		Gradients bool
 		Loss      float64
 		Events    string // the study's event stream, for the chart of a trial that runs
-	}{Study: name, T: t, Findings: analysis.Diagnose(t), Loss: t.Loss(), Events: eventsURL(name, rev)}
+		Error     string
+		Stderr    stderrTail
+		Metrics   []string // the names of the epochs' metrics
+		Weights   weightsNote
+		History   []dltune.Event
+	}{Study: name, T: t, Findings: analysis.Diagnose(t), Loss: t.Loss(), Events: eventsURL(name, rev),
+		Metrics: dltune.MetricNames(t.Curve)}
+	data.Error, data.Stderr = splitStderr(t)
+	for _, e := range t.Events {
+		if reason, _, ok := strings.Cut(e.What, stderrQuote); ok && t.Stderr != "" {
+			e.What = reason + "; its stderr ends below"
+		}
+		data.History = append(data.History, e)
+	}
 	for _, k := range t.Params.Names() {
 		data.Params = append(data.Params, param{k, t.Params[k].String()})
 	}
@@ -426,6 +440,9 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 		if argv, _, err := spec.CommandLine(t.Params); err == nil {
 			data.Command = strings.Join(argv, " ")
 		}
+	} else {
+		// A command trial's program makes no model file.
+		data.Weights = h.weights(ctx, name, t)
 	}
 	for _, e := range t.Curve {
 		if len(e.Layers) > 0 {
