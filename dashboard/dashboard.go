@@ -54,6 +54,11 @@ var studyPlots = []plot.Kind{plot.History, plot.Curves, plot.Parallel, plot.Slic
 // 10,000 trials of 20 epochs, all of them make an SVG of 3.4 MB.
 const maxCurves = 100
 
+// maxTrials bounds the trials the parallel, slice and timeline plots
+// draw (plot.Options.MaxTrials): at 10,000 trials they are SVGs of 0.9 to
+// 3.1 MB each, and at 500 a tenth or less.
+const maxTrials = 500
+
 // maxCached bounds the SVG cache: past it, the cache starts afresh.
 const maxCached = 256
 
@@ -314,7 +319,7 @@ func (h *Handler) svg(ctx context.Context, name string, kind plot.Kind, trial in
 		return c, nil
 	}
 	c = cachedSVG{rev: rev}
-	fig, err := plot.Render(ctx, h.src, plot.Options{Kind: kind, Study: name, Trial: trial, MaxCurves: maxCurves})
+	fig, err := plot.Render(ctx, h.src, plot.Options{Kind: kind, Study: name, Trial: trial, MaxCurves: maxCurves, MaxTrials: maxTrials})
 	switch {
 	case errors.Is(err, plot.ErrNoFinished):
 		c.note = "no finished trial yet"

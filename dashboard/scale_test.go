@@ -134,6 +134,28 @@ func TestCurvesBounded(t *testing.T) {
 	}
 }
 
+// TestPlotsBounded checks that the parallel, slice and timeline plots of
+// a study of many trials draw maxTrials of them and say so.
+func TestPlotsBounded(t *testing.T) {
+	const n = 3 * maxTrials
+	db := bigStudy(t, filepath.Join(t.TempDir(), "big.db"), n)
+	t.Cleanup(func() { db.Close() })
+	h := New(db, nil)
+	for _, c := range []struct{ kind, want string }{
+		{"parallel", fmt.Sprintf("the best %d and %d others evenly spread, of", maxTrials/2, maxTrials/2)},
+		{"slice", fmt.Sprintf("the best %d and %d others evenly spread, of", maxTrials/2, maxTrials/2)},
+		{"timeline", fmt.Sprintf("the %d trials that started last, of %d", maxTrials, n-4)},
+	} {
+		code, _, body := get(t, h, "/study/big/plot/"+c.kind+".svg")
+		if code != 200 {
+			t.Fatalf("%s: status %d:\n%s", c.kind, code, body)
+		}
+		if !strings.Contains(body, c.want) {
+			t.Errorf("the %s plot does not say %q", c.kind, c.want)
+		}
+	}
+}
+
 // BenchmarkStudyPage10k serves the pages of a study of 10,000 trials of
 // up to 20 epochs from a bbolt store, and reports the bytes each sends.
 // "cold" is a new handler each time, which reads and ranks every trial;

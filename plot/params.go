@@ -122,20 +122,26 @@ func lossRange(ts []*dltune.Trial, loss func(*dltune.Trial) float64, scale lossS
 
 // parallel draws one polyline per trial through an axis per parameter (in
 // unit coordinates: log ranges in log space, choices as equal cells) and
-// one for the loss, coloured by loss, the best drawn last.
-func parallel(s *study) (*Figure, error) {
+// one for the loss, coloured by loss, the best drawn last. If maxTrials
+// is positive it draws at most that many trials (sampleTrials).
+func parallel(s *study, maxTrials int) (*Figure, error) {
 	trials, loss, note := s.compared()
 	if len(trials) == 0 {
 		return nil, fmt.Errorf("study %s: %w to compare (%s)", s.name, ErrNoFinished, note)
 	}
 	params := s.spec.Space.Params
+	drawn, sampled := sampleTrials(trials, loss, maxTrials)
+	if sampled != "" {
+		note += "; " + sampled
+	}
 	p := newPlot(fmt.Sprintf("Parallel coordinates: study %s (%s)", s.name, note), "", "")
 	p.HideY()
 	p.Y.Min, p.Y.Max = -0.08, 1.08
+	// The colours span every trial's loss, drawn or not.
 	scale := newLossScale(trials, loss)
 	lo, hi := lossRange(trials, loss, scale)
 	cm := colorMap(lo, hi)
-	sorted := slices.Clone(trials)
+	sorted := slices.Clone(drawn)
 	slices.SortStableFunc(sorted, func(a, b *dltune.Trial) int { return -cmpFloat(loss(a), loss(b)) })
 	k := len(params)
 	for _, t := range sorted {
@@ -208,8 +214,9 @@ func cmpFloat(a, b float64) int {
 
 // slice draws the loss against each parameter, one panel each, three to a
 // row. Choices are spread a little sideways so that their points do not
-// hide one another.
-func slice(s *study) (*Figure, error) {
+// hide one another. If maxTrials is positive it draws at most that many
+// trials (sampleTrials).
+func slice(s *study, maxTrials int) (*Figure, error) {
 	trials, loss, note := s.compared()
 	if len(trials) == 0 {
 		return nil, fmt.Errorf("study %s: %w to compare (%s)", s.name, ErrNoFinished, note)
@@ -218,6 +225,10 @@ func slice(s *study) (*Figure, error) {
 	var all []float64
 	for _, t := range trials {
 		all = append(all, loss(t))
+	}
+	trials, sampled := sampleTrials(trials, loss, maxTrials)
+	if sampled != "" {
+		note += "; " + sampled
 	}
 	cols := min(3, len(params))
 	var panels [][]*gplot.Plot

@@ -89,6 +89,12 @@ type Options struct {
 	// those of the trials of lowest loss, and its title says so: a study
 	// of 10,000 trials draws an SVG of megabytes otherwise.
 	MaxCurves int
+	// MaxTrials, if positive, bounds the trials a parallel, slice or
+	// timeline plot draws, and its title says so: the parallel and slice
+	// plots draw the best half of MaxTrials and an evenly spaced sample of
+	// the others, the timeline the MaxTrials trials that started last. At
+	// 10,000 trials each is an SVG of one to three megabytes otherwise.
+	MaxTrials int
 }
 
 // Render reads what opt.Kind needs from src and draws it. It fails with an
@@ -119,15 +125,15 @@ func Render(ctx context.Context, src Source, opt Options) (*Figure, error) {
 	case Curves:
 		return curves(s, opt.MaxCurves)
 	case Parallel:
-		return parallel(s)
+		return parallel(s, opt.MaxTrials)
 	case Slice:
-		return slice(s)
+		return slice(s, opt.MaxTrials)
 	case Contour:
 		return contour(s, opt.Params, opt.Seed)
 	case Importance:
 		return importance(s, opt.Seed)
 	case Timeline:
-		return timeline(s)
+		return timeline(s, opt.MaxTrials)
 	}
 	panic("unreachable")
 }

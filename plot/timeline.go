@@ -57,6 +57,36 @@ func runs(t *dltune.Trial) []run {
 	return out
 }
 
+// lastTrials returns the runs of the n trials whose first run started
+// last (all of rs if n <= 0 or no more trials ran), the start of the
+// earliest of them, and how many trials ran. rs are in order of start.
+func lastTrials(rs []run, n int) ([]run, time.Time, int) {
+	first := map[int]time.Time{} // each trial's first start
+	for _, r := range rs {
+		if _, ok := first[r.trial]; !ok {
+			first[r.trial] = r.start
+		}
+	}
+	if n <= 0 || len(first) <= n {
+		return rs, rs[0].start, len(first)
+	}
+	starts := make([]time.Time, 0, len(first))
+	for _, t := range first {
+		starts = append(starts, t)
+	}
+	slices.SortFunc(starts, time.Time.Compare)
+	from := starts[len(starts)-n]
+	var out []run
+	seen := map[int]bool{}
+	for _, r := range rs {
+		if !first[r.trial].Before(from) && (seen[r.trial] || len(seen) < n) {
+			seen[r.trial] = true
+			out = append(out, r)
+		}
+	}
+	return out, from, len(first)
+}
+
 // startsRun reports whether an event's text (as study's run loop writes
 // it) starts a stretch of training.
 func startsRun(what string) bool {
@@ -95,8 +125,10 @@ func assignSlots(rs []run) int {
 
 // timeline draws every stretch of training as a bar on its worker slot
 // against the time since the study's first trial started, coloured by how
-// the stretch ended.
-func timeline(s *study) (*Figure, error) {
+// the stretch ended. If maxTrials is positive and more trials ran, it
+// draws the stretches of the maxTrials trials that started last, on the
+// slots they had among all.
+func timeline(s *study, maxTrials int) (*Figure, error) {
 	var rs []run
 	for _, t := range s.trials {
 		rs = append(rs, runs(t)...)
@@ -106,6 +138,12 @@ func timeline(s *study) (*Figure, error) {
 	}
 	slots := assignSlots(rs)
 	t0 := rs[0].start
+	title := studyTitle("Timeline", s)
+	from := t0 // where the axis starts
+	if last, start, ran := lastTrials(rs, maxTrials); len(last) < len(rs) {
+		rs, from = last, start
+		title = fmt.Sprintf("Timeline: study %s (the %d trials that started last, of %d)", s.name, maxTrials, ran)
+	}
 	span := rs[0].end.Sub(t0)
 	for _, r := range rs {
 		span = max(span, r.end.Sub(t0))
@@ -118,7 +156,7 @@ func timeline(s *study) (*Figure, error) {
 		unit, unitName = 3600, "h"
 	}
 	at := func(t time.Time) float64 { return t.Sub(t0).Seconds() / unit }
-	p := newPlot(studyTitle("Timeline", s)+": bars name the trial (when wide enough)", fmt.Sprintf("time since the first trial started (%s)", unitName), "worker slot")
+	p := newPlot(title+": bars name the trial (when wide enough)", fmt.Sprintf("time since the first trial started (%s)", unitName), "worker slot")
 	legend := map[dltune.State]*plotter.Polygon{}
 	var labels plotter.XYLabels
 	for _, r := range rs {
@@ -138,7 +176,7 @@ func timeline(s *study) (*Figure, error) {
 		// Label a bar only if its number fits: about 1/80 of the axis
 		// per digit at this size.
 		label := strconv.Itoa(r.trial)
-		if x1-x0 >= at(t0.Add(span))*float64(len(label)+1)/80 {
+		if x1-x0 >= (at(t0.Add(span))-at(from))*float64(len(label)+1)/80 {
 			labels.XYs = append(labels.XYs, plotter.XY{X: (x0 + x1) / 2, Y: float64(r.slot)})
 			labels.Labels = append(labels.Labels, label)
 		}
@@ -171,7 +209,7 @@ func timeline(s *study) (*Figure, error) {
 	}
 	p.Y.Tick.Marker = gplot.ConstantTicks(ticks)
 	p.Y.Min, p.Y.Max = -0.6, float64(slots)-0.4+0.25*float64(len(legend))
-	p.X.Min = 0
+	p.X.Min = at(from)
 	f := single(p)
 	f.Height = vg.Length(min(max(slots, 2), 12))*1.8*vg.Centimeter + 6*vg.Centimeter
 	return f, nil
