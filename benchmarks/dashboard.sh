@@ -39,8 +39,10 @@ for p in / /study/big /study/big/leaderboard '/study/big?sort=lr&order=desc&page
 		curl -s -o /dev/null -w "%{time_starttransfer} %{size_download}\n" "$base$p"
 	done | awk -v p="$p" '{t[NR]=$1; s=$2} END {printf "%-38s ttfb %6.3f %6.3f %6.3f s %10d bytes\n", p, t[1], t[2], t[3], s}'
 done
-# What a browser that takes gzip receives of the plots and chart data.
-for p in /study/big/plot/history.svg /study/big/plot/curves.svg /study/big/plot/slice.svg \
+# What a browser that takes gzip receives of the pages, plots and chart data.
+for p in /study/big /study/big/leaderboard /study/big/trial/5000 \
+	/study/big/plot/history.svg /study/big/plot/curves.svg /study/big/plot/parallel.svg \
+	/study/big/plot/slice.svg /study/big/plot/timeline.svg \
 	/study/big/history.json /study/big/curves.json; do
 	curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w "%{size_download}\n" "$base$p" |
 		awk -v p="$p" '{printf "%-38s gzip %10d bytes\n", p, $1}'

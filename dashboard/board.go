@@ -463,7 +463,7 @@ func (h *Handler) study(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.render(w, "study.html", struct {
+	h.render(w, r, "study.html", struct {
 		Board    *board
 		Study    string
 		Budget   int
@@ -478,5 +478,5 @@ func (h *Handler) leaderboard(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.render(w, "board", b)
+	h.render(w, r, "board", b)
 }

@@ -205,15 +205,16 @@ func (h *Handler) failErr(w http.ResponseWriter, err error) {
 }
 
 // render executes the named template into a buffer first, so that an
-// error is an error page rather than half a page.
-func (h *Handler) render(w http.ResponseWriter, name string, data any) {
+// error is an error page rather than half a page, and sends it gzipped
+// if r takes it (a leaderboard's rows shrink sixfold).
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
 		h.failErr(w, fmt.Errorf("render %s: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	writeBody(w, r, buf.Bytes())
 }
 
 // A studyRow is a study on the list.
@@ -242,7 +243,7 @@ func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	h.render(w, "studies.html", struct {
+	h.render(w, r, "studies.html", struct {
 		Studies []studyRow
 		Now     time.Time
 	}{rows, time.Now()})
@@ -455,7 +456,7 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	h.render(w, "trial.html", data)
+	h.render(w, r, "trial.html", data)
 }
 
 type param struct{ Name, Value string }
