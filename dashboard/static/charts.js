@@ -135,7 +135,7 @@
 				scales: {x: {time: false}, y: yScale(all)},
 				cursor: {focus: {prox: 20}}, focus: {alpha: 0.25}};
 			var what = n < d.of ? "the " + n + " best of " + d.of + " trials" : "all " + n + " trials";
-			return {data: data, opts: opts,
+			return {data: data, opts: opts, many: n > 6,
 				note: what + " (leaderboard order); hover a curve and click to open its trial",
 				open: function (u, focused) { return focused ? d.trials[focused - 1].trial : null; }};
 		}
@@ -179,9 +179,18 @@
 		opts.height = sz.height;
 		opts.hooks = {
 			setSelect: [function (u) { if (u.select.width > 0) chart.zoomed = true; }],
-			// The series the cursor is nearest, with cursor.focus.
-			setSeries: [function (u, i, o) { if (o && o.focus != null) chart.focused = i; }]
+			// The series the cursor is nearest, with cursor.focus; a
+			// compact legend shows its row alone.
+			setSeries: [function (u, i, o) {
+				if (!o || o.focus == null) return;
+				chart.focused = i;
+				u.root.querySelectorAll(".u-legend .u-series").forEach(function (row, k) {
+					row.classList.toggle("focused", k > 0 && k === i);
+				});
+			}]
 		};
+		el.classList.toggle("many", !!c.many);
+		compact(el);
 		chart.u = new uPlot(opts, c.data, el);
 		el._chart = chart;
 		el.dataset.drawn = "true";
@@ -190,15 +199,26 @@
 		over.addEventListener("dblclick", function () { chart.zoomed = false; });
 		if (chart.open && el.dataset.href) {
 			el.classList.add("links");
-			var down = null;
+			var down = null, touch = false, tapped = null;
+			over.addEventListener("pointerdown", function (e) { touch = e.pointerType === "touch"; });
 			over.addEventListener("mousedown", function (e) { down = [e.clientX, e.clientY]; });
 			over.addEventListener("click", function (e) {
 				// A drag zooms; only a click in place opens a trial.
 				if (down && (Math.abs(e.clientX - down[0]) > 3 || Math.abs(e.clientY - down[1]) > 3)) return;
 				var t = chart.open(chart.u, chart.focused);
+				// A finger cannot hover: its first tap on a trial
+				// shows its values, a second opens it.
+				if (touch && t !== tapped) { tapped = t; return; }
 				if (t != null) location.href = el.dataset.href + t;
 			});
 		}
+	}
+
+	// compact marks a chart of many series that is narrow (a phone's):
+	// its legend then shows the row of the series under the cursor only,
+	// not a screenful of rows (dashboard.css).
+	function compact(el) {
+		el.classList.toggle("compact", el.classList.contains("many") && (el.clientWidth || 0) < 640);
 	}
 
 	function sameSeries(a, b) {
@@ -221,7 +241,14 @@
 				var el = en.target, c = el._chart;
 				if (!c) return;
 				var sz = size(el);
-				if (sz.width !== c.u.width) c.u.setSize(sz);
+				if (sz.width === c.u.width) return;
+				// In the next frame: resizing the chart (and its
+				// legend) in the observer's callback would resize
+				// what it observes, in a loop the browser reports.
+				requestAnimationFrame(function () {
+					compact(el);
+					c.u.setSize(size(el));
+				});
 			});
 		});
 		els.forEach(function (el) { ro.observe(el); });
