@@ -96,6 +96,8 @@ func New(src Source, opt *Options) *Handler {
 		h.opt.Poll = time.Second
 	}
 	h.mux.HandleFunc("GET /{$}", h.studies)
+	h.mux.HandleFunc("GET /studies", h.studies)
+	h.mux.HandleFunc("GET /events", h.studiesEvents)
 	h.mux.HandleFunc("GET /study/{study}", h.study)
 	h.mux.HandleFunc("GET /study/{study}/leaderboard", h.leaderboard)
 	h.mux.HandleFunc("GET /study/{study}/events", h.events)
@@ -227,8 +229,18 @@ type studyRow struct {
 	Strategy string
 }
 
+// studies serves the list of studies: at / the page, at /studies its
+// table alone, which the page fetches again when its event stream says
+// a study changed.
 func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// The revision before the rows, so that the event stream reports a
+	// change made while the page was drawn.
+	rev, err := h.watchedRevision(ctx, allStudies)
+	if err != nil {
+		h.failErr(w, err)
+		return
+	}
 	list, err := h.src.Studies(ctx)
 	if err != nil {
 		h.failErr(w, err)
@@ -243,10 +255,15 @@ func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	h.render(w, r, "studies.html", struct {
+	page := "studies.html"
+	if r.URL.Path == "/studies" {
+		page = "studiesTable"
+	}
+	h.render(w, r, page, struct {
 		Studies []studyRow
 		Now     time.Time
-	}{rows, time.Now()})
+		Events  string
+	}{rows, time.Now(), studiesEventsURL(rev)})
 }
 
 // studyRow returns the line of study name on the list of studies, read

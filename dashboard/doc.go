@@ -21,5 +21,9 @@
 // study, shared by every page open on it, asks the store every second and
 // sends an event when the study changed, and the page then reloads its
 // page of the leaderboard and its charts alone. A study that is slow to
-// read gets its events spaced, at ten times the time a read took.
+// read gets its events spaced, at ten times the time a read took. The
+// list of studies follows them all the same way, through one stream
+// whose poller asks every study's revision (a page per running study's
+// stream would soon pass the six connections a browser opens to a
+// host).
 package dashboard

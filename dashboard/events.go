@@ -3,6 +3,7 @@ package dashboard
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,17 +23,22 @@ type watcher struct {
 	stop context.CancelFunc
 }
 
-// follow subscribes to the changes of the named study. The channel
-// receives the study's revision after each change; a subscriber that
-// falls behind gets the latest only. rev is the revision now. leave ends
-// the subscription; the study's poller stops with its last subscriber.
+// allStudies is the key of the watcher of the list of studies in
+// Handler.watches; no study has an empty name.
+const allStudies = ""
+
+// follow subscribes to the changes of the named study, or of the list
+// of studies if name is allStudies. The channel receives the revision
+// after each change; a subscriber that falls behind gets the latest
+// only. rev is the revision now. leave ends the subscription; the poller
+// stops with its last subscriber.
 func (h *Handler) follow(ctx context.Context, name string) (ch <-chan uint64, rev uint64, leave func(), err error) {
 	h.mu.Lock()
 	w := h.watches[name]
 	h.mu.Unlock()
 	if w == nil {
 		// Read before taking the lock for the map: the store may be slow.
-		rev, err := h.revision(ctx, name)
+		rev, err := h.watchedRevision(ctx, name)
 		if err != nil {
 			return nil, 0, nil, err
 		}
@@ -73,9 +79,51 @@ func (h *Handler) follow(ctx context.Context, name string) (ch <-chan uint64, re
 // that each open page's reload would otherwise keep a CPU busy.
 const spacing = 10
 
-// poll reads the study's revision every h.opt.Poll until ctx ends, and
-// sends it to every subscriber when it changed, spacing the changes it
-// sends by spacing times the time the study takes to read.
+// watchedRevision returns the revision of study name, or if name is
+// allStudies one of the list of studies: a hash of their names and
+// revisions, which changes when a study is added or any study changes.
+func (h *Handler) watchedRevision(ctx context.Context, name string) (uint64, error) {
+	if name != allStudies {
+		return h.revision(ctx, name)
+	}
+	list, err := h.src.Studies(ctx)
+	if err != nil {
+		return 0, err
+	}
+	f := fnv.New64a()
+	for _, s := range list {
+		rev, err := h.revision(ctx, s.Name)
+		if err != nil {
+			return 0, err
+		}
+		fmt.Fprintf(f, "%q %x;", s.Name, rev)
+	}
+	return f.Sum64(), nil
+}
+
+// gap returns how long the poller of name waits between two change
+// events: spacing times the time the study took to read, or for the list
+// of studies all of them (each line of the list reads its study again).
+// h.mu must be held.
+func (h *Handler) gap(name string) time.Duration {
+	if name != allStudies {
+		if v := h.views[name]; v != nil {
+			return spacing * v.took
+		}
+		return 0
+	}
+	var d time.Duration
+	for n := range h.listed {
+		if v := h.views[n]; v != nil {
+			d += spacing * v.took
+		}
+	}
+	return d
+}
+
+// poll reads the revision of the study (or the list of studies) every
+// h.opt.Poll until ctx ends, and sends it to every subscriber when it
+// changed, spacing the changes it sends (gap).
 func (h *Handler) poll(ctx context.Context, name string, w *watcher) {
 	tick := time.NewTicker(h.opt.Poll)
 	defer tick.Stop()
@@ -89,11 +137,15 @@ func (h *Handler) poll(ctx context.Context, name string, w *watcher) {
 		case <-tick.C:
 		}
 		h.polls.Add(1)
-		rev, err := h.revision(ctx, name)
+		rev, err := h.watchedRevision(ctx, name)
 		if err != nil {
 			// Said once, not every second, until it changes.
 			if ctx.Err() == nil && h.opt.Log != nil && err.Error() != lastErr {
-				h.opt.Log.Printf("dashboard: events of study %s: %v", name, err)
+				what := "study " + name
+				if name == allStudies {
+					what = "the studies"
+				}
+				h.opt.Log.Printf("dashboard: events of %s: %v", what, err)
 			}
 			lastErr = err.Error()
 			continue
@@ -103,11 +155,7 @@ func (h *Handler) poll(ctx context.Context, name string, w *watcher) {
 		if rev != w.rev {
 			w.rev, pending = rev, true
 		}
-		var gap time.Duration
-		if v := h.views[name]; v != nil {
-			gap = spacing * v.took
-		}
-		if pending && time.Since(sent) >= gap {
+		if pending && time.Since(sent) >= h.gap(name) {
 			pending, sent = false, time.Now()
 			for c := range w.subs {
 				select { // keep the latest only
@@ -127,13 +175,35 @@ func eventsURL(name string, rev uint64) string {
 	return "/study/" + url.PathEscape(name) + "/events?since=" + strconv.FormatUint(rev, 16)
 }
 
+// studiesEventsURL is the URL of the event stream of the list of studies
+// as of revision rev.
+func studiesEventsURL(rev uint64) string {
+	return "/events?since=" + strconv.FormatUint(rev, 16)
+}
+
 // events streams an event named change whenever the study changes, and a
 // comment now and then to keep the connection open. A page passes the
 // revision it shows as ?since=, so that a change between its rendering
 // and its stream is not missed.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	name := r.PathValue("study")
+	if _, err := h.src.Study(r.Context(), name); err != nil {
+		h.failErr(w, err)
+		return
+	}
+	h.stream(w, r, name)
+}
+
+// studiesEvents streams an event named change whenever a study is added
+// or changes, for the list of studies, as events does for a study.
+func (h *Handler) studiesEvents(w http.ResponseWriter, r *http.Request) {
+	h.stream(w, r, allStudies)
+}
+
+// stream serves the event stream of study name, or of the list of
+// studies if name is allStudies.
+func (h *Handler) stream(w http.ResponseWriter, r *http.Request, name string) {
+	ctx := r.Context()
 	var since *uint64
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil || len(q["since"]) > 1 {
@@ -147,10 +217,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		since = &n
-	}
-	if _, err := h.src.Study(ctx, name); err != nil {
-		h.failErr(w, err)
-		return
 	}
 	changes, rev, leave, err := h.follow(ctx, name)
 	if err != nil {
