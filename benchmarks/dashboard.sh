@@ -8,8 +8,9 @@
 # The store is $DLTUNE_BIG_STORE (default /tmp/dltune-big.db), written by
 # the dashboard's TestWriteBig if missing. Each page is fetched three times
 # after a first request that is timed alone (the first read of the study);
-# then 1 and 10 event streams stay open for 10 s while the server's CPU
-# time is read from /proc (Linux; in clock ticks of 10 ms).
+# then 1 and 10 event streams of the study page, then of the list of
+# studies, stay open for 10 s while the server's CPU time is read from
+# /proc (Linux; in clock ticks of 10 ms).
 set -euo pipefail
 bin=$1
 port=${2:-18480}
@@ -50,15 +51,23 @@ done
 stop
 
 cpu() { awk '{print $14+$15}' /proc/$pid/stat; }
-for n in 1 10; do
-	serve
-	streams=()
-	for _ in $(seq $n); do curl -s -N -o /dev/null $base/study/big/events & streams+=($!); done
-	sleep 2
-	a=$(cpu)
-	sleep 10
-	b=$(cpu)
-	echo "$n event streams open: server CPU $(((b - a) * 10)) ms in 10 s"
-	kill "${streams[@]}" 2>/dev/null || true
-	stop
+# A study page's stream, and the list of studies' (which asks every
+# study's revision), if this build serves it.
+for stream in study/big/events events; do
+	for n in 1 10; do
+		serve
+		if [ "$(curl -s -o /dev/null -w '%{http_code}' -m 1 $base/$stream)" = 404 ]; then
+			stop
+			continue 2
+		fi
+		streams=()
+		for _ in $(seq $n); do curl -s -N -o /dev/null $base/$stream & streams+=($!); done
+		sleep 2
+		a=$(cpu)
+		sleep 10
+		b=$(cpu)
+		echo "$n streams of /$stream open: server CPU $(((b - a) * 10)) ms in 10 s"
+		kill "${streams[@]}" 2>/dev/null || true
+		stop
+	done
 done

@@ -208,7 +208,7 @@ func (h *Handler) failErr(w http.ResponseWriter, err error) {
 
 // render executes the named template into a buffer first, so that an
 // error is an error page rather than half a page, and sends it gzipped
-// if r takes it (a leaderboard's rows shrink sixfold).
+// if r takes it (a page of the leaderboard shrinks fourfold).
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, name string, data any) {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {

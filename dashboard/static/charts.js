@@ -136,7 +136,7 @@
 				cursor: {focus: {prox: 20}}, focus: {alpha: 0.25}};
 			var what = n < d.of ? "the " + n + " best of " + d.of + " trials" : "all " + n + " trials";
 			return {data: data, opts: opts, many: n > 6,
-				note: what + " (leaderboard order); hover a curve and click to open its trial",
+				note: what + " (leaderboard order); hover or tap a curve for its values, click or tap again to open its trial",
 				open: function (u, focused) { return focused ? d.trials[focused - 1].trial : null; }};
 		}
 	};
