@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -113,7 +114,12 @@ Score the model on a test set with dltune evaluate.`,
 
 func (o *exportOptions) addFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
-	cmd.Flags().IntVar(&o.Trial, "trial", -1, "the trial")
+	o.Trial = -1
+	usage := "the trial's number"
+	if o.Refit {
+		usage += " (default: the best trial)"
+	}
+	cmd.Flags().Var(trialValue{&o.Trial}, "trial", usage)
 	cmd.Flags().BoolVar(&o.Best, "best", false, "the best trial, first on the leaderboard")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the model file to write (.dltm, or .onnx for ONNX)")
 	addMaxMemoryFlag(cmd, &o.MaxMemory)
@@ -124,8 +130,6 @@ func (o *exportOptions) addFlags(cmd *cobra.Command) {
 func (o *exportOptions) check(cmd *cobra.Command) error {
 	trialSet := cmd.Flags().Changed("trial")
 	switch {
-	case trialSet && o.Trial < 0:
-		return usageError{fmt.Errorf("--trial %d is not a trial number", o.Trial)}
 	case trialSet && o.Best:
 		return usageError{fmt.Errorf("--trial and --best exclude each other")}
 	case !trialSet && !o.Best && !o.Refit:
@@ -135,10 +139,42 @@ func (o *exportOptions) check(cmd *cobra.Command) error {
 	case o.Epochs < 0:
 		return usageError{fmt.Errorf("--epochs %d is negative", o.Epochs)}
 	}
+	if _, err := modelFormat(o.Output); err != nil {
+		return usageError{err}
+	}
+	// Refuse a missing directory now, not after a replay or a refit
+	// that may take hours.
+	if dir := filepath.Dir(o.Output); !isDir(dir) {
+		return usageError{fmt.Errorf("-o %s: the directory %s does not exist", o.Output, dir)}
+	}
 	if !trialSet {
 		o.Best = true
 	}
 	return nil
+}
+
+// modelFormat returns the format that the extension of path names,
+// "dltm" or "onnx", whatever its case. Any other extension is refused:
+// a typo such as model.onxx must not quietly get a .dltm file, and a
+// --format flag would be a second way to say what the name says already
+// (as plot's -o picks PNG or SVG).
+func modelFormat(path string) (string, error) {
+	switch ext := filepath.Ext(path); strings.ToLower(ext) {
+	case ".dltm":
+		return "dltm", nil
+	case ".onnx":
+		return "onnx", nil
+	case "":
+		return "", fmt.Errorf("-o %s: name a .dltm model file, or .onnx for ONNX", path)
+	default:
+		return "", fmt.Errorf("-o %s: unknown model format %q: name a .dltm model file, or .onnx for ONNX", path, ext)
+	}
+}
+
+// isDir reports whether dir is a directory (or a link to one).
+func isDir(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }
 
 func runExport(ctx context.Context, o *exportOptions) error {
@@ -171,7 +207,11 @@ func runExport(ctx context.Context, o *exportOptions) error {
 		return err // it names the study and the trial
 	}
 
-	onnx := strings.EqualFold(filepath.Ext(o.Output), ".onnx")
+	format, err := modelFormat(o.Output)
+	if err != nil {
+		return usageError{err}
+	}
+	onnx := format == "onnx"
 	best := study.BestEpoch(t)
 	var w *dltune.Weights
 	var what string
@@ -254,8 +294,17 @@ func storedWeights(ctx context.Context, db backend, name string, t *dltune.Trial
 // directory, flushed and renamed into place, so that a crash leaves the
 // old file or the new one, never a part.
 func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		// Name what the user named, not the temporary file.
+		if !isDir(dir) {
+			return fmt.Errorf("write %s: the directory %s does not exist", path, dir)
+		}
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()

@@ -475,3 +475,14 @@ func TestExportAcrossKernels(t *testing.T) {
 		t.Errorf("export by replay: exit %d, %q", code, errs)
 	}
 }
+
+// TestWriteFileAtomicMissingDir checks that a write into a directory that
+// went missing names the path given and says why, not the temporary file.
+func TestWriteFileAtomicMissingDir(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gone", "m.dltm")
+	err := writeFileAtomic(path, []byte("x"))
+	want := "write " + path + ": the directory " + filepath.Dir(path) + " does not exist"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

@@ -66,3 +66,27 @@ func confine(spec *studyfile.Spec, root string) error {
 	}
 	return err
 }
+
+// trialValue is the pflag.Value of an optional --trial: a trial number,
+// 0 or more, or -1 while the flag is not given. Its String is empty then,
+// so that help shows no default of -1, which is no trial.
+type trialValue struct{ n *int }
+
+func (v trialValue) String() string {
+	if *v.n < 0 {
+		return ""
+	}
+	return strconv.Itoa(*v.n)
+}
+
+// Type is "int", so that help shows the flag as it shows other numbers.
+func (v trialValue) Type() string { return "int" }
+
+func (v trialValue) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 0)
+	if err != nil || n < 0 {
+		return fmt.Errorf("want a trial number, 0 or more")
+	}
+	*v.n = int(n)
+	return nil
+}

@@ -284,7 +284,14 @@ func TestExportFlags(t *testing.T) {
 		{name: "trial 0", args: []string{"export", "--trial", "0", "-o", "m.dltm"}, want: &exportOptions{Trial: 0, Output: "m.dltm"}},
 		{name: "neither", args: []string{"export", "-o", "m.dltm"}, code: exitUsage, err: "name the trial with --trial N, or pass --best"},
 		{name: "both", args: []string{"export", "--trial", "1", "--best", "-o", "m.dltm"}, code: exitUsage, err: "--trial and --best exclude each other"},
-		{name: "negative trial", args: []string{"export", "--trial", "-1", "-o", "m.dltm"}, code: exitUsage, err: "--trial -1 is not a trial number"},
+		{name: "negative trial", args: []string{"export", "--trial", "-1", "-o", "m.dltm"}, code: exitUsage, err: `invalid argument "-1" for "--trial" flag: want a trial number, 0 or more`},
+		{name: "text trial", args: []string{"export", "--trial", "x", "-o", "m.dltm"}, code: exitUsage, err: `invalid argument "x" for "--trial" flag: want a trial number, 0 or more`},
+		{name: "dltm upper", args: []string{"export", "--best", "-o", "m.DLTM"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.DLTM"}},
+		{name: "txt", args: []string{"export", "--best", "-o", "model.txt"}, code: exitUsage, err: `-o model.txt: unknown model format ".txt": name a .dltm model file, or .onnx for ONNX`},
+		{name: "typo", args: []string{"export", "--best", "-o", "model.onxx"}, code: exitUsage, err: `-o model.onxx: unknown model format ".onxx"`},
+		{name: "no extension", args: []string{"export", "--best", "-o", "model"}, code: exitUsage, err: "-o model: name a .dltm model file, or .onnx for ONNX"},
+		{name: "missing directory", args: []string{"export", "--best", "-o", filepath.Join("no", "such", "m.dltm")}, code: exitUsage,
+			err: "-o " + filepath.Join("no", "such", "m.dltm") + ": the directory " + filepath.Join("no", "such") + " does not exist"},
 		{name: "no output", args: []string{"export", "--best"}, code: exitUsage, err: "name the model file with -o"},
 		{name: "onnx", args: []string{"export", "--best", "-o", "m.ONNX"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.ONNX"}},
 		{name: "no epochs", args: []string{"export", "--best", "-o", "m.dltm", "--epochs", "3"}, code: exitUsage, err: "unknown flag: --epochs"},
@@ -300,7 +307,35 @@ func TestRefitFlags(t *testing.T) {
 			want: &exportOptions{Trial: 2, Epochs: 30, Output: "m.dltm", Refit: true}},
 		{name: "negative epochs", args: []string{"refit", "--epochs", "-1", "-o", "m.dltm"}, code: exitUsage, err: "--epochs -1 is negative"},
 		{name: "no output", args: []string{"refit"}, code: exitUsage, err: "name the model file with -o"},
+		{name: "txt", args: []string{"refit", "-o", "m.txt"}, code: exitUsage, err: `-o m.txt: unknown model format ".txt"`},
+		{name: "onnx", args: []string{"refit", "-o", "m.onnx"}, want: &exportOptions{Trial: -1, Best: true, Output: "m.onnx", Refit: true}},
 	})
+}
+
+// TestOptionalTrialHelp checks that an optional --trial shows no default
+// of -1 in help: -1 is no trial, and nobody should pass it.
+func TestOptionalTrialHelp(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		newCmd func(*globals) *cobra.Command
+		want   string
+	}{
+		{"export", func(g *globals) *cobra.Command { return newExportCmd(g, nil) }, "--trial int         the trial's number\n"},
+		{"refit", func(g *globals) *cobra.Command { return newRefitCmd(g, nil) }, "--trial int         the trial's number (default: the best trial)\n"},
+		{"plot", func(g *globals) *cobra.Command { return newPlotCmd(g, nil) }, "--trial int        the trial, for gradients and filters\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out bytes.Buffer
+			cmd := c.newCmd(&globals{stdout: &out, stderr: &out})
+			cmd.SetOut(&out)
+			if err := cmd.Help(); err != nil {
+				t.Fatal(err)
+			}
+			if help := out.String(); !strings.Contains(help, c.want) || strings.Contains(help, "-1") {
+				t.Errorf("help shows --trial as\n%s\nwant %q and no -1", help, c.want)
+			}
+		})
+	}
 }
 
 func TestEvaluateFlags(t *testing.T) {

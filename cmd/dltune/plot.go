@@ -83,7 +83,7 @@ all: on an error, -o is left as it was.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
-	cmd.Flags().IntVar(&o.Trial, "trial", -1, "the trial, for gradients and filters")
+	cmd.Flags().Var(trialValue{&o.Trial}, "trial", "the trial, for gradients and filters")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the image to write, .png or .svg (default KIND.png)")
 	cmd.Flags().StringSliceVar(&o.Params, "params", nil, "the two parameters of a contour, as a,b")
 	cmd.Flags().Uint64Var(&o.Seed, "seed", 0, "the seed of the importance's random forest")
