@@ -28,8 +28,9 @@
 // and "-Inf". A trial has at most one checkpoint, its latest; a finished
 // trial has none. So the file holds the trial records plus at most one
 // checkpoint per unfinished trial, plus the weights after their best
-// epoch of at most a study's search.keep_weights best trials (see
-// SaveWeights): stores written before weights existed have no weights
+// epoch of a study's search.keep_weights best finished trials and of
+// the unfinished ones that may still join them (see SaveWeights and
+// dltune.DropWeights): stores written before weights existed have no weights
 // bucket, and Weights finds none in them. bbolt reuses the pages that replaced
 // records and deleted checkpoints leave free, but the file never shrinks;
 // Compact writes a compacted copy.

@@ -6,8 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
-
+	
 	"github.com/dltune/dltune"
 	bolt "go.etcd.io/bbolt"
 )
@@ -25,10 +24,10 @@ const (
 )
 
 // SaveWeights replaces, in one transaction, the record of trial t.Number,
-// its checkpoint and its weights, then deletes the weights of every trial
-// of the study but the keep best (lowest loss, then lowest number), so
-// that the stored curve, checkpoint and weights always agree and the
-// weights kept are bounded. When t is finished its checkpoint is deleted
+// its checkpoint and its weights, then deletes the weights that
+// dltune.DropWeights drops to keep those of keep trials, ranked as a
+// leaderboard ranks them, so that the stored curve, checkpoint and
+// weights always agree and the weights kept are bounded. When t is finished its checkpoint is deleted
 // and checkpoint must be nil; otherwise checkpoint must not be nil. w nil
 // deletes the trial's weights. It fails with an error matching
 // dltune.ErrNotFound if the study or trial does not exist. It is safe
@@ -83,32 +82,38 @@ func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, ch
 		if err != nil {
 			return fmt.Errorf("study %q trial %d weights: %w", study, t.Number, err)
 		}
-		return dropWeights(study, wb, keep)
+		return dropWeights(study, wb, b.Bucket(trialsBucket), keep)
 	})
 }
 
-// dropWeights deletes from wb the weights of all trials but the keep
-// best: lowest loss, then lowest number. The bucket holds at most keep+1
-// of them before a change, so this reads only their headers.
-func dropWeights(study string, wb *bolt.Bucket, keep int) error {
-	type kept struct {
-		key  []byte
-		loss float64
-	}
-	var all []kept
+// dropWeights deletes from wb the weights that dltune.DropWeights drops
+// of those wb holds, keeping those of keep trials, ranked with their
+// records in tb. It reads the header of each weights value and the record
+// of each trial that has them: keep, and those of trials not finished.
+func dropWeights(study string, wb, tb *bolt.Bucket, keep int) error {
+	var held []dltune.HeldWeights
 	c := wb.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		_, loss, err := weightsHead(v)
 		if err != nil {
 			return fmt.Errorf("study %q trial %x weights: %w", study, k, err)
 		}
-		all = append(all, kept{bytes.Clone(k), loss})
+		if len(k) != 8 {
+			return fmt.Errorf("study %q weights: %w: key %x", study, ErrCorrupt, k)
+		}
+		h := dltune.HeldWeights{Trial: int(binary.BigEndian.Uint64(k)), Loss: loss}
+		if rec := tb.Get(k); rec != nil {
+			t, err := decodeTrialSummary(rec)
+			if err != nil {
+				return fmt.Errorf("study %q trial %d: %w", study, h.Trial, err)
+			}
+			h.State, h.Epochs = t.State, t.Epochs()
+		}
+		held = append(held, h)
 	}
-	// Keys sort by number, so a stable sort by loss breaks ties by number.
-	sort.SliceStable(all, func(i, j int) bool { return all[i].loss < all[j].loss })
-	for _, d := range all[min(max(keep, 0), len(all)):] {
-		if err := wb.Delete(d.key); err != nil {
-			return fmt.Errorf("study %q trial %x weights: %w", study, d.key, err)
+	for _, n := range dltune.DropWeights(held, keep) {
+		if err := wb.Delete(trialKey(n)); err != nil {
+			return fmt.Errorf("study %q trial %d weights: %w", study, n, err)
 		}
 	}
 	return nil

@@ -319,6 +319,11 @@ type task struct {
 	// are then dropped).
 	lastBest    bool
 	lastWeights *dltune.Weights
+	// held are the weights this run last stored of the trial, or nil.
+	// The record of how the trial ended stores them again, so that the
+	// store ranks them by the trial's final state (dltune.DropWeights)
+	// and drops them at once if it is not among the best.
+	held *dltune.Weights
 }
 
 // diedEvent is the event markInterrupted records. deaths counts it in a
@@ -668,6 +673,9 @@ func (r *runner) report(bg context.Context, tk *task, e dltune.Epoch, s trial.St
 		ckpt, err := s.Checkpoint()
 		if err == nil && newBest {
 			err = ws.SaveWeights(bg, r.name, snap, ckpt, w, r.cfg.KeepWeights)
+			if err == nil {
+				tk.held = w
+			}
 		} else if err == nil {
 			err = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
 		}
@@ -748,6 +756,10 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 	case tk.lastBest && (ckpt != nil || state.Finished()):
 		// The last epoch was a new best: its weights go with it.
 		serr = ws.SaveWeights(bg, r.name, snap, ckpt, tk.lastWeights, r.cfg.KeepWeights)
+	case tk.held != nil && (ckpt != nil || state.Finished()):
+		// The weights of an earlier epoch, ranked now by how the trial
+		// ended: a pruned trial's go if complete ones rank before it.
+		serr = ws.SaveWeights(bg, r.name, snap, ckpt, tk.held, r.cfg.KeepWeights)
 	case ckpt != nil:
 		// Where an interrupted trial stopped, possibly mid-epoch.
 		serr = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)
@@ -775,14 +787,17 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 	// rest of the run.
 	rec.Losses = append(make([]float64, 0, len(rec.Losses)), rec.Losses...)
 	r.count(rec)
+	r.observe(rec) // a complete trial now counts against others' weights
 	r.ended = append(r.ended, snap)
 	r.last = describe(snap, what)
 }
 
 // mayKeep reports whether a trial whose best validation loss is now loss
 // may be among the cfg.KeepWeights best trials of the study, whose
-// weights the store keeps: whether fewer than that many other trials
-// have a lower loss, so that no model is made only to be dropped. The
+// weights the store keeps: whether fewer than that many complete trials
+// have a lower loss, so that no model is made only to be dropped. Only
+// complete trials count: a leaderboard ranks a trial stopped short after
+// any that completes, whatever its loss (see dltune.DropWeights). The
 // store decides which stay. Called with mu held.
 func (r *runner) mayKeep(number int, loss float64) bool {
 	better := 0
@@ -804,14 +819,14 @@ func (r *runner) count(t *search.Record) {
 	}
 }
 
-// observe updates the best loss, and the ranking mayKeep reads, with t's.
-// Called with mu held.
+// observe updates the best loss, and the ranking of complete trials that
+// mayKeep reads, with t's. Called with mu held.
 func (r *runner) observe(t *search.Record) {
 	l := t.Loss()
 	if l < r.best {
 		r.best, r.bestTrial = l, t.Number
 	}
-	if r.cfg.KeepWeights > 0 {
+	if r.cfg.KeepWeights > 0 && t.State == dltune.Complete {
 		r.rank(t.Number, l)
 	}
 }
@@ -822,11 +837,10 @@ type trialLoss struct {
 	loss   float64
 }
 
-// rank records trial number's best loss in r.top, which holds the
-// cfg.KeepWeights+1 trials of lowest loss, by loss: enough to tell
-// whether KeepWeights other trials beat a given loss. A trial whose loss
-// rose (it restarted) may leave a place that another trial, unseen,
-// deserves; mayKeep then errs on the side of keeping. Called with mu held.
+// rank records complete trial number's best loss in r.top, which holds
+// the cfg.KeepWeights+1 complete trials of lowest loss, by loss: enough
+// to tell whether KeepWeights other trials beat a given loss. Called with
+// mu held.
 func (r *runner) rank(number int, loss float64) {
 	r.top = slices.DeleteFunc(r.top, func(x trialLoss) bool { return x.number == number })
 	if math.IsNaN(loss) || math.IsInf(loss, 1) {

@@ -95,10 +95,13 @@ type Store interface {
 // SaveWeights is the one change that writes weights, and it writes them
 // with the record whose curve they belong to, so that a crash at any
 // moment never leaves weights that describe another epoch than the
-// stored record's best. Only the weights of a study's keep best trials
-// (lowest Weights.Loss, then lowest number) stay: the change that stores
-// a trial's weights deletes, in the same change, those that drop out of
-// that set, so the disk they take is bounded by keep models. The
+// stored record's best. Only the weights that dltune.DropWeights keeps
+// stay: those of the study's keep finished trials that a leaderboard
+// ranks first (so export --best finds them), and those of unfinished
+// trials that may still join them. The change that stores a trial's
+// weights deletes, in the same change, those that drop out of that set,
+// so the disk they take is bounded by keep models plus one per
+// unfinished trial, which holds a checkpoint at least as large. The
 // contract of Store applies to both methods.
 type WeightStore interface {
 	Store
@@ -107,9 +110,9 @@ type WeightStore interface {
 	// is deleted, as by UpdateTrial, and checkpoint must be nil;
 	// otherwise checkpoint replaces it, as by SaveCheckpoint, and must
 	// not be nil. w replaces the trial's weights; nil deletes them. Then,
-	// in the same change, the weights of every trial of the study but the
-	// keep best are deleted (all of them if keep <= 0, this trial's
-	// included).
+	// in the same change, the weights that dltune.DropWeights drops, of
+	// the trials as now stored, are deleted (all of them if keep <= 0,
+	// this trial's included).
 	SaveWeights(ctx context.Context, study string, t *dltune.Trial, checkpoint []byte, w *dltune.Weights, keep int) error
 	// Weights returns the weights of trial number, or an error matching
 	// dltune.ErrNotFound if it has none (it never had, they were

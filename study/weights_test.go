@@ -14,6 +14,7 @@ import (
 
 	"github.com/dltune/dltune"
 	"github.com/dltune/dltune/core"
+	"github.com/dltune/dltune/search"
 	"github.com/dltune/dltune/trial"
 )
 
@@ -269,5 +270,51 @@ func TestKeepWeightsSkipsModels(t *testing.T) {
 	// Trial 0 makes both epochs' models; trial 1 none (0.1 beats it); trial 2 its second.
 	if got := obj.models.Load(); got != 3 {
 		t.Errorf("%d models made, want 3", got)
+	}
+}
+
+// pruneTrials prunes the trials of the given numbers after their first
+// epoch.
+type pruneTrials map[int]bool
+
+func (p pruneTrials) Prune(_ *search.History, t *search.Record) bool { return p[t.Number] }
+
+// TestKeepWeightsOfTheBest checks that the weights kept are those of the
+// trials the leaderboard ranks first, so that export --best needs no
+// replay: a trial pruned at a lower loss ranks after every complete one
+// and must not take their place, whether it ran before them or after.
+func TestKeepWeightsOfTheBest(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		losses [][]float64
+		prune  pruneTrials
+		best   int
+	}{
+		{"pruned first", [][]float64{{0.1, 0.1, 0.1}, {0.5, 0.4, 0.3}}, pruneTrials{0: true}, 1},
+		{"pruned after", [][]float64{{0.5, 0.4, 0.3}, {0.1, 0.1, 0.1}}, pruneTrials{1: true}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := newMemStore()
+			obj := &scriptObjective{losses: c.losses}
+			cfg := loopConfig{Strategy: sequence{}, Pruner: c.prune, Budget: 2, MaxEpochs: 3, KeepWeights: 1}
+			if _, err := loop(context.Background(), st, "s", cfg, obj.run); err != nil {
+				t.Fatal(err)
+			}
+			trials, err := st.Trials(context.Background(), "s")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows := Leaderboard(trials, 3, false)
+			if len(rows) != 2 || rows[0].Trial != c.best || rows[0].State != dltune.Complete || rows[1].State != dltune.Pruned {
+				t.Fatalf("leaderboard %+v; want trial %d complete first, then one pruned", rows, c.best)
+			}
+			if got := st.WeightsKept("s"); !slices.Equal(got, []int{c.best}) {
+				t.Errorf("weights kept of trials %v, want [%d], the leaderboard's first", got, c.best)
+			}
+			w, err := st.Weights(context.Background(), "s", c.best)
+			if err != nil || !w.Match(trials[c.best]) {
+				t.Errorf("weights of trial %d: %+v, %v; want those of its best epoch", c.best, w, err)
+			}
+		})
 	}
 }

@@ -281,7 +281,7 @@ func (m *Mem) Checkpoint(ctx context.Context, name string, number int) ([]byte, 
 }
 
 // SaveWeights replaces trial t.Number, its checkpoint and its weights,
-// then drops the weights of all trials but the keep best.
+// then drops the weights dltune.DropWeights drops.
 func (m *Mem) SaveWeights(ctx context.Context, name string, t *dltune.Trial, ckpt []byte, w *dltune.Weights, keep int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -318,22 +318,16 @@ func (m *Mem) SaveWeights(ctx context.Context, name string, t *dltune.Trial, ckp
 	} else {
 		delete(s.weights, t.Number)
 	}
-	type kept struct {
-		number int
-		loss   float64
-	}
-	var all []kept
+	var held []dltune.HeldWeights
 	for n, w := range s.weights {
-		all = append(all, kept{n, w.Loss})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].loss != all[j].loss {
-			return all[i].loss < all[j].loss
+		h := dltune.HeldWeights{Trial: n, Loss: w.Loss}
+		if t := s.trials[n]; t != nil {
+			h.State, h.Epochs = t.State, t.Epochs()
 		}
-		return all[i].number < all[j].number
-	})
-	for _, k := range all[min(max(keep, 0), len(all)):] {
-		delete(s.weights, k.number)
+		held = append(held, h)
+	}
+	for _, n := range dltune.DropWeights(held, keep) {
+		delete(s.weights, n)
 	}
 	return nil
 }

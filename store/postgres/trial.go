@@ -142,10 +142,10 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 }
 
 // SaveWeights replaces, in one transaction, the record of trial t.Number,
-// its checkpoint and its weights, then deletes the weights of every trial
-// of the study but the keep best (lowest loss, then lowest number), so
-// that the stored curve, checkpoint and weights always agree and the
-// weights kept are bounded. The study row's lock, which every change of
+// its checkpoint and its weights, then deletes the weights that
+// dltune.DropWeights drops to keep those of keep trials, ranked as a
+// leaderboard ranks them, so that the stored curve, checkpoint and
+// weights always agree and the weights kept are bounded. The study row's lock, which every change of
 // the study's trials takes, orders concurrent SaveWeights, so workers
 // saving at once keep exactly keep. When t is finished its checkpoint is
 // deleted and checkpoint must be nil; otherwise checkpoint must not be
@@ -206,9 +206,7 @@ func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, ch
 		if err != nil {
 			return fmt.Errorf("weights: %w", err)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM dltune_weights WHERE study = $1 AND number NOT IN (
-				SELECT number FROM dltune_weights WHERE study = $1 ORDER BY loss, number LIMIT $2)`, study, max(keep, 0))
-		if err != nil {
+		if err := dropWeights(ctx, tx, study, keep); err != nil {
 			return fmt.Errorf("drop weights: %w", err)
 		}
 		return nil
@@ -220,6 +218,45 @@ func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, ch
 		return db.missing(ctx, study, t.Number)
 	}
 	return nil
+}
+
+// dropWeights deletes, in tx, the weights of the study that
+// dltune.DropWeights drops, keeping those of keep trials. It reads the
+// record of each trial that has weights: keep, and those of trials not
+// finished. The caller holds the study row's lock, so the trials' states
+// cannot change under it.
+func dropWeights(ctx context.Context, tx pgx.Tx, study string, keep int) error {
+	rows, err := tx.Query(ctx, `SELECT w.number, w.loss, t.record FROM dltune_weights w
+		JOIN dltune_trials t ON t.study = w.study AND t.number = w.number WHERE w.study = $1`, study)
+	if err != nil {
+		return err
+	}
+	var held []dltune.HeldWeights
+	for rows.Next() {
+		var h dltune.HeldWeights
+		var rec []byte
+		if err := rows.Scan(&h.Trial, &h.Loss, &rec); err != nil {
+			rows.Close()
+			return err
+		}
+		t, err := store.DecodeTrialSummary(rec)
+		if err != nil {
+			rows.Close()
+			return fmt.Errorf("trial %d: %w", h.Trial, err)
+		}
+		h.State, h.Epochs = t.State, t.Epochs()
+		held = append(held, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	drop := dltune.DropWeights(held, keep)
+	if len(drop) == 0 {
+		return nil
+	}
+	_, err = tx.Exec(ctx, `DELETE FROM dltune_weights WHERE study = $1 AND number = ANY($2)`, study, drop)
+	return err
 }
 
 // Weights returns the weights of trial number, or an error matching

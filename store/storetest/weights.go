@@ -82,25 +82,49 @@ func testWeights(t *testing.T, st study.Store) {
 			t.Errorf("trial %d after SaveWeights of epoch %d: %v epochs, %v", tr.Number, tr.Epochs(), got, err)
 		}
 	}
-	// Losses 0.5, 0.3, 0.4, 0.3, keeping 2: the two of 0.3.
+	// Losses 0.5, 0.3, 0.4, 0.3, keeping 2: any running trial may still
+	// complete at its loss and be among the best, so all four stay.
 	for i, loss := range []float64{0.5, 0.3, 0.4, 0.3} {
 		save(ts[i], loss, 2)
 	}
+	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("weights kept of running trials %v, want all four", got)
+	}
+	// finish stores tr as state, with its weights as saved.
+	finish := func(tr *dltune.Trial, state dltune.State) {
+		t.Helper()
+		f := tr.Clone()
+		f.State = state
+		if err := ws.SaveWeights(ctx, "s", f, nil, saved[f.Number], 2); err != nil {
+			t.Fatalf("SaveWeights of a %s trial: %v", state, err)
+		}
+	}
+	// Trial 0 is pruned at 0.5: no complete trial beats it yet, and it
+	// stays. Trials 1 and 3 complete at 0.3, the two of lowest loss: a
+	// pruned trial ranks after them, and the running trial 2 can no
+	// longer be among the best two at 0.4.
+	finish(ts[0], dltune.Pruned)
+	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{0, 1, 2, 3}) {
+		t.Errorf("weights kept of trials %v after one was pruned, want all four", got)
+	}
+	finish(ts[1], dltune.Complete)
+	finish(ts[3], dltune.Complete)
 	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{ts[1].Number, ts[3].Number}) {
-		t.Errorf("weights kept of trials %v, want %v: the 2 of lowest loss", got, []int{ts[1].Number, ts[3].Number})
+		t.Errorf("weights kept of trials %v, want %v: the 2 complete ones of lowest loss", got, []int{ts[1].Number, ts[3].Number})
 	}
 	w, err := ws.Weights(ctx, "s", ts[1].Number)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Model[0]++ // a copy
-	// Trial 2 improves to 0.1: it is kept, and of the two tied at 0.3 the
-	// lower number stays.
+	// Trial 2 improves to 0.1: it may still complete first, and is kept
+	// beside the two complete ones.
 	save(ts[2], 0.1, 2)
-	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{ts[1].Number, ts[2].Number}) {
-		t.Errorf("weights kept of trials %v, want %v", got, []int{ts[1].Number, ts[2].Number})
+	if got := kept(t, ws, "s", ts, saved); !slices.Equal(got, []int{ts[1].Number, ts[2].Number, ts[3].Number}) {
+		t.Errorf("weights kept of trials %v, want %v", got, []int{ts[1].Number, ts[2].Number, ts[3].Number})
 	}
-	// A trial that finishes keeps its weights and loses its checkpoint.
+	// A trial that finishes keeps its weights and loses its checkpoint;
+	// of the two complete ones tied at 0.3 the lower number stays.
 	done := ts[2].Clone()
 	done.State = dltune.Complete
 	if err := ws.SaveWeights(ctx, "s", done, nil, saved[done.Number], 2); err != nil {
