@@ -6,7 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	
+
 	"github.com/dltune/dltune"
 	bolt "go.etcd.io/bbolt"
 )
