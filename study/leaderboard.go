@@ -1,6 +1,7 @@
 package study
 
 import (
+	"maps"
 	"math"
 	"sort"
 	"time"
@@ -27,8 +28,12 @@ type Row struct {
 	// epochs rank after all full-budget ones.
 	FullBudget bool          `json:"full_budget"`
 	Params     dltune.Params `json:"params"`
-	Seconds    float64       `json:"seconds"`
-	Error      string        `json:"error,omitempty"`
+	// Metrics are the other numbers a command trial's program reported
+	// at BestEpoch (dltune.Epoch.Metrics); nil for the core's trials, and
+	// for trials loaded as summaries.
+	Metrics map[string]float64 `json:"metrics,omitempty"`
+	Seconds float64            `json:"seconds"`
+	Error   string             `json:"error,omitempty"`
 }
 
 // Leaderboard ranks trials, best first. Trials that trained their full
@@ -53,6 +58,7 @@ func Leaderboard(trials []*dltune.Trial, maxEpochs int, all bool) []Row {
 				v := e.ValLoss
 				r.ValLoss = &v
 				r.ValAccuracy = nil
+				r.Metrics = maps.Clone(e.Metrics)
 				if e.HasAccuracy {
 					a := e.ValAccuracy
 					r.ValAccuracy = &a

@@ -161,3 +161,24 @@ func TestShowFixedConfiguration(t *testing.T) {
 		t.Errorf("show prints\n%s\nwant it to begin\n%s", b.String(), want)
 	}
 }
+
+// TestLeaderboardCommandMetrics pins a command study's leaderboard: the
+// metrics its program reported at the trial's best epoch are in every
+// format.
+func TestLeaderboardCommandMetrics(t *testing.T) {
+	db := commandStore(t)
+	for _, c := range []struct{ golden, format string }{
+		{"leaderboard-command.txt", "table"},
+		{"leaderboard-command.csv", "csv"},
+		{"leaderboard-command.json", "json"},
+	} {
+		code, out, errs := cli(t, context.Background(), "leaderboard", "--format", c.format, "--storage", db)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.format, code, errs)
+		}
+		if !strings.Contains(out, "0.75") || !strings.Contains(out, "100") {
+			t.Errorf("%s: no metrics f1 0.75 and steps 100 of the best epoch:\n%s", c.format, out)
+		}
+		golden(t, c.golden, out)
+	}
+}

@@ -2,8 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +130,65 @@ func testGolden(t *testing.T, storage string) {
 			}
 			golden(t, tt.name, out)
 		})
+	}
+}
+
+// TestLeaderboardCSVMatchesJSON checks that leaderboard --format csv
+// carries every field of the JSON under the same name (params and
+// metrics flattened as params_NAME, metrics_NAME) with the same value.
+func TestLeaderboardCSVMatchesJSON(t *testing.T) {
+	for _, db := range []string{fixtureStore(t), commandStore(t)} {
+		ctx := context.Background()
+		_, js, _ := cli(t, ctx, "leaderboard", "--format", "json", "--storage", db)
+		code, cs, errs := cli(t, ctx, "leaderboard", "--format", "csv", "--storage", db)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(js), &rows); err != nil {
+			t.Fatal(err)
+		}
+		records, err := csv.NewReader(strings.NewReader(cs)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 || len(records) != len(rows)+1 {
+			t.Fatalf("%d JSON rows, %d CSV records", len(rows), len(records))
+		}
+		header := records[0]
+		for i, row := range rows {
+			flat := map[string]any{}
+			for k, v := range row {
+				if m, ok := v.(map[string]any); ok {
+					for n, x := range m {
+						flat[k+"_"+n] = x
+					}
+					continue
+				}
+				flat[k] = v
+			}
+			for k, v := range flat {
+				j := slices.Index(header, k)
+				if j < 0 {
+					t.Errorf("JSON field %s is not a CSV column (%v)", k, header)
+					continue
+				}
+				want := fmt.Sprint(v)
+				switch v := v.(type) {
+				case nil:
+					want = "" // JSON's null, CSV's empty field
+				case float64:
+					want = strconv.FormatFloat(v, 'g', -1, 64)
+				}
+				if got := records[i+1][j]; got != want {
+					t.Errorf("row %d %s: CSV %q, JSON %q", i, k, got, want)
+				}
+			}
+			for j, k := range header {
+				if _, ok := flat[k]; !ok && records[i+1][j] != "" {
+					t.Errorf("row %d: CSV column %s = %q is not in the JSON", i, k, records[i+1][j])
+				}
+			}
+		}
 	}
 }

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -30,7 +33,10 @@ so a loss after one epoch never ranks above a full-budget one (the "full"
 column says which is which). Failed trials come last.
 
 --format json prints an array of objects with rank, trial, state, val_loss,
-val_accuracy, best_epoch, epochs, full_budget, params, seconds and error.`,
+val_accuracy, best_epoch, epochs, full_budget, params, metrics (a command
+study's, at the best epoch), seconds and error; --format csv has the same
+fields under the same names, params and metrics as params_NAME and
+metrics_NAME columns. The table shows up to 4 metrics.`,
 		Example: `  dltune leaderboard
   dltune leaderboard --study fashion-mlp --top 5 --format json`,
 		Args: exactArgs(0),
@@ -76,11 +82,8 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 	for _, p := range spec.Space.Params {
 		names = append(names, p.Name)
 	}
-	r := report{
-		JSON:   rows,
-		Header: append([]string{"rank", "trial", "state", "val_loss", "val_acc", "epochs", "full"}, names...),
-		Empty:  fmt.Sprintf("study %s has no finished trial yet", name),
-	}
+	metrics := metricNames(rows)
+	r := report{JSON: rows, Empty: fmt.Sprintf("study %s has no finished trial yet", name)}
 	switch {
 	case o.All:
 		r.Empty = fmt.Sprintf("study %s has no trial yet", name)
@@ -88,6 +91,16 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 		// None finished: all are running, paused or interrupted.
 		r.Empty += fmt.Sprintf(" (--all shows its %d unfinished)", len(trials))
 	}
+	if o.Format == formatCSV {
+		r.Header, r.Rows = leaderboardCSV(rows, names, metrics)
+		return o.Format.print(o.stdout, r)
+	}
+	// A table shows a few metrics; JSON and CSV show them all.
+	if len(metrics) > maxTableMetrics {
+		metrics = nil
+	}
+	r.Header = append([]string{"rank", "trial", "state", "val_loss", "val_acc", "epochs", "full"}, metrics...)
+	r.Header = append(r.Header, names...)
 	for _, row := range rows {
 		loss, acc, full := none, none, text("yes")
 		if row.ValLoss != nil {
@@ -100,15 +113,80 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 			full = text("no")
 		}
 		line := []cell{integer(row.Rank), integer(row.Trial), text(row.State.String()), loss, acc, integer(row.Epochs), full}
-		for _, n := range names {
-			v, ok := row.Params[n]
-			if !ok {
-				line = append(line, text(""))
-				continue
-			}
-			line = append(line, value(v))
-		}
+		line = append(line, metricCells(row, metrics)...)
+		line = append(line, paramCells(row, names)...)
 		r.Rows = append(r.Rows, line)
 	}
 	return o.Format.print(o.stdout, r)
+}
+
+// maxTableMetrics is the most metrics of a command study that the
+// leaderboard's table shows as columns: more would push the parameters
+// off the screen. JSON and CSV carry them all.
+const maxTableMetrics = 4
+
+// metricNames returns the names of the metrics of rows, sorted.
+func metricNames(rows []study.Row) []string {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		for n := range r.Metrics {
+			seen[n] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+func metricCells(row study.Row, metrics []string) []cell {
+	var c []cell
+	for _, m := range metrics {
+		if v, ok := row.Metrics[m]; ok {
+			c = append(c, float(v))
+		} else {
+			c = append(c, none)
+		}
+	}
+	return c
+}
+
+func paramCells(row study.Row, names []string) []cell {
+	var c []cell
+	for _, n := range names {
+		if v, ok := row.Params[n]; ok {
+			c = append(c, value(v))
+		} else {
+			c = append(c, none)
+		}
+	}
+	return c
+}
+
+// leaderboardCSV returns the header and rows of leaderboard --format
+// csv: the fields of the JSON under the same names and in the same
+// order, the nested params and metrics flattened as params_NAME and
+// metrics_NAME (as trials --format csv does).
+func leaderboardCSV(rows []study.Row, names, metrics []string) ([]string, [][]cell) {
+	header := []string{"rank", "trial", "state", "val_loss", "val_accuracy", "best_epoch", "epochs", "full_budget"}
+	for _, n := range names {
+		header = append(header, "params_"+n)
+	}
+	for _, m := range metrics {
+		header = append(header, "metrics_"+m)
+	}
+	header = append(header, "seconds", "error")
+	var out [][]cell
+	for _, row := range rows {
+		loss, acc := none, none
+		if row.ValLoss != nil {
+			loss = float(*row.ValLoss)
+		}
+		if row.ValAccuracy != nil {
+			acc = float(*row.ValAccuracy)
+		}
+		line := []cell{integer(row.Rank), integer(row.Trial), text(row.State.String()), loss, acc,
+			integer(row.BestEpoch), integer(row.Epochs), text(strconv.FormatBool(row.FullBudget))}
+		line = append(line, paramCells(row, names)...)
+		line = append(line, metricCells(row, metrics)...)
+		out = append(out, append(line, float(row.Seconds), text(row.Error)))
+	}
+	return header, out
 }
