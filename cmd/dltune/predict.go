@@ -42,7 +42,8 @@ training images' size.
 Each sample gets one line, in input order: its row number (1-based) and the
 predicted class (its label) or the predicted values; --proba adds each
 class's probability. --format csv (the default) writes a header row; json
-writes one object per line.`,
+writes one object per line. A regression model's outputs have the same
+names in both: the target column's, or y1, y2 and so on.`,
 		Example: `  dltune predict -m model.dltm new.csv --proba
   dltune predict -m model.dltm t10k-images-idx3-ubyte.gz --format json`,
 		Args: exactArgs(1),
@@ -243,8 +244,23 @@ type predictWriter struct {
 	format format
 	proba  bool
 	labels []string
-	row    int
-	csv    *csv.Writer
+	// outputs names a regression model's outputs, as both formats name
+	// them: the target column for one output, else y1, y2 and so on.
+	outputs []string
+	row     int
+	csv     *csv.Writer
+}
+
+// outputNames returns the names of a regression model's cols outputs.
+func (pw *predictWriter) outputNames(cols int) []string {
+	if cols == 1 && pw.m.Info.Target != "" && pw.m.Info.Target != "row" {
+		return []string{pw.m.Info.Target}
+	}
+	names := make([]string, cols)
+	for j := range names {
+		names[j] = "y" + strconv.Itoa(j+1)
+	}
+	return names
 }
 
 func newPredictWriter(w io.Writer, m *core.Model, f format, proba bool) *predictWriter {
@@ -270,6 +286,9 @@ func (pw *predictWriter) classProbs(p []float32) []float32 {
 }
 
 func (pw *predictWriter) write(p *core.Tensor) error {
+	if pw.labels == nil && pw.outputs == nil {
+		pw.outputs = pw.outputNames(p.Cols)
+	}
 	if pw.format == formatCSV && pw.csv == nil {
 		pw.csv = csv.NewWriter(pw.w)
 		header := []string{"row"}
@@ -281,12 +300,8 @@ func (pw *predictWriter) write(p *core.Tensor) error {
 					header = append(header, "p_"+l)
 				}
 			}
-		case p.Cols == 1 && pw.m.Info.Target != "":
-			header = append(header, pw.m.Info.Target)
 		default:
-			for j := range p.Cols {
-				header = append(header, "y"+strconv.Itoa(j+1))
-			}
+			header = append(header, pw.outputs...)
 		}
 		if err := pw.csv.Write(header); err != nil {
 			return err
@@ -333,16 +348,16 @@ func (pw *predictWriter) writeCSV(r []float32) error {
 }
 
 func (pw *predictWriter) writeJSON(r []float32) error {
+	if pw.labels == nil {
+		return pw.writeJSONValues(r)
+	}
 	type line struct {
 		Row   int                `json:"row"`
-		Class string             `json:"class,omitempty"`
+		Class string             `json:"class"`
 		Proba map[string]float32 `json:"proba,omitempty"`
-		Y     []float32          `json:"y,omitempty"`
 	}
 	l := line{Row: pw.row}
-	if pw.labels == nil {
-		l.Y = r
-	} else {
+	{
 		probs := pw.classProbs(r)
 		l.Class = pw.labels[argmax32(probs)]
 		if pw.proba {
@@ -357,6 +372,28 @@ func (pw *predictWriter) writeJSON(r []float32) error {
 		return err
 	}
 	_, err = pw.w.Write(append(b, '\n'))
+	return err
+}
+
+// writeJSONValues writes a regression model's outputs r as one object
+// with the keys of the CSV's header, in its order: row, then the outputs.
+func (pw *predictWriter) writeJSONValues(r []float32) error {
+	b := append(strconv.AppendInt([]byte(`{"row":`), int64(pw.row), 10), ',')
+	for j, v := range r {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		k, err := json.Marshal(pw.outputs[j])
+		if err != nil {
+			return err
+		}
+		x, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("row %d: %s: %w", pw.row, pw.outputs[j], err)
+		}
+		b = append(append(append(b, k...), ':'), x...)
+	}
+	_, err := pw.w.Write(append(b, "}\n"...))
 	return err
 }
 

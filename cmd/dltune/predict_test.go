@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -94,5 +97,59 @@ search: {strategy: grid, trials: 1}
 	}
 	if code, out, errs := cli(t, ctx, "predict", "-m", model, in); code != 0 || !strings.HasPrefix(out, "row,y1\n1,") {
 		t.Errorf("without --proba: exit %d, %q %q", code, out, errs)
+	}
+}
+
+// TestPredictRegressionNames checks that predict's JSON names a
+// regression model's output as its CSV header does: by the target column.
+func TestPredictRegressionNames(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("a,b,price\n")
+	for i := range 60 {
+		fmt.Fprintf(&b, "%d,%d,%d\n", i%7, i%5, 2*(i%7)+i%5)
+	}
+	data := filepath.Join(dir, "houses.csv")
+	os.WriteFile(data, []byte(b.String()), 0o644)
+	f := filepath.Join(dir, "reg.yaml")
+	os.WriteFile(f, []byte(`name: houses
+seed: 5
+data:
+  kind: csv
+  csv: {path: houses.csv, target: price, task: regression}
+  validation: 0.25
+model: {hidden: [4]}
+train: {epochs: 1, batch_size: 16, learning_rate: 0.01}
+search: {strategy: grid, trials: 1}
+`), 0o644)
+	ctx := context.Background()
+	storage, model := filepath.Join(dir, "r.db"), filepath.Join(dir, "reg.dltm")
+	if code, _, errs := cli(t, ctx, "run", f, "--storage", storage); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	if code, _, errs := cli(t, ctx, "export", "--best", "-o", model, "--storage", storage); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("b,a\n1,2\n3,4\n"), 0o644)
+	code, csvOut, errs := cli(t, ctx, "predict", "-m", model, in)
+	if code != 0 || !strings.HasPrefix(csvOut, "row,price\n1,") {
+		t.Fatalf("predict csv: exit %d, %q %q", code, csvOut, errs)
+	}
+	code, jsonOut, errs := cli(t, ctx, "predict", "-m", model, in, "--format", "json")
+	lines := strings.Split(strings.TrimSpace(jsonOut), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("predict json: exit %d, %q %q", code, jsonOut, errs)
+	}
+	csvLines := strings.Split(strings.TrimSpace(csvOut), "\n")
+	for i, l := range lines {
+		var got map[string]float64
+		if err := json.Unmarshal([]byte(l), &got); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		price := strings.Split(csvLines[i+1], ",")[1]
+		if len(got) != 2 || got["row"] != float64(i+1) || strconv.FormatFloat(got["price"], 'g', -1, 32) != price {
+			t.Errorf("json line %q; want row %d and price %s, as the CSV", l, i+1, price)
+		}
 	}
 }
