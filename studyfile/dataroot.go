@@ -100,3 +100,40 @@ func within(dir, path string) bool {
 	rel, err := filepath.Rel(dir, path)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
+
+// CheckTestData reports the files of data.test that cannot be opened as
+// files (missing, a directory, unreadable), as an ErrorList naming each
+// field and file. No trial reads them, so without this check a mistyped
+// test file would be found only by dltune evaluate, after the study.
+// It is safe for concurrent use.
+func (s *Spec) CheckTestData() error {
+	r := reporter{file: s.File}
+	for _, pos := range s.pathPos {
+		if !strings.HasPrefix(pos.field, "data.test.") {
+			continue
+		}
+		path := s.dataPath(pos.field)
+		if path == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err == nil {
+			var fi fs.FileInfo
+			fi, err = f.Stat()
+			f.Close()
+			if err == nil && fi.IsDir() {
+				r.add(pos.line, pos.col, pos.field, "test file %q is a directory", path)
+			}
+		}
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			r.add(pos.line, pos.col, pos.field, "test file %q does not exist", path)
+		case errors.As(err, &pe):
+			r.add(pos.line, pos.col, pos.field, "test file %q: %v", path, pe.Err)
+		case err != nil:
+			r.add(pos.line, pos.col, pos.field, "test file %q: %v", path, err)
+		}
+	}
+	return r.err()
+}

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -484,5 +486,30 @@ func TestWriteFileAtomicMissingDir(t *testing.T) {
 	want := "write " + path + ": the directory " + filepath.Dir(path) + " does not exist"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %q", err, want)
+	}
+}
+
+// TestMissingTestData checks that validate and run refuse a study whose
+// data.test names no file, with the file, line and field, before any
+// trial runs: no trial reads it, and evaluate would find out last.
+func TestMissingTestData(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "train.csv"), []byte(blobsCSV(80, 1, []string{"f1", "f2", "f3", "f4", "kind"})), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "blobs.yaml")
+	if err := os.WriteFile(spec, []byte(blobsStudy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "s.db")
+	want := spec + `:6:16: data.test.path: test file "` + filepath.Join(dir, "test.csv") + `" does not exist`
+	for _, args := range [][]string{{"validate", spec}, {"run", spec, "--storage", db}} {
+		code, _, errs := cli(t, context.Background(), args...)
+		if code == exitOK || !strings.Contains(errs, want) {
+			t.Errorf("%s: exit %d, %q; want %q", args[0], code, errs, want)
+		}
+	}
+	if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("run made a store: %v", err)
 	}
 }

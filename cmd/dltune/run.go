@@ -78,6 +78,12 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err := confine(spec, o.DataRoot); err != nil {
 		return err
 	}
+	// No trial reads the test set: a mistyped one would be found only by
+	// evaluate, after the study. (resume and worker do not check it: a
+	// worker needs no test set.)
+	if err := spec.CheckTestData(); err != nil {
+		return err
+	}
 	return execute(ctx, o.globals, spec, o.MaxMemory, study.Options{Parallel: o.Parallel}, o.Serve, o.Token)
 }
 

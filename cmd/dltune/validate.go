@@ -77,6 +77,10 @@ func runValidate(ctx context.Context, o *validateOptions) error {
 		if err == nil {
 			unchecked, err = checkMemory(ctx, spec, mem, study.Options{Parallel: o.Parallel})
 		}
+		if err == nil && unchecked == "" {
+			// The training data is here, so the test set should be too.
+			err = spec.CheckTestData()
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue
