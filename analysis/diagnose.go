@@ -334,8 +334,8 @@ func underfitting(c []dltune.Epoch) (Finding, bool) {
 		return Finding{}, false
 	}
 	return Finding{Problem: Underfit, Epoch: f.Epoch,
-		Evidence: fmt.Sprintf("train_loss fell only from %s to %s (%+.0f%%) over %d epochs, and val_loss is %s",
-			g(f.TrainLoss), g(l.TrainLoss), 100*(l.TrainLoss/f.TrainLoss-1), len(c), g(l.ValLoss))}, true
+		Evidence: fmt.Sprintf("train_loss fell only from %s to %s (%+.0f%%) over %s, and val_loss is %s",
+			g(f.TrainLoss), g(l.TrainLoss), 100*(l.TrainLoss/f.TrainLoss-1), plural(len(c), "epoch"), g(l.ValLoss))}, true
 }
 
 // g formats a number for a finding: 3 significant digits.

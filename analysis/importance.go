@@ -105,11 +105,11 @@ func Importances(space *search.Space, trials []*dltune.Trial, opt ImportanceOpti
 	}
 	done, loss := Compared(trials, opt.Epochs)
 	if len(done) < MinTrials {
-		what := "complete trials"
+		what := plural(len(done), "complete trial")
 		if opt.Epochs > 0 {
-			what = fmt.Sprintf("trials that reached epoch %d", opt.Epochs)
+			what = plural(len(done), "trial") + fmt.Sprintf(" that reached epoch %d", opt.Epochs)
 		}
-		return nil, fmt.Errorf("%w: %d %s, %d needed", ErrTooFewTrials, len(done), what, MinTrials)
+		return nil, fmt.Errorf("%w: %s, %d needed", ErrTooFewTrials, what, MinTrials)
 	}
 	var params []*search.Param
 	for i := range space.Params {
@@ -284,4 +284,14 @@ func (t *tree) mainEffects(d int) ([]float64, bool) {
 		out[f] = v / total
 	}
 	return out, true
+}
+
+// plural formats n things: "1 trial", "2 trials". (cmd/dltune and plot
+// keep the same few lines: no package of ours is the natural home of an
+// exported string helper.)
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

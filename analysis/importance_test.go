@@ -96,13 +96,34 @@ func TestImportancesDeterministic(t *testing.T) {
 }
 
 func TestImportancesTooFew(t *testing.T) {
-	trials := syntheticTrials(10, 1)
-	for _, tr := range trials[3:] {
-		tr.State = dltune.Pruned // only complete trials count
-	}
-	_, err := Importances(testSpace(), trials, ImportanceOptions{})
-	if !errors.Is(err, ErrTooFewTrials) || !strings.Contains(err.Error(), "3 complete trials, 4 needed") {
-		t.Fatalf("3 complete trials: err %v, want ErrTooFewTrials", err)
+	for _, c := range []struct {
+		complete int
+		epochs   int
+		want     string
+	}{
+		{3, 0, "3 complete trials, 4 needed"},
+		{1, 0, "1 complete trial, 4 needed"},
+		{0, 0, "0 complete trials, 4 needed"},
+		{1, 5, "1 trial that reached epoch 5, 4 needed"},
+	} {
+		trials := syntheticTrials(10, 1)
+		for _, tr := range trials[c.complete:] {
+			tr.State = dltune.Pruned // only complete trials count
+		}
+		if c.epochs > 0 {
+			for _, tr := range trials[c.complete:] {
+				tr.Curve = tr.Curve[:0]
+			}
+			for _, tr := range trials[:c.complete] {
+				for tr.Epochs() < c.epochs {
+					tr.Curve = append(tr.Curve, dltune.Epoch{Epoch: tr.Epochs() + 1, ValLoss: 1})
+				}
+			}
+		}
+		_, err := Importances(testSpace(), trials, ImportanceOptions{Epochs: c.epochs})
+		if !errors.Is(err, ErrTooFewTrials) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%d complete trials: err %v, want ErrTooFewTrials and %q", c.complete, err, c.want)
+		}
 	}
 }
 

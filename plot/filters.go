@@ -32,8 +32,8 @@ func filters(studyName string, t *dltune.Trial) (*Figure, error) {
 	img := filterGrid(f)
 	title := fmt.Sprintf("First-layer filters: study %s, trial %d", studyName, t.Number)
 	p := gplot.New()
-	p.Title.Text = fmt.Sprintf("%d filters of %dx%d over %d channel(s), after epoch %d\nred: positive weight, blue: negative; each filter on its own scale",
-		f.Shape[0], f.Shape[2], f.Shape[3], f.Shape[1], f.Epoch)
+	p.Title.Text = fmt.Sprintf("%s of %dx%d over %s, after epoch %d\nred: positive weight, blue: negative; each filter on its own scale",
+		plural(f.Shape[0], "filter"), f.Shape[2], f.Shape[3], plural(f.Shape[1], "channel"), f.Epoch)
 	b := img.Bounds()
 	p.Add(plotter.NewImage(img, 0, 0, float64(b.Dx()), float64(b.Dy())))
 	p.HideAxes()

@@ -26,7 +26,7 @@ func gradients(studyName string, t *dltune.Trial) (*Figure, error) {
 		return nil, fmt.Errorf("study %s, trial %d: no layer diagnostics stored (it trained %d epochs)", studyName, t.Number, t.Epochs())
 	}
 	layers := curve[len(curve)-1].Layers
-	title := fmt.Sprintf("Gradient flow: study %s, trial %d (%s after %d epochs)", studyName, t.Number, t.State, t.Epochs())
+	title := fmt.Sprintf("Gradient flow: study %s, trial %d (%s after %s)", studyName, t.Number, t.State, plural(t.Epochs(), "epoch"))
 
 	rms := newPlot("Gradient RMS by layer", "epoch", "gradient RMS (log scale)")
 	dead := newPlot("Dead ReLU units by layer", "epoch", "dead units (% of the layer)")

@@ -26,9 +26,9 @@ func (s *study) compared() ([]*dltune.Trial, func(*dltune.Trial) float64, string
 	r := analysis.Rung(s.trials, s.spec.Rungs())
 	ts, loss := analysis.Compared(s.trials, r)
 	if r > 0 {
-		return ts, loss, fmt.Sprintf("%d trials at the rung of %d epochs", len(ts), r)
+		return ts, loss, fmt.Sprintf("%s at the rung of %s", plural(len(ts), "trial"), plural(r, "epoch"))
 	}
-	return ts, loss, fmt.Sprintf("%d complete trials", len(ts))
+	return ts, loss, plural(len(ts), "complete trial")
 }
 
 // lossScale maps losses to the colour scale: log10 when they spread over

@@ -241,7 +241,7 @@ func TestCurvesWithoutPrunedShowNoPruned(t *testing.T) {
 func TestImportancePlotAtRung(t *testing.T) {
 	src := halvingSource(t)
 	f, img := decode(t, src, Options{Kind: Importance, Study: "halving", Seed: 1})
-	if title := f.Panels[0][0].Title.Text; !strings.Contains(title, "12 trials at the rung of 1 epochs") {
+	if title := f.Panels[0][0].Title.Text; !strings.Contains(title, "12 trials at the rung of 1 epoch") {
 		t.Errorf("title %q does not say what it compares", title)
 	}
 	if near(img, blue, 0) < 500 {
@@ -379,7 +379,7 @@ func TestFilters(t *testing.T) {
 	}}
 	src.trials["halving"][0].Filters = f
 	fig, img := decode(t, src, Options{Kind: Filters, Study: "halving", Trial: 0})
-	if sub := fig.Panels[0][0].Title.Text; !strings.Contains(sub, "2 filters of 3x3 over 1 channel(s), after epoch 2") {
+	if sub := fig.Panels[0][0].Title.Text; !strings.Contains(sub, "2 filters of 3x3 over 1 channel, after epoch 2") {
 		t.Errorf("subtitle %q", sub)
 	}
 	grid := filterGrid(f)
@@ -460,5 +460,19 @@ func TestValuesOutsideTheSpace(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestTitlePlurals checks that titles count one thing in the singular.
+func TestTitlePlurals(t *testing.T) {
+	one := []*dltune.Trial{{Number: 0}}
+	for _, c := range []struct{ got, want string }{
+		{studyTitle("History", &study{name: "s", trials: one}), "History: study s (1 trial)"},
+		{studyTitle("History", &study{name: "s", trials: append(one, one[0])}), "History: study s (2 trials)"},
+		{plural(0, "complete trial"), "0 complete trials"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%q, want %q", c.got, c.want)
+		}
 	}
 }

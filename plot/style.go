@@ -213,7 +213,17 @@ func scatter(xys plotter.XYs, c color.Color, shape draw.GlyphDrawer, radius floa
 
 // studyTitle is a figure's title: what it shows, of which study.
 func studyTitle(what string, s *study) string {
-	return fmt.Sprintf("%s: study %s (%d trials)", what, s.name, len(s.trials))
+	return fmt.Sprintf("%s: study %s (%s)", what, s.name, plural(len(s.trials), "trial"))
+}
+
+// plural formats n things: "1 trial", "2 trials". (cmd/dltune and
+// analysis keep the same few lines: no package of ours is the natural
+// home of an exported string helper.)
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 // finite reports whether v is a number a plot can place.

@@ -76,9 +76,9 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 	}
 	r.Text = func(w io.Writer) error {
 		if rung > 0 {
-			fmt.Fprintf(w, "study %s: %d trials compared by their loss at the rung of %d epochs\n", clean(name), len(compared), rung)
+			fmt.Fprintf(w, "study %s: %s compared by their loss at the rung of %s\n", clean(name), plural(len(compared), "trial"), plural(rung, "epoch"))
 		} else {
-			fmt.Fprintf(w, "study %s: %d complete trials compared\n", clean(name), len(compared))
+			fmt.Fprintf(w, "study %s: %s compared\n", clean(name), plural(len(compared), "complete trial"))
 		}
 		return writeTable(w, r.Header, render(r.Rows, func(c cell) string { return c.human }))
 	}
