@@ -99,6 +99,10 @@ type Summary struct {
 	// Interrupted is true when the run stopped because its context was
 	// cancelled; the study can be resumed.
 	Interrupted bool
+	// Trained is the number of trials this run trained: started,
+	// continued or retried. 0 means it found nothing to do (the study's
+	// budget was used and no trial was left to continue).
+	Trained int
 }
 
 // ErrStrategy wraps errors of a strategy that cannot go on (for example
@@ -179,6 +183,8 @@ type runner struct {
 	epochs         []TrialEpoch    // since the last progress call
 	started        int
 	finishedBefore int
+	// trained counts the trials this run handed to a worker.
+	trained int
 	// Counts kept as trials change, so that a status costs O(1).
 	finished, failed int
 	best             float64
@@ -227,7 +233,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if loopErr == nil && r.fatal != nil {
 		loopErr = r.fatal
 	}
-	sum := &Summary{Status: r.status()}
+	sum := &Summary{Status: r.status(), Trained: r.trained}
 	switch {
 	case loopErr != nil:
 		return sum, fmt.Errorf("run %s: %w", r.name, loopErr)
@@ -285,6 +291,7 @@ func (r *runner) dispatch(ctx, bg context.Context, g *errgroup.Group, queue, ret
 		}
 		if err == nil && tk != nil {
 			r.running++
+			r.trained++
 		}
 		running := r.running
 		r.mu.Unlock()

@@ -513,3 +513,22 @@ func TestMissingTestData(t *testing.T) {
 		t.Errorf("run made a store: %v", err)
 	}
 }
+
+// TestResumeNothingToDo checks that resuming a study whose budget is used
+// says there was nothing to do, and exits 0; the run that did the work
+// does not say so.
+func TestResumeNothingToDo(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	ctx := context.Background()
+	const nothing = "study tiny: nothing to do: all 6 trials of its budget (search.trials) have finished; raise search.trials in the study file and run it to add trials\n"
+	code, _, errs := cli(t, ctx, "run", "testdata/tiny.yaml", "--storage", db)
+	if code != exitOK || strings.Contains(errs, "nothing to do") {
+		t.Fatalf("run: exit %d: %s", code, errs)
+	}
+	for _, args := range [][]string{{"resume", "tiny"}, {"run", "testdata/tiny.yaml"}} {
+		code, out, errs := cli(t, ctx, append(args, "--storage", db)...)
+		if code != exitOK || !strings.HasSuffix(errs, nothing) || !strings.HasPrefix(out, "study tiny: 6 trials finished") {
+			t.Errorf("%s: exit %d, %q %q; want exit 0 and %q", args[0], code, out, errs, nothing)
+		}
+	}
+}

@@ -176,6 +176,14 @@ func executeIn(ctx context.Context, g *globals, db backend, prep *study.Prepared
 		}
 		return err
 	}
+	if sum.Trained == 0 && len(opt.Retry) == 0 {
+		// Say so, rather than a summary that reads like this run's work.
+		what := fmt.Sprintf("all %s of its budget (search.trials) have finished", plural(sum.Budget, "trial"))
+		if sum.Finished < sum.Budget {
+			what = fmt.Sprintf("no trial is left to start or continue (%d of %d finished)", sum.Finished, sum.Budget)
+		}
+		fmt.Fprintf(g.stderr, "study %s: nothing to do: %s; raise search.trials in the study file and run it to add trials\n", spec.Name, what)
+	}
 	fmt.Fprintf(g.stdout, "study %s: %s finished", spec.Name, plural(sum.Finished, "trial"))
 	if sum.Failed > 0 {
 		fmt.Fprintf(g.stdout, " (%d failed)", sum.Failed)
