@@ -141,6 +141,7 @@ func TestRetryFlags(t *testing.T) {
 		{name: "nothing to retry", args: []string{"retry"}, code: exitUsage, err: "name the trials to retry, or pass --failed"},
 		{name: "not a number", args: []string{"retry", "x"}, code: exitUsage, err: `trial "x" is not a trial number`},
 		{name: "negative", args: []string{"retry", "--", "-1"}, code: exitUsage, err: `trial "-1" is not a trial number`},
+		{name: "negative without --", args: []string{"retry", "3", "-1"}, code: exitUsage, err: `dltune: trial "-1" is not a trial number: trials are numbered from 0` + "\n"},
 		{name: "serve", args: []string{"retry", "--failed", "--serve", "127.0.0.1:9000"}, want: &retryOptions{Failed: true, Serve: "127.0.0.1:9000"}},
 		{name: "serve with token", args: []string{"retry", "--failed", "--serve", "0.0.0.0:9000", "--token", "t"}, want: &retryOptions{Failed: true, Serve: "0.0.0.0:9000", Token: "t"}},
 		{name: "serve off loopback", args: []string{"retry", "--failed", "--serve", ":9000"}, code: exitUsage, err: "--serve :9000 is not a loopback address"},
@@ -155,6 +156,7 @@ func TestShowFlags(t *testing.T) {
 		{name: "no csv", args: []string{"show", "4", "--format", "csv"}, code: exitUsage, err: "unknown format (want table or json)"},
 		{name: "not a number", args: []string{"show", "x"}, code: exitUsage, err: `trial "x" is not a trial number`},
 		{name: "no trial", args: []string{"show"}, code: exitUsage, err: "accepts 1 arg"},
+		{name: "negative", args: []string{"show", "-1"}, code: exitUsage, err: `dltune: trial "-1" is not a trial number: trials are numbered from 0` + "\n"},
 	})
 }
 
@@ -165,7 +167,8 @@ func TestLeaderboardFlags(t *testing.T) {
 			want: &leaderboardOptions{Study: "s", Top: 5, Format: formatCSV, All: true}},
 		{name: "json", args: []string{"leaderboard", "--format=json"}, want: &leaderboardOptions{Format: formatJSON}},
 		{name: "bad format", args: []string{"leaderboard", "--format", "xml"}, code: exitUsage, err: `invalid argument "xml" for "--format" flag: unknown format (want table, json or csv)`},
-		{name: "bad top", args: []string{"leaderboard", "--top", "many"}, code: exitUsage, err: `invalid argument "many"`},
+		{name: "bad top", args: []string{"leaderboard", "--top", "many"}, code: exitUsage, err: `invalid argument "many" for "--top" flag: want a whole number` + "\n"},
+		{name: "negative argument", args: []string{"leaderboard", "-5"}, code: exitUsage, err: "dltune: -5 is not a flag of dltune leaderboard, which takes no negative number\n"},
 		{name: "negative top", args: []string{"leaderboard", "--top", "-3"}, code: exitUsage, err: "--top -3 is negative (0 shows all)"},
 		{name: "argument", args: []string{"leaderboard", "s"}, code: exitUsage, err: "accepts 0 arg"},
 	})

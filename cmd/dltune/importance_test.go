@@ -20,6 +20,9 @@ func TestImportanceFlags(t *testing.T) {
 		{name: "all set", args: []string{"importance", "--study", "s", "--format", "csv", "--seed", "9"}, want: &importanceOptions{Study: "s", Format: formatCSV, Seed: 9}},
 		{name: "bad format", args: []string{"importance", "--format", "xml"}, code: exitUsage, err: "unknown format (want table, json or csv)"},
 		{name: "argument", args: []string{"importance", "s"}, code: exitUsage, err: "accepts 0 arg"},
+		{name: "text seed", args: []string{"importance", "--seed", "abc"}, code: exitUsage, err: `invalid argument "abc" for "--seed" flag: want a whole number, 0 or more` + "\n"},
+		{name: "negative seed", args: []string{"importance", "--seed", "-3"}, code: exitUsage, err: `invalid argument "-3" for "--seed" flag: want a whole number, 0 or more` + "\n"},
+		{name: "huge seed", args: []string{"importance", "--seed", "99999999999999999999999"}, code: exitUsage, err: `for "--seed" flag: out of range (want a whole number, 0 or more)` + "\n"},
 	})
 }
 

@@ -29,8 +29,9 @@ type retryOptions struct {
 func newRetryCmd(g *globals, runF func(context.Context, *retryOptions) error) *cobra.Command {
 	o := &retryOptions{globals: g}
 	cmd := &cobra.Command{
-		Use:   "retry [TRIAL...] [--failed]",
-		Short: "Run failed trials again as new trials",
+		Annotations: map[string]string{trialArgs: "yes"},
+		Use:         "retry [TRIAL...] [--failed]",
+		Short:       "Run failed trials again as new trials",
 		Long: `Run failed trials again, each as a new trial with the same parameters (and a
 new seed). The failed trials stay in the store as they were; each retry adds
 one trial to the study's budget and shows which trial it retries.`,

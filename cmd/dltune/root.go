@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ Exit status: 0 success, 1 failure, 2 bad arguments or an invalid study file,
 	}
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(flagError)
 	// The flag has no default of its own, which help would print: a URL
 	// in $DLTUNE_STORAGE may hold a password. It is resolved before any
 	// command runs.
@@ -165,4 +166,38 @@ func exactArgs(n int) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// trialArgs is the annotation of a command whose arguments are trial
+// numbers, for flagError.
+const trialArgs = "trial-args"
+
+var (
+	// negativeArg is pflag's error for an argument such as -1, which it
+	// takes for a shorthand flag.
+	negativeArg = regexp.MustCompile(`^unknown shorthand flag: '.' in (-[0-9][0-9.]*)$`)
+	// badNumber is pflag's error for a number flag given something else.
+	badNumber = regexp.MustCompile(`^(invalid argument ".*" for ".*" flag): strconv\.Parse(Int|Uint|Float)[0-9]*: parsing ".*": (invalid syntax|value out of range)$`)
+)
+
+// flagError is the error of a command line that the flags' parser
+// refused, said as dltune says things rather than as Go's strconv and
+// pflag do: a negative number is not an unknown flag, and "abc" for a
+// number flag is not a strconv.ParseUint syntax error.
+func flagError(c *cobra.Command, err error) error {
+	msg := err.Error()
+	if m := negativeArg.FindStringSubmatch(msg); m != nil {
+		if c.Annotations[trialArgs] != "" {
+			return usageError{fmt.Errorf("trial %q is not a trial number: trials are numbered from 0", m[1])}
+		}
+		return usageError{fmt.Errorf("%s is not a flag of %s, which takes no negative number", m[1], c.CommandPath())}
+	}
+	if m := badNumber.FindStringSubmatch(msg); m != nil {
+		want := map[string]string{"Int": "a whole number", "Uint": "a whole number, 0 or more", "Float": "a number"}[m[2]]
+		if m[3] == "value out of range" {
+			return usageError{fmt.Errorf("%s: out of range (want %s)", m[1], want)}
+		}
+		return usageError{fmt.Errorf("%s: want %s", m[1], want)}
+	}
+	return usageError{err}
 }

@@ -27,8 +27,9 @@ type showOptions struct {
 func newShowCmd(g *globals, runF func(context.Context, *showOptions) error) *cobra.Command {
 	o := &showOptions{globals: g}
 	cmd := &cobra.Command{
-		Use:   "show TRIAL",
-		Short: "Show a trial: parameters, learning curve, diagnostics, history",
+		Annotations: map[string]string{trialArgs: "yes"},
+		Use:         "show TRIAL",
+		Short:       "Show a trial: parameters, learning curve, diagnostics, history",
 		Long: `Show one trial: its parameters and state, its learning curve (training and
 validation loss, their gap, accuracy, learning rate), the learning
 diagnostics of its layers (weight norm, gradient RMS and max, dead ReLU
