@@ -89,8 +89,9 @@ type HeldWeights struct {
 // complete trials with a lower loss can outrank it for good. Weights
 // beyond keep are thus those of unfinished trials, each of which holds a
 // checkpoint at least as large; they go when the trial's end is stored
-// with them (the study loop does so), or at the next change that stores
-// weights.
+// with them, or at the next change that stores weights. (The study loop
+// stores a trial's end with its weights, and once more the best trial's
+// when a run ends, so that a study that ended keeps exactly keep.)
 //
 // keep <= 0 drops all. held is not modified.
 func DropWeights(held []HeldWeights, keep int) []int {

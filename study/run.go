@@ -249,8 +249,52 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 			}
 		}
 	}
+	if err := r.sweepWeights(bg); err != nil {
+		return sum, fmt.Errorf("run %s: %w", r.name, err)
+	}
 	sum.Status = r.status()
 	return sum, nil
+}
+
+// sweepWeights has the store rank the weights it holds once every
+// trial's end is known: trials ended without their weights in hand
+// (paused ones not promoted, stopped by the strategy, or ended by
+// another worker) may keep weights that the leaderboard no longer ranks
+// among the best. It stores again the weights of the first finished
+// trial, by loss, that has them, which drops the others that
+// dltune.DropWeights drops. Called with mu held.
+func (r *runner) sweepWeights(ctx context.Context) error {
+	ws, ok := r.st.(WeightStore)
+	if !ok || r.cfg.KeepWeights <= 0 {
+		return nil
+	}
+	var done []*search.Record
+	for _, rec := range r.trials {
+		if rec.State.Finished() && !math.IsInf(rec.Loss(), 1) && !math.IsNaN(rec.Loss()) {
+			done = append(done, rec)
+		}
+	}
+	slices.SortStableFunc(done, func(a, b *search.Record) int { return cmp.Compare(a.Loss(), b.Loss()) })
+	for _, rec := range done {
+		w, err := ws.Weights(ctx, r.name, rec.Number)
+		if errors.Is(err, dltune.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return fmt.Errorf("weights of trial %d: %w", rec.Number, err)
+		}
+		t, err := r.st.Trial(ctx, r.name, rec.Number)
+		if err != nil {
+			return fmt.Errorf("trial %d: %w", rec.Number, err)
+		}
+		if !t.State.Finished() || !w.Match(t) {
+			continue
+		}
+		if err := ws.SaveWeights(ctx, r.name, t, nil, w, r.cfg.KeepWeights); err != nil && !errors.Is(err, dltune.ErrLost) {
+			return fmt.Errorf("rank the weights kept: %w", err)
+		}
+		return nil
+	}
+	return nil
 }
 
 // dispatch hands jobs to workers in g until the strategy is done and no
@@ -767,6 +811,14 @@ func (r *runner) finish(ctx, bg context.Context, tk *task, res trial.Result, err
 		// The weights of an earlier epoch, ranked now by how the trial
 		// ended: a pruned trial's go if complete ones rank before it.
 		serr = ws.SaveWeights(bg, r.name, snap, ckpt, tk.held, r.cfg.KeepWeights)
+	case ws != nil && r.cfg.KeepWeights > 0 && state.Finished():
+		// The trial may have weights this run did not store (it resumed
+		// from a checkpoint): they too are ranked by how it ended.
+		if w, err := ws.Weights(bg, r.name, snap.Number); err == nil && w.Match(snap) {
+			serr = ws.SaveWeights(bg, r.name, snap, nil, w, r.cfg.KeepWeights)
+		} else {
+			serr = r.st.UpdateTrial(bg, r.name, snap)
+		}
 	case ckpt != nil:
 		// Where an interrupted trial stopped, possibly mid-epoch.
 		serr = r.st.SaveCheckpoint(bg, r.name, snap, ckpt)

@@ -318,3 +318,35 @@ func TestKeepWeightsOfTheBest(t *testing.T) {
 		})
 	}
 }
+
+// budgets starts one trial per entry, each with that many epochs.
+type budgets []int
+
+func (b budgets) Next(h *search.History) (search.Decision, error) {
+	if h.Started() >= len(b) {
+		return search.Decision{Action: search.Done}, nil
+	}
+	return search.Decision{Action: search.Start, Params: dltune.Params{"x": dltune.Int(h.Next)}, Epochs: b[h.Next]}, nil
+}
+
+// TestKeepWeightsOfPausedTrials checks that a trial paused at a low loss,
+// which keeps its weights while it may still be promoted, loses them when
+// the study ends without promoting it and a complete trial ranks first.
+func TestKeepWeightsOfPausedTrials(t *testing.T) {
+	st := newMemStore()
+	obj := &scriptObjective{losses: [][]float64{{0.1, 0.1, 0.1}, {0.5, 0.4, 0.3}}}
+	cfg := loopConfig{Strategy: budgets{1, 3}, Budget: 2, MaxEpochs: 3, KeepWeights: 1}
+	if _, err := loop(context.Background(), st, "s", cfg, obj.run); err != nil {
+		t.Fatal(err)
+	}
+	trials, err := st.Trials(context.Background(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 2 || trials[0].State != dltune.Pruned || trials[0].Epochs() != 1 || trials[1].State != dltune.Complete {
+		t.Fatalf("trials %v %d, %v; want trial 0 pruned after 1 epoch, trial 1 complete", trials[0].State, trials[0].Epochs(), trials[1].State)
+	}
+	if got := st.WeightsKept("s"); !slices.Equal(got, []int{1}) {
+		t.Errorf("weights kept of trials %v, want [1], the leaderboard's first", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -130,13 +131,19 @@ func snapshot(t *testing.T, path, study string) []*dltune.Trial {
 }
 
 // checkWeights checks that the weights the store keeps are those of the
-// best epochs of the stored curves, of at most the study's keep_weights
-// (the default) trials, whenever the process stopped, and returns how
-// many trials have weights.
+// best epochs of the stored curves, whenever the process stopped: of at
+// most the study's keep_weights (the default) finished trials, which
+// include the leaderboard's first (so export --best finds them), and of
+// unfinished trials that may still join them. It returns how many trials
+// have weights.
 func checkWeights(t *testing.T, db *store.DB, name string, trials []*dltune.Trial) int {
 	t.Helper()
-	n := 0
+	n, finished, unfinished := 0, 0, 0
+	held := map[int]bool{}
 	for _, tr := range trials {
+		if !tr.State.Finished() {
+			unfinished++
+		}
 		w, err := db.Weights(context.Background(), name, tr.Number)
 		if errors.Is(err, dltune.ErrNotFound) {
 			continue
@@ -144,6 +151,10 @@ func checkWeights(t *testing.T, db *store.DB, name string, trials []*dltune.Tria
 			t.Fatal(err)
 		}
 		n++
+		held[tr.Number] = true
+		if tr.State.Finished() {
+			finished++
+		}
 		m, err := core.LoadModel(bytes.NewReader(w.Model))
 		if err != nil {
 			t.Errorf("trial %d: stored weights: %v", tr.Number, err)
@@ -154,8 +165,25 @@ func checkWeights(t *testing.T, db *store.DB, name string, trials []*dltune.Tria
 				tr.Number, w.Epoch, w.Loss, m.Info.Trial, m.Info.Epochs, study.BestEpoch(tr))
 		}
 	}
-	if n > studyfile.DefaultKeepWeights {
-		t.Errorf("%d trials keep weights, more than keep_weights %d", n, studyfile.DefaultKeepWeights)
+	if keep := studyfile.DefaultKeepWeights; finished > keep || n > keep+unfinished {
+		t.Errorf("%d trials keep weights, %d of them finished; want at most keep_weights %d finished, and %d unfinished", n, finished, keep, unfinished)
+	}
+	for _, r := range study.Leaderboard(trials, math.MaxInt, false)[:min(studyfile.DefaultKeepWeights, finishedWithLoss(trials))] {
+		if !held[r.Trial] {
+			t.Errorf("trial %d, %d on the leaderboard, keeps no weights", r.Trial, r.Rank)
+		}
+	}
+	return n
+}
+
+// finishedWithLoss counts the trials that are complete or pruned with a
+// validation loss: those a leaderboard ranks before failed ones.
+func finishedWithLoss(trials []*dltune.Trial) int {
+	n := 0
+	for _, tr := range trials {
+		if (tr.State == dltune.Complete || tr.State == dltune.Pruned) && len(tr.Curve) > 0 {
+			n++
+		}
 	}
 	return n
 }
