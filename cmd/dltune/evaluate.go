@@ -154,7 +154,7 @@ func bestModel(ctx context.Context, o *evaluateOptions, mem study.MemoryLimit) (
 	if err != nil {
 		return nil, nil, err
 	}
-	w, what, err := storedWeights(ctx, db, name, t)
+	w, what, err := storedWeights(ctx, db, name, spec.Search.KeepWeights, t)
 	if err != nil {
 		return nil, nil, err
 	}

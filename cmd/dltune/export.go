@@ -216,7 +216,7 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	var w *dltune.Weights
 	var what string
 	if !o.Refit {
-		if w, what, err = storedWeights(ctx, db, name, t); err != nil {
+		if w, what, err = storedWeights(ctx, db, name, spec.Search.KeepWeights, t); err != nil {
 			return err
 		}
 	}
@@ -266,9 +266,10 @@ func runExport(ctx context.Context, o *exportOptions) error {
 }
 
 // storedWeights returns the weights that db keeps of trial t of the
-// study, if they match it, or nil, and says how its model is to be
-// recovered: loaded from them, or replayed, and why.
-func storedWeights(ctx context.Context, db backend, name string, t *dltune.Trial) (*dltune.Weights, string, error) {
+// study, whose search.keep_weights is keep, if they match it, or nil, and
+// says how its model is to be recovered: loaded from them, or replayed,
+// and why.
+func storedWeights(ctx context.Context, db backend, name string, keep int, t *dltune.Trial) (*dltune.Weights, string, error) {
 	best := study.BestEpoch(t)
 	replay := fmt.Sprintf("replaying trial %d to its best epoch, %d", t.Number, best)
 	ws, ok := db.(study.WeightStore)
@@ -277,8 +278,13 @@ func storedWeights(ctx context.Context, db backend, name string, t *dltune.Trial
 	}
 	w, err := ws.Weights(ctx, name, t.Number)
 	switch {
+	case errors.Is(err, dltune.ErrNotFound) && keep == 0:
+		return nil, replay + " (the study keeps no weights: search.keep_weights is 0)", nil
 	case errors.Is(err, dltune.ErrNotFound):
-		return nil, replay + " (the store keeps no weights of it)", nil
+		// The leaderboard's first keep trials have weights, unless the
+		// study ran under a dltune that kept none, or ranked them by loss
+		// alone (a trial pruned at a lower loss took a place).
+		return nil, replay + fmt.Sprintf(" (the store keeps no weights of it: it keeps those of the study's %s, the leaderboard's first, and an older dltune kept none or chose them by loss alone)", plural(keep, "best trial")), nil
 	case errors.Is(err, store.ErrLocked):
 		// A run has the store: the snapshot readers see has no weights.
 		return nil, replay + " (a run is writing the store, and only it can read the weights now)", nil
