@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -263,6 +264,43 @@ func BenchmarkSaveEpoch(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/epoch")
 			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/epoch")
+		})
+	}
+}
+
+// BenchmarkWeightsHead measures what the dashboard's trial page asks: does
+// the store keep a trial's weights, and of which epoch? Weights reads and
+// copies the whole model (here 4 MiB) to tell; WeightsHead reads its
+// header.
+func BenchmarkWeightsHead(b *testing.B) {
+	db := openTest(b)
+	if err := db.CreateStudy(bg, testStudy("s")); err != nil {
+		b.Fatal(err)
+	}
+	tr := testTrial(0)
+	if err := db.CreateTrial(bg, "s", tr); err != nil {
+		b.Fatal(err)
+	}
+	addEpoch(tr)
+	tr.State = dltune.Complete
+	w := &dltune.Weights{Epoch: 1, Loss: tr.Curve[0].ValLoss, Model: make([]byte, 4<<20)}
+	if err := db.SaveWeights(bg, "s", tr, nil, w, 1); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		read func(ctx context.Context, study string, number int) (*dltune.Weights, error)
+	}{
+		{"Weights", db.Weights},
+		{"WeightsHead", db.WeightsHead},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				got, err := c.read(bg, "s", tr.Number)
+				if err != nil || !got.Match(tr) {
+					b.Fatalf("%s: %+v, %v; want weights that match the trial", c.name, got, err)
+				}
+			}
 		})
 	}
 }

@@ -147,6 +147,34 @@ func (db *DB) Weights(ctx context.Context, study string, number int) (*dltune.We
 	return w, err
 }
 
+// WeightsHead returns the epoch and loss of trial number's weights, with
+// Model nil, or an error matching dltune.ErrNotFound as Weights does. It
+// reads the value's header alone and copies nothing of the model. It is
+// safe for concurrent use, and waits for a writer as Weights does.
+func (db *DB) WeightsHead(ctx context.Context, study string, number int) (*dltune.Weights, error) {
+	var w *dltune.Weights
+	err := db.viewFrom(ctx, false, func(tx *bolt.Tx) error {
+		b, err := trialBucket(tx, study, number)
+		if err != nil {
+			return err
+		}
+		var v []byte
+		if wb := b.Bucket(weightsBucket); wb != nil {
+			v = wb.Get(trialKey(number))
+		}
+		if v == nil {
+			return fmt.Errorf("study %q trial %d weights: %w", study, number, dltune.ErrNotFound)
+		}
+		epoch, loss, err := weightsHead(v)
+		if err != nil {
+			return fmt.Errorf("study %q trial %d weights: %w", study, number, err)
+		}
+		w = &dltune.Weights{Epoch: epoch, Loss: loss}
+		return nil
+	})
+	return w, err
+}
+
 func encodeWeights(w *dltune.Weights) []byte {
 	b := make([]byte, 0, weightsHeader+len(w.Model))
 	b = append(b, weightsFormat)

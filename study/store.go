@@ -118,6 +118,10 @@ type WeightStore interface {
 	// dltune.ErrNotFound if it has none (it never had, they were
 	// dropped, or it was stored before stores kept weights).
 	Weights(ctx context.Context, study string, number int) (*dltune.Weights, error)
+	// WeightsHead returns what Weights would, but without the model
+	// (Model nil): their epoch and loss, which Weights.Match compares,
+	// read without the model's megabytes. It fails as Weights does.
+	WeightsHead(ctx context.Context, study string, number int) (*dltune.Weights, error)
 }
 
 // A Claimer is a Store that several processes share, on one machine or

@@ -350,6 +350,24 @@ func (m *Mem) Weights(ctx context.Context, name string, number int) (*dltune.Wei
 	return w.Clone(), nil
 }
 
+// WeightsHead returns trial number's weights without their model.
+func (m *Mem) WeightsHead(ctx context.Context, name string, number int) (*dltune.Weights, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, err := m.trial(name, number)
+	if err != nil {
+		return nil, err
+	}
+	w, ok := s.weights[number]
+	if !ok {
+		return nil, fmt.Errorf("study %q trial %d weights: %w", name, number, dltune.ErrNotFound)
+	}
+	return &dltune.Weights{Epoch: w.Epoch, Loss: w.Loss}, nil
+}
+
 // Trial returns a copy of trial number.
 func (m *Mem) Trial(ctx context.Context, name string, number int) (*dltune.Trial, error) {
 	if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -277,6 +278,28 @@ func (db *DB) Weights(ctx context.Context, study string, number int) (_ *dltune.
 	}
 	if err := w.Check(); err != nil {
 		return nil, fmt.Errorf("%w: %w", store.ErrCorrupt, err)
+	}
+	return w, nil
+}
+
+// WeightsHead returns the epoch and loss of trial number's weights, with
+// Model nil, or an error matching dltune.ErrNotFound as Weights does. It
+// reads two columns, never the model. It is safe for concurrent use.
+func (db *DB) WeightsHead(ctx context.Context, study string, number int) (_ *dltune.Weights, err error) {
+	defer db.wrap(&err, "study %q trial %d weights", study, number)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &dltune.Weights{}
+	err = db.pool.QueryRow(ctx, `SELECT epoch, loss FROM dltune_weights WHERE study = $1 AND number = $2`,
+		study, number).Scan(&w.Epoch, &w.Loss)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, dltune.ErrNotFound
+	} else if err != nil {
+		return nil, err
+	}
+	if w.Epoch < 1 || math.IsNaN(w.Loss) || math.IsInf(w.Loss, 0) {
+		return nil, fmt.Errorf("%w: weights of epoch %d, loss %v", store.ErrCorrupt, w.Epoch, w.Loss)
 	}
 	return w, nil
 }

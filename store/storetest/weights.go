@@ -35,10 +35,17 @@ func kept(t *testing.T, st study.WeightStore, name string, ts []*dltune.Trial, w
 	var ns []int
 	for _, tr := range ts {
 		w, err := st.Weights(ctx, name, tr.Number)
+		head, herr := st.WeightsHead(ctx, name, tr.Number)
 		if errors.Is(err, dltune.ErrNotFound) {
+			if !errors.Is(herr, dltune.ErrNotFound) {
+				t.Errorf("trial %d: WeightsHead %+v, %v where Weights found none; want an error matching dltune.ErrNotFound", tr.Number, head, herr)
+			}
 			continue
 		} else if err != nil {
 			t.Fatalf("Weights(%d): %v", tr.Number, err)
+		}
+		if herr != nil || head.Epoch != w.Epoch || head.Loss != w.Loss || head.Model != nil {
+			t.Errorf("trial %d: WeightsHead %+v, %v; want epoch %d loss %v and no model, as Weights read", tr.Number, head, herr, w.Epoch, w.Loss)
 		}
 		ns = append(ns, tr.Number)
 		if v := want[tr.Number]; v == nil || w.Epoch != v.Epoch || w.Loss != v.Loss || !slices.Equal(w.Model, v.Model) {
@@ -208,6 +215,9 @@ func testWeights(t *testing.T, st study.Store) {
 		{"Weights missing study", func() error { _, err := ws.Weights(ctx, "nope", ts[0].Number); return err }()},
 		{"Weights missing trial", func() error { _, err := ws.Weights(ctx, "s", missing.Number); return err }()},
 		{"Weights negative", func() error { _, err := ws.Weights(ctx, "s", -1); return err }()},
+		{"WeightsHead missing study", func() error { _, err := ws.WeightsHead(ctx, "nope", ts[0].Number); return err }()},
+		{"WeightsHead missing trial", func() error { _, err := ws.WeightsHead(ctx, "s", missing.Number); return err }()},
+		{"WeightsHead negative", func() error { _, err := ws.WeightsHead(ctx, "s", -1); return err }()},
 	} {
 		if !errors.Is(c.err, dltune.ErrNotFound) {
 			t.Errorf("%s: %v, want an error matching dltune.ErrNotFound", c.name, c.err)
