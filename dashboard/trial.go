@@ -46,10 +46,10 @@ func splitStderr(t *dltune.Trial) (string, stderrTail) {
 	return msg, tail
 }
 
-// A weighter keeps the weights of trials after their best epoch:
-// study.WeightStore, as dltune's stores are.
+// A weighter keeps the weights of trials after their best epoch and says
+// which without reading them: study.WeightStore, as dltune's stores are.
 type weighter interface {
-	Weights(ctx context.Context, study string, number int) (*dltune.Weights, error)
+	WeightsHead(ctx context.Context, study string, number int) (*dltune.Weights, error)
 }
 
 // weightsWait bounds how long a trial page waits for a trial's weights. A
@@ -66,7 +66,7 @@ type weightsNote struct {
 }
 
 // weights reads whether the store keeps trial t's weights after its best
-// epoch. It reads them whole: stores say no more cheaply.
+// epoch: their epoch and loss, never the model, which may be megabytes.
 func (h *Handler) weights(ctx context.Context, name string, t *dltune.Trial) weightsNote {
 	ws, ok := h.src.(weighter)
 	if !ok || len(t.Curve) == 0 {
@@ -74,7 +74,7 @@ func (h *Handler) weights(ctx context.Context, name string, t *dltune.Trial) wei
 	}
 	ctx, cancel := context.WithTimeout(ctx, weightsWait)
 	defer cancel()
-	w, err := ws.Weights(ctx, name, t.Number)
+	w, err := ws.WeightsHead(ctx, name, t.Number)
 	switch {
 	case errors.Is(err, dltune.ErrNotFound):
 		return weightsNote{Note: "The store keeps no weights of this trial (it keeps the best trials' only): dltune export would train it again to its best epoch."}
