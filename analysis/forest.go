@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 )
@@ -30,28 +31,50 @@ type forestOptions struct {
 func growForest(x [][]float64, y []float64, opt forestOptions) []tree {
 	forest := make([]tree, opt.trees)
 	n := len(y)
+	d := 0
+	if n > 0 {
+		d = len(x[0])
+	}
+	g := grower{x: x, y: y, maxDepth: opt.maxDepth, scratch: make([]int, n)}
+	idx := make([]int, n)
+	sorted := make([][]int, d)
+	for f := range sorted {
+		sorted[f] = make([]int, n)
+	}
 	for t := range forest {
 		rng := rand.New(rand.NewPCG(opt.seed, uint64(t)))
-		idx := make([]int, n)
 		for i := range idx {
 			idx[i] = rng.IntN(n)
 		}
-		g := grower{x: x, y: y, maxDepth: opt.maxDepth}
-		g.grow(idx, 0)
+		for f, order := range sorted {
+			copy(order, idx)
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(x[a][f], x[b][f]) })
+		}
+		g.nodes = nil
+		g.grow(idx, sorted, 0)
 		forest[t] = tree{nodes: g.nodes}
 	}
 	return forest
 }
 
+// A grower grows one tree at a time. Each node's points are idx, in the
+// order of the bootstrap sample, and the same points sorted by each
+// feature, stably: sorting once per tree and splitting the sorted lists
+// stably down the tree gives each node the order a stable sort of its idx
+// would, without sorting at every node, which took three quarters of the
+// time of 10,000 trials (BenchmarkImportances10000: 3.2 s before).
 type grower struct {
 	x        [][]float64
 	y        []float64
 	maxDepth int
 	nodes    []node
+	scratch  []int // for partition
 }
 
-// grow adds the subtree fitted to the points idx and returns its root.
-func (g *grower) grow(idx []int, depth int) int32 {
+// grow adds the subtree fitted to the points idx, whose lists sorted by
+// each feature are sorted, and returns its root. It reorders idx and
+// sorted in place.
+func (g *grower) grow(idx []int, sorted [][]int, depth int) int32 {
 	mean := 0.0
 	for _, i := range idx {
 		mean += g.y[i]
@@ -62,28 +85,44 @@ func (g *grower) grow(idx []int, depth int) int32 {
 	if len(idx) < 2 || depth >= g.maxDepth {
 		return me
 	}
-	f, thr, ok := g.bestSplit(idx)
+	f, thr, ok := g.bestSplit(idx, sorted)
 	if !ok {
 		return me
 	}
-	var left, right []int
-	for _, i := range idx {
-		if g.x[i][f] <= thr {
-			left = append(left, i)
-		} else {
-			right = append(right, i)
-		}
+	left := func(i int) bool { return g.x[i][f] <= thr }
+	nl := g.partition(idx, left)
+	ls, rs := make([][]int, len(sorted)), make([][]int, len(sorted))
+	for k, order := range sorted {
+		g.partition(order, left)
+		ls[k], rs[k] = order[:nl], order[nl:]
 	}
-	l := g.grow(left, depth+1)
-	r := g.grow(right, depth+1)
+	l := g.grow(idx[:nl], ls, depth+1)
+	r := g.grow(idx[nl:], rs, depth+1)
 	g.nodes[me] = node{feature: f, threshold: thr, left: l, right: r, value: mean}
 	return me
 }
 
-// bestSplit returns the split of idx that most reduces the squared error,
-// its threshold halfway between two neighbouring distinct values; ok is
-// false when no split reduces it (all targets or all points equal).
-func (g *grower) bestSplit(idx []int) (feature int, threshold float64, ok bool) {
+// partition moves the points of s that go left to its front, keeping the
+// order of each side, and returns how many went left.
+func (g *grower) partition(s []int, left func(int) bool) int {
+	n, right := 0, g.scratch[:0]
+	for _, i := range s {
+		if left(i) {
+			s[n] = i
+			n++
+		} else {
+			right = append(right, i)
+		}
+	}
+	copy(s[n:], right)
+	return n
+}
+
+// bestSplit returns the split of idx (sorted by each feature in sorted)
+// that most reduces the squared error, its threshold halfway between two
+// neighbouring distinct values; ok is false when no split reduces it (all
+// targets or all points equal).
+func (g *grower) bestSplit(idx []int, sorted [][]int) (feature int, threshold float64, ok bool) {
 	n := float64(len(idx))
 	var sum, sumSq float64
 	for _, i := range idx {
@@ -95,17 +134,7 @@ func (g *grower) bestSplit(idx []int) (feature int, threshold float64, ok bool) 
 		return 0, 0, false
 	}
 	best := parent
-	order := slices.Clone(idx)
-	for f := range g.x[idx[0]] {
-		slices.SortStableFunc(order, func(a, b int) int {
-			switch xa, xb := g.x[a][f], g.x[b][f]; {
-			case xa < xb:
-				return -1
-			case xa > xb:
-				return 1
-			}
-			return 0
-		})
+	for f, order := range sorted {
 		var ls, lsq float64
 		for k := 0; k < len(order)-1; k++ {
 			yi := g.y[order[k]]

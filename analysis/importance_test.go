@@ -199,3 +199,15 @@ func BenchmarkImportances1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkImportances10000 times Importances on a 10,000-trial study, as
+// the dashboard's importance plot of such a study asks without a bound.
+func BenchmarkImportances10000(b *testing.B) {
+	trials := syntheticTrials(10000, 1)
+	space := testSpace()
+	for b.Loop() {
+		if _, err := Importances(space, trials, ImportanceOptions{Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
