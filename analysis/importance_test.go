@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -209,5 +210,35 @@ func BenchmarkImportances10000(b *testing.B) {
 		if _, err := Importances(space, trials, ImportanceOptions{Seed: 1}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestImportancesSample checks that MaxTrials fits a seeded sample: the
+// same for the same seed, other for another, none at or above the
+// trials' number, and close to all of them on a study lr dominates.
+func TestImportancesSample(t *testing.T) {
+	trials := syntheticTrials(2000, 4)
+	space := testSpace()
+	imp := func(seed uint64, maxTrials int) []Importance {
+		t.Helper()
+		im, err := Importances(space, trials, ImportanceOptions{Seed: seed, MaxTrials: maxTrials})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return im
+	}
+	full := imp(1, 0)
+	if got := imp(1, 2000); !slices.Equal(got, full) {
+		t.Errorf("MaxTrials 2000 of 2000: %v, want those of all, %v", got, full)
+	}
+	a, b, c := imp(1, 300), imp(1, 300), imp(2, 300)
+	if !slices.Equal(a, b) {
+		t.Errorf("a sample of 300 with the same seed: %v then %v", a, b)
+	}
+	if slices.Equal(a, full) || slices.Equal(a, c) {
+		t.Errorf("samples of 300 with seeds 1 and 2 %v, %v, and all trials %v: want all three to differ", a, c, full)
+	}
+	if a[0].Param != "lr" || math.Abs(a[0].Importance-full[0].Importance) > 0.05 {
+		t.Errorf("a sample of 300 ranks %v first, all trials %v", a[0], full[0])
 	}
 }
