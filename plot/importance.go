@@ -9,14 +9,19 @@ import (
 )
 
 // importance draws the parameter importances as horizontal bars, the most
-// important at the top.
-func importance(s *study, seed uint64) (*Figure, error) {
+// important at the top. If maxTrials is positive and fewer trials compare,
+// it fits the forest to a sample of maxTrials of them, and the title says
+// so.
+func importance(s *study, seed uint64, maxTrials int) (*Figure, error) {
 	r := analysis.Rung(s.trials, s.spec.Rungs())
-	imp, err := analysis.Importances(s.spec.Space, s.trials, analysis.ImportanceOptions{Seed: seed, Epochs: r})
+	imp, err := analysis.Importances(s.spec.Space, s.trials, analysis.ImportanceOptions{Seed: seed, Epochs: r, MaxTrials: maxTrials})
 	if err != nil {
 		return nil, fmt.Errorf("study %s: importance: %w", s.name, err)
 	}
-	_, _, note := s.compared()
+	ts, _, note := s.compared()
+	if n := max(maxTrials, analysis.MinTrials); maxTrials > 0 && len(ts) > n {
+		note = fmt.Sprintf("from a sample of %d of %s", n, note)
+	}
 	n := len(imp)
 	vals := make(plotter.Values, n)
 	names := make([]string, n)

@@ -95,6 +95,11 @@ type Options struct {
 	// the others, the timeline the MaxTrials trials that started last. At
 	// 10,000 trials each is an SVG of one to three megabytes otherwise.
 	MaxTrials int
+	// ImportanceTrials, if positive, bounds the trials an importance plot
+	// fits its forest to, by a sample drawn with Seed
+	// (analysis.ImportanceOptions.MaxTrials), and its title says so: at
+	// 10,000 trials fANOVA takes a second or more.
+	ImportanceTrials int
 }
 
 // Render reads what opt.Kind needs from src and draws it. It fails with an
@@ -131,7 +136,7 @@ func Render(ctx context.Context, src Source, opt Options) (*Figure, error) {
 	case Contour:
 		return contour(s, opt.Params, opt.Seed)
 	case Importance:
-		return importance(s, opt.Seed)
+		return importance(s, opt.Seed, opt.ImportanceTrials)
 	case Timeline:
 		return timeline(s, opt.MaxTrials)
 	}

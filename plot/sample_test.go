@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -106,5 +107,38 @@ func TestMaxTrials(t *testing.T) {
 		if svg[1].Len() >= svg[0].Len() {
 			t.Errorf("%s: the plot of 4 trials is %d bytes, that of 12 %d", c.kind, svg[1].Len(), svg[0].Len())
 		}
+	}
+}
+
+// TestImportanceTrials draws the importance plot of a study whose 12
+// trials compare at a rung, bounded to 6 trials, to 12 and unbounded: only
+// the plot of a sample says so. (That the sample changes the importances
+// is analysis's TestImportancesSample's to check.)
+func TestImportanceTrials(t *testing.T) {
+	src := halvingSource(t)
+	const note = "from a sample of 6 of 12 trials at the rung of 1 epoch"
+	var titles [3]string
+	var labels [3][]string
+	for i, n := range []int{0, 12, 6} {
+		f, err := Render(context.Background(), src, Options{Kind: Importance, Study: "halving", Seed: 1, ImportanceTrials: n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := f.Panels[0][0]
+		titles[i] = p.Title.Text
+		for _, tk := range p.Y.Tick.Marker.Ticks(p.Y.Min, p.Y.Max) {
+			labels[i] = append(labels[i], tk.Label)
+		}
+	}
+	for i, title := range titles {
+		if got := strings.Contains(title, note); got != (i == 2) {
+			t.Errorf("title %q: says %q %v, want %v", title, note, got, i == 2)
+		}
+	}
+	if !slices.Equal(labels[0], labels[1]) {
+		t.Errorf("bars of all 12 trials %q, bounded to 12 %q: want the same", labels[0], labels[1])
+	}
+	if len(labels[2]) != len(labels[0]) {
+		t.Errorf("bars of a sample of 6 %q, of all 12 %q: want one per parameter", labels[2], labels[0])
 	}
 }
