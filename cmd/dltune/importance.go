@@ -16,6 +16,7 @@ type importanceOptions struct {
 	Study  string
 	Format format
 	Seed   uint64
+	Sample int
 }
 
 func newImportanceCmd(g *globals, runF func(context.Context, *importanceOptions) error) *cobra.Command {
@@ -33,11 +34,18 @@ study, where few trials complete, compares instead the trials that reached
 its highest rung reached by 8 trials or more, by their loss at that rung.
 Parameters that some compared trial lacks (conditional ones) are left out.
 
-The result is the same for the same trials and --seed.`,
+The result is the same for the same trials and --seed. --sample N fits the
+forest to N of the compared trials drawn with the seed, as the dashboard
+does with 2,000: much faster on a study of many thousands of trials, and
+close (see benchmarks/README.md).`,
 		Example: `  dltune importance
-  dltune importance --study fashion-mlp --format json`,
+  dltune importance --study fashion-mlp --format json
+  dltune importance --sample 2000`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Sample < 0 {
+				return usageError{fmt.Errorf("--sample %d is negative (0 fits every trial)", o.Sample)}
+			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
 			}
@@ -47,6 +55,7 @@ The result is the same for the same trials and --seed.`,
 	cmd.Flags().StringVar(&o.Study, "study", "", "the study (optional when the store holds one)")
 	addFormatFlag(cmd, &o.Format, formatTable, formatJSON, formatCSV)
 	cmd.Flags().Uint64Var(&o.Seed, "seed", 0, "the seed of the random forest")
+	cmd.Flags().IntVar(&o.Sample, "sample", 0, "fit the forest to a sample of N of the compared trials (0: all)")
 	return cmd
 }
 
@@ -65,7 +74,7 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 		return err
 	}
 	rung := analysis.Rung(trials, spec.Rungs())
-	imp, err := analysis.Importances(spec.Space, trials, analysis.ImportanceOptions{Seed: o.Seed, Epochs: rung})
+	imp, err := analysis.Importances(spec.Space, trials, analysis.ImportanceOptions{Seed: o.Seed, Epochs: rung, MaxTrials: o.Sample})
 	if err != nil {
 		return fmt.Errorf("study %s: importance: %w", name, err)
 	}
@@ -74,11 +83,15 @@ func runImportance(ctx context.Context, o *importanceOptions) error {
 	for i, im := range imp {
 		r.Rows = append(r.Rows, []cell{integer(i + 1), text(im.Param), fixed(im.Importance, 3), fixed(im.Std, 3)})
 	}
+	sampled := ""
+	if n := max(o.Sample, analysis.MinTrials); o.Sample > 0 && len(compared) > n {
+		sampled = fmt.Sprintf(", a sample of %d of them", n)
+	}
 	r.Text = func(w io.Writer) error {
 		if rung > 0 {
-			fmt.Fprintf(w, "study %s: %s compared by their loss at the rung of %s\n", clean(name), plural(len(compared), "trial"), plural(rung, "epoch"))
+			fmt.Fprintf(w, "study %s: %s compared by their loss at the rung of %s%s\n", clean(name), plural(len(compared), "trial"), plural(rung, "epoch"), sampled)
 		} else {
-			fmt.Fprintf(w, "study %s: %s compared\n", clean(name), plural(len(compared), "complete trial"))
+			fmt.Fprintf(w, "study %s: %s compared%s\n", clean(name), plural(len(compared), "complete trial"), sampled)
 		}
 		return writeTable(w, r.Header, render(r.Rows, func(c cell) string { return c.human }))
 	}

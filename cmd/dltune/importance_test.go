@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,8 @@ func TestImportanceFlags(t *testing.T) {
 	checkFlags(t, newImportanceCmd, func(o *importanceOptions) { o.globals = nil }, []flagCase[importanceOptions]{
 		{name: "defaults", args: []string{"importance"}, want: &importanceOptions{Format: formatTable}},
 		{name: "all set", args: []string{"importance", "--study", "s", "--format", "csv", "--seed", "9"}, want: &importanceOptions{Study: "s", Format: formatCSV, Seed: 9}},
+		{name: "sample", args: []string{"importance", "--sample", "2000"}, want: &importanceOptions{Format: formatTable, Sample: 2000}},
+		{name: "negative sample", args: []string{"importance", "--sample", "-1"}, code: exitUsage, err: "--sample -1 is negative (0 fits every trial)"},
 		{name: "bad format", args: []string{"importance", "--format", "xml"}, code: exitUsage, err: "unknown format (want table, json or csv)"},
 		{name: "argument", args: []string{"importance", "s"}, code: exitUsage, err: "accepts 0 arg"},
 		{name: "text seed", args: []string{"importance", "--seed", "abc"}, code: exitUsage, err: `invalid argument "abc" for "--seed" flag: want a whole number, 0 or more` + "\n"},
@@ -71,5 +74,21 @@ func TestImportanceRanksDominantFirst(t *testing.T) {
 	}
 	if len(got) != 3 || got[0].Param != "lr" || got[0].Importance < 0.8 {
 		t.Errorf("got %+v, want lr first with most of the variance", got)
+	}
+
+	// --sample 10 fits 10 of the 40 trials, says so, and still finds lr.
+	code, out, errs := cli(t, ctx, "importance", "--sample", "10", "--storage", path)
+	if code != 0 {
+		t.Fatalf("--sample 10: exit %d: %s", code, errs)
+	}
+	if want := "study tiny: 40 complete trials compared, a sample of 10 of them\n"; !strings.HasPrefix(out, want) {
+		t.Errorf("--sample 10 printed\n%s\nwant it to begin %q", out, want)
+	}
+	if lines := strings.Split(out, "\n"); len(lines) < 5 || !strings.Contains(lines[4], " lr ") {
+		t.Errorf("--sample 10 printed\n%s\nwant lr ranked first", out)
+	}
+	_, all, _ := cli(t, ctx, "importance", "--storage", path)
+	if _, sampled, _ := cli(t, ctx, "importance", "--sample", "40", "--storage", path); sampled != all {
+		t.Errorf("--sample 40 of 40 printed\n%s\nwant what all trials give\n%s", sampled, all)
 	}
 }
