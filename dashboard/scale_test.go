@@ -156,6 +156,21 @@ func TestPlotsBounded(t *testing.T) {
 	}
 }
 
+// TestImportanceBounded checks that the importance plot of a study of
+// many trials fits a sample of maxImportanceTrials of them and says so.
+func TestImportanceBounded(t *testing.T) {
+	const n = 2 * maxImportanceTrials // about two thirds complete
+	db := bigStudy(t, filepath.Join(t.TempDir(), "big.db"), n)
+	t.Cleanup(func() { db.Close() })
+	code, _, body := get(t, New(db, nil), "/study/big/plot/importance.svg")
+	if code != 200 {
+		t.Fatalf("status %d:\n%s", code, body)
+	}
+	if want := fmt.Sprintf("from a sample of %d of ", maxImportanceTrials); !strings.Contains(body, want) {
+		t.Errorf("the importance plot does not say %q", want)
+	}
+}
+
 // BenchmarkStudyPage10k serves the pages of a study of 10,000 trials of
 // up to 20 epochs from a bbolt store, and reports the bytes each sends.
 // "cold" is a new handler each time, which reads and ranks every trial;
