@@ -231,9 +231,16 @@ func runExport(ctx context.Context, o *exportOptions) error {
 	m, err := study.Export(ctx, spec, t, study.ExportOptions{
 		Refit: o.Refit, Epochs: o.Epochs, Memory: mem, Weights: w,
 		Progress: func(e core.EpochStats, n int) {
-			if o.verbose || e.Epoch == n || e.Epoch%10 == 0 {
-				fmt.Fprintf(o.stderr, "  epoch %d/%d  train_loss %.4g  val_loss %.4g  (%.1fs)\n", e.Epoch, n, e.TrainLoss, e.ValLoss, e.Duration.Seconds())
+			if !o.verbose && e.Epoch != n && e.Epoch%10 != 0 {
+				return
 			}
+			if o.Refit {
+				// A refit trains on the validation data too: a loss on it
+				// would look like a held-out figure and is not one.
+				fmt.Fprintf(o.stderr, "  epoch %d/%d  train_loss %.4g  (%.1fs)\n", e.Epoch, n, e.TrainLoss, e.Duration.Seconds())
+				return
+			}
+			fmt.Fprintf(o.stderr, "  epoch %d/%d  train_loss %.4g  val_loss %.4g  (%.1fs)\n", e.Epoch, n, e.TrainLoss, e.ValLoss, e.Duration.Seconds())
 		},
 	})
 	if errors.Is(err, study.ErrReplay) {
