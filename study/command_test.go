@@ -162,9 +162,16 @@ search: {strategy: random, trials: 2, parallel: 2}
 	work := filepath.Join(dir, "work")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	epochs := 0
+	// Interrupt once both trials have trained (a loaded machine may start
+	// the second long after the first) and four epochs are in.
+	epochs := map[int]int{}
+	total := 0
 	sum, err := prep.Run(ctx, db, Options{WorkDir: work, Progress: func(s Status) {
-		if epochs += len(s.Epochs); epochs >= 4 {
+		for _, e := range s.Epochs {
+			epochs[e.Trial]++
+			total++
+		}
+		if len(epochs) == 2 && total >= 4 {
 			cancel()
 		}
 	}})
