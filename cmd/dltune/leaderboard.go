@@ -113,8 +113,8 @@ func runLeaderboard(ctx context.Context, o *leaderboardOptions) error {
 			full = text("no")
 		}
 		line := []cell{integer(row.Rank), integer(row.Trial), text(row.State.String()), loss, acc, integer(row.Epochs), full}
-		line = append(line, metricCells(row, metrics)...)
-		line = append(line, paramCells(row, names)...)
+		line = append(line, cellsOf(row.Metrics, metrics, float)...)
+		line = append(line, cellsOf(row.Params, names, value)...)
 		r.Rows = append(r.Rows, line)
 	}
 	return o.Format.print(o.stdout, r)
@@ -136,23 +136,14 @@ func metricNames(rows []study.Row) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-func metricCells(row study.Row, metrics []string) []cell {
-	var c []cell
-	for _, m := range metrics {
-		if v, ok := row.Metrics[m]; ok {
-			c = append(c, float(v))
-		} else {
-			c = append(c, none)
-		}
-	}
-	return c
-}
-
-func paramCells(row study.Row, names []string) []cell {
-	var c []cell
+// cellsOf returns, for each name, the cell of m's value under it, or an
+// empty cell: the columns of parameters and metrics, which a trial may
+// lack.
+func cellsOf[V any](m map[string]V, names []string, cellOf func(V) cell) []cell {
+	c := make([]cell, 0, len(names))
 	for _, n := range names {
-		if v, ok := row.Params[n]; ok {
-			c = append(c, value(v))
+		if v, ok := m[n]; ok {
+			c = append(c, cellOf(v))
 		} else {
 			c = append(c, none)
 		}
@@ -184,8 +175,8 @@ func leaderboardCSV(rows []study.Row, names, metrics []string) ([]string, [][]ce
 		}
 		line := []cell{integer(row.Rank), integer(row.Trial), text(row.State.String()), loss, acc,
 			integer(row.BestEpoch), integer(row.Epochs), text(strconv.FormatBool(row.FullBudget))}
-		line = append(line, paramCells(row, names)...)
-		line = append(line, metricCells(row, metrics)...)
+		line = append(line, cellsOf(row.Params, names, value)...)
+		line = append(line, cellsOf(row.Metrics, metrics, float)...)
 		out = append(out, append(line, float(row.Seconds), text(row.Error)))
 	}
 	return header, out

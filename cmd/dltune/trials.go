@@ -125,17 +125,6 @@ func runTrials(ctx context.Context, o *trialsOptions) error {
 		rows[i] = newTrialRow(t, o.Curves)
 	}
 	r := report{JSON: rows, Empty: "study " + name + " has no trial yet"}
-	params := func(t trialRow) []cell {
-		var c []cell
-		for _, n := range names {
-			if v, ok := t.Params[n]; ok {
-				c = append(c, value(v))
-			} else {
-				c = append(c, none)
-			}
-		}
-		return c
-	}
 	if o.Curves {
 		// A command study's metrics, a column each, empty where an epoch
 		// has none.
@@ -158,15 +147,9 @@ func runTrials(ctx context.Context, o *trialsOptions) error {
 				if reportsLR {
 					lr = float(e.LearningRate)
 				}
-				line := append([]cell{integer(t.Trial), text(t.State.String())}, params(t)...)
+				line := append([]cell{integer(t.Trial), text(t.State.String())}, cellsOf(t.Params, names, value)...)
 				line = append(line, integer(e.Epoch), float(e.TrainLoss), float(e.ValLoss), acc, lr, float(e.Seconds))
-				for _, m := range metrics {
-					if v, ok := e.Metrics[m]; ok {
-						line = append(line, float(v))
-					} else {
-						line = append(line, none)
-					}
-				}
+				line = append(line, cellsOf(e.Metrics, metrics, float)...)
 				r.Rows = append(r.Rows, line)
 			}
 		}
@@ -181,7 +164,7 @@ func runTrials(ctx context.Context, o *trialsOptions) error {
 		if t.ValAccuracy != nil {
 			acc = fixed(*t.ValAccuracy, 4)
 		}
-		line := append([]cell{integer(t.Trial), text(t.State.String())}, params(t)...)
+		line := append([]cell{integer(t.Trial), text(t.State.String())}, cellsOf(t.Params, names, value)...)
 		r.Rows = append(r.Rows, append(line, integer(t.Epochs), integer(t.Budget), loss, best, acc, float(t.Seconds),
 			timeCell(t.Started), timeCell(t.Finished), text(t.Error)))
 	}
