@@ -127,16 +127,9 @@ func dropWeights(study string, wb, tb *bolt.Bucket, keep int) error {
 func (db *DB) Weights(ctx context.Context, study string, number int) (*dltune.Weights, error) {
 	var w *dltune.Weights
 	err := db.viewFrom(ctx, false, func(tx *bolt.Tx) error {
-		b, err := trialBucket(tx, study, number)
+		v, err := weightsValue(tx, study, number)
 		if err != nil {
 			return err
-		}
-		var v []byte
-		if wb := b.Bucket(weightsBucket); wb != nil {
-			v = wb.Get(trialKey(number))
-		}
-		if v == nil {
-			return fmt.Errorf("study %q trial %d weights: %w", study, number, dltune.ErrNotFound)
 		}
 		w, err = decodeWeights(v)
 		if err != nil {
@@ -154,16 +147,9 @@ func (db *DB) Weights(ctx context.Context, study string, number int) (*dltune.We
 func (db *DB) WeightsHead(ctx context.Context, study string, number int) (*dltune.Weights, error) {
 	var w *dltune.Weights
 	err := db.viewFrom(ctx, false, func(tx *bolt.Tx) error {
-		b, err := trialBucket(tx, study, number)
+		v, err := weightsValue(tx, study, number)
 		if err != nil {
 			return err
-		}
-		var v []byte
-		if wb := b.Bucket(weightsBucket); wb != nil {
-			v = wb.Get(trialKey(number))
-		}
-		if v == nil {
-			return fmt.Errorf("study %q trial %d weights: %w", study, number, dltune.ErrNotFound)
 		}
 		epoch, loss, err := weightsHead(v)
 		if err != nil {
@@ -173,6 +159,24 @@ func (db *DB) WeightsHead(ctx context.Context, study string, number int) (*dltun
 		return nil
 	})
 	return w, err
+}
+
+// weightsValue returns trial number's weights value, valid for the life
+// of tx, or an error matching dltune.ErrNotFound if the study or trial
+// does not exist or the trial has none.
+func weightsValue(tx *bolt.Tx, study string, number int) ([]byte, error) {
+	b, err := trialBucket(tx, study, number)
+	if err != nil {
+		return nil, err
+	}
+	var v []byte
+	if wb := b.Bucket(weightsBucket); wb != nil {
+		v = wb.Get(trialKey(number))
+	}
+	if v == nil {
+		return nil, fmt.Errorf("study %q trial %d weights: %w", study, number, dltune.ErrNotFound)
+	}
+	return v, nil
 }
 
 func encodeWeights(w *dltune.Weights) []byte {
