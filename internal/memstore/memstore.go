@@ -334,24 +334,18 @@ func (m *Mem) SaveWeights(ctx context.Context, name string, t *dltune.Trial, ckp
 
 // Weights returns a copy of trial number's weights.
 func (m *Mem) Weights(ctx context.Context, name string, number int) (*dltune.Weights, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	s, err := m.trial(name, number)
-	if err != nil {
-		return nil, err
-	}
-	w, ok := s.weights[number]
-	if !ok {
-		return nil, fmt.Errorf("study %q trial %d weights: %w", name, number, dltune.ErrNotFound)
-	}
-	return w.Clone(), nil
+	return m.weights(ctx, name, number, (*dltune.Weights).Clone)
 }
 
 // WeightsHead returns trial number's weights without their model.
 func (m *Mem) WeightsHead(ctx context.Context, name string, number int) (*dltune.Weights, error) {
+	return m.weights(ctx, name, number, func(w *dltune.Weights) *dltune.Weights {
+		return &dltune.Weights{Epoch: w.Epoch, Loss: w.Loss}
+	})
+}
+
+// weights returns dup of trial number's weights, made under the lock.
+func (m *Mem) weights(ctx context.Context, name string, number int, dup func(*dltune.Weights) *dltune.Weights) (*dltune.Weights, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -365,7 +359,7 @@ func (m *Mem) WeightsHead(ctx context.Context, name string, number int) (*dltune
 	if !ok {
 		return nil, fmt.Errorf("study %q trial %d weights: %w", name, number, dltune.ErrNotFound)
 	}
-	return &dltune.Weights{Epoch: w.Epoch, Loss: w.Loss}, nil
+	return dup(w), nil
 }
 
 // Trial returns a copy of trial number.
