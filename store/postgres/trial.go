@@ -78,8 +78,26 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	n, err := db.updateTrial(ctx, db.pool, study, t, rec)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return db.missing(ctx, study, t.Number)
+	}
+	return nil
+}
+
+// updateTrial replaces, with q (the pool or a transaction), the record of
+// trial t.Number with rec, deleting its checkpoint when t is finished and
+// its weights when t has no epoch, as UpdateTrial documents. It returns
+// the number of trials changed: 0 if the trial does not exist or another
+// DB holds it.
+func (db *DB) updateTrial(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, study string, t *dltune.Trial, rec []byte) (int, error) {
 	var n int
-	err = db.pool.QueryRow(ctx, `WITH s AS (
+	err := q.QueryRow(ctx, `WITH s AS (
 			UPDATE dltune_studies SET seq = seq + 1 WHERE name = $1 RETURNING seq
 		), u AS (
 			UPDATE dltune_trials t SET state = $3::smallint, record = $4, seq = s.seq,
@@ -91,13 +109,7 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) (e
 			DELETE FROM dltune_weights w USING u WHERE $8 AND w.study = $1 AND w.number = u.number
 		)
 		SELECT count(*) FROM u`, study, t.Number, int16(t.State), rec, t.State.Finished(), db.owner, db.lease, len(t.Curve) == 0).Scan(&n)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return db.missing(ctx, study, t.Number)
-	}
-	return nil
+	return n, err
 }
 
 // SaveCheckpoint replaces the record of trial t.Number and its checkpoint
@@ -176,26 +188,19 @@ func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, ch
 	}
 	var n int
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `WITH s AS (
-				UPDATE dltune_studies SET seq = seq + 1 WHERE name = $1 RETURNING seq
-			)
-			UPDATE dltune_trials t SET state = $3::smallint, record = $4, seq = s.seq,
-				owner = $5, expires = CASE WHEN $3::smallint = 1 THEN now() + $6::interval END
-			FROM s WHERE t.study = $1 AND t.number = $2 AND (t.owner IS NULL OR t.owner = $5)
-			RETURNING 1`, study, t.Number, int16(t.State), rec, db.owner, db.lease).Scan(&n)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // missing, below, says why
-		} else if err != nil {
-			return err
+		// A finished trial, which alone has no checkpoint here, loses its
+		// checkpoint in updateTrial's statement.
+		var err error
+		n, err = db.updateTrial(ctx, tx, study, t, rec)
+		if err != nil || n == 0 {
+			return err // for n == 0, missing, below, says why
 		}
 		if checkpoint != nil {
 			_, err = tx.Exec(ctx, `INSERT INTO dltune_checkpoints (study, number, data) VALUES ($1, $2, $3)
 				ON CONFLICT (study, number) DO UPDATE SET data = EXCLUDED.data`, study, t.Number, checkpoint)
-		} else {
-			_, err = tx.Exec(ctx, `DELETE FROM dltune_checkpoints WHERE study = $1 AND number = $2`, study, t.Number)
-		}
-		if err != nil {
-			return fmt.Errorf("checkpoint: %w", err)
+			if err != nil {
+				return fmt.Errorf("checkpoint: %w", err)
+			}
 		}
 		if w != nil {
 			_, err = tx.Exec(ctx, `INSERT INTO dltune_weights (study, number, epoch, loss, model) VALUES ($1, $2, $3, $4, $5)
