@@ -32,10 +32,7 @@ func (db *DB) ImportTrial(ctx context.Context, study string, t *dltune.Trial, ch
 		if trials.Get(k) != nil {
 			return fmt.Errorf("study %q trial %d: %w", study, t.Number, dltune.ErrExists)
 		}
-		if err := trials.Put(k, data); err != nil {
-			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
-		}
-		if err := revise(b, study); err != nil {
+		if err := putTrial(b, study, t.Number, data); err != nil {
 			return err
 		}
 		if next := uint64(t.Number) + 1; trials.Sequence() < next {

@@ -117,6 +117,16 @@ func (db *DB) Revision(ctx context.Context, name string) (uint64, error) {
 	return rev, err
 }
 
+// putTrial stores data as the record of trial n in the study whose bucket
+// is b, and revises the study, so that no change of a trial's record
+// leaves the study's revision behind.
+func putTrial(b *bolt.Bucket, study string, n int, data []byte) error {
+	if err := b.Bucket(trialsBucket).Put(trialKey(n), data); err != nil {
+		return fmt.Errorf("study %q trial %d: %w", study, n, err)
+	}
+	return revise(b, study)
+}
+
 // revise raises the revision of the study whose bucket is b, in the
 // transaction that changes it.
 func revise(b *bolt.Bucket, name string) error {

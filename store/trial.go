@@ -33,10 +33,7 @@ func (db *DB) CreateTrial(ctx context.Context, study string, t *dltune.Trial) er
 		if err != nil {
 			return fmt.Errorf("study %q trial %d: encode: %w", study, n, err)
 		}
-		if err := trials.Put(trialKey(n), data); err != nil {
-			return err
-		}
-		return revise(b, study)
+		return putTrial(b, study, n, data)
 	})
 	if err != nil {
 		return err
@@ -62,17 +59,14 @@ func (db *DB) UpdateTrial(ctx context.Context, study string, t *dltune.Trial) er
 		if err != nil {
 			return err
 		}
-		k := trialKey(t.Number)
-		if err := b.Bucket(trialsBucket).Put(k, data); err != nil {
-			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
+		if err := putTrial(b, study, t.Number, data); err != nil {
+			return err
 		}
+		k := trialKey(t.Number)
 		if wb := b.Bucket(weightsBucket); fresh && wb != nil {
 			if err := wb.Delete(k); err != nil {
 				return fmt.Errorf("study %q trial %d weights: %w", study, t.Number, err)
 			}
-		}
-		if err := revise(b, study); err != nil {
-			return err
 		}
 		if finished {
 			return b.Bucket(checkpointsBucket).Delete(k)
@@ -103,14 +97,13 @@ func (db *DB) SaveCheckpoint(ctx context.Context, study string, t *dltune.Trial,
 		if err != nil {
 			return err
 		}
-		k := trialKey(t.Number)
-		if err := b.Bucket(trialsBucket).Put(k, data); err != nil {
-			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
+		if err := putTrial(b, study, t.Number, data); err != nil {
+			return err
 		}
-		if err := b.Bucket(checkpointsBucket).Put(k, checkpoint); err != nil {
+		if err := b.Bucket(checkpointsBucket).Put(trialKey(t.Number), checkpoint); err != nil {
 			return fmt.Errorf("study %q trial %d checkpoint: %w", study, t.Number, err)
 		}
-		return revise(b, study)
+		return nil
 	})
 }
 

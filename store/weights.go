@@ -55,13 +55,10 @@ func (db *DB) SaveWeights(ctx context.Context, study string, t *dltune.Trial, ch
 		if err != nil {
 			return err
 		}
-		k := trialKey(t.Number)
-		if err := b.Bucket(trialsBucket).Put(k, data); err != nil {
-			return fmt.Errorf("study %q trial %d: %w", study, t.Number, err)
-		}
-		if err := revise(b, study); err != nil {
+		if err := putTrial(b, study, t.Number, data); err != nil {
 			return err
 		}
+		k := trialKey(t.Number)
 		if checkpoint != nil {
 			err = b.Bucket(checkpointsBucket).Put(k, checkpoint)
 		} else {
