@@ -33,7 +33,7 @@ func ExampleReadCSV() {
 	}
 	fmt.Println(train.Len(), "to train,", val.Len(), "to validate")
 
-	if err := core.Normalize(core.NormalizeStandardize, train, val); err != nil {
+	if _, err := core.Normalize(core.NormalizeStandardize, train, val); err != nil {
 		log.Fatal(err)
 	}
 	// Output:

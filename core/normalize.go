@@ -119,19 +119,20 @@ func (nz *Normalizer) Apply(x *Tensor) error {
 // train's features. It applies the transform in place to train and to each
 // of others (the validation or test sets). Nil entries of others are
 // skipped, and a tensor met twice (say train itself) is transformed once.
-// On error no data has been changed. The datasets must not be read
-// concurrently while Normalize runs.
-func Normalize(method string, train *Dataset, others ...*Dataset) error {
+// On error no data has been changed. It returns the fitted normalizer,
+// which a model file keeps to transform new inputs the same way. The
+// datasets must not be read concurrently while Normalize runs.
+func Normalize(method string, train *Dataset, others ...*Dataset) (*Normalizer, error) {
 	nz, err := FitNormalizer(method, train)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if nz.Method == NormalizeNone {
-		return nil
+		return nz, nil
 	}
 	for i, o := range others {
 		if o != nil && o.X.Cols != train.X.Cols {
-			return fmt.Errorf("normalize: dataset %d has %d features, the training set %d", i+1, o.X.Cols, train.X.Cols)
+			return nil, fmt.Errorf("normalize: dataset %d has %d features, the training set %d", i+1, o.X.Cols, train.X.Cols)
 		}
 	}
 	done := []*Tensor{train.X}
@@ -141,10 +142,13 @@ func Normalize(method string, train *Dataset, others ...*Dataset) error {
 		}
 		done = append(done, o.X)
 		if err := nz.Apply(o.X); err != nil {
-			return err // unreachable: widths were checked above
+			return nil, err // unreachable: widths were checked above
 		}
 	}
-	return nz.Apply(train.X)
+	if err := nz.Apply(train.X); err != nil {
+		return nil, err
+	}
+	return nz, nil
 }
 
 // normInvOrOne returns 1/v, or 1 if v is 0.

@@ -67,7 +67,7 @@ func TestNormalizeValues(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("method="+tt.method, func(t *testing.T) {
 			tr, va := train(), val()
-			if err := Normalize(tt.method, tr, va); err != nil {
+			if _, err := Normalize(tt.method, tr, va); err != nil {
 				t.Fatal(err)
 			}
 			if !normClose(tr.X.Data, tt.wantTrain) {
@@ -99,7 +99,7 @@ func TestStandardizeMoments(t *testing.T) {
 		x.Data[i] = 1e4 + float32(i%100)/10
 	}
 	d := &Dataset{X: x, Y: NewTensor(n, 1), Task: Regression}
-	if err := Normalize(NormalizeStandardize, d); err != nil {
+	if _, err := Normalize(NormalizeStandardize, d); err != nil {
 		t.Fatal(err)
 	}
 	var sum, sq float64
@@ -137,7 +137,7 @@ func TestNormalizerApplyNewData(t *testing.T) {
 func TestNormalizeOnce(t *testing.T) {
 	tr := normDataset([]float32{0}, []float32{2})
 	va := normDataset([]float32{4})
-	if err := Normalize(NormalizeScale, tr, va, tr, nil, va); err != nil {
+	if _, err := Normalize(NormalizeScale, tr, va, tr, nil, va); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(tr.X.Data, []float32{0, 1}) || !slices.Equal(va.X.Data, []float32{2}) {
@@ -166,7 +166,7 @@ func TestNormalizeErrors(t *testing.T) {
 			for _, o := range tt.others {
 				othersBefore = append(othersBefore, slices.Clone(o.X.Data))
 			}
-			err := Normalize(tt.method, tt.train, tt.others...)
+			_, err := Normalize(tt.method, tt.train, tt.others...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}

@@ -310,16 +310,8 @@ func loadFitted(ctx context.Context, s *studyfile.Spec, mem MemoryLimit) (train,
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: data.validation: %w", s.File, err)
 	}
-	// As core.Normalize does, keeping the normalizer.
-	if nz, err = core.FitNormalizer(d.Normalize, train); err != nil {
+	if nz, err = core.Normalize(d.Normalize, train, val); err != nil {
 		return nil, nil, nil, fmt.Errorf("%s: data.normalize: %w", s.File, err)
-	}
-	if nz.Method != core.NormalizeNone {
-		for _, x := range []*core.Tensor{val.X, train.X} {
-			if err := nz.Apply(x); err != nil {
-				return nil, nil, nil, fmt.Errorf("%s: data.normalize: %w", s.File, err)
-			}
-		}
 	}
 	return train, val, nz, nil
 }

@@ -16,7 +16,7 @@ func spirals(t *testing.T) (train, val *core.Dataset) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := core.Normalize("standardize", train, val); err != nil {
+	if _, err := core.Normalize("standardize", train, val); err != nil {
 		t.Fatal(err)
 	}
 	return train, val
