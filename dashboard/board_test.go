@@ -246,7 +246,8 @@ func TestViewCache(t *testing.T) {
 	}
 }
 
-// stream opens the event stream at path and returns its lines.
+// stream opens the event stream at url and returns its lines that are
+// not blank, read by one goroutine until the stream ends.
 func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -254,8 +255,9 @@ func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s: status %d", url, resp.StatusCode)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		resp.Body.Close()
+		t.Fatalf("%s: status %d, type %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	lines := make(chan string, 16)
 	go func() {
@@ -273,6 +275,16 @@ func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 		}
 	}()
 	return lines
+}
+
+// nextLine returns the next line of lines, or "" if none comes within d.
+func nextLine(lines <-chan string, d time.Duration) string {
+	select {
+	case l := <-lines:
+		return l
+	case <-time.After(d):
+		return ""
+	}
 }
 
 // next returns the next line of a stream that is not a comment or an

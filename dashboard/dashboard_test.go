@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -185,44 +184,20 @@ func TestEventsOnNewTrial(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/study/tiny/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	lines := bufio.NewReader(resp.Body)
-	if l, err := lines.ReadString('\n'); err != nil || l != ": watching\n" {
-		t.Fatalf("first line %q, %v", l, err)
+	lines := stream(t, ctx, srv.URL+"/study/tiny/events")
+	if l := nextLine(lines, 5*time.Second); l != ": watching\n" {
+		t.Fatalf("first line %q", l)
 	}
 	// Nothing changes: no event in a few polls.
-	quiet := make(chan string, 1)
-	go func() {
-		l, _ := lines.ReadString('\n')
-		for l == "\n" {
-			l, _ = lines.ReadString('\n')
-		}
-		quiet <- l
-	}()
-	select {
-	case l := <-quiet:
+	if l := nextLine(lines, 100*time.Millisecond); l != "" {
 		t.Fatalf("event %q before any change", l)
-	case <-time.After(100 * time.Millisecond):
 	}
 	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1, Created: time.Now()}
 	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case l := <-quiet:
-		if l != "event: change\n" {
-			t.Fatalf("got %q, want a change event", l)
-		}
-	case <-ctx.Done():
-		t.Fatal("no event after a trial was added")
+	if l := nextLine(lines, 5*time.Second); l != "event: change\n" {
+		t.Fatalf("got %q after a trial was added, want a change event", l)
 	}
 	// The leaderboard the page then fetches shows the new trial.
 	_, _, body := get(t, New(db, nil), "/study/tiny/leaderboard")
