@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"2", "1", "0", "3"}; !equal(before, want) {
+	if want := []string{"2", "1", "0", "3"}; !slices.Equal(before, want) {
 		t.Fatalf("the leaderboard lists trials %q, want %q", before, want)
 	}
 	// Set on this page only: a reload would drop it.
@@ -92,7 +93,7 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"4", "2", "1", "0", "3"}; !equal(after, want) {
+	if want := []string{"4", "2", "1", "0", "3"}; !slices.Equal(after, want) {
 		t.Errorf("after trial 4 finished the leaderboard lists trials %q, want %q", after, want)
 	}
 	kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded === true`))
@@ -102,16 +103,4 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 	if !kept {
 		t.Error("the page reloaded to show the new trial; want only its leaderboard replaced")
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
