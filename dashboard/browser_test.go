@@ -77,13 +77,7 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t0 := time.Now()
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("new")},
-		State: dltune.Complete, Budget: 4, RetryOf: -1, Created: t0, Started: t0, Finished: t0,
-		Curve: []dltune.Epoch{{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5}}}
-	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5})
 	const rows = `document.querySelectorAll("#board table tr").length`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](rows+` === 6`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](rows))

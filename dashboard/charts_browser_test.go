@@ -284,13 +284,7 @@ func TestBrowserLiveCharts(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true`)); err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now()
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("new")},
-		State: dltune.Complete, Budget: 4, RetryOf: -1, Created: t0, Started: t0, Finished: t0,
-		Curve: []dltune.Epoch{{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5}}}
-	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5})
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](trials+`.length === 4 && window.notReloaded`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		after, _ := chromedp.Run(ctx, chromedp.Evaluate[[]int](trials))
 		t.Fatalf("after trial 4 finished the history shows trials %v, want 0 to 4 without a reload", after)

@@ -60,6 +60,21 @@ func newStore(t *testing.T) *store.DB {
 	return db
 }
 
+// addTrial adds trial 4 to study tiny of newStore, of lr 0.002, created
+// and started now, and finished now if state is finished.
+func addTrial(t *testing.T, db *store.DB, state dltune.State, curve ...dltune.Epoch) {
+	t.Helper()
+	now := time.Now()
+	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")},
+		State: state, Budget: 4, RetryOf: -1, Created: now, Started: now, Curve: curve}
+	if state.Finished() {
+		tr.Finished = now
+	}
+	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // get serves one request and returns its status and body.
 func get(t *testing.T, h http.Handler, target string, mod ...func(*http.Request)) (int, http.Header, string) {
 	t.Helper()
@@ -192,10 +207,7 @@ func TestEventsOnNewTrial(t *testing.T) {
 	if l := nextLine(lines, 100*time.Millisecond); l != "" {
 		t.Fatalf("event %q before any change", l)
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1, Created: time.Now()}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Running)
 	if l := nextLine(lines, 5*time.Second); l != "event: change\n" {
 		t.Fatalf("got %q after a trial was added, want a change event", l)
 	}
@@ -218,11 +230,7 @@ func TestPlotCache(t *testing.T) {
 	if &a.data[0] != &b.data[0] {
 		t.Error("the unchanged study's plot was drawn again")
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Complete, Budget: 4, RetryOf: -1,
-		Curve: []dltune.Epoch{{Epoch: 1, TrainLoss: 0.05, ValLoss: 0.05}}}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 1, TrainLoss: 0.05, ValLoss: 0.05})
 	c, _ := h.svg(ctx, "tiny", "history", 0)
 	if c.rev == a.rev || &c.data[0] == &a.data[0] {
 		t.Error("the changed study's plot came from the cache")

@@ -35,12 +35,7 @@ func TestStudiesEvents(t *testing.T) {
 	if l := nextLine(lines, 100*time.Millisecond); l != "" {
 		t.Fatalf("event %q before any change", l)
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")},
-		State: dltune.Complete, Budget: 4, RetryOf: -1, Created: time.Now(), Started: time.Now(), Finished: time.Now(),
-		Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 0.01}}}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 1, ValLoss: 0.01})
 	if l := nextLine(lines, 5*time.Second); l != "event: change\n" {
 		t.Fatalf("got %q after a trial was added, want a change event", l)
 	}
