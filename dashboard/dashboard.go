@@ -460,8 +460,8 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 		Metrics: dltune.MetricNames(t.Curve)}
 	data.Error, data.Stderr = splitStderr(t)
 	for _, e := range t.Events {
-		if reason, _, ok := strings.Cut(e.What, stderrQuote); ok && t.Stderr != "" {
-			e.What = reason + "; its stderr ends below"
+		if t.Stderr != "" {
+			e.What, _ = stderrBelow(e.What)
 		}
 		data.History = append(data.History, e)
 	}
