@@ -378,15 +378,14 @@ func (h *Handler) serveSVG(w http.ResponseWriter, r *http.Request, kind plot.Kin
 		h.failErr(w, err)
 		return
 	}
+	w.Header().Set("Content-Type", "image/svg+xml")
 	if c.data == nil {
 		// Not found, but an image still: the page shows why in its
 		// place rather than a broken image.
-		w.Header().Set("Content-Type", "image/svg+xml")
 		w.WriteHeader(http.StatusNotFound)
 		w.Write(noteSVG(c.note))
 		return
 	}
-	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-cache")
 	writeBody(w, r, c.data)
 }
