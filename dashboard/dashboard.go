@@ -242,14 +242,14 @@ type studyRow struct {
 // a study changed.
 func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	// The revision before the rows, so that the event stream reports a
-	// change made while the page was drawn.
-	rev, err := h.watchedRevision(ctx, allStudies)
+	list, err := h.src.Studies(ctx)
 	if err != nil {
 		h.failErr(w, err)
 		return
 	}
-	list, err := h.src.Studies(ctx)
+	// The revision before the rows, so that the event stream reports a
+	// change made while the page was drawn.
+	rev, err := h.listRevision(ctx, list)
 	if err != nil {
 		h.failErr(w, err)
 		return
