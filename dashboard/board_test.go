@@ -233,10 +233,7 @@ func TestViewCache(t *testing.T) {
 	if n := src.summaries.Load(); n != 1 {
 		t.Errorf("4 pages of an unchanged study read its trials %d times, want once", n)
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1}
-	if err := src.CreateTrial(context.Background(), "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, src.DB, dltune.Running)
 	_, _, body := get(t, h, "/study/tiny/leaderboard")
 	if n := src.summaries.Load(); n != 2 {
 		t.Errorf("after a change the trials were read %d times in all, want twice", n)
@@ -246,7 +243,8 @@ func TestViewCache(t *testing.T) {
 	}
 }
 
-// stream opens the event stream at path and returns its lines.
+// stream opens the event stream at url and returns its lines that are
+// not blank, read by one goroutine until the stream ends.
 func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -254,8 +252,9 @@ func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != 200 {
-		t.Fatalf("%s: status %d", url, resp.StatusCode)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		resp.Body.Close()
+		t.Fatalf("%s: status %d, type %q", url, resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 	lines := make(chan string, 16)
 	go func() {
@@ -273,6 +272,16 @@ func stream(t *testing.T, ctx context.Context, url string) <-chan string {
 		}
 	}()
 	return lines
+}
+
+// nextLine returns the next line of lines, or "" if none comes within d.
+func nextLine(lines <-chan string, d time.Duration) string {
+	select {
+	case l := <-lines:
+		return l
+	case <-time.After(d):
+		return ""
+	}
 }
 
 // next returns the next line of a stream that is not a comment or an
@@ -345,10 +354,7 @@ func TestEventsShared(t *testing.T) {
 					t.Fatalf("stream %d: %q before any change", i, l)
 				}
 			}
-			tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1}
-			if err := src.CreateTrial(ctx, "tiny", tr); err != nil {
-				t.Fatal(err)
-			}
+			addTrial(t, src.DB, dltune.Running)
 			for i, s := range streams {
 				if l := next(s, 5*time.Second); l != "event: change\n" {
 					t.Errorf("stream %d: %q after a trial was added, want a change event", i, l)
@@ -403,10 +409,7 @@ func TestEventsSince(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Running)
 	// Polling hourly, only a new poller, which starts from the revision
 	// of now, can tell.
 	if l := next(stream(t, ctx, srv.URL+m[1]), 5*time.Second); l != "event: change\n" {
@@ -431,12 +434,7 @@ func TestEventsSpaced(t *testing.T) {
 	v.took = 30 * time.Millisecond // as if it took that long: events 300ms apart
 	h.mu.Unlock()
 	lines := stream(t, ctx, srv.URL+"/study/tiny/events")
-	add := func() {
-		tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1}
-		if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-			t.Fatal(err)
-		}
-	}
+	add := func() { addTrial(t, db, dltune.Running) }
 	if l := <-lines; l != ": watching\n" {
 		t.Fatalf("the stream began with %q", l)
 	}

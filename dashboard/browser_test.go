@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"2", "1", "0", "3"}; !equal(before, want) {
+	if want := []string{"2", "1", "0", "3"}; !slices.Equal(before, want) {
 		t.Fatalf("the leaderboard lists trials %q, want %q", before, want)
 	}
 	// Set on this page only: a reload would drop it.
@@ -76,13 +77,7 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t0 := time.Now()
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("new")},
-		State: dltune.Complete, Budget: 4, RetryOf: -1, Created: t0, Started: t0, Finished: t0,
-		Curve: []dltune.Epoch{{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5}}}
-	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5})
 	const rows = `document.querySelectorAll("#board table tr").length`
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](rows+` === 6`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		n, _ := chromedp.Run(ctx, chromedp.Evaluate[int](rows))
@@ -92,7 +87,7 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"4", "2", "1", "0", "3"}; !equal(after, want) {
+	if want := []string{"4", "2", "1", "0", "3"}; !slices.Equal(after, want) {
 		t.Errorf("after trial 4 finished the leaderboard lists trials %q, want %q", after, want)
 	}
 	kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded === true`))
@@ -102,16 +97,4 @@ func TestBrowserLiveLeaderboard(t *testing.T) {
 	if !kept {
 		t.Error("the page reloaded to show the new trial; want only its leaderboard replaced")
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -41,30 +41,20 @@ func watched(t *testing.T) context.Context {
 // settled waits until every chart of the page is drawn or says why not.
 const settled = `Array.from(document.querySelectorAll("[data-chart]")).every(e => e.dataset.drawn || e.querySelector(".chart-note, img"))`
 
-// openSettled loads url and waits for its charts. An evaluation that
-// fails because the page was still being replaced is tried again.
+// openSettled loads url and waits for its charts (waitFor, which tries
+// again an evaluation of a page still being replaced).
 func openSettled(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("%s: %v", url, err)
 	}
-	var err error
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		var ok bool
-		if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](settled)); err == nil && ok {
-			return
-		}
-	}
-	t.Fatalf("%s: the charts are not drawn after 10s (last error: %v)", url, err)
+	waitFor(t, ctx, url+": the charts drawn", settled)
 }
 
+// problems returns what recorder recorded in the tab's page.
 func problems(t *testing.T, ctx context.Context) []string {
 	t.Helper()
-	p, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.problems`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return eval[[]string](t, ctx, `window.problems`)
 }
 
 // TestBrowserNoPolicyViolation loads every kind of page and checks that
@@ -284,13 +274,7 @@ func TestBrowserLiveCharts(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true`)); err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now()
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("new")},
-		State: dltune.Complete, Budget: 4, RetryOf: -1, Created: t0, Started: t0, Finished: t0,
-		Curve: []dltune.Epoch{{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5}}}
-	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 4, TrainLoss: 0.01, ValLoss: 0.02, Seconds: 0.5})
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](trials+`.length === 4 && window.notReloaded`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		after, _ := chromedp.Run(ctx, chromedp.Evaluate[[]int](trials))
 		t.Fatalf("after trial 4 finished the history shows trials %v, want 0 to 4 without a reload", after)

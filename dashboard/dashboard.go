@@ -242,14 +242,14 @@ type studyRow struct {
 // a study changed.
 func (h *Handler) studies(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	// The revision before the rows, so that the event stream reports a
-	// change made while the page was drawn.
-	rev, err := h.watchedRevision(ctx, allStudies)
+	list, err := h.src.Studies(ctx)
 	if err != nil {
 		h.failErr(w, err)
 		return
 	}
-	list, err := h.src.Studies(ctx)
+	// The revision before the rows, so that the event stream reports a
+	// change made while the page was drawn.
+	rev, err := h.listRevision(ctx, list)
 	if err != nil {
 		h.failErr(w, err)
 		return
@@ -378,15 +378,14 @@ func (h *Handler) serveSVG(w http.ResponseWriter, r *http.Request, kind plot.Kin
 		h.failErr(w, err)
 		return
 	}
+	w.Header().Set("Content-Type", "image/svg+xml")
 	if c.data == nil {
 		// Not found, but an image still: the page shows why in its
 		// place rather than a broken image.
-		w.Header().Set("Content-Type", "image/svg+xml")
 		w.WriteHeader(http.StatusNotFound)
 		w.Write(noteSVG(c.note))
 		return
 	}
-	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-cache")
 	writeBody(w, r, c.data)
 }
@@ -460,8 +459,8 @@ func (h *Handler) trial(w http.ResponseWriter, r *http.Request) {
 		Metrics: dltune.MetricNames(t.Curve)}
 	data.Error, data.Stderr = splitStderr(t)
 	for _, e := range t.Events {
-		if reason, _, ok := strings.Cut(e.What, stderrQuote); ok && t.Stderr != "" {
-			e.What = reason + "; its stderr ends below"
+		if t.Stderr != "" {
+			e.What, _ = stderrBelow(e.What)
 		}
 		data.History = append(data.History, e)
 	}

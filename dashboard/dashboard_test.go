@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -59,6 +58,21 @@ func newStore(t *testing.T) *store.DB {
 		}
 	}
 	return db
+}
+
+// addTrial adds trial 4 to study tiny of newStore, of lr 0.002, created
+// and started now, and finished now if state is finished.
+func addTrial(t *testing.T, db *store.DB, state dltune.State, curve ...dltune.Epoch) {
+	t.Helper()
+	now := time.Now()
+	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")},
+		State: state, Budget: 4, RetryOf: -1, Created: now, Started: now, Curve: curve}
+	if state.Finished() {
+		tr.Finished = now
+	}
+	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // get serves one request and returns its status and body.
@@ -185,44 +199,17 @@ func TestEventsOnNewTrial(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/study/tiny/events", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	lines := bufio.NewReader(resp.Body)
-	if l, err := lines.ReadString('\n'); err != nil || l != ": watching\n" {
-		t.Fatalf("first line %q, %v", l, err)
+	lines := stream(t, ctx, srv.URL+"/study/tiny/events")
+	if l := nextLine(lines, 5*time.Second); l != ": watching\n" {
+		t.Fatalf("first line %q", l)
 	}
 	// Nothing changes: no event in a few polls.
-	quiet := make(chan string, 1)
-	go func() {
-		l, _ := lines.ReadString('\n')
-		for l == "\n" {
-			l, _ = lines.ReadString('\n')
-		}
-		quiet <- l
-	}()
-	select {
-	case l := <-quiet:
+	if l := nextLine(lines, 100*time.Millisecond); l != "" {
 		t.Fatalf("event %q before any change", l)
-	case <-time.After(100 * time.Millisecond):
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Running, Budget: 4, RetryOf: -1, Created: time.Now()}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case l := <-quiet:
-		if l != "event: change\n" {
-			t.Fatalf("got %q, want a change event", l)
-		}
-	case <-ctx.Done():
-		t.Fatal("no event after a trial was added")
+	addTrial(t, db, dltune.Running)
+	if l := nextLine(lines, 5*time.Second); l != "event: change\n" {
+		t.Fatalf("got %q after a trial was added, want a change event", l)
 	}
 	// The leaderboard the page then fetches shows the new trial.
 	_, _, body := get(t, New(db, nil), "/study/tiny/leaderboard")
@@ -243,11 +230,7 @@ func TestPlotCache(t *testing.T) {
 	if &a.data[0] != &b.data[0] {
 		t.Error("the unchanged study's plot was drawn again")
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")}, State: dltune.Complete, Budget: 4, RetryOf: -1,
-		Curve: []dltune.Epoch{{Epoch: 1, TrainLoss: 0.05, ValLoss: 0.05}}}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 1, TrainLoss: 0.05, ValLoss: 0.05})
 	c, _ := h.svg(ctx, "tiny", "history", 0)
 	if c.rev == a.rev || &c.data[0] == &a.data[0] {
 		t.Error("the changed study's plot came from the cache")

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/dltune/dltune"
 )
 
 // keepAlive is how long an event stream may stay silent before it sends
@@ -90,6 +92,11 @@ func (h *Handler) watchedRevision(ctx context.Context, name string) (uint64, err
 	if err != nil {
 		return 0, err
 	}
+	return h.listRevision(ctx, list)
+}
+
+// listRevision returns the revision of the list of studies list.
+func (h *Handler) listRevision(ctx context.Context, list []*dltune.Study) (uint64, error) {
 	f := fnv.New64a()
 	for _, s := range list {
 		rev, err := h.revision(ctx, s.Name)

@@ -202,10 +202,7 @@ func TestBrowserSort(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true`)); err != nil {
 		t.Fatal(err)
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("new")}, State: dltune.Running, Budget: 4, RetryOf: -1, Created: time.Now()}
-	if err := db.CreateTrial(context.Background(), "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Running)
 	waitFor(t, ctx, "the new trial on the sorted leaderboard", boardTrials+`.join(" ") === "4 3 2 1 0"`)
 	if !eval[bool](t, ctx, `window.notReloaded === true`) {
 		t.Error("the page reloaded; want only its leaderboard replaced")

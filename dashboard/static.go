@@ -41,12 +41,8 @@ var assets = func() map[string]*asset {
 		}
 		sum := sha256.Sum256(data)
 		a := &asset{data: data, ctype: contentType(p), version: hex.EncodeToString(sum[:8])}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(data)
-		zw.Close()
-		if buf.Len() < len(data)*9/10 {
-			a.gzipped = buf.Bytes()
+		if z := compress(data, gzip.BestCompression); len(z) < len(data)*9/10 {
+			a.gzipped = z
 		}
 		m[strings.TrimPrefix(p, "static/")] = a
 		return nil
@@ -116,15 +112,21 @@ func writeBody(w http.ResponseWriter, r *http.Request, data []byte) {
 	hd := w.Header()
 	hd.Set("Vary", "Accept-Encoding")
 	if len(data) > 1024 && acceptsGzip(r) {
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-		zw.Write(data)
-		zw.Close()
 		hd.Set("Content-Encoding", "gzip")
-		data = buf.Bytes()
+		data = compress(data, gzip.BestSpeed)
 	}
 	hd.Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)
+}
+
+// compress returns data gzipped at level: once and best for the static
+// files, per response and fast for the pages.
+func compress(data []byte, level int) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, level) // only an invalid level fails
+	zw.Write(data)                            // a bytes.Buffer does not fail
+	zw.Close()
+	return buf.Bytes()
 }
 
 // acceptsGzip reports whether r accepts a gzip-encoded response.

@@ -1,9 +1,7 @@
 package dashboard
 
 import (
-	"bufio"
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -14,35 +12,6 @@ import (
 
 	"github.com/dltune/dltune"
 )
-
-// eventLines returns the lines of an event stream that are not blank,
-// read by one goroutine until the stream ends.
-func eventLines(r *bufio.Reader) <-chan string {
-	c := make(chan string, 16)
-	go func() {
-		defer close(c)
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				return
-			}
-			if l != "\n" {
-				c <- l
-			}
-		}
-	}()
-	return c
-}
-
-// nextLine returns the next line of lines, or "" if none comes within d.
-func nextLine(lines <-chan string, d time.Duration) string {
-	select {
-	case l := <-lines:
-		return l
-	case <-time.After(d):
-		return ""
-	}
-}
 
 // TestStudiesEvents follows the list of studies from the revision the
 // page shows: a trial added to a study and a new study each send a
@@ -59,28 +28,14 @@ func TestStudiesEvents(t *testing.T) {
 	defer srv.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+m[1], nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("status %d, type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
-	}
-	lines := eventLines(bufio.NewReader(resp.Body))
+	lines := stream(t, ctx, srv.URL+m[1])
 	if l := nextLine(lines, 5*time.Second); l != ": watching\n" {
 		t.Fatalf("first line %q", l)
 	}
 	if l := nextLine(lines, 100*time.Millisecond); l != "" {
 		t.Fatalf("event %q before any change", l)
 	}
-	tr := &dltune.Trial{Params: dltune.Params{"lr": dltune.Float(0.002), "note": dltune.String("plain")},
-		State: dltune.Complete, Budget: 4, RetryOf: -1, Created: time.Now(), Started: time.Now(), Finished: time.Now(),
-		Curve: []dltune.Epoch{{Epoch: 1, ValLoss: 0.01}}}
-	if err := db.CreateTrial(ctx, "tiny", tr); err != nil {
-		t.Fatal(err)
-	}
+	addTrial(t, db, dltune.Complete, dltune.Epoch{Epoch: 1, ValLoss: 0.01})
 	if l := nextLine(lines, 5*time.Second); l != "event: change\n" {
 		t.Fatalf("got %q after a trial was added, want a change event", l)
 	}

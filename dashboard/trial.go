@@ -35,8 +35,8 @@ func splitStderr(t *dltune.Trial) (string, stderrTail) {
 		return msg, stderrTail{}
 	}
 	tail := stderrTail{Title: "stderr of its last run, ending", Text: t.Stderr}
-	if reason, _, ok := strings.Cut(msg, stderrQuote); ok {
-		msg = reason + "; its stderr ends below"
+	if m, ok := stderrBelow(msg); ok {
+		msg = m
 		tail.Title = "stderr of the failed run, ending"
 	}
 	if s := strings.TrimRight(tail.Text, "\r\n"); strings.Count(s, "\n") >= maxStderrLines {
@@ -44,6 +44,17 @@ func splitStderr(t *dltune.Trial) (string, stderrTail) {
 		tail.Text = "...\n" + strings.Join(lines[len(lines)-maxStderrLines:], "\n")
 	}
 	return msg, tail
+}
+
+// stderrBelow returns msg, a trial's error or event, with the end of
+// stderr it quotes replaced by a pointer to the stderr the page shows
+// below, and whether it quoted any.
+func stderrBelow(msg string) (string, bool) {
+	reason, _, ok := strings.Cut(msg, stderrQuote)
+	if !ok {
+		return msg, false
+	}
+	return reason + "; its stderr ends below", true
 }
 
 // A weighter keeps the weights of trials after their best epoch and says
