@@ -214,8 +214,13 @@ func TestWorkersSurviveRestart(t *testing.T) {
 	}
 	w1 := start(t, append([]string{"worker", "--study", "crash"}, lease...)...)
 	w2 := start(t, append([]string{"worker", "--study", "crash"}, lease...)...)
-	if !waitEpoch(w1) {
-		t.Fatalf("worker ended before training:\n%s", w1.log.String())
+	// Both workers must have reached the database before the restart: a
+	// worker whose first connection fails gives up at once, by design (its
+	// URL may be wrong), and a loaded machine may start one late.
+	for _, w := range []*process{w1, w2} {
+		if !waitEpoch(w) {
+			t.Fatalf("worker ended before training:\n%s", w.log.String())
+		}
 	}
 	before := readTrials(t, c.URL)
 	c.Restart(t, time.Second)
